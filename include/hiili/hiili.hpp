@@ -1,0 +1,11 @@
+// hiili/hiili.hpp: the whole public API of hiili.
+#pragma once
+
+#include "hiili/error.hpp"
+#include "hiili/lca.hpp"
+#include "hiili/model.hpp"
+#include "hiili/solver.hpp"
+#include "hiili/sparse.hpp"
+#include "hiili/synth.hpp"
+#include "hiili/uncertainty.hpp"
+#include "hiili/version.hpp"

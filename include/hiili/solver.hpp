@@ -1,0 +1,160 @@
+// hiili/solver.hpp: sparse LU factorisation of the technosphere, with symbolic reuse.
+//
+// The workflow follows KLU: analyse a sparsity pattern once (ordering, block triangular
+// form), factorize numerically, then refactor with new values on the same pattern as many
+// times as needed (Monte Carlo, scenarios), and solve / solve_transposed / solve_many.
+//
+// Backends: KLU (default; BTF + AMD, the fastest for LCA's near-triangular systems),
+// UMFPACK (multifrontal, calls BLAS: install OpenBLAS) and Eigen's SparseLU. Only this
+// layer knows SuiteSparse and Eigen's solvers; everything above uses a Factorization.
+//
+// Numerical honesty: every solve computes the relative residual ||A x - b||_inf / ||b||_inf,
+// refines once when it is above `residual_tolerance`, and throws IllConditionedError when it
+// is still above. Singular matrices throw SingularMatrixError naming the column (KLU) or the
+// reciprocal condition estimate.
+//
+// Thread safety: a SymbolicAnalysis is immutable and may be shared by any number of threads.
+// A Factorization is not thread-safe (solves write scratch space inside it): give each thread
+// its own Factorization built on the shared analysis.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+
+#include <Eigen/Core>
+
+#include "hiili/sparse.hpp"
+
+namespace hiili {
+
+enum class Backend { Klu, Umfpack, Eigen };
+const char* to_string(Backend backend);
+// "klu", "umfpack", "eigen" (case-insensitive); throws InvalidInputError otherwise.
+Backend backend_from_string(std::string_view name);
+
+enum class Ordering { Amd, Colamd };
+
+struct FactorizationOptions {
+  Backend backend = Backend::Klu;
+  Ordering ordering = Ordering::Amd;  // KLU's fill-reducing ordering of each block
+  bool btf = true;                    // KLU: permute to block triangular form first
+  // Solves whose relative residual exceeds this are refined once, then rejected.
+  double residual_tolerance = 1e-9;
+  // A factorisation whose reciprocal condition estimate is below this is singular.
+  double singular_rcond = 1e-15;
+  // KLU refactor keeps the first pivot order; when the new rcond estimate falls below this
+  // fraction of the one at the last full factorisation, factorize afresh instead.
+  double refactor_rcond_ratio = 1e-3;
+};
+
+// What the last analysis / factorisation did, for logs and benchmarks.
+struct FactorizationReport {
+  Backend backend = Backend::Klu;
+  Index n = 0;
+  Index nnz = 0;          // nonzeros of A
+  Index nnz_factors = 0;  // nonzeros of L + U (fill), where the backend reports it
+  Index blocks = 0;       // KLU: diagonal blocks of the BTF form
+  Index max_block = 0;    // KLU: size of the largest block (the strongly connected core)
+  double rcond = 0.0;     // cheap reciprocal condition estimate of the last factorisation
+  double analyze_seconds = 0.0;
+  double factor_seconds = 0.0;   // last factorize or refactor
+  long factorizations = 0;       // full numeric factorisations
+  long refactors = 0;            // refactors that kept the pivot order
+  long refactor_fallbacks = 0;   // refactors that had to factorize afresh
+  long refinements = 0;          // solves that needed a refinement step
+  double last_residual = 0.0;    // relative residual of the last solve
+
+  // One line, e.g. "klu n=20000 nnz=243k fill=2.1x blocks=12001 rcond=3.2e-02 ...".
+  std::string brief() const;
+};
+
+namespace detail {
+class BackendSymbolic;
+class BackendNumeric;
+}  // namespace detail
+
+// The pattern of A and the backend's symbolic analysis of it. Immutable; share it.
+class SymbolicAnalysis {
+ public:
+  // Analyses the pattern of `A` (values are ignored). A must be square, n > 0, valid CSC.
+  // Throws InvalidInputError for bad shapes, SingularMatrixError when the pattern is
+  // structurally singular (an empty column or row, or no perfect matching).
+  static std::shared_ptr<const SymbolicAnalysis> create(const CscMatrix& A,
+                                                        const FactorizationOptions& options = {});
+  ~SymbolicAnalysis();
+
+  Index n() const { return pattern_.rows; }
+  Index nnz() const { return pattern_.nnz(); }
+  const CscMatrix& pattern() const { return pattern_; }  // values empty
+  const FactorizationOptions& options() const { return options_; }
+  double seconds() const { return seconds_; }
+  Index blocks() const;
+  Index max_block() const;
+
+  const detail::BackendSymbolic& backend() const { return *backend_; }
+
+ private:
+  SymbolicAnalysis() = default;
+  CscMatrix pattern_;
+  FactorizationOptions options_;
+  std::unique_ptr<detail::BackendSymbolic> backend_;
+  double seconds_ = 0.0;
+};
+
+class Factorization {
+ public:
+  // Analyses and factorizes A in one step.
+  explicit Factorization(const CscMatrix& A, const FactorizationOptions& options = {});
+  // Uses a shared analysis; call factorize() before solving.
+  explicit Factorization(std::shared_ptr<const SymbolicAnalysis> symbolic);
+  ~Factorization();
+  Factorization(Factorization&&) noexcept;
+  Factorization& operator=(Factorization&&) noexcept;
+  Factorization(const Factorization&) = delete;
+  Factorization& operator=(const Factorization&) = delete;
+
+  Index n() const { return symbolic_->n(); }
+  const std::shared_ptr<const SymbolicAnalysis>& symbolic() const { return symbolic_; }
+  bool is_factorized() const;
+
+  // Numeric factorisation of the pattern with these values (nnz of the pattern, in CSC order).
+  // Allocates. Throws InvalidInputError (wrong size, NaN/Inf) or SingularMatrixError.
+  void factorize(std::span<const double> values);
+  // Same pattern, new values, reusing the pivot order where the backend can (KLU); falls back
+  // to factorize() when the pivots have become poor (counted in the report). The same errors.
+  void refactor(std::span<const double> values);
+
+  // Solve A x = b (or A^T x = b) in place: `x` holds b on entry and x on exit. Sizes are
+  // checked; the residual is checked and refined as described above.
+  void solve_in_place(std::span<double> x);
+  void solve_transposed_in_place(std::span<double> x);
+  // Many right-hand sides at once: X is n x d, column-major; each column is checked.
+  void solve_many_in_place(Eigen::MatrixXd& X, bool transposed = false);
+
+  Eigen::VectorXd solve(std::span<const double> b);
+  Eigen::VectorXd solve_transposed(std::span<const double> b);
+
+  // Cheap reciprocal condition estimate of the current factorisation (min/max pivot ratio).
+  double rcond() const;
+  // 1-norm condition number estimate (KLU's condest; Hager/Higham). More expensive than rcond.
+  double condition_estimate();
+
+  const FactorizationReport& report() const { return report_; }
+
+ private:
+  void require_factorized() const;
+  void check_values(std::span<const double> values) const;
+  void solve_checked(double* x, Index nrhs, bool transposed);
+  double relative_residual(const double* x, const double* b, bool transposed) const;
+
+  std::shared_ptr<const SymbolicAnalysis> symbolic_;
+  std::unique_ptr<detail::BackendNumeric> numeric_;
+  std::vector<double> values_;      // the values last factorized, for residuals
+  std::vector<double> rhs_copy_;    // scratch: right-hand sides kept for the residual check
+  std::vector<double> work_;        // scratch: residual and correction
+  double rcond_at_factor_ = 0.0;
+  FactorizationReport report_;
+};
+
+}  // namespace hiili
