@@ -27,6 +27,7 @@ struct SynthOptions {
   double mean_inputs = 11.0;   // mean off-diagonal nonzeros per column of A
   double mean_flows = 25.0;    // mean nonzeros per column of B
   bool uncertainty = false;    // attach lognormal uncertainty to off-diagonal A and all of B
+  bool labels = true;          // generate activity, flow and category labels
 };
 
 // Throws InvalidInputError for n < 1, k < 0 or fractions outside [0, 1].

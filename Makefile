@@ -1,0 +1,74 @@
+# hiili: the two commands of the quick start are `make demo` and `make test`.
+#
+#   make deps    install what is missing (Debian packages when root, .venv with PyPI deps)
+#   make build   C++ build in build/, then the Python package (same CMake) into .venv
+#   make test    deps + build, then ctest and pytest (notebooks included)
+#   make demo    deps + build, then `hiili demo`
+#   make bench   deps + build, then the benchmark suite (writes docs/performance.md)
+
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+JOBS ?= $(shell nproc)
+BUILD ?= build
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+APT_PACKAGES := build-essential cmake pkg-config libeigen3-dev libsuitesparse-dev libtbb-dev \
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev \
+  libfast-float-dev libzip-dev librandom123-dev libopenblas0-pthread
+PY_STAMP := $(VENV)/.deps-stamp
+
+.PHONY: deps apt-deps build cpp python test test-cpp test-python demo bench format lint clean
+
+deps: apt-deps $(PY_STAMP)
+
+apt-deps:
+	missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done)
+	if [ -n "$$missing" ]; then
+	  echo "installing missing Debian packages: $$missing"
+	  if [ "$$(id -u)" != 0 ]; then echo "run as root or install: $$missing" >&2; exit 1; fi
+	  export DEBIAN_FRONTEND=noninteractive
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing
+	fi
+
+$(PY_STAMP): pyproject.toml requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+build: deps cpp python
+
+cpp:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j $(JOBS)
+
+python:
+	$(PY) -m pip install -q --no-build-isolation --no-deps .
+
+test: build test-cpp test-python
+
+test-cpp:
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-python:
+	$(PY) -m pytest -q tests/python
+
+demo: build
+	$(VENV)/bin/hiili demo
+
+bench: build
+	$(PY) bench/run.py
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+	$(VENV)/bin/ruff format python tests bench 2>/dev/null || true
+
+lint:
+	clang-tidy -p $(BUILD) $$(git diff --name-only HEAD -- '*.cpp') 2>/dev/null || true
+
+clean:
+	rm -rf $(BUILD) build-py

@@ -1,0 +1,333 @@
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <string>
+
+#include "hiili/error.hpp"
+#include "hiili/solver.hpp"
+#include "solver/backend.hpp"
+
+namespace hiili {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+double inf_norm(const double* x, Index n) {
+  double m = 0.0;
+  for (Index i = 0; i < n; ++i) m = std::max(m, std::abs(x[i]));
+  return m;
+}
+
+}  // namespace
+
+const char* to_string(Backend backend) {
+  switch (backend) {
+    case Backend::Klu: return "klu";
+    case Backend::Umfpack: return "umfpack";
+    case Backend::Eigen: return "eigen";
+  }
+  return "?";
+}
+
+Backend backend_from_string(std::string_view name) {
+  const std::string s = lower(name);
+  if (s == "klu") return Backend::Klu;
+  if (s == "umfpack") return Backend::Umfpack;
+  if (s == "eigen" || s == "sparselu") return Backend::Eigen;
+  throw InvalidInputError("unknown solver '" + std::string(name) +
+                          "': expected klu, umfpack or eigen");
+}
+
+std::string FactorizationReport::brief() const {
+  char buf[320];
+  const double fill = nnz > 0 && nnz_factors > 0 ? double(nnz_factors) / double(nnz) : 0.0;
+  std::snprintf(buf, sizeof buf,
+                "%s n=%lld nnz=%lld fill=%.2fx blocks=%lld max_block=%lld rcond=%.2e "
+                "analyze=%.2fms factor=%.2fms factorizations=%ld refactors=%ld fallbacks=%ld "
+                "residual=%.1e",
+                to_string(backend), static_cast<long long>(n), static_cast<long long>(nnz), fill,
+                static_cast<long long>(blocks), static_cast<long long>(max_block), rcond,
+                analyze_seconds * 1e3, factor_seconds * 1e3, factorizations, refactors,
+                refactor_fallbacks, last_residual);
+  return buf;
+}
+
+// ---- SymbolicAnalysis --------------------------------------------------------------------
+
+std::shared_ptr<const SymbolicAnalysis> SymbolicAnalysis::create(const CscMatrix& A,
+                                                                 const FactorizationOptions& options) {
+  if (A.rows != A.cols)
+    throw InvalidInputError("technosphere matrix must be square, got " + std::to_string(A.rows) +
+                            " x " + std::to_string(A.cols));
+  if (A.rows < 1) throw InvalidInputError("technosphere matrix is empty (n = 0)");
+  if (!(options.residual_tolerance > 0.0))
+    throw InvalidInputError("residual_tolerance must be positive");
+  const auto t0 = std::chrono::steady_clock::now();
+  std::shared_ptr<SymbolicAnalysis> s(new SymbolicAnalysis());
+  s->pattern_.rows = A.rows;
+  s->pattern_.cols = A.cols;
+  s->pattern_.col_ptr = A.col_ptr;
+  s->pattern_.row_idx = A.row_idx;
+  s->pattern_.values.assign(A.row_idx.size(), 1.0);
+  s->pattern_.validate("technosphere A");
+  s->pattern_.values.clear();
+  s->pattern_.values.shrink_to_fit();
+  // An empty column or row is singular whatever the values; say where.
+  std::vector<char> row_seen(A.rows, 0);
+  for (Index j = 0; j < A.cols; ++j) {
+    if (A.col_ptr[j] == A.col_ptr[j + 1])
+      throw SingularMatrixError("technosphere matrix is singular: column " + std::to_string(j) +
+                                    " is empty",
+                                j, 0.0);
+    for (Index p = A.col_ptr[j]; p < A.col_ptr[j + 1]; ++p) row_seen[A.row_idx[p]] = 1;
+  }
+  for (Index i = 0; i < A.rows; ++i)
+    if (!row_seen[i])
+      throw SingularMatrixError("technosphere matrix is singular: row " + std::to_string(i) +
+                                    " is empty",
+                                -1, 0.0);
+  s->options_ = options;
+  switch (options.backend) {
+    case Backend::Klu: s->backend_ = detail::analyze_klu(s->pattern_, options); break;
+    case Backend::Umfpack: s->backend_ = detail::analyze_umfpack(s->pattern_, options); break;
+    case Backend::Eigen: s->backend_ = detail::analyze_eigen(s->pattern_, options); break;
+  }
+  s->seconds_ = seconds_since(t0);
+  return s;
+}
+
+SymbolicAnalysis::~SymbolicAnalysis() = default;
+Index SymbolicAnalysis::blocks() const { return backend_->blocks(); }
+Index SymbolicAnalysis::max_block() const { return backend_->max_block(); }
+
+// ---- Factorization -----------------------------------------------------------------------
+
+Factorization::Factorization(const CscMatrix& A, const FactorizationOptions& options)
+    : Factorization(SymbolicAnalysis::create(A, options)) {
+  factorize(A.values);
+}
+
+Factorization::Factorization(std::shared_ptr<const SymbolicAnalysis> symbolic)
+    : symbolic_(std::move(symbolic)) {
+  if (!symbolic_) throw InvalidInputError("Factorization needs a symbolic analysis");
+  numeric_ = symbolic_->backend().make_numeric();
+  report_.backend = symbolic_->options().backend;
+  report_.n = symbolic_->n();
+  report_.nnz = symbolic_->nnz();
+  report_.blocks = symbolic_->blocks();
+  report_.max_block = symbolic_->max_block();
+  report_.analyze_seconds = symbolic_->seconds();
+  values_.resize(symbolic_->nnz());
+  work_.resize(2 * symbolic_->n());
+}
+
+Factorization::~Factorization() = default;
+Factorization::Factorization(Factorization&&) noexcept = default;
+Factorization& Factorization::operator=(Factorization&&) noexcept = default;
+
+bool Factorization::is_factorized() const { return numeric_ && numeric_->is_factorized(); }
+
+void Factorization::require_factorized() const {
+  if (!is_factorized()) throw InvalidInputError("the matrix has not been factorized");
+}
+
+void Factorization::check_values(std::span<const double> values) const {
+  if (static_cast<Index>(values.size()) != symbolic_->nnz())
+    throw InvalidInputError("got " + std::to_string(values.size()) + " values for a pattern with " +
+                            std::to_string(symbolic_->nnz()) + " nonzeros");
+  const CscMatrix& p = symbolic_->pattern();
+  for (Index j = 0; j < p.cols; ++j)
+    for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k)
+      if (!std::isfinite(values[k]))
+        throw InvalidInputError("technosphere value at (" + std::to_string(p.row_idx[k]) + ", " +
+                                std::to_string(j) + ") is not finite");
+}
+
+namespace {
+void check_rcond(double rcond, const FactorizationOptions& options) {
+  // NaN: the backend has no cheap estimate; the residual check judges its answers.
+  if (!std::isnan(rcond) && rcond < options.singular_rcond)
+    throw SingularMatrixError("technosphere matrix is numerically singular: reciprocal condition "
+                              "estimate " + std::to_string(rcond) + " is below " +
+                              std::to_string(options.singular_rcond),
+                              -1, rcond);
+}
+}  // namespace
+
+void Factorization::factorize(std::span<const double> values) {
+  check_values(values);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::copy(values.begin(), values.end(), values_.begin());
+  const detail::NumericStatus s = numeric_->factorize(values_.data());
+  report_.factor_seconds = seconds_since(t0);
+  report_.rcond = s.rcond;
+  report_.nnz_factors = s.nnz_factors;
+  ++report_.factorizations;
+  rcond_at_factor_ = s.rcond;
+  check_rcond(s.rcond, symbolic_->options());
+}
+
+void Factorization::refactor(std::span<const double> values) {
+  if (!is_factorized() || !numeric_->supports_refactor()) {
+    factorize(values);
+    return;
+  }
+  check_values(values);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::copy(values.begin(), values.end(), values_.begin());
+  detail::NumericStatus s = numeric_->refactor(values_.data());
+  const FactorizationOptions& o = symbolic_->options();
+  if (!s.ok || s.rcond < o.refactor_rcond_ratio * rcond_at_factor_ || s.rcond < o.singular_rcond) {
+    ++report_.refactor_fallbacks;
+    s = numeric_->factorize(values_.data());
+    ++report_.factorizations;
+    rcond_at_factor_ = s.rcond;
+  } else {
+    ++report_.refactors;
+  }
+  report_.factor_seconds = seconds_since(t0);
+  report_.rcond = s.rcond;
+  if (s.nnz_factors > 0) report_.nnz_factors = s.nnz_factors;
+  check_rcond(s.rcond, o);
+}
+
+double Factorization::rcond() const {
+  require_factorized();
+  return report_.rcond;
+}
+
+double Factorization::relative_residual(const double* x, const double* b, bool transposed) const {
+  // r = b - op(A) x, written to work_[0..n)
+  const CscMatrix& p = symbolic_->pattern();
+  const Index n = p.rows;
+  double* r = const_cast<double*>(work_.data());
+  if (transposed) {
+    for (Index j = 0; j < n; ++j) {
+      double sum = 0.0;
+      for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k) sum += values_[k] * x[p.row_idx[k]];
+      r[j] = b[j] - sum;
+    }
+  } else {
+    std::copy(b, b + n, r);
+    for (Index j = 0; j < n; ++j) {
+      const double xj = x[j];
+      if (xj == 0.0) continue;
+      for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k) r[p.row_idx[k]] -= values_[k] * xj;
+    }
+  }
+  const double bnorm = inf_norm(b, n);
+  const double rnorm = inf_norm(r, n);
+  if (!std::isfinite(rnorm)) return std::numeric_limits<double>::infinity();
+  return bnorm > 0.0 ? rnorm / bnorm : rnorm;
+}
+
+void Factorization::solve_checked(double* x, Index nrhs, bool transposed) {
+  require_factorized();
+  const Index n = symbolic_->n();
+  for (Index i = 0; i < n * nrhs; ++i)
+    if (!std::isfinite(x[i]))
+      throw InvalidInputError("right-hand side entry " + std::to_string(i % n) + " of column " +
+                              std::to_string(i / n) + " is not finite");
+  rhs_copy_.assign(x, x + n * nrhs);
+  numeric_->solve(x, nrhs, transposed);
+  const double tol = symbolic_->options().residual_tolerance;
+  double worst = 0.0;
+  for (Index c = 0; c < nrhs; ++c) {
+    double* xc = x + c * n;
+    const double* bc = rhs_copy_.data() + c * n;
+    double res = relative_residual(xc, bc, transposed);
+    if (res > tol) {
+      // One step of iterative refinement: solve A d = r, x += d.
+      ++report_.refinements;
+      double* d = work_.data() + n;
+      std::copy(work_.begin(), work_.begin() + n, d);
+      numeric_->solve(d, 1, transposed);
+      for (Index i = 0; i < n; ++i) xc[i] += d[i];
+      res = relative_residual(xc, bc, transposed);
+      if (!(res <= tol))
+        throw IllConditionedError("solve rejected: relative residual " + std::to_string(res) +
+                                      " stays above tolerance " + std::to_string(tol) +
+                                      " after refinement (reciprocal condition estimate " +
+                                      std::to_string(report_.rcond) + ")",
+                                  res, report_.rcond);
+    }
+    worst = std::max(worst, res);
+  }
+  report_.last_residual = worst;
+}
+
+void Factorization::solve_in_place(std::span<double> x) {
+  if (static_cast<Index>(x.size()) != n())
+    throw InvalidInputError("right-hand side has " + std::to_string(x.size()) +
+                            " entries, expected " + std::to_string(n()));
+  solve_checked(x.data(), 1, false);
+}
+
+void Factorization::solve_transposed_in_place(std::span<double> x) {
+  if (static_cast<Index>(x.size()) != n())
+    throw InvalidInputError("right-hand side has " + std::to_string(x.size()) +
+                            " entries, expected " + std::to_string(n()));
+  solve_checked(x.data(), 1, true);
+}
+
+void Factorization::solve_many_in_place(Eigen::MatrixXd& X, bool transposed) {
+  if (X.rows() != n())
+    throw InvalidInputError("right-hand sides have " + std::to_string(X.rows()) +
+                            " rows, expected " + std::to_string(n()));
+  if (X.cols() == 0) return;
+  solve_checked(X.data(), X.cols(), transposed);
+}
+
+Eigen::VectorXd Factorization::solve(std::span<const double> b) {
+  Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXd>(b.data(), static_cast<Index>(b.size()));
+  solve_in_place({x.data(), static_cast<std::size_t>(x.size())});
+  return x;
+}
+
+Eigen::VectorXd Factorization::solve_transposed(std::span<const double> b) {
+  Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXd>(b.data(), static_cast<Index>(b.size()));
+  solve_transposed_in_place({x.data(), static_cast<std::size_t>(x.size())});
+  return x;
+}
+
+double Factorization::condition_estimate() {
+  require_factorized();
+  if (report_.backend == Backend::Klu) return numeric_->condition_estimate();
+  // Hager / Higham 1-norm estimate of ||A^-1||_1 with a few solves, times ||A||_1.
+  const CscMatrix& p = symbolic_->pattern();
+  const Index n = p.rows;
+  double anorm = 0.0;
+  for (Index j = 0; j < n; ++j) {
+    double s = 0.0;
+    for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k) s += std::abs(values_[k]);
+    anorm = std::max(anorm, s);
+  }
+  Eigen::VectorXd x = Eigen::VectorXd::Constant(n, 1.0 / double(n));
+  double est = 0.0;
+  for (int iter = 0; iter < 5; ++iter) {
+    Eigen::VectorXd y = x;
+    numeric_->solve(y.data(), 1, false);  // y = A^-1 x
+    est = std::max(est, y.lpNorm<1>());
+    Eigen::VectorXd z = y.unaryExpr([](double v) { return v >= 0 ? 1.0 : -1.0; });
+    numeric_->solve(z.data(), 1, true);  // z = A^-T sign(y)
+    Index jmax = 0;
+    const double zmax = z.cwiseAbs().maxCoeff(&jmax);
+    if (zmax <= z.dot(x)) break;
+    x.setZero();
+    x[jmax] = 1.0;
+  }
+  return anorm * est;
+}
+
+}  // namespace hiili
