@@ -1,0 +1,109 @@
+// hiili/io/ecoinvent.hpp: read ecoinvent's "universal matrix export" (a folder of CSV files).
+//
+// ecoinvent publishes each system model (cut-off, APOS, consequential) also as sparse matrices
+// in semicolon-separated text files (the layout is described in the export's own readme and in
+// docs/formats-openlca-ecoinvent.md; the files are licensed, so hiili's tests use hand-made
+// ones):
+//
+//   A_public.csv   technosphere triplets: row;column;coefficient;uncertainty type;
+//                  varianceWithPedigreeUncertainty;minValue;mostLikelyValue;maxValue
+//                  rows and columns from ie_index.csv; the diagonal (the reference product,
+//                  1 or -1 for waste treatments) is included and inputs are negative, so the
+//                  file is hiili's A as it stands.
+//   B_public.csv   biosphere triplets (same columns): rows from ee_index.csv, columns from
+//                  ie_index.csv.
+//   C.csv          characterisation triplets (row;column;coefficient): rows from
+//                  LCIA_index.csv, columns from ee_index.csv. C_public.csv is accepted too.
+//   ie_index.csv   activityName;geography;product;unitName;index
+//   ee_index.csv   name;compartment;subcompartment;unitName;index
+//   LCIA_index.csv method;category;indicator;unitName;index
+//
+// Index numbers are 0-based; `index` must be a permutation of 0..rows-1. Columns are found
+// by their header names (case-insensitive); a triplet file without a header line is read in
+// the column order above. B/ee_index and C/LCIA_index are optional (m = 0, k = 0 without
+// them). Index files are Latin-1 in the exports seen; text is converted to UTF-8 for the
+// labels (Encoding::Auto keeps files that are valid UTF-8 as they are). A UTF-8 byte order
+// mark is skipped; "\r\n" and "\n" line ends and RFC 4180 quoting ("a;b", "say ""x""") work.
+//
+// Labels: activities id ("activityName|geography|product"), name, location, product, unit;
+// flows id ("name|compartment|subcompartment"), name, compartment, subcompartment, unit;
+// categories id ("method|category|indicator"), method, category, indicator, unit. Any other
+// column of an index file is kept under its header name.
+//
+// Uncertainty columns (A and B) -> stats_arrays: "lognormal" -> 2 with loc = ln|coefficient|,
+// scale = sqrt(varianceWithPedigreeUncertainty), negative when the coefficient is negative
+// (the export's readme: sample the positive value, then multiply by -1); "normal" -> 3 with
+// loc = coefficient, scale = sqrt(variance); "triangular" -> 5 (minValue, mostLikelyValue,
+// maxValue as given: the export already turned them for negated coefficients); "uniform" -> 4
+// (minValue, maxValue); "undefined", "none", "" or "0" -> 0. Other names (beta, gamma,
+// binomial, ...) and invalid parameters become type 0 and are counted in the report, or raise
+// FormatError with `strict_uncertainty`.
+//
+// Errors: FormatError naming the file and the line (and field) for a missing required file or
+// column, a non-numeric, negative or out-of-range row/column, NaN/Inf or unparsable numbers,
+// an index file whose `index` column is not a permutation, an unterminated quote, a file above
+// `max_file_bytes`. Nothing is allocated from a number in the input without a bound.
+//
+// Thread safety: read_ecoinvent has no shared state; concurrent calls are safe.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "hiili/model.hpp"
+
+namespace hiili::io {
+
+struct EcoinventOptions {
+  // Text encoding of the index files. Auto: UTF-8 when the whole file is valid UTF-8,
+  // otherwise Latin-1 (ISO 8859-1).
+  enum class Encoding { Auto, Latin1, Utf8 };
+  Encoding encoding = Encoding::Auto;
+
+  bool read_uncertainty = true;     // false: every entry is type 0
+  bool strict_uncertainty = false;  // unknown types / invalid parameters raise FormatError
+
+  // Bound on the size of any one file read (hostile input).
+  std::uint64_t max_file_bytes = std::uint64_t{4} << 30;  // 4 GiB
+
+  std::size_t max_examples = 10;  // per kind, in the report
+};
+
+struct EcoinventReport {
+  std::string source;  // the folder read
+  std::vector<std::string> files;  // the files read, in order
+
+  std::int64_t activities = 0;  // n
+  std::int64_t flows = 0;       // m
+  std::int64_t categories = 0;  // k
+  std::int64_t technosphere_entries = 0;
+  std::int64_t biosphere_entries = 0;
+  std::int64_t characterization_entries = 0;
+  std::int64_t missing_diagonal = 0;   // columns of A with no diagonal entry
+  std::int64_t negative_diagonal = 0;  // columns of A whose diagonal is negative (waste)
+  std::int64_t duplicate_entries = 0;  // triplets at a (row, column) seen before (summed)
+
+  std::int64_t uncertain_lognormal = 0;
+  std::int64_t uncertain_normal = 0;
+  std::int64_t uncertain_uniform = 0;
+  std::int64_t uncertain_triangular = 0;
+  std::int64_t uncertainty_unsupported = 0;  // unknown type names -> 0
+  std::int64_t uncertainty_invalid = 0;      // invalid parameters -> 0
+  std::vector<std::string> uncertainty_examples;  // "file:line: detail"
+
+  bool latin1 = false;  // some index file was read as Latin-1
+
+  // One line, e.g. "ecoinvent: n=21238 m=2402 k=12 A 301k B 654k C 4k, ...".
+  std::string brief() const;
+};
+
+// Reads the universal matrix export in `folder`. Throws FormatError as described above.
+Model read_ecoinvent(const std::filesystem::path& folder, const EcoinventOptions& options = {},
+                     EcoinventReport* report = nullptr);
+
+// True when `path` is a folder holding ie_index.csv and A_public.csv (or A.csv).
+bool is_ecoinvent(const std::filesystem::path& path);
+
+}  // namespace hiili::io

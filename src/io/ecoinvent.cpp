@@ -1,0 +1,638 @@
+// ecoinvent universal matrix export reader: semicolon-separated triplet and index files ->
+// Model. The layout and the assumptions made without access to a licensed export are in
+// include/hiili/io/ecoinvent.hpp and docs/formats-openlca-ecoinvent.md.
+#include "hiili/io/ecoinvent.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <fast_float/fast_float.h>
+
+#include "hiili/error.hpp"
+
+namespace hiili::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] void fail(const std::string& message) { throw FormatError(message); }
+
+std::string shown(std::string_view s) {
+  std::string out = "'";
+  for (char c : s.substr(0, 80)) out += (c == '\n' || c == '\r') ? ' ' : c;
+  if (s.size() > 80) out += "...";
+  return out + "'";
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Lower case without spaces, '_' and '-': "unit Name" and "unit_name" both give "unitname".
+std::string normalize(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == ' ' || c == '_' || c == '-' || c == '\t') continue;
+    out += (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+  }
+  return out;
+}
+
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t extra = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= s.size()) return false;
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    static constexpr std::uint32_t kMin[4] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+std::string latin1_to_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x80) {
+      out += ch;
+    } else {
+      out += static_cast<char>(0xC0 | (c >> 6));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One semicolon-separated file in memory, read record by record (RFC 4180 quoting).
+
+class CsvFile {
+ public:
+  CsvFile(fs::path path, const EcoinventOptions& options) : path_(std::move(path)) {
+    std::error_code ec;
+    const auto size = fs::file_size(path_, ec);
+    if (ec) fail(path_.string() + ": cannot read: " + ec.message());
+    if (size > options.max_file_bytes)
+      fail(path_.string() + ": file is " + std::to_string(size) + " bytes, above the limit of " +
+           std::to_string(options.max_file_bytes));
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) fail(path_.string() + ": cannot open");
+    text_.resize(static_cast<std::size_t>(size));
+    in.read(text_.data(), static_cast<std::streamsize>(size));
+    if (static_cast<std::uintmax_t>(in.gcount()) != size)
+      fail(path_.string() + ": short read (" + std::to_string(in.gcount()) + " of " +
+           std::to_string(size) + " bytes)");
+    if (text_.compare(0, 3, "\xEF\xBB\xBF") == 0) pos_ = 3;  // UTF-8 byte order mark
+  }
+
+  const std::string& text() const { return text_; }
+  std::string name() const { return path_.string(); }
+  // "file:line" of the record last returned.
+  std::string where() const { return path_.string() + ":" + std::to_string(record_line_); }
+  long line() const { return record_line_; }
+
+  // The next non-blank record; false at the end of the file.
+  bool next(std::vector<std::string>& fields) {
+    for (;;) {
+      if (pos_ >= text_.size()) return false;
+      record_line_ = line_;
+      fields.clear();
+      read_record(fields);
+      if (!(fields.size() == 1 && trim(fields[0]).empty())) return true;
+    }
+  }
+
+ private:
+  static constexpr std::size_t kMaxFields = 4096;
+
+  void read_record(std::vector<std::string>& fields) {
+    const std::size_t size = text_.size();
+    for (;;) {
+      if (fields.size() >= kMaxFields)
+        fail(where() + ": more than " + std::to_string(kMaxFields) + " fields in a record");
+      std::string& field = fields.emplace_back();
+      if (pos_ < size && text_[pos_] == '"') {
+        ++pos_;
+        for (;;) {
+          const std::size_t quote = text_.find('"', pos_);
+          if (quote == std::string::npos)
+            fail(where() + ": quoted field never closed (field " + std::to_string(fields.size()) +
+                 ")");
+          for (std::size_t k = pos_; k < quote; ++k)
+            if (text_[k] == '\n') ++line_;
+          field.append(text_, pos_, quote - pos_);
+          pos_ = quote + 1;
+          if (pos_ < size && text_[pos_] == '"') {
+            field += '"';
+            ++pos_;
+            continue;
+          }
+          break;
+        }
+        if (pos_ < size && text_[pos_] != ';' && text_[pos_] != '\n' && text_[pos_] != '\r')
+          fail(where() + ": text after a closing quote in field " + std::to_string(fields.size()));
+      } else {
+        const std::size_t end = text_.find_first_of(";\r\n", pos_);
+        const std::size_t stop = end == std::string::npos ? size : end;
+        field.assign(text_, pos_, stop - pos_);
+        pos_ = stop;
+      }
+      if (pos_ >= size) return;
+      const char c = text_[pos_];
+      if (c == ';') {
+        ++pos_;
+        continue;
+      }
+      // End of the record: "\r\n", "\n" or a lone "\r".
+      ++pos_;
+      if (c == '\r' && pos_ < size && text_[pos_] == '\n') ++pos_;
+      ++line_;
+      return;
+    }
+  }
+
+  fs::path path_;
+  std::string text_;
+  std::size_t pos_ = 0;
+  long line_ = 1;
+  long record_line_ = 1;
+};
+
+std::optional<double> parse_double(std::string_view field) {
+  field = trim(field);
+  if (field.empty()) return std::nullopt;
+  if (field.front() == '+') field.remove_prefix(1);
+  double x = 0.0;
+  const auto r = fast_float::from_chars(field.data(), field.data() + field.size(), x);
+  if (r.ec != std::errc() || r.ptr != field.data() + field.size()) return std::nullopt;
+  return x;
+}
+
+double number(const std::vector<std::string>& fields, std::size_t column, const char* name,
+              const CsvFile& file) {
+  if (column >= fields.size())
+    fail(file.where() + ": missing field '" + name + "' (record has " +
+         std::to_string(fields.size()) + " fields)");
+  auto x = parse_double(fields[column]);
+  if (!x) fail(file.where() + ": field '" + name + "' is not a number: " + shown(fields[column]));
+  if (!std::isfinite(*x))
+    fail(file.where() + ": field '" + name + "' is not finite: " + shown(fields[column]));
+  return *x;
+}
+
+Index integer(const std::vector<std::string>& fields, std::size_t column, const char* name,
+              Index bound, const char* bound_name, const CsvFile& file) {
+  if (column >= fields.size())
+    fail(file.where() + ": missing field '" + name + "' (record has " +
+         std::to_string(fields.size()) + " fields)");
+  const std::string_view field = trim(fields[column]);
+  long long value = -1;
+  const auto r = std::from_chars(field.data(), field.data() + field.size(), value);
+  if (field.empty() || r.ec != std::errc() || r.ptr != field.data() + field.size())
+    fail(file.where() + ": field '" + name + "' is not an integer: " + shown(fields[column]));
+  if (value < 0 || value >= bound)
+    fail(file.where() + ": " + name + " " + std::to_string(value) + " is out of range [0, " +
+         std::to_string(bound) + ") (" + bound_name + ")");
+  return static_cast<Index>(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Index files: a header with named columns, one of them "index".
+
+enum class IndexKind { Activities, Flows, Categories };
+
+struct IndexTable {
+  Index size = 0;
+  Labels labels;
+};
+
+IndexTable read_index(CsvFile& file, IndexKind kind, const EcoinventOptions& options,
+                      EcoinventReport& report) {
+  bool latin1 = false;
+  if (options.encoding == EcoinventOptions::Encoding::Latin1) {
+    latin1 = true;
+  } else if (options.encoding == EcoinventOptions::Encoding::Auto) {
+    latin1 = !valid_utf8(file.text());
+  }
+  report.latin1 = report.latin1 || latin1;
+  auto text = [&](std::string_view s) {
+    return latin1 ? latin1_to_utf8(trim(s)) : std::string(trim(s));
+  };
+
+  std::vector<std::string> fields;
+  if (!file.next(fields)) fail(file.name() + ": empty file (a header line is needed)");
+  std::vector<std::string> header;
+  for (const auto& f : fields) header.push_back(text(f));
+  std::optional<std::size_t> index_column;
+  for (std::size_t c = 0; c < header.size(); ++c)
+    if (normalize(header[c]) == "index") {
+      if (index_column) fail(file.where() + ": header has two 'index' columns");
+      index_column = c;
+    }
+  if (!index_column)
+    fail(file.where() + ": header has no 'index' column: " + shown(file.text().substr(0, 200)));
+
+  // Known columns get hiili's label names; others keep their header names.
+  static const std::map<std::string, std::string> kActivities = {
+      {"activityname", "name"}, {"geography", "location"}, {"product", "product"},
+      {"unitname", "unit"}, {"unit", "unit"}, {"id", "id"}};
+  static const std::map<std::string, std::string> kFlows = {
+      {"name", "name"}, {"compartment", "compartment"}, {"subcompartment", "subcompartment"},
+      {"unitname", "unit"}, {"unit", "unit"}, {"id", "id"}};
+  static const std::map<std::string, std::string> kCategories = {
+      {"method", "method"}, {"category", "category"}, {"indicator", "indicator"},
+      {"unitname", "unit"}, {"unit", "unit"}, {"id", "id"}};
+  const auto& known = kind == IndexKind::Activities ? kActivities
+                      : kind == IndexKind::Flows    ? kFlows
+                                                    : kCategories;
+  std::vector<std::string> names(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    auto it = known.find(normalize(header[c]));
+    names[c] = it != known.end() ? it->second : header[c];
+    if (names[c].empty()) names[c] = "column" + std::to_string(c);
+    for (std::size_t d = 0; d < c; ++d)
+      if (c != *index_column && d != *index_column && names[d] == names[c])
+        fail(file.where() + ": header names column " + shown(names[c]) + " twice");
+  }
+
+  // Records in file order, placed by their index afterwards.
+  std::vector<std::vector<std::string>> records;
+  std::vector<Index> positions;
+  std::vector<long> lines;
+  while (file.next(fields)) {
+    if (fields.size() != header.size())
+      fail(file.where() + ": record has " + std::to_string(fields.size()) +
+           " fields, the header " + std::to_string(header.size()));
+    const std::string_view field = trim(fields[*index_column]);
+    long long value = -1;
+    const auto r = std::from_chars(field.data(), field.data() + field.size(), value);
+    if (field.empty() || r.ec != std::errc() || r.ptr != field.data() + field.size() || value < 0)
+      fail(file.where() + ": 'index' is not a nonnegative integer: " + shown(field));
+    positions.push_back(static_cast<Index>(value));
+    lines.push_back(file.line());
+    std::vector<std::string> record;
+    record.reserve(fields.size());
+    for (const auto& f : fields) record.push_back(text(f));
+    records.push_back(std::move(record));
+  }
+  const Index size = static_cast<Index>(records.size());
+  std::vector<Index> order(static_cast<std::size_t>(size), -1);
+  for (Index r = 0; r < size; ++r) {
+    const Index p = positions[r];
+    const std::string where = file.name() + ":" + std::to_string(lines[r]);
+    if (p >= size)
+      fail(where + ": index " + std::to_string(p) + " is out of range [0, " +
+           std::to_string(size) + ") (the file has " + std::to_string(size) + " records)");
+    if (order[p] >= 0)
+      fail(where + ": index " + std::to_string(p) + " appears twice (also line " +
+           std::to_string(lines[order[p]]) + ")");
+    order[p] = r;
+  }
+
+  IndexTable table;
+  table.size = size;
+  table.labels = Labels(size);
+  bool has_id = false;
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    if (c == *index_column) continue;
+    std::vector<std::string> column(static_cast<std::size_t>(size));
+    for (Index p = 0; p < size; ++p) column[p] = records[order[p]][c];
+    has_id = has_id || names[c] == "id";
+    table.labels.set_column(names[c], std::move(column));
+  }
+  if (!has_id && size > 0) {
+    const char* parts[3] = {"name", "location", "product"};
+    if (kind == IndexKind::Flows) {
+      parts[1] = "compartment";
+      parts[2] = "subcompartment";
+    } else if (kind == IndexKind::Categories) {
+      parts[0] = "method";
+      parts[1] = "category";
+      parts[2] = "indicator";
+    }
+    std::vector<std::string> id(static_cast<std::size_t>(size));
+    bool any = false;
+    for (const char* part : parts) {
+      if (!table.labels.has_column(part)) continue;
+      const auto& values = table.labels.column(part);
+      for (Index p = 0; p < size; ++p) id[p] += (any ? "|" : "") + values[p];
+      any = true;
+    }
+    if (any) table.labels.set_column("id", std::move(id));
+  }
+  return table;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Triplet files.
+
+struct TripletColumns {
+  std::size_t row = 0, col = 1, value = 2;
+  std::optional<std::size_t> type, variance, min, mode, max;
+};
+
+Uncertainty uncertainty_of(const std::vector<std::string>& fields, const TripletColumns& cols,
+                           double coefficient, const CsvFile& file,
+                           const EcoinventOptions& options, EcoinventReport& report) {
+  Uncertainty u;
+  if (!options.read_uncertainty || !cols.type || *cols.type >= fields.size()) return u;
+  const std::string type = normalize(fields[*cols.type]);
+  if (type.empty() || type == "undefined" || type == "none" || type == "0" ||
+      type == "nouncertainty")
+    return u;
+  auto value = [&](const std::optional<std::size_t>& c) -> double {
+    if (!c || *c >= fields.size()) return NAN;
+    const auto x = parse_double(fields[*c]);
+    if (!x && !trim(fields[*c]).empty())
+      fail(file.where() + ": uncertainty field " + std::to_string(*c + 1) +
+           " is not a number: " + shown(fields[*c]));
+    return x.value_or(NAN);
+  };
+  auto reject = [&](const std::string& why, bool unsupported) {
+    const std::string text = file.where() + ": uncertainty " + shown(fields[*cols.type]) + ": " + why;
+    if (options.strict_uncertainty) fail(text);
+    ++(unsupported ? report.uncertainty_unsupported : report.uncertainty_invalid);
+    if (report.uncertainty_examples.size() < options.max_examples)
+      report.uncertainty_examples.push_back(text);
+    return Uncertainty{};
+  };
+  auto finite = [](double x) { return std::isfinite(x); };
+  if (type == "lognormal") {
+    const double var = value(cols.variance);
+    if (!finite(var) || !(var > 0.0)) return reject("variance must be positive", false);
+    if (coefficient == 0.0) return reject("coefficient is zero", false);
+    u.type = 2;
+    u.loc = std::log(std::fabs(coefficient));
+    u.scale = std::sqrt(var);
+    u.negative = coefficient < 0.0;
+    ++report.uncertain_lognormal;
+    return u;
+  }
+  if (type == "normal") {
+    const double var = value(cols.variance);
+    if (!finite(var) || !(var > 0.0)) return reject("variance must be positive", false);
+    u.type = 3;
+    u.loc = coefficient;
+    u.scale = std::sqrt(var);
+    ++report.uncertain_normal;
+    return u;
+  }
+  if (type == "triangular" || type == "triangle") {
+    const double lo = value(cols.min), hi = value(cols.max);
+    double mode = value(cols.mode);
+    if (std::isnan(mode)) mode = coefficient;
+    if (!finite(lo) || !finite(hi) || !finite(mode) || !(lo <= mode && mode <= hi && lo < hi))
+      return reject("needs minValue <= mostLikelyValue <= maxValue", false);
+    u.type = 5;
+    u.loc = mode;
+    u.minimum = lo;
+    u.maximum = hi;
+    ++report.uncertain_triangular;
+    return u;
+  }
+  if (type == "uniform") {
+    const double lo = value(cols.min), hi = value(cols.max);
+    if (!finite(lo) || !finite(hi) || !(lo < hi)) return reject("needs minValue < maxValue", false);
+    u.type = 4;
+    u.loc = coefficient;
+    u.minimum = lo;
+    u.maximum = hi;
+    ++report.uncertain_uniform;
+    return u;
+  }
+  return reject("unsupported distribution type", true);
+}
+
+void read_triplets(CsvFile& file, MatrixKind kind, Index rows, const char* row_file, Index cols,
+                   const char* col_file, ModelBuilder& builder, const EcoinventOptions& options,
+                   EcoinventReport& report) {
+  std::vector<std::string> fields;
+  if (!file.next(fields)) return;  // an empty file: no entries
+  TripletColumns columns;
+  bool header = normalize(fields[0]) == "row";
+  if (header) {
+    std::optional<std::size_t> row, col, value;
+    for (std::size_t c = 0; c < fields.size(); ++c) {
+      const std::string name = normalize(fields[c]);
+      if (name == "row") row = c;
+      else if (name == "column" || name == "col") col = c;
+      else if (name == "coefficient" || name == "value" || name == "amount") value = c;
+      else if (name == "uncertaintytype") columns.type = c;
+      else if (name == "variancewithpedigreeuncertainty" || name == "variance") columns.variance = c;
+      else if (name == "minvalue" || name == "minimum") columns.min = c;
+      else if (name == "mostlikelyvalue" || name == "mode") columns.mode = c;
+      else if (name == "maxvalue" || name == "maximum") columns.max = c;
+    }
+    if (!row || !col || !value)
+      fail(file.where() + ": header needs 'row', 'column' and 'coefficient' columns");
+    columns.row = *row;
+    columns.col = *col;
+    columns.value = *value;
+  } else if (kind != MatrixKind::Characterization) {
+    columns.type = 3;
+    columns.variance = 4;
+    columns.min = 5;
+    columns.mode = 6;
+    columns.max = 7;
+  }
+  const bool uncertain = kind != MatrixKind::Characterization && columns.type.has_value();
+  std::int64_t count = 0;
+  for (bool first = true; first ? true : file.next(fields); first = false) {
+    if (first && header) continue;
+    const Index row = integer(fields, columns.row, "row", rows, row_file, file);
+    const Index col = integer(fields, columns.col, "column", cols, col_file, file);
+    const double value = number(fields, columns.value, "coefficient", file);
+    if (uncertain) {
+      builder.add(kind, Entry{row, col, value, false},
+                  uncertainty_of(fields, columns, value, file, options, report));
+    } else {
+      builder.add(kind, row, col, value);
+    }
+    ++count;
+  }
+  (kind == MatrixKind::Technosphere  ? report.technosphere_entries
+   : kind == MatrixKind::Biosphere  ? report.biosphere_entries
+                                     : report.characterization_entries) = count;
+}
+
+// The files of the folder by lower-case name.
+std::map<std::string, fs::path> list_folder(const fs::path& folder) {
+  std::map<std::string, fs::path> files;
+  std::error_code ec;
+  fs::directory_iterator it(folder, ec);
+  if (ec) fail(folder.string() + ": cannot list the folder: " + ec.message());
+  std::size_t count = 0;
+  for (const fs::directory_iterator end; it != end; it.increment(ec)) {
+    if (ec) fail(folder.string() + ": cannot list the folder: " + ec.message());
+    if (++count > 100000) fail(folder.string() + ": more than 100000 files in the folder");
+    if (!it->is_regular_file(ec)) continue;
+    std::string name = it->path().filename().string();
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    files.emplace(std::move(name), it->path());
+  }
+  return files;
+}
+
+std::optional<fs::path> pick(const std::map<std::string, fs::path>& files,
+                             std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    auto it = files.find(name);
+    if (it != files.end()) return it->second;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string EcoinventReport::brief() const {
+  std::ostringstream s;
+  s << "ecoinvent: n=" << activities << " m=" << flows << " k=" << categories << ", A "
+    << technosphere_entries << " B " << biosphere_entries << " C " << characterization_entries
+    << " entries; diagonal missing " << missing_diagonal << ", negative " << negative_diagonal
+    << "; duplicates " << duplicate_entries << "; uncertainty "
+    << uncertain_lognormal + uncertain_normal + uncertain_uniform + uncertain_triangular
+    << " (unsupported " << uncertainty_unsupported << ", invalid " << uncertainty_invalid << ")"
+    << (latin1 ? "; Latin-1 text" : "");
+  return s.str();
+}
+
+Model read_ecoinvent(const std::filesystem::path& folder, const EcoinventOptions& options,
+                     EcoinventReport* report) {
+  if (options.max_file_bytes == 0)
+    throw InvalidInputError("read_ecoinvent: max_file_bytes must be positive");
+  EcoinventReport local;
+  EcoinventReport& out = report != nullptr ? *report : local;
+  out = EcoinventReport{};
+  out.source = folder.string();
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec))
+    fail(folder.string() + ": not a folder (the universal matrix export is a folder of CSV files)");
+  const auto files = list_folder(folder);
+
+  const auto ie_path = pick(files, {"ie_index.csv"});
+  const auto a_path = pick(files, {"a_public.csv", "a.csv"});
+  if (!ie_path) fail(folder.string() + ": ie_index.csv is missing");
+  if (!a_path) fail(folder.string() + ": A_public.csv is missing");
+  const auto ee_path = pick(files, {"ee_index.csv"});
+  const auto b_path = pick(files, {"b_public.csv", "b.csv"});
+  const auto lcia_path = pick(files, {"lcia_index.csv"});
+  const auto c_path = pick(files, {"c.csv", "c_public.csv"});
+  if (b_path && !ee_path)
+    fail(b_path->string() + ": the biosphere needs ee_index.csv, which is missing");
+  if (c_path && !lcia_path)
+    fail(c_path->string() + ": the characterisation needs LCIA_index.csv, which is missing");
+  if (c_path && !ee_path)
+    fail(c_path->string() + ": the characterisation needs ee_index.csv, which is missing");
+
+  auto load_index = [&](const fs::path& path, IndexKind kind) {
+    CsvFile file(path, options);
+    out.files.push_back(path.string());
+    return read_index(file, kind, options, out);
+  };
+  IndexTable activities = load_index(*ie_path, IndexKind::Activities);
+  if (activities.size == 0) fail(ie_path->string() + ": no activities");
+  IndexTable flows = ee_path ? load_index(*ee_path, IndexKind::Flows) : IndexTable{};
+  IndexTable categories =
+      (lcia_path && c_path) ? load_index(*lcia_path, IndexKind::Categories) : IndexTable{};
+  if (lcia_path && !c_path) {
+    // An index without its matrix: read it for its labels' sake? k rows of zeros help no one.
+    out.files.push_back(lcia_path->string() + " (ignored: no C.csv)");
+  }
+
+  ModelBuilder builder(activities.size, flows.size, categories.size);
+  {
+    CsvFile file(*a_path, options);
+    out.files.push_back(a_path->string());
+    builder.reserve(MatrixKind::Technosphere,
+                    std::min<std::size_t>(file.text().size() / 8, std::size_t{1} << 26));
+    read_triplets(file, MatrixKind::Technosphere, activities.size, "ie_index.csv",
+                  activities.size, "ie_index.csv", builder, options, out);
+  }
+  if (b_path) {
+    CsvFile file(*b_path, options);
+    out.files.push_back(b_path->string());
+    read_triplets(file, MatrixKind::Biosphere, flows.size, "ee_index.csv", activities.size,
+                  "ie_index.csv", builder, options, out);
+  }
+  if (c_path) {
+    CsvFile file(*c_path, options);
+    out.files.push_back(c_path->string());
+    read_triplets(file, MatrixKind::Characterization, categories.size, "LCIA_index.csv",
+                  flows.size, "ee_index.csv", builder, options, out);
+  }
+  builder.set_activities(std::move(activities.labels));
+  if (flows.size > 0) builder.set_flows(std::move(flows.labels));
+  if (categories.size > 0) builder.set_categories(std::move(categories.labels));
+  Model model = builder.build();
+
+  out.activities = model.num_activities();
+  out.flows = model.num_flows();
+  out.categories = model.num_categories();
+  out.duplicate_entries =
+      static_cast<std::int64_t>(model.technosphere().entries.size()) - model.A().nnz() +
+      static_cast<std::int64_t>(model.biosphere().entries.size()) - model.B().nnz() +
+      static_cast<std::int64_t>(model.characterization().entries.size()) - model.C().nnz();
+  const CscMatrix& A = model.A();
+  for (Index j = 0; j < A.cols; ++j) {
+    bool found = false;
+    for (Index p = A.col_ptr[j]; p < A.col_ptr[j + 1]; ++p)
+      if (A.row_idx[p] == j) {
+        found = true;
+        if (A.values[p] < 0.0) ++out.negative_diagonal;
+      }
+    if (!found) ++out.missing_diagonal;
+  }
+  return model;
+}
+
+bool is_ecoinvent(const std::filesystem::path& path) {
+  try {
+    std::error_code ec;
+    if (!fs::is_directory(path, ec)) return false;
+    const auto files = list_folder(path);
+    return pick(files, {"ie_index.csv"}).has_value() &&
+           pick(files, {"a_public.csv", "a.csv"}).has_value();
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace hiili::io

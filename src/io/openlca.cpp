@@ -1,0 +1,1338 @@
+// openLCA JSON-LD reader: zip or folder -> Model. The mapping follows openLCA's own matrix
+// builder (olca-core InventoryBuilder / TechIndex / AllocationIndex); see
+// include/hiili/io/openlca.hpp for the conventions and docs/formats-openlca-ecoinvent.md.
+#include "hiili/io/openlca.hpp"
+
+#include <zip.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hiili/error.hpp"
+
+namespace hiili::io {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+[[noreturn]] void fail(const std::string& message) { throw FormatError(message); }
+
+std::string shown(std::string_view s) {
+  std::string out = "'";
+  // Keep messages one line and short, whatever the input holds.
+  for (char c : s.substr(0, 120)) out += (c == '\n' || c == '\r') ? ' ' : c;
+  if (s.size() > 120) out += "...";
+  return out + "'";
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  if (prefix.empty() || s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; };
+    if (lower(s[i]) != lower(prefix[i])) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the entities come from: a zip archive or a folder. Entry names are '/'-separated and
+// relative to the root; they are only ever used as lookup keys, never as paths to open.
+
+class Archive {
+ public:
+  virtual ~Archive() = default;
+  const std::vector<std::string>& names() const { return names_; }
+  virtual std::string read(std::size_t i) = 0;
+  virtual std::string where(std::size_t i) const = 0;
+
+ protected:
+  std::vector<std::string> names_;
+};
+
+class ZipArchive final : public Archive {
+ public:
+  ZipArchive(const fs::path& path, const OpenLcaOptions& options)
+      : path_(path.string()), options_(options) {
+    int code = 0;
+    zip_ = zip_open(path_.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
+    if (zip_ == nullptr) {
+      zip_error_t error;
+      zip_error_init_with_code(&error, code);
+      std::string why = zip_error_strerror(&error);
+      zip_error_fini(&error);
+      fail(path_ + ": not a readable zip archive (truncated or corrupt?): " + why);
+    }
+    const zip_int64_t count = zip_get_num_entries(zip_, 0);
+    if (count < 0) fail(path_ + ": cannot list the zip archive: " + zip_strerror(zip_));
+    if (static_cast<std::uint64_t>(count) > options_.max_entries)
+      fail(path_ + ": zip archive has " + std::to_string(count) + " entries, above the limit of " +
+           std::to_string(options_.max_entries));
+    for (zip_int64_t i = 0; i < count; ++i) {
+      const char* name = zip_get_name(zip_, static_cast<zip_uint64_t>(i), ZIP_FL_ENC_GUESS);
+      if (name == nullptr)
+        fail(path_ + ": zip entry " + std::to_string(i) + " has no readable name: " +
+             zip_strerror(zip_));
+      names_.emplace_back(name);
+    }
+  }
+  ~ZipArchive() override {
+    if (zip_ != nullptr) zip_discard(zip_);
+  }
+  ZipArchive(const ZipArchive&) = delete;
+  ZipArchive& operator=(const ZipArchive&) = delete;
+
+  std::string where(std::size_t i) const override { return path_ + ": " + names_[i]; }
+
+  std::string read(std::size_t i) override {
+    const auto index = static_cast<zip_uint64_t>(i);
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat_index(zip_, index, 0, &st) != 0 || (st.valid & ZIP_STAT_SIZE) == 0)
+      fail(where(i) + ": cannot read the entry's size: " + zip_strerror(zip_));
+    if (st.size > options_.max_entry_bytes)
+      fail(where(i) + ": entry is " + std::to_string(st.size) + " bytes, above the limit of " +
+           std::to_string(options_.max_entry_bytes));
+    total_ += st.size;
+    if (total_ > options_.max_total_bytes)
+      fail(where(i) + ": the entries read so far exceed the limit of " +
+           std::to_string(options_.max_total_bytes) + " bytes");
+    zip_file_t* file = zip_fopen_index(zip_, index, 0);
+    if (file == nullptr) fail(where(i) + ": cannot open the entry: " + zip_strerror(zip_));
+    std::string buffer(static_cast<std::size_t>(st.size), '\0');
+    zip_uint64_t got = 0;
+    std::string error;
+    while (got < st.size) {
+      const zip_int64_t r = zip_fread(file, buffer.data() + got, st.size - got);
+      if (r < 0) {
+        error = zip_file_strerror(file);
+        break;
+      }
+      if (r == 0) break;
+      got += static_cast<zip_uint64_t>(r);
+    }
+    if (error.empty() && got == st.size) {
+      // One more read reaches the end of the entry, where libzip checks the CRC.
+      char extra = 0;
+      const zip_int64_t r = zip_fread(file, &extra, 1);
+      if (r < 0) error = zip_file_strerror(file);
+      if (r > 0) error = "entry holds more data than its header says";
+    }
+    zip_fclose(file);
+    if (!error.empty()) fail(where(i) + ": corrupt entry: " + error);
+    if (got != st.size)
+      fail(where(i) + ": truncated entry: " + std::to_string(got) + " of " +
+           std::to_string(st.size) + " bytes");
+    return buffer;
+  }
+
+ private:
+  std::string path_;
+  const OpenLcaOptions& options_;
+  zip_t* zip_ = nullptr;
+  std::uint64_t total_ = 0;
+};
+
+class FolderArchive final : public Archive {
+ public:
+  FolderArchive(const fs::path& root, const OpenLcaOptions& options)
+      : root_(root), options_(options) {
+    std::error_code ec;
+    fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);
+    if (ec) fail(root.string() + ": cannot list the folder: " + ec.message());
+    for (const fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
+      if (ec) fail(root.string() + ": cannot list the folder: " + ec.message());
+      // Entities live at <root>/<type>/<id>.json or <root>/<dir>/<type>/<id>.json.
+      if (it.depth() >= 2) it.disable_recursion_pending();
+      if (!it->is_regular_file(ec)) continue;
+      if (names_.size() >= options_.max_entries)
+        fail(root.string() + ": folder holds more than " + std::to_string(options_.max_entries) +
+             " files");
+      paths_.push_back(it->path());
+      names_.push_back(it->path().lexically_relative(root).generic_string());
+    }
+  }
+
+  std::string where(std::size_t i) const override { return paths_[i].string(); }
+
+  std::string read(std::size_t i) override {
+    std::error_code ec;
+    const auto size = fs::file_size(paths_[i], ec);
+    if (ec) fail(where(i) + ": cannot read: " + ec.message());
+    if (size > options_.max_entry_bytes)
+      fail(where(i) + ": file is " + std::to_string(size) + " bytes, above the limit of " +
+           std::to_string(options_.max_entry_bytes));
+    total_ += size;
+    if (total_ > options_.max_total_bytes)
+      fail(where(i) + ": the files read so far exceed the limit of " +
+           std::to_string(options_.max_total_bytes) + " bytes");
+    std::ifstream in(paths_[i], std::ios::binary);
+    if (!in) fail(where(i) + ": cannot open");
+    std::string buffer(static_cast<std::size_t>(size), '\0');
+    in.read(buffer.data(), static_cast<std::streamsize>(size));
+    if (static_cast<std::uintmax_t>(in.gcount()) != size)
+      fail(where(i) + ": short read (" + std::to_string(in.gcount()) + " of " +
+           std::to_string(size) + " bytes)");
+    return buffer;
+  }
+
+ private:
+  fs::path root_;
+  const OpenLcaOptions& options_;
+  std::vector<fs::path> paths_;
+  std::uint64_t total_ = 0;
+};
+
+// The folders of entity files below the root: type ("processes", ...) -> entry positions.
+struct Layout {
+  std::string prefix;  // "" or "dir/"
+  std::map<std::string, std::vector<std::size_t>, std::less<>> folders;
+};
+
+// The shortest prefix under which a processes/<x>.json exists; nullopt when there is none.
+std::optional<std::string> find_prefix(const std::vector<std::string>& names) {
+  std::optional<std::string> best;
+  for (const std::string& name : names) {
+    if (!ends_with(name, ".json")) continue;
+    const auto slash = name.rfind('/');
+    if (slash == std::string::npos) continue;
+    const std::string_view dir(name.data(), slash);
+    std::string prefix;
+    if (dir == "processes") {
+      prefix.clear();
+    } else if (ends_with(dir, "/processes")) {
+      prefix = std::string(dir.substr(0, dir.size() - 9));
+    } else {
+      continue;
+    }
+    if (!best || prefix.size() < best->size() || (prefix.size() == best->size() && prefix < *best))
+      best = prefix;
+  }
+  return best;
+}
+
+Layout make_layout(const std::vector<std::string>& names, const std::string& source) {
+  auto prefix = find_prefix(names);
+  if (!prefix)
+    fail(source + ": no processes/<id>.json entry found: not an openLCA JSON-LD export");
+  Layout layout;
+  layout.prefix = *prefix;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
+    if (name.compare(0, layout.prefix.size(), layout.prefix) != 0 || !ends_with(name, ".json"))
+      continue;
+    const std::string_view rest = std::string_view(name).substr(layout.prefix.size());
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos || rest.find('/', slash + 1) != std::string_view::npos)
+      continue;
+    layout.folders[std::string(rest.substr(0, slash))].push_back(i);
+  }
+  for (auto& [folder, entries] : layout.folders)
+    std::sort(entries.begin(), entries.end(),
+              [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
+  return layout;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON access with located errors. Schema 1.x and 2.x spell some fields differently
+// ("input" / "isInput", ...); every accessor takes both.
+
+json parse_json(const std::string& text, const std::string& where) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::exception& e) {
+    fail(where + ": invalid JSON: " + e.what());
+  }
+  if (!doc.is_object()) fail(where + ": expected a JSON object at the top level");
+  return doc;
+}
+
+const json* member(const json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+std::optional<std::string> get_string(const json& object, const char* key,
+                                      const std::string& where) {
+  const json* value = member(object, key);
+  if (value == nullptr) return std::nullopt;
+  if (!value->is_string()) fail(where + ": field '" + key + "' is not a string");
+  return value->get<std::string>();
+}
+
+std::optional<double> get_number(const json& object, const char* key, const std::string& where) {
+  const json* value = member(object, key);
+  if (value == nullptr) return std::nullopt;
+  if (!value->is_number()) fail(where + ": field '" + key + "' is not a number");
+  const double x = value->get<double>();
+  if (!std::isfinite(x)) fail(where + ": field '" + key + "' is not finite");
+  return x;
+}
+
+bool get_bool(const json& object, const char* v2_key, const char* v1_key,
+              const std::string& where) {
+  for (const char* key : {v2_key, v1_key}) {
+    if (key == nullptr) continue;
+    const json* value = member(object, key);
+    if (value == nullptr) continue;
+    if (!value->is_boolean()) fail(where + ": field '" + key + "' is not true or false");
+    return value->get<bool>();
+  }
+  return false;
+}
+
+// The "@id" of a reference object at `key`; nullopt when the field is absent.
+std::optional<std::string> get_ref(const json& object, const char* key, const std::string& where) {
+  const json* ref = member(object, key);
+  if (ref == nullptr) return std::nullopt;
+  if (!ref->is_object()) fail(where + ": field '" + key + "' is not a reference object");
+  auto id = get_string(*ref, "@id", where + ": " + key);
+  if (!id || id->empty()) fail(where + ": reference '" + key + "' has no @id");
+  return id;
+}
+
+std::string required_id(const json& doc, const std::string& where) {
+  auto id = get_string(doc, "@id", where);
+  if (!id || id->empty()) fail(where + ": entity has no @id");
+  return *id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The entities, reduced to what the matrices and labels need.
+
+enum class FlowType { Elementary, Product, Waste };
+
+const char* flow_type_name(FlowType t) {
+  switch (t) {
+    case FlowType::Elementary: return "ELEMENTARY_FLOW";
+    case FlowType::Product: return "PRODUCT_FLOW";
+    case FlowType::Waste: return "WASTE_FLOW";
+  }
+  return "?";
+}
+
+struct PropertyFactor {
+  std::string property;
+  double factor = 1.0;
+  bool reference = false;
+};
+
+struct Flow {
+  std::string id, name, category, cas, where;
+  FlowType type = FlowType::Elementary;
+  std::vector<PropertyFactor> properties;
+};
+
+struct FlowProperty {
+  std::string id, name, unit_group, where;
+};
+
+struct Unit {
+  std::string id, name;
+  double factor = 1.0;
+  bool reference = false;
+};
+
+struct UnitGroup {
+  std::string id, name, where;
+  std::vector<Unit> units;
+};
+
+struct Category {
+  std::string name, parent;
+};
+
+enum class Method { None, Physical, Economic, Causal, Unknown };
+
+Method method_from(std::string_view s) {
+  if (s == "PHYSICAL_ALLOCATION") return Method::Physical;
+  if (s == "ECONOMIC_ALLOCATION") return Method::Economic;
+  if (s == "CAUSAL_ALLOCATION") return Method::Causal;
+  if (s == "NO_ALLOCATION" || s == "USE_DEFAULT_ALLOCATION") return Method::None;
+  return Method::Unknown;
+}
+
+enum class Dist { None, LogNormal, Normal, Uniform, Triangle, Unknown };
+
+struct RawUncertainty {
+  Dist type = Dist::None;
+  std::string name;  // as written, for messages
+  double geom_mean = NAN, geom_sd = NAN, mean = NAN, sd = NAN;
+  double minimum = NAN, mode = NAN, maximum = NAN;
+};
+
+struct Exchange {
+  int number = 0;           // 1-based position in the process's exchange list
+  long internal_id = -1;    // schema 2 internalId
+  std::string id;           // schema 1 "@id"
+  std::string flow, property, unit_id, unit_name, provider;
+  double amount = 0.0;
+  bool input = false, avoided = false, reference = false, formula = false;
+  RawUncertainty uncertainty;
+  // Filled when resolved:
+  const Flow* flow_ptr = nullptr;
+  double factor = 1.0;  // to the flow's reference unit
+};
+
+struct AllocationFactor {
+  Method method = Method::Unknown;
+  std::string product;          // flow id of the product, "" when absent
+  long exchange_internal = -1;  // causal: which exchange
+  std::string exchange_id, exchange_flow;
+  double value = 1.0;
+};
+
+struct Process {
+  std::string id, name, location, type, where;
+  Method default_method = Method::None;
+  bool parameters = false;
+  std::vector<Exchange> exchanges;
+  std::vector<AllocationFactor> factors;
+  // Columns of A: [first_column, first_column + columns).
+  long first_column = 0, columns = 0;
+};
+
+struct Column {
+  const Process* process = nullptr;
+  const Exchange* product = nullptr;  // the provider exchange (first one of that flow)
+  Method method = Method::None;       // allocation applied to this column
+  bool split = false;
+};
+
+RawUncertainty read_uncertainty(const json& ex, const std::string& where) {
+  RawUncertainty u;
+  const json* node = member(ex, "uncertainty");
+  if (node == nullptr) return u;
+  if (!node->is_object()) fail(where + ": field 'uncertainty' is not an object");
+  const std::string w = where + ": uncertainty";
+  auto type = get_string(*node, "distributionType", w);
+  if (!type) return u;
+  u.name = *type;
+  if (*type == "LOG_NORMAL_DISTRIBUTION") {
+    u.type = Dist::LogNormal;
+  } else if (*type == "NORMAL_DISTRIBUTION") {
+    u.type = Dist::Normal;
+  } else if (*type == "UNIFORM_DISTRIBUTION") {
+    u.type = Dist::Uniform;
+  } else if (*type == "TRIANGLE_DISTRIBUTION") {
+    u.type = Dist::Triangle;
+  } else if (*type == "NO_DISTRIBUTION" || *type == "NONE") {
+    u.type = Dist::None;
+  } else {
+    u.type = Dist::Unknown;
+  }
+  auto take = [&](const char* key, double& into) {
+    if (auto v = get_number(*node, key, w)) into = *v;
+  };
+  take("geomMean", u.geom_mean);
+  take("geomSd", u.geom_sd);
+  take("mean", u.mean);
+  take("sd", u.sd);
+  take("minimum", u.minimum);
+  take("mode", u.mode);
+  take("maximum", u.maximum);
+  return u;
+}
+
+Process read_process(const json& doc, const std::string& where) {
+  Process p;
+  p.where = where;
+  p.id = required_id(doc, where);
+  p.name = get_string(doc, "name", where).value_or("");
+  if (const json* loc = member(doc, "location"); loc != nullptr && loc->is_object()) {
+    p.location = get_string(*loc, "@id", where).value_or("");  // resolved to a code later
+    if (p.location.empty()) p.location = "name:" + get_string(*loc, "name", where).value_or("");
+  }
+  p.type = get_string(doc, "processType", where).value_or("");
+  if (auto m = get_string(doc, "defaultAllocationMethod", where)) {
+    p.default_method = method_from(*m);
+    if (p.default_method == Method::Unknown)
+      fail(where + ": unknown defaultAllocationMethod " + shown(*m));
+  }
+  if (const json* params = member(doc, "parameters"); params != nullptr && params->is_array())
+    p.parameters = !params->empty();
+
+  const json* exchanges = member(doc, "exchanges");
+  if (exchanges != nullptr && !exchanges->is_array())
+    fail(where + ": field 'exchanges' is not an array");
+  if (exchanges != nullptr) {
+    p.exchanges.reserve(exchanges->size());  // bounded by the entry size already read
+    int number = 0;
+    for (const json& ex : *exchanges) {
+      ++number;
+      const std::string w = where + ": exchange " + std::to_string(number);
+      if (!ex.is_object()) fail(w + ": not an object");
+      Exchange e;
+      e.number = number;
+      auto flow = get_ref(ex, "flow", w);
+      if (!flow) fail(w + ": has no flow");
+      e.flow = *flow;
+      const std::string wf = w + " (flow " + e.flow + ")";
+      if (const json* v = member(ex, "internalId")) {
+        if (!v->is_number_integer()) fail(wf + ": field 'internalId' is not an integer");
+        e.internal_id = v->get<long>();
+      }
+      e.id = get_string(ex, "@id", wf).value_or("");
+      if (const json* a = member(ex, "amount"); a == nullptr) {
+        fail(wf + ": has no amount");
+      } else if (!a->is_number()) {
+        fail(wf + ": amount " + shown(a->dump()) + " is not a number");
+      }
+      e.amount = *get_number(ex, "amount", wf);
+      e.input = get_bool(ex, "isInput", "input", wf);
+      e.avoided = get_bool(ex, "isAvoidedProduct", "avoidedProduct", wf);
+      e.reference = get_bool(ex, "isQuantitativeReference", "quantitativeReference", wf);
+      e.formula = !get_string(ex, "amountFormula", wf).value_or("").empty();
+      e.property = get_ref(ex, "flowProperty", wf).value_or("");
+      if (const json* unit = member(ex, "unit")) {
+        if (!unit->is_object()) fail(wf + ": field 'unit' is not a reference object");
+        e.unit_id = get_string(*unit, "@id", wf + ": unit").value_or("");
+        e.unit_name = get_string(*unit, "name", wf + ": unit").value_or("");
+      }
+      e.provider = get_ref(ex, "defaultProvider", wf).value_or("");
+      e.uncertainty = read_uncertainty(ex, wf);
+      p.exchanges.push_back(std::move(e));
+    }
+  }
+
+  if (const json* factors = member(doc, "allocationFactors")) {
+    if (!factors->is_array()) fail(where + ": field 'allocationFactors' is not an array");
+    int number = 0;
+    for (const json& f : *factors) {
+      ++number;
+      const std::string w = where + ": allocation factor " + std::to_string(number);
+      if (!f.is_object()) fail(w + ": not an object");
+      AllocationFactor a;
+      a.method = method_from(get_string(f, "allocationType", w).value_or(""));
+      a.product = get_ref(f, "product", w).value_or(get_string(f, "productId", w).value_or(""));
+      auto value = get_number(f, "value", w);
+      if (!value) fail(w + ": has no value");
+      a.value = *value;
+      if (const json* ex = member(f, "exchange")) {
+        if (!ex->is_object()) fail(w + ": field 'exchange' is not an object");
+        if (const json* v = member(*ex, "internalId")) {
+          if (!v->is_number_integer()) fail(w + ": exchange internalId is not an integer");
+          a.exchange_internal = v->get<long>();
+        }
+        a.exchange_id = get_string(*ex, "@id", w).value_or("");
+        a.exchange_flow = get_ref(*ex, "flow", w).value_or("");
+      }
+      p.factors.push_back(std::move(a));
+    }
+  }
+  return p;
+}
+
+Flow read_flow(const json& doc, const std::string& where) {
+  Flow f;
+  f.where = where;
+  f.id = required_id(doc, where);
+  f.name = get_string(doc, "name", where).value_or("");
+  f.cas = get_string(doc, "cas", where).value_or("");
+  const std::string type = get_string(doc, "flowType", where).value_or("");
+  if (type == "ELEMENTARY_FLOW") {
+    f.type = FlowType::Elementary;
+  } else if (type == "PRODUCT_FLOW") {
+    f.type = FlowType::Product;
+  } else if (type == "WASTE_FLOW") {
+    f.type = FlowType::Waste;
+  } else {
+    fail(where + ": unknown or missing flowType " + shown(type));
+  }
+  // Schema 2: category is a path string; schema 1: a reference resolved later.
+  if (const json* c = member(doc, "category")) {
+    if (c->is_string()) {
+      f.category = c->get<std::string>();
+    } else if (c->is_object()) {
+      f.category = "@" + get_string(*c, "@id", where).value_or("");
+    }
+  }
+  if (const json* props = member(doc, "flowProperties")) {
+    if (!props->is_array()) fail(where + ": field 'flowProperties' is not an array");
+    int number = 0;
+    for (const json& fp : *props) {
+      ++number;
+      const std::string w = where + ": flow property factor " + std::to_string(number);
+      if (!fp.is_object()) fail(w + ": not an object");
+      PropertyFactor pf;
+      auto property = get_ref(fp, "flowProperty", w);
+      if (!property) fail(w + ": has no flowProperty");
+      pf.property = *property;
+      pf.factor = get_number(fp, "conversionFactor", w).value_or(1.0);
+      pf.reference = get_bool(fp, "isRefFlowProperty", "referenceFlowProperty", w);
+      f.properties.push_back(std::move(pf));
+    }
+  }
+  return f;
+}
+
+FlowProperty read_flow_property(const json& doc, const std::string& where) {
+  FlowProperty p;
+  p.where = where;
+  p.id = required_id(doc, where);
+  p.name = get_string(doc, "name", where).value_or("");
+  p.unit_group = get_ref(doc, "unitGroup", where).value_or("");
+  return p;
+}
+
+UnitGroup read_unit_group(const json& doc, const std::string& where) {
+  UnitGroup g;
+  g.where = where;
+  g.id = required_id(doc, where);
+  g.name = get_string(doc, "name", where).value_or("");
+  if (const json* units = member(doc, "units")) {
+    if (!units->is_array()) fail(where + ": field 'units' is not an array");
+    int number = 0;
+    for (const json& u : *units) {
+      ++number;
+      const std::string w = where + ": unit " + std::to_string(number);
+      if (!u.is_object()) fail(w + ": not an object");
+      Unit unit;
+      unit.id = get_string(u, "@id", w).value_or("");
+      unit.name = get_string(u, "name", w).value_or("");
+      unit.factor = get_number(u, "conversionFactor", w).value_or(1.0);
+      unit.reference = get_bool(u, "isRefUnit", "referenceUnit", w);
+      g.units.push_back(std::move(unit));
+    }
+  }
+  return g;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class Reader {
+ public:
+  Reader(const fs::path& path, const OpenLcaOptions& options, OpenLcaReport& report)
+      : options_(options), report_(report) {
+    report_.source = path.string();
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) fail(path.string() + ": no such file or folder");
+    if (fs::is_directory(status)) {
+      archive_ = std::make_unique<FolderArchive>(path, options_);
+    } else {
+      archive_ = std::make_unique<ZipArchive>(path, options_);
+    }
+    layout_ = make_layout(archive_->names(), path.string());
+  }
+
+  Model read() {
+    load_reference_data();
+    load_processes();
+    resolve_exchanges();
+    make_columns();
+    return build();
+  }
+
+ private:
+  const std::vector<std::size_t>& folder(std::string_view name) const {
+    static const std::vector<std::size_t> none;
+    auto it = layout_.folders.find(name);
+    return it == layout_.folders.end() ? none : it->second;
+  }
+
+  template <class T, class ReadFn>
+  void load(std::string_view type, std::unordered_map<std::string, T>& into, ReadFn read_one) {
+    for (std::size_t i : folder(type)) {
+      const std::string where = archive_->where(i);
+      T entity = read_one(parse_json(archive_->read(i), where), where);
+      std::string id = entity.id;
+      if (!into.emplace(id, std::move(entity)).second)
+        fail(where + ": duplicate " + std::string(type) + " id " + id);
+    }
+  }
+
+  void load_reference_data() {
+    load("unit_groups", unit_groups_, read_unit_group);
+    load("flow_properties", properties_, read_flow_property);
+    load("flows", flows_, read_flow);
+    report_.flows = static_cast<std::int64_t>(flows_.size());
+    for (std::size_t i : folder("locations")) {
+      const std::string where = archive_->where(i);
+      const json doc = parse_json(archive_->read(i), where);
+      const std::string id = required_id(doc, where);
+      std::string code = get_string(doc, "code", where).value_or("");
+      if (code.empty()) code = get_string(doc, "name", where).value_or("");
+      locations_[id] = code;
+    }
+    for (std::size_t i : folder("categories")) {
+      const std::string where = archive_->where(i);
+      const json doc = parse_json(archive_->read(i), where);
+      Category c;
+      c.name = get_string(doc, "name", where).value_or("");
+      if (const json* parent = member(doc, "category"); parent != nullptr && parent->is_object())
+        c.parent = get_string(*parent, "@id", where).value_or("");
+      categories_[required_id(doc, where)] = std::move(c);
+    }
+  }
+
+  void load_processes() {
+    for (std::size_t i : folder("processes")) {
+      const std::string where = archive_->where(i);
+      Process p = read_process(parse_json(archive_->read(i), where), where);
+      processes_.push_back(std::move(p));
+    }
+    if (processes_.empty()) fail(report_.source + ": the export holds no processes");
+    std::sort(processes_.begin(), processes_.end(),
+              [](const Process& a, const Process& b) { return a.id < b.id; });
+    for (std::size_t i = 1; i < processes_.size(); ++i)
+      if (processes_[i].id == processes_[i - 1].id)
+        fail(processes_[i].where + ": duplicate process id " + processes_[i].id + " (also in " +
+             processes_[i - 1].where + ")");
+    for (std::size_t i = 0; i < processes_.size(); ++i) process_index_[processes_[i].id] = i;
+    report_.processes = static_cast<std::int64_t>(processes_.size());
+  }
+
+  std::string category_path(const std::string& category) const {
+    if (category.empty() || category[0] != '@') return category;
+    std::vector<std::string> parts;
+    std::string id = category.substr(1);
+    for (int depth = 0; depth < 64 && !id.empty(); ++depth) {
+      auto it = categories_.find(id);
+      if (it == categories_.end()) break;
+      parts.push_back(it->second.name);
+      id = it->second.parent;
+    }
+    std::string path;
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+      if (!path.empty()) path += '/';
+      path += *it;
+    }
+    return path;
+  }
+
+  // The flow's reference flow property factor (schema: exactly one is flagged; a flow with a
+  // single property or one factor of 1 is accepted without the flag).
+  const PropertyFactor& reference_property(const Flow& flow, const std::string& where) const {
+    const PropertyFactor* ref = nullptr;
+    for (const auto& pf : flow.properties)
+      if (pf.reference) {
+        if (ref != nullptr) fail(flow.where + ": flow has more than one reference flow property");
+        ref = &pf;
+      }
+    if (ref == nullptr && flow.properties.size() == 1) ref = &flow.properties.front();
+    if (ref == nullptr)
+      fail(flow.where + ": flow has no reference flow property (needed by " + where + ")");
+    return *ref;
+  }
+
+  const UnitGroup& unit_group_of(const std::string& property_id, const std::string& where) const {
+    auto p = properties_.find(property_id);
+    if (p == properties_.end())
+      fail(where + ": flow property " + property_id + " is not in the export");
+    auto g = unit_groups_.find(p->second.unit_group);
+    if (p->second.unit_group.empty() || g == unit_groups_.end())
+      fail(p->second.where + ": unit group " + shown(p->second.unit_group) +
+           " of flow property " + shown(p->second.name) + " is not in the export (needed by " +
+           where + ")");
+    return g->second;
+  }
+
+  std::string reference_unit_name(const Flow& flow, const std::string& where) {
+    auto cached = unit_names_.find(flow.id);
+    if (cached != unit_names_.end()) return cached->second;
+    const UnitGroup& group = unit_group_of(reference_property(flow, where).property, where);
+    std::string name;
+    for (const Unit& u : group.units)
+      if (u.reference) name = u.name;
+    if (name.empty())
+      for (const Unit& u : group.units)
+        if (u.factor == 1.0) {
+          name = u.name;
+          break;
+        }
+    unit_names_[flow.id] = name;
+    return name;
+  }
+
+  // Links every exchange to its flow and computes the factor to the reference unit.
+  void resolve_exchanges() {
+    for (Process& p : processes_) {
+      if (p.parameters) ++report_.parameterized_processes;
+      for (Exchange& e : p.exchanges) {
+        const std::string where =
+            p.where + ": exchange " + std::to_string(e.number) + " (flow " + e.flow + ")";
+        auto f = flows_.find(e.flow);
+        if (f == flows_.end()) fail(where + ": flow " + e.flow + " is not in the export");
+        e.flow_ptr = &f->second;
+        const Flow& flow = f->second;
+        const PropertyFactor& ref = reference_property(flow, where);
+        const std::string property = e.property.empty() ? ref.property : e.property;
+        const PropertyFactor* pf = nullptr;
+        for (const auto& candidate : flow.properties)
+          if (candidate.property == property) pf = &candidate;
+        if (pf == nullptr)
+          fail(where + ": flow " + shown(flow.name) + " has no flow property " + property);
+        const UnitGroup& group = unit_group_of(property, where);
+        const Unit* unit = nullptr;
+        if (e.unit_id.empty() && e.unit_name.empty()) {
+          for (const Unit& u : group.units)
+            if (u.reference) unit = &u;
+        } else {
+          for (const Unit& u : group.units)
+            if (e.unit_id.empty() ? u.name == e.unit_name : u.id == e.unit_id) unit = &u;
+        }
+        if (unit == nullptr)
+          fail(where + ": unit " + shown(e.unit_id.empty() ? e.unit_name : e.unit_id) +
+               " is not in unit group " + shown(group.name) + " (" + group.where + ")");
+        if (!(unit->factor > 0.0) || !std::isfinite(unit->factor))
+          fail(group.where + ": unit " + shown(unit->name) + " has conversion factor " +
+               std::to_string(unit->factor) + " (must be finite and positive)");
+        if (!(pf->factor > 0.0) || !std::isfinite(pf->factor))
+          fail(flow.where + ": flow property factor " + std::to_string(pf->factor) +
+               " must be finite and positive");
+        e.factor = unit->factor / pf->factor;
+        if (!std::isfinite(e.factor) || !(e.factor > 0.0))
+          fail(where + ": unit conversion factor overflows");
+        if (!std::isfinite(e.amount * e.factor))
+          fail(where + ": amount " + std::to_string(e.amount) + " overflows in the reference unit");
+        if (property != ref.property) ++report_.property_conversions;
+        if (!unit->reference || unit->factor != 1.0) ++report_.unit_conversions;
+        ++report_.exchanges;
+        if (e.formula) ++report_.formulas_ignored;
+        if (e.amount == 0.0) ++report_.zero_amounts;
+        if (e.avoided) ++report_.avoided;
+      }
+    }
+  }
+
+  static bool is_provider(const Exchange& e) {
+    const FlowType t = e.flow_ptr->type;
+    return !e.avoided && ((t == FlowType::Product && !e.input) || (t == FlowType::Waste && e.input));
+  }
+  static bool is_linkable(const Exchange& e) {
+    const FlowType t = e.flow_ptr->type;
+    return (t == FlowType::Product && e.input) || (t == FlowType::Waste && !e.input);
+  }
+
+  Method method_for(const Process& p) const {
+    switch (options_.allocation) {
+      case OpenLcaOptions::Allocation::UseDefault: return p.default_method;
+      case OpenLcaOptions::Allocation::None: return Method::None;
+      case OpenLcaOptions::Allocation::Physical: return Method::Physical;
+      case OpenLcaOptions::Allocation::Economic: return Method::Economic;
+      case OpenLcaOptions::Allocation::Causal: return Method::Causal;
+    }
+    return Method::None;
+  }
+
+  void example(std::vector<std::string>& into, std::string text) {
+    if (into.size() < options_.max_examples) into.push_back(std::move(text));
+  }
+
+  void make_columns() {
+    for (Process& p : processes_) {
+      const Exchange* reference = nullptr;
+      for (const Exchange& e : p.exchanges)
+        if (e.reference) {
+          if (reference != nullptr)
+            fail(p.where + ": process has more than one quantitative reference (exchanges " +
+                 std::to_string(reference->number) + " and " + std::to_string(e.number) + ")");
+          reference = &e;
+        }
+      if (reference == nullptr) fail(p.where + ": process has no quantitative reference");
+      const std::string rwhere = p.where + ": quantitative reference (exchange " +
+                                 std::to_string(reference->number) + ", flow " +
+                                 reference->flow + ")";
+      if (!is_provider(*reference))
+        fail(rwhere + ": must be a product output or a waste input, is " +
+             std::string(reference->input ? "an input" : "an output") + " of a " +
+             flow_type_name(reference->flow_ptr->type));
+      if (reference->amount == 0.0) fail(rwhere + ": reference amount is zero");
+
+      // Distinct provider flows, the reference first, then in the order of the exchanges.
+      std::vector<const Exchange*> products{reference};
+      for (const Exchange& e : p.exchanges) {
+        if (!is_provider(e) || e.flow == reference->flow) continue;
+        bool seen = false;
+        for (const Exchange* q : products) seen = seen || q->flow == e.flow;
+        if (!seen) products.push_back(&e);
+      }
+      const Method method = method_for(p);
+      const bool split = method != Method::None && products.size() > 1;
+      p.first_column = static_cast<long>(columns_.size());
+      if (split) {
+        ++report_.split_processes;
+        for (const Exchange* product : products) {
+          double total = 0.0;
+          for (const Exchange& e : p.exchanges)
+            if (is_provider(e) && e.flow == product->flow) total += e.amount * e.factor;
+          if (total == 0.0) {
+            example(report_.warnings, p.where + ": co-product " + product->flow + " " +
+                                          shown(product->flow_ptr->name) +
+                                          " has amount 0: no column (left as unallocated)");
+            continue;
+          }
+          columns_.push_back({&p, product, method, true});
+        }
+      } else {
+        columns_.push_back({&p, reference, Method::None, false});
+      }
+      p.columns = static_cast<long>(columns_.size()) - p.first_column;
+      if (split) {
+        for (const AllocationFactor& a : p.factors) {
+          if (a.method != method) continue;
+          bool known = false;
+          for (long c = p.first_column; c < p.first_column + p.columns; ++c)
+            known = known || columns_[c].product->flow == a.product;
+          if (!known) {
+            ++report_.allocation_factors_unmatched;
+            example(report_.allocation_examples,
+                    p.where + ": allocation factor for " +
+                        (a.product.empty() ? std::string("no product") : "flow " + a.product) +
+                        ", which is no product column of the process: ignored");
+          }
+        }
+      }
+    }
+    for (std::size_t c = 0; c < columns_.size(); ++c)
+      providers_[columns_[c].product->flow].push_back(static_cast<long>(c));
+    report_.providers = static_cast<std::int64_t>(columns_.size());
+  }
+
+  // The column providing the flow of linkable exchange `e` of process `p`, or -1.
+  long provider_of(const Process& p, const Exchange& e, bool count) {
+    if (options_.use_default_providers && !e.provider.empty()) {
+      auto it = process_index_.find(e.provider);
+      if (it != process_index_.end()) {
+        const Process& q = processes_[it->second];
+        for (long c = q.first_column; c < q.first_column + q.columns; ++c)
+          if (columns_[c].product->flow == e.flow) {
+            if (count) ++report_.linked_default_provider;
+            return c;
+          }
+      }
+      if (count) {
+        ++report_.broken_default_providers;
+        example(report_.warnings, p.where + ": exchange " + std::to_string(e.number) +
+                                      ": default provider " + e.provider +
+                                      " is missing or does not provide flow " + e.flow);
+      }
+    }
+    auto it = providers_.find(e.flow);
+    if (it == providers_.end()) return -1;
+    const std::vector<long>& candidates = it->second;
+    if (count) {
+      ++report_.linked_by_flow;
+      if (candidates.size() > 1) {
+        ++report_.ambiguous_links;
+        if (ambiguous_seen_.insert({e.flow, true}).second) {
+          ++report_.ambiguous_flows;
+          const Process& chosen = *columns_[candidates.front()].process;
+          std::string others;
+          for (std::size_t k = 1; k < candidates.size(); ++k)
+            others += (k > 1 ? ", " : "") + columns_[candidates[k]].process->id;
+          example(report_.ambiguous_examples,
+                  "flow " + e.flow + " " + shown(e.flow_ptr->name) + ": " +
+                      std::to_string(candidates.size()) + " providers, chose process " +
+                      chosen.id + " " + shown(chosen.name) + " over " + others);
+        }
+      }
+    }
+    return candidates.front();  // columns are made in process-id order: smallest id wins
+  }
+
+  // Allocation factor of exchange `e` in column `col` (1 when the column is not split).
+  double allocation_factor(const Column& col, const Exchange& e, bool& missing) {
+    missing = false;
+    if (!col.split) return 1.0;
+    const Process& p = *col.process;
+    for (const AllocationFactor& a : p.factors) {
+      if (a.method != col.method || a.product != col.product->flow) continue;
+      if (col.method != Method::Causal) return a.value;
+      const bool match = a.exchange_internal >= 0  ? a.exchange_internal == e.internal_id
+                         : !a.exchange_id.empty()  ? a.exchange_id == e.id
+                         : !a.exchange_flow.empty() ? a.exchange_flow == e.flow
+                                                    : false;
+      if (match) return a.value;
+    }
+    missing = true;
+    return 1.0;
+  }
+
+  struct Pending {
+    const Flow* flow;
+    Index col;
+    double amount;
+    bool flip;
+    Uncertainty uncertainty;
+  };
+
+  // The stats_arrays description of amount `a` = raw amount * f.
+  Uncertainty uncertainty_of(const Exchange& e, const Process& p, double f, double amount) {
+    Uncertainty u;
+    const RawUncertainty& r = e.uncertainty;
+    if (!options_.read_uncertainty || r.type == Dist::None || f == 0.0) return u;
+    auto invalid = [&](const std::string& why) {
+      const std::string text = p.where + ": exchange " + std::to_string(e.number) + " (flow " +
+                               e.flow + "): " + r.name + ": " + why;
+      if (options_.strict_uncertainty) fail(text);
+      ++report_.uncertainty_invalid;
+      example(report_.uncertainty_examples, text);
+      return Uncertainty{};
+    };
+    auto present = [](double x) { return !std::isnan(x); };
+    auto range = [&](double lo, double hi, Uncertainty& out) {
+      lo *= f;
+      hi *= f;
+      if (lo > hi) std::swap(lo, hi);
+      out.minimum = lo;
+      out.maximum = hi;
+    };
+    switch (r.type) {
+      case Dist::LogNormal: {
+        if (!present(r.geom_mean) || !present(r.geom_sd)) return invalid("geomMean or geomSd missing");
+        if (r.geom_sd == 1.0) {
+          ++report_.uncertainty_fixed;
+          u.type = 1;
+          u.loc = amount;
+          return u;
+        }
+        if (!(r.geom_sd > 1.0)) return invalid("geomSd " + std::to_string(r.geom_sd) + " < 1");
+        const double v = r.geom_mean * f;
+        if (v == 0.0 || !std::isfinite(v)) return invalid("geomMean is zero");
+        u.type = 2;
+        u.loc = std::log(std::fabs(v));
+        u.scale = std::log(r.geom_sd);
+        u.negative = v < 0.0;
+        ++report_.uncertain_lognormal;
+        return u;
+      }
+      case Dist::Normal: {
+        if (!present(r.mean) || !present(r.sd)) return invalid("mean or sd missing");
+        if (!(r.sd > 0.0)) return invalid("sd " + std::to_string(r.sd) + " <= 0");
+        u.type = 3;
+        u.loc = r.mean * f;
+        u.scale = r.sd * std::fabs(f);
+        ++report_.uncertain_normal;
+        return u;
+      }
+      case Dist::Uniform: {
+        if (!present(r.minimum) || !present(r.maximum)) return invalid("minimum or maximum missing");
+        if (!(r.minimum < r.maximum))
+          return invalid("minimum " + std::to_string(r.minimum) + " >= maximum " +
+                         std::to_string(r.maximum));
+        u.type = 4;
+        u.loc = amount;
+        range(r.minimum, r.maximum, u);
+        ++report_.uncertain_uniform;
+        return u;
+      }
+      case Dist::Triangle: {
+        if (!present(r.minimum) || !present(r.mode) || !present(r.maximum))
+          return invalid("minimum, mode or maximum missing");
+        if (!(r.minimum <= r.mode && r.mode <= r.maximum && r.minimum < r.maximum))
+          return invalid("needs minimum <= mode <= maximum, got " + std::to_string(r.minimum) +
+                         ", " + std::to_string(r.mode) + ", " + std::to_string(r.maximum));
+        u.type = 5;
+        u.loc = r.mode * f;
+        range(r.minimum, r.maximum, u);
+        ++report_.uncertain_triangular;
+        return u;
+      }
+      case Dist::Unknown: return invalid("unknown distribution type");
+      case Dist::None: break;
+    }
+    return u;
+  }
+
+  std::string describe(const Process& p, const Exchange& e) const {
+    return "process " + p.id + " " + shown(p.name) + ": flow " + e.flow + " " +
+           shown(e.flow_ptr->name);
+  }
+
+  Model build() {
+    const Index n = static_cast<Index>(columns_.size());
+    struct Triplet {
+      Index row, col;
+      double amount;
+      bool flip;
+      Uncertainty uncertainty;
+    };
+    std::vector<Triplet> technosphere;
+    std::vector<Pending> biosphere;
+    std::unordered_map<std::string, bool> cut_off_flows, unlinked_flows, coproduct_flows;
+
+    // Flows produced somewhere (any provider-type exchange), to tell why a link failed.
+    std::unordered_map<std::string, bool> produced;
+    for (const Process& p : processes_)
+      for (const Exchange& e : p.exchanges)
+        if (is_provider(e)) produced[e.flow] = true;
+
+    for (const Process& p : processes_) {
+      for (long c = p.first_column; c < p.first_column + p.columns; ++c) {
+        const Column& col = columns_[c];
+        const bool first = c == p.first_column;
+        for (const Exchange& e : p.exchanges) {
+          const Flow& flow = *e.flow_ptr;
+          const double base = e.amount * e.factor;
+          if (is_provider(e)) {
+            if (e.flow == col.product->flow) {
+              // The provider's own output: the diagonal, positive for products and wastes.
+              technosphere.push_back({c, c, base, false, uncertainty_of(e, p, e.factor, base)});
+              continue;
+            }
+            if (col.split) {
+              bool own_column = false;
+              for (long k = p.first_column; k < p.first_column + p.columns; ++k)
+                own_column = own_column || columns_[k].product->flow == e.flow;
+              if (own_column) continue;  // belongs to its own column
+            }
+            // A co-product without a column of its own (no allocation).
+            if (first) ++report_.unallocated_coproducts;
+            if (first) coproduct_flows[e.flow] = true;
+            if (options_.unlinked == OpenLcaOptions::Unlinked::Biosphere) {
+              // openLCA's sign: a product output is positive, a waste input negative.
+              const bool negative = e.input;
+              biosphere.push_back({&flow, c, base, options_.biosphere_inputs_negative && negative,
+                                   uncertainty_of(e, p, e.factor, base)});
+            }
+            continue;
+          }
+          bool missing = false;
+          const double af = allocation_factor(col, e, missing);
+          if (col.split) {
+            if (missing) {
+              ++report_.allocation_factors_missing;
+              example(report_.allocation_examples,
+                      describe(p, e) + ": no " +
+                          std::string(col.method == Method::Causal ? "causal" : "") +
+                          " allocation factor for product " + col.product->flow + ", used 1");
+            } else {
+              ++report_.allocation_factors_applied;
+            }
+          }
+          const double amount = base * af;
+          const double f = e.factor * af;
+          if (flow.type == FlowType::Elementary) {
+            const bool flip = options_.biosphere_inputs_negative && e.input;
+            biosphere.push_back({&flow, c, amount, flip, uncertainty_of(e, p, f, amount)});
+            continue;
+          }
+          if (!is_linkable(e)) {
+            // An avoided product output or avoided waste input: openLCA models avoided flows
+            // on the input (product) or output (waste) side only.
+            if (first)
+              example(report_.warnings, describe(p, e) + ": avoided flow on the provider side, "
+                                                         "left out");
+            continue;
+          }
+          const long row = provider_of(p, e, first);
+          if (row >= 0) {
+            if (first && row >= p.first_column && row < p.first_column + p.columns)
+              ++report_.self_links;
+            // Product input -a, waste output -a (treatment-service rows), avoided +a.
+            technosphere.push_back({row, c, amount, !e.avoided, uncertainty_of(e, p, f, amount)});
+            continue;
+          }
+          const bool cut = istarts_with(flow.name, options_.cutoff_prefix);
+          if (first) {
+            if (cut) {
+              ++report_.cut_off;
+              if (cut_off_flows.insert({e.flow, true}).second)
+                example(report_.cut_off_examples, describe(p, e));
+            } else {
+              ++report_.unlinked;
+              if (unlinked_flows.insert({e.flow, true}).second)
+                example(report_.unlinked_examples,
+                        describe(p, e) + (produced.count(e.flow)
+                                              ? ": produced only as an unallocated co-product"
+                                              : ": no process produces it"));
+            }
+          }
+          if (options_.unlinked == OpenLcaOptions::Unlinked::Biosphere) {
+            // openLCA's sign for an unlinked technosphere flow: inputs negative.
+            const bool negative = e.avoided ? flow.type == FlowType::Waste : e.input;
+            biosphere.push_back({&flow, c, amount, options_.biosphere_inputs_negative && negative,
+                                 uncertainty_of(e, p, f, amount)});
+          }
+        }
+      }
+    }
+    report_.cut_off_flows = static_cast<std::int64_t>(cut_off_flows.size());
+    report_.unlinked_flows = static_cast<std::int64_t>(unlinked_flows.size());
+    for (const auto& [flow, _] : unlinked_flows)
+      if (produced.count(flow)) ++report_.unlinked_coproduct_flows;
+
+    // Rows of B: the flows used, sorted by id.
+    std::vector<const Flow*> rows;
+    {
+      std::unordered_map<const Flow*, bool> seen;
+      for (const Pending& b : biosphere)
+        if (seen.insert({b.flow, true}).second) rows.push_back(b.flow);
+      std::sort(rows.begin(), rows.end(), [](const Flow* a, const Flow* b) { return a->id < b->id; });
+    }
+    std::unordered_map<const Flow*, Index> row_of;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      row_of[rows[r]] = static_cast<Index>(r);
+      if (rows[r]->type == FlowType::Elementary) {
+        ++report_.elementary_flows;
+      } else {
+        ++report_.unlinked_flow_rows;
+      }
+    }
+    const Index m = static_cast<Index>(rows.size());
+
+    ModelBuilder builder(n, m, 0);
+    builder.reserve(MatrixKind::Technosphere, technosphere.size());
+    builder.reserve(MatrixKind::Biosphere, biosphere.size());
+    for (const Triplet& t : technosphere)
+      builder.add(MatrixKind::Technosphere, Entry{t.row, t.col, t.amount, t.flip}, t.uncertainty);
+    for (const Pending& b : biosphere)
+      builder.add(MatrixKind::Biosphere, Entry{row_of[b.flow], b.col, b.amount, b.flip},
+                  b.uncertainty);
+    report_.technosphere_entries = static_cast<std::int64_t>(technosphere.size());
+    report_.biosphere_entries = static_cast<std::int64_t>(biosphere.size());
+
+    builder.set_activities(activity_labels());
+    builder.set_flows(flow_labels(rows));
+    return builder.build();
+  }
+
+  std::string location_code(const std::string& location) const {
+    if (location.rfind("name:", 0) == 0) return location.substr(5);
+    auto it = locations_.find(location);
+    return it == locations_.end() ? location : it->second;
+  }
+
+  Labels activity_labels() {
+    const Index n = static_cast<Index>(columns_.size());
+    std::vector<std::string> id(n), process_id(n), name(n), location(n), product_id(n),
+        product(n), unit(n), type(n);
+    for (Index c = 0; c < n; ++c) {
+      const Column& col = columns_[c];
+      const Process& p = *col.process;
+      const Flow& flow = *col.product->flow_ptr;
+      id[c] = p.columns > 1 ? p.id + "/" + flow.id : p.id;
+      process_id[c] = p.id;
+      name[c] = p.name;
+      location[c] = location_code(p.location);
+      product_id[c] = flow.id;
+      product[c] = flow.name;
+      unit[c] = reference_unit_name(flow, p.where);
+      type[c] = flow_type_name(flow.type);
+    }
+    Labels labels(n);
+    labels.set_column("id", std::move(id));
+    labels.set_column("process_id", std::move(process_id));
+    labels.set_column("name", std::move(name));
+    labels.set_column("location", std::move(location));
+    labels.set_column("product_id", std::move(product_id));
+    labels.set_column("product", std::move(product));
+    labels.set_column("unit", std::move(unit));
+    labels.set_column("flow_type", std::move(type));
+    return labels;
+  }
+
+  Labels flow_labels(const std::vector<const Flow*>& rows) {
+    const Index m = static_cast<Index>(rows.size());
+    std::vector<std::string> id(m), name(m), category(m), unit(m), type(m), cas(m);
+    for (Index r = 0; r < m; ++r) {
+      const Flow& f = *rows[r];
+      id[r] = f.id;
+      name[r] = f.name;
+      category[r] = category_path(f.category);
+      unit[r] = reference_unit_name(f, f.where);
+      type[r] = flow_type_name(f.type);
+      cas[r] = f.cas;
+    }
+    Labels labels(m);
+    labels.set_column("id", std::move(id));
+    labels.set_column("name", std::move(name));
+    labels.set_column("category", std::move(category));
+    labels.set_column("unit", std::move(unit));
+    labels.set_column("flow_type", std::move(type));
+    labels.set_column("cas", std::move(cas));
+    return labels;
+  }
+
+  const OpenLcaOptions& options_;
+  OpenLcaReport& report_;
+  std::unique_ptr<Archive> archive_;
+  Layout layout_;
+  std::unordered_map<std::string, UnitGroup> unit_groups_;
+  std::unordered_map<std::string, FlowProperty> properties_;
+  std::unordered_map<std::string, Flow> flows_;
+  std::unordered_map<std::string, std::string> locations_;
+  std::unordered_map<std::string, Category> categories_;
+  std::unordered_map<std::string, std::string> unit_names_;
+  std::vector<Process> processes_;
+  std::unordered_map<std::string, std::size_t> process_index_;
+  std::vector<Column> columns_;
+  std::unordered_map<std::string, std::vector<long>> providers_;
+  std::unordered_map<std::string, bool> ambiguous_seen_;
+};
+
+}  // namespace
+
+std::string OpenLcaReport::brief() const {
+  std::ostringstream s;
+  s << "openlca: " << processes << " processes, n=" << providers << " (" << split_processes
+    << " split), m=" << elementary_flows + unlinked_flow_rows << ", " << exchanges
+    << " exchanges; links " << linked_by_flow + linked_default_provider << " (default provider "
+    << linked_default_provider << ", ambiguous " << ambiguous_links << " over " << ambiguous_flows
+    << " flows), cut off " << cut_off << ", unlinked " << unlinked << " (" << unlinked_flows
+    << " flows), unallocated co-products " << unallocated_coproducts << "; uncertainty "
+    << uncertain_lognormal + uncertain_normal + uncertain_uniform + uncertain_triangular
+    << " (invalid " << uncertainty_invalid << ", fixed " << uncertainty_fixed << ")";
+  return s.str();
+}
+
+Model read_openlca(const std::filesystem::path& path, const OpenLcaOptions& options,
+                   OpenLcaReport* report) {
+  if (options.max_entry_bytes == 0 || options.max_total_bytes == 0 || options.max_entries == 0)
+    throw InvalidInputError("read_openlca: the size limits must be positive");
+  OpenLcaReport local;
+  OpenLcaReport& out = report != nullptr ? *report : local;
+  out = OpenLcaReport{};
+  Reader reader(path, options, out);
+  return reader.read();
+}
+
+bool is_openlca(const std::filesystem::path& path) {
+  try {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      if (fs::is_directory(path / "processes", ec)) return true;
+      for (const auto& entry : fs::directory_iterator(path, ec))
+        if (entry.is_directory(ec) && fs::is_directory(entry.path() / "processes", ec))
+          return true;
+      return false;
+    }
+    if (!fs::is_regular_file(path, ec)) return false;
+    int code = 0;
+    zip_t* zip = zip_open(path.string().c_str(), ZIP_RDONLY, &code);
+    if (zip == nullptr) return false;
+    std::vector<std::string> names;
+    const zip_int64_t count = zip_get_num_entries(zip, 0);
+    for (zip_int64_t i = 0; i < count && i < 10'000'000; ++i)
+      if (const char* name = zip_get_name(zip, static_cast<zip_uint64_t>(i), ZIP_FL_ENC_GUESS))
+        names.emplace_back(name);
+    zip_discard(zip);
+    return find_prefix(names).has_value();
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace hiili::io
