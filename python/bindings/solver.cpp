@@ -1,0 +1,158 @@
+// hiili::FactorizationOptions, FactorizationReport, Factorization (solver.hpp).
+#include <pybind11/eigen.h>
+#include <pybind11/native_enum.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <span>
+#include <string>
+
+#include "bindings.hpp"
+#include "hiili/error.hpp"
+#include "hiili/solver.hpp"
+
+namespace hiili::python {
+
+namespace {
+
+using PyFactorization = Guarded<Factorization>;
+
+std::span<const double> vector_span(const DoubleArray& a, const char* what) {
+  if (a.ndim() != 1)
+    throw InvalidInputError(std::string(what) + " must be 1-d, got " + std::to_string(a.ndim()) +
+                            " dimensions");
+  return {a.data(), static_cast<std::size_t>(a.size())};
+}
+
+}  // namespace
+
+void bind_solver(py::module_& m) {
+  py::native_enum<Backend>(m, "Backend", "enum.Enum")
+      .value("Klu", Backend::Klu)
+      .value("Umfpack", Backend::Umfpack)
+      .value("Eigen", Backend::Eigen)
+      .finalize();
+  py::native_enum<Ordering>(m, "Ordering", "enum.Enum")
+      .value("Amd", Ordering::Amd)
+      .value("Colamd", Ordering::Colamd)
+      .finalize();
+  m.def("to_string", py::overload_cast<Backend>(&to_string), py::arg("backend"));
+  m.def("backend_from_string", &backend_from_string, py::arg("name"),
+        "'klu', 'umfpack' or 'eigen' (case-insensitive); InvalidInputError otherwise.");
+
+  const FactorizationOptions defaults;
+  py::class_<FactorizationOptions>(m, "FactorizationOptions")
+      .def(py::init([](Backend backend, Ordering ordering, bool btf, double residual_tolerance,
+                       double singular_rcond, double refactor_rcond_ratio) {
+             FactorizationOptions o;
+             o.backend = backend;
+             o.ordering = ordering;
+             o.btf = btf;
+             o.residual_tolerance = residual_tolerance;
+             o.singular_rcond = singular_rcond;
+             o.refactor_rcond_ratio = refactor_rcond_ratio;
+             return o;
+           }),
+           py::kw_only(), py::arg("backend") = defaults.backend,
+           py::arg("ordering") = defaults.ordering, py::arg("btf") = defaults.btf,
+           py::arg("residual_tolerance") = defaults.residual_tolerance,
+           py::arg("singular_rcond") = defaults.singular_rcond,
+           py::arg("refactor_rcond_ratio") = defaults.refactor_rcond_ratio)
+      .def_readwrite("backend", &FactorizationOptions::backend)
+      .def_readwrite("ordering", &FactorizationOptions::ordering)
+      .def_readwrite("btf", &FactorizationOptions::btf)
+      .def_readwrite("residual_tolerance", &FactorizationOptions::residual_tolerance)
+      .def_readwrite("singular_rcond", &FactorizationOptions::singular_rcond)
+      .def_readwrite("refactor_rcond_ratio", &FactorizationOptions::refactor_rcond_ratio)
+      .def("__repr__", [](const FactorizationOptions& o) {
+        return std::string("FactorizationOptions(backend=") + to_string(o.backend) +
+               ", ordering=" + (o.ordering == Ordering::Amd ? "amd" : "colamd") +
+               ", btf=" + (o.btf ? "True" : "False") +
+               ", residual_tolerance=" + std::to_string(o.residual_tolerance) +
+               ", singular_rcond=" + std::to_string(o.singular_rcond) +
+               ", refactor_rcond_ratio=" + std::to_string(o.refactor_rcond_ratio) + ")";
+      });
+
+  py::class_<FactorizationReport>(m, "FactorizationReport",
+                                  "What the last analysis / factorisation did.")
+      .def_readonly("backend", &FactorizationReport::backend)
+      .def_readonly("n", &FactorizationReport::n)
+      .def_readonly("nnz", &FactorizationReport::nnz)
+      .def_readonly("nnz_factors", &FactorizationReport::nnz_factors)
+      .def_readonly("blocks", &FactorizationReport::blocks)
+      .def_readonly("max_block", &FactorizationReport::max_block)
+      .def_readonly("rcond", &FactorizationReport::rcond)
+      .def_readonly("analyze_seconds", &FactorizationReport::analyze_seconds)
+      .def_readonly("factor_seconds", &FactorizationReport::factor_seconds)
+      .def_readonly("factorizations", &FactorizationReport::factorizations)
+      .def_readonly("refactors", &FactorizationReport::refactors)
+      .def_readonly("refactor_fallbacks", &FactorizationReport::refactor_fallbacks)
+      .def_readonly("refinements", &FactorizationReport::refinements)
+      .def_readonly("last_residual", &FactorizationReport::last_residual)
+      .def("brief", &FactorizationReport::brief, "One line for logs.")
+      .def("__repr__", [](const FactorizationReport& r) { return "<" + r.brief() + ">"; });
+
+  // A Factorization of a bare matrix, for users who solve their own systems. Not thread-safe
+  // in C++; in Python calls on one object take turns (see Guarded).
+  py::class_<PyFactorization>(m, "Factorization",
+                              "Sparse LU of a square matrix: factorize / refactor / solve / "
+                              "solve_transposed.")
+      .def(py::init([](py::handle A, const FactorizationOptions& options) {
+             CscMatrix a = csc_from_python(A, "A");
+             py::gil_scoped_release release;
+             return std::make_unique<PyFactorization>(a, options);
+           }),
+           py::arg("A"), py::arg("options") = FactorizationOptions(),
+           "Analyses and factorizes A (scipy.sparse CSC, float64).")
+      .def_property_readonly("n", [](PyFactorization& f) { return f.value.n(); })
+      .def_property_readonly("is_factorized",
+                             [](PyFactorization& f) {
+                               return f.run([](Factorization& x) { return x.is_factorized(); });
+                             })
+      .def(
+          "factorize",
+          [](PyFactorization& f, const DoubleArray& values) {
+            auto v = vector_span(values, "values");
+            f.run([&](Factorization& x) { x.factorize(v); });
+          },
+          py::arg("values"), "Full numeric factorisation with new values (pattern's CSC order).")
+      .def(
+          "refactor",
+          [](PyFactorization& f, const DoubleArray& values) {
+            auto v = vector_span(values, "values");
+            f.run([&](Factorization& x) { x.refactor(v); });
+          },
+          py::arg("values"), "Same pattern, new values, reusing the pivot order where possible.")
+      .def(
+          "solve",
+          [](PyFactorization& f, const DoubleArray& b) {
+            auto v = vector_span(b, "b");
+            return f.run([&](Factorization& x) { return x.solve(v); });
+          },
+          py::arg("b"), "x = A^-1 b")
+      .def(
+          "solve_transposed",
+          [](PyFactorization& f, const DoubleArray& b) {
+            auto v = vector_span(b, "b");
+            return f.run([&](Factorization& x) { return x.solve_transposed(v); });
+          },
+          py::arg("b"), "x = A^-T b")
+      .def(
+          "solve_many",
+          [](PyFactorization& f, Eigen::MatrixXd X, bool transposed) {
+            f.run([&](Factorization& x) { x.solve_many_in_place(X, transposed); });
+            return X;
+          },
+          py::arg("B").noconvert(), py::arg("transposed") = false,
+          "X = A^-1 B for a float64 n x d matrix B (one solve per column).")
+      .def("rcond", [](PyFactorization& f) { return f.run([](Factorization& x) { return x.rcond(); }); })
+      .def("condition_estimate",
+           [](PyFactorization& f) {
+             return f.run([](Factorization& x) { return x.condition_estimate(); });
+           })
+      .def_property_readonly("report", [](PyFactorization& f) {
+        return f.run([](Factorization& x) { return x.report(); });
+      });
+}
+
+}  // namespace hiili::python

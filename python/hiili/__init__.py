@@ -1,0 +1,64 @@
+"""hiili: a fast LCA inventory solver.
+
+    import hiili
+    model = hiili.Model(A, B, C, activities=..., flows=..., categories=...)
+    lca = hiili.Lca(model, solver="klu")
+    r = lca.solve({"some activity": 1.0})
+    r.supply, r.inventory, r.scores, r.to_frame()
+
+The numerical work happens in the C++ core (hiili._core) with the GIL released.
+"""
+
+from __future__ import annotations
+
+from . import _core
+from ._core import (
+    Backend,
+    Error,
+    FactorizationOptions,
+    FactorizationReport,
+    FormatError,
+    IllConditionedError,
+    InvalidInputError,
+    Ordering,
+    SingularMatrixError,
+    SynthOptions,
+)
+from .lca import Factorization, Lca, Result, Results, factorization_options
+from .model import Model, default_model, detect_format, read, synth
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hiili")
+    except PackageNotFoundError:  # an in-tree build without installed metadata
+        return _core.__version__
+
+
+__version__ = _version()
+
+__all__ = [
+    "Backend",
+    "Error",
+    "Factorization",
+    "FactorizationOptions",
+    "FactorizationReport",
+    "FormatError",
+    "IllConditionedError",
+    "InvalidInputError",
+    "Lca",
+    "Model",
+    "Ordering",
+    "Result",
+    "Results",
+    "SingularMatrixError",
+    "SynthOptions",
+    "__version__",
+    "default_model",
+    "detect_format",
+    "factorization_options",
+    "read",
+    "synth",
+]

@@ -1,0 +1,306 @@
+"""hiili.Lca and its results: demands by index or label in, numpy and pandas out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from . import _convert, _core
+from .model import Model
+
+_WHAT = {
+    "scores": ("categories", "score"),
+    "supply": ("activities", "supply"),
+    "inventory": ("flows", "amount"),
+}
+
+
+def factorization_options(
+    solver: str | _core.Backend | None = None,
+    options: _core.FactorizationOptions | None = None,
+    **kwargs: Any,
+) -> _core.FactorizationOptions:
+    """FactorizationOptions from a solver name ("klu", "umfpack", "eigen"), an options object
+    and keyword overrides (btf=False, residual_tolerance=1e-12, ordering=Ordering.Colamd, ...).
+    """
+    opts = _core.FactorizationOptions()
+    if options is not None:
+        for name in _OPTION_NAMES:
+            setattr(opts, name, getattr(options, name))
+    if solver is not None:
+        opts.backend = solver if isinstance(solver, _core.Backend) else _core.backend_from_string(solver)
+    for name, value in kwargs.items():
+        if name not in _OPTION_NAMES:
+            raise TypeError(f"unknown factorization option {name!r}; known: {', '.join(_OPTION_NAMES)}")
+        if name == "ordering" and isinstance(value, str):
+            value = {"amd": _core.Ordering.Amd, "colamd": _core.Ordering.Colamd}.get(value.lower(), value)
+        setattr(opts, name, value)
+    return opts
+
+
+_OPTION_NAMES = (
+    "backend",
+    "ordering",
+    "btf",
+    "residual_tolerance",
+    "singular_rcond",
+    "refactor_rcond_ratio",
+)
+
+
+class Lca:
+    """Inventory and impact assessment on one factorisation of the model's technosphere.
+
+    ``Lca(model, solver="klu")`` analyses and factorizes A once (with the GIL released);
+    solve(), solve_many() and activity_scores() then reuse that factorisation.
+
+    solver is "klu" (default), "umfpack" or "eigen"; further keywords set FactorizationOptions
+    fields (btf, ordering, residual_tolerance, singular_rcond, refactor_rcond_ratio).
+
+    Raises hiili.SingularMatrixError when A is singular. One Lca may be shared between
+    threads (calls take turns); use one Lca per thread to solve in parallel.
+    """
+
+    def __init__(
+        self,
+        model: Model | _core.Model,
+        solver: str | _core.Backend = "klu",
+        *,
+        options: _core.FactorizationOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(model, _core.Model):
+            model = Model._wrap(model)
+        if not isinstance(model, Model):
+            raise TypeError(f"Lca: expected a hiili.Model, got {type(model).__name__}")
+        self.model = model
+        self.options = factorization_options(solver, options, **kwargs)
+        self._cpp = _core.Lca(model._cpp, self.options)
+
+    @property
+    def report(self) -> _core.FactorizationReport:
+        """What the analysis and the last factorisation did (report.brief() for one line)."""
+        return self._cpp.report
+
+    # ---- demands ---------------------------------------------------------------------------
+    def _sparse(self, demand: Mapping[Any, float]) -> tuple[np.ndarray, np.ndarray]:
+        keys = list(demand.keys())
+        indices = np.empty(len(keys), dtype=np.int64)
+        amounts = np.empty(len(keys), dtype=np.float64)
+        table = self.model._cpp.activities
+        for i, key in enumerate(keys):
+            if isinstance(key, bool):
+                raise TypeError(f"demand: expected activity indices or labels, got {key!r}")
+            if isinstance(key, int | np.integer):
+                indices[i] = key  # range checked by the core
+            elif isinstance(key, str):
+                found = table.find(key)
+                if found is None:
+                    raise _core.InvalidInputError(f"demand: unknown activity label {key!r}")
+                indices[i] = found
+            else:
+                raise TypeError(f"demand: expected activity indices or labels, got {key!r}")
+            amounts[i] = demand[key]
+        return indices, amounts
+
+    def demand_vector(self, demand: Any) -> np.ndarray:
+        """The dense demand vector (length n) for a dict {activity index or label: amount},
+        a pandas Series, a sparse vector or a dense one."""
+        if isinstance(demand, Mapping | pd.Series):
+            return self._cpp.dense_demand(*self._sparse(demand))
+        if sp.issparse(demand):
+            demand = demand.toarray()
+            if demand.ndim == 2 and 1 in demand.shape:
+                demand = demand.ravel()
+        vector = _convert.as_float64(np.asarray(demand), "demand")
+        if vector.ndim != 1:
+            raise _core.InvalidInputError(f"demand must be 1-d, got shape {vector.shape}")
+        return vector
+
+    def solve(self, demand: Any) -> Result:
+        """Supply, inventory and scores for one demand.
+
+        demand: a dict {activity index or label: amount} (labels as in model.activities' "id",
+        else "name", else first column), a pandas Series of the same, or a vector of length n.
+        Raises hiili.InvalidInputError for an unknown label, an index out of range, NaN/Inf,
+        a wrong length or an empty (all-zero) demand.
+        """
+        if isinstance(demand, Mapping | pd.Series):
+            raw = self._cpp.solve_sparse(*self._sparse(demand))
+        else:
+            raw = self._cpp.solve(self.demand_vector(demand))
+        return Result(self.model, raw.supply, raw.inventory, raw.scores)
+
+    def solve_many(self, demands: Any) -> Results:
+        """Results for many demands at once: an n x d matrix (dense or scipy.sparse, one demand
+        per column) or a sequence of demands as solve() takes them."""
+        if sp.issparse(demands):
+            F = demands.toarray()
+        elif isinstance(demands, Sequence) and all(
+            isinstance(d, Mapping | pd.Series) for d in demands
+        ) and len(demands) > 0:
+            F = np.column_stack([self.demand_vector(d) for d in demands])
+        else:
+            F = np.asarray(demands)
+        F = _convert.as_float64(F, "demands")
+        if F.ndim != 2:
+            raise _core.InvalidInputError(f"demands must be an n x d matrix, got shape {F.shape}")
+        raw = self._cpp.solve_many(np.asfortranarray(F))
+        return Results(self.model, raw.supply, raw.inventory, raw.scores)
+
+    def activity_scores(self, frame: bool = False) -> np.ndarray | pd.DataFrame:
+        """k x n: the cumulative score in each category of one unit of each activity's product,
+        from k transposed solves. frame=True labels rows by category and columns by activity."""
+        scores = self._cpp.activity_scores()
+        if not frame:
+            return scores
+        m = self.model
+        return pd.DataFrame(
+            scores,
+            index=_convert.label_index(m._cpp.categories, m.k, "category"),
+            columns=_convert.label_index(m._cpp.activities, m.n, "activity"),
+        )
+
+    def update_technosphere(self, values: Any) -> None:
+        """New values for A's stored entries (same pattern, CSC order: model.A.data's order);
+        refactors. B and C stay. The model object itself is not changed."""
+        self._cpp.update_technosphere(_convert.as_float64(np.asarray(values), "values"))
+
+    def rcond(self) -> float:
+        """Cheap reciprocal condition estimate of the current factorisation."""
+        return self._cpp.rcond()
+
+    def condition_estimate(self) -> float:
+        """1-norm condition number estimate of A (more expensive than rcond)."""
+        return self._cpp.condition_estimate()
+
+    def __repr__(self) -> str:
+        return f"<hiili.Lca {self.report.brief()}>"
+
+
+class Result:
+    """One demand's answer: supply (n,), inventory (m,), scores (k,) as numpy arrays."""
+
+    __slots__ = ("inventory", "model", "scores", "supply")
+
+    def __init__(
+        self, model: Model, supply: np.ndarray, inventory: np.ndarray, scores: np.ndarray
+    ) -> None:
+        self.model = model
+        self.supply = supply
+        self.inventory = inventory
+        self.scores = scores
+
+    def to_frame(self, what: str = "scores") -> pd.DataFrame:
+        """The labels of the categories ("scores"), activities ("supply") or flows
+        ("inventory") with a value column (score / supply / amount)."""
+        table, column = _table(what)
+        frame = getattr(self.model, table).copy()
+        frame[column] = getattr(self, what)
+        return frame
+
+    def to_series(self, what: str = "scores") -> pd.Series:
+        """The values indexed by label (id, else name, else first column, else position)."""
+        table, column = _table(what)
+        return pd.Series(
+            getattr(self, what), index=_label_index(self.model, table), name=column
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<hiili.Result n={self.supply.shape[0]} m={self.inventory.shape[0]} "
+            f"scores={np.array2string(self.scores, precision=4, threshold=6)}>"
+        )
+
+
+class Results:
+    """Many demands' answers: supply (n, d), inventory (m, d), scores (k, d)."""
+
+    __slots__ = ("inventory", "model", "scores", "supply")
+
+    def __init__(
+        self, model: Model, supply: np.ndarray, inventory: np.ndarray, scores: np.ndarray
+    ) -> None:
+        self.model = model
+        self.supply = supply
+        self.inventory = inventory
+        self.scores = scores
+
+    def __len__(self) -> int:
+        return self.supply.shape[1]
+
+    def __getitem__(self, j: int) -> Result:
+        """The answer to demand j."""
+        return Result(self.model, self.supply[:, j], self.inventory[:, j], self.scores[:, j])
+
+    def to_frame(self, what: str = "scores") -> pd.DataFrame:
+        """Labels of categories / activities / flows and one value column per demand (0..d-1)."""
+        table, _ = _table(what)
+        values = getattr(self, what)
+        frame = getattr(self.model, table).copy()
+        for j in range(values.shape[1]):
+            frame[j] = values[:, j]
+        return frame
+
+
+def _table(what: str) -> tuple[str, str]:
+    try:
+        return _WHAT[what]
+    except KeyError:
+        raise _core.InvalidInputError(
+            f"unknown result {what!r}: expected 'scores', 'supply' or 'inventory'"
+        ) from None
+
+
+def _label_index(model: Model, table: str) -> pd.Index:
+    labels = {
+        "activities": (model._cpp.activities, model.n, "activity"),
+        "flows": (model._cpp.flows, model.m, "flow"),
+        "categories": (model._cpp.categories, model.k, "category"),
+    }[table]
+    return _convert.label_index(*labels)
+
+
+class Factorization:
+    """Sparse LU of any square matrix with the same backends as Lca: solve, solve_transposed,
+    solve_many; refactor(values) with new values on the same pattern (CSC order)."""
+
+    def __init__(self, A: Any, solver: str | _core.Backend = "klu", **kwargs: Any) -> None:
+        self._cpp = _core.Factorization(_convert.as_csc(A, "A"), factorization_options(solver, **kwargs))
+
+    @property
+    def n(self) -> int:
+        return self._cpp.n
+
+    @property
+    def report(self) -> _core.FactorizationReport:
+        return self._cpp.report
+
+    def solve(self, b: Any) -> np.ndarray:
+        return self._cpp.solve(_convert.as_float64(np.asarray(b), "b"))
+
+    def solve_transposed(self, b: Any) -> np.ndarray:
+        return self._cpp.solve_transposed(_convert.as_float64(np.asarray(b), "b"))
+
+    def solve_many(self, B: Any, transposed: bool = False) -> np.ndarray:
+        B = B.toarray() if sp.issparse(B) else np.asarray(B)
+        B = _convert.as_float64(B, "B")
+        if B.ndim != 2:
+            raise _core.InvalidInputError(f"B must be an n x d matrix, got shape {B.shape}")
+        return self._cpp.solve_many(np.asfortranarray(B), transposed)
+
+    def factorize(self, values: Any) -> None:
+        self._cpp.factorize(_convert.as_float64(np.asarray(values), "values"))
+
+    def refactor(self, values: Any) -> None:
+        self._cpp.refactor(_convert.as_float64(np.asarray(values), "values"))
+
+    def rcond(self) -> float:
+        return self._cpp.rcond()
+
+    def condition_estimate(self) -> float:
+        return self._cpp.condition_estimate()

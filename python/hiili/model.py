@@ -1,0 +1,222 @@
+"""hiili.Model: the three matrices and their labels, with scipy and pandas views."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from . import _convert, _core
+
+_KINDS = {
+    "A": _core.MatrixKind.Technosphere,
+    "technosphere": _core.MatrixKind.Technosphere,
+    "B": _core.MatrixKind.Biosphere,
+    "biosphere": _core.MatrixKind.Biosphere,
+    "C": _core.MatrixKind.Characterization,
+    "characterization": _core.MatrixKind.Characterization,
+}
+
+
+def _kind(matrix: str | _core.MatrixKind) -> _core.MatrixKind:
+    if isinstance(matrix, _core.MatrixKind):
+        return matrix
+    try:
+        return _KINDS[matrix]
+    except KeyError:
+        raise _core.InvalidInputError(
+            f"unknown matrix {matrix!r}: expected one of {sorted(_KINDS)}"
+        ) from None
+
+
+class Model:
+    """An LCA model: technosphere A (n x n), biosphere B (m x n), characterisation C (k x m).
+
+    Parameters
+    ----------
+    A, B, C
+        scipy.sparse matrices of any format, or dense arrays. Values are converted to float64;
+        CSC input with float64 values is copied once, into the model's own storage. B and C
+        may be None (no flows, no categories).
+    activities, flows, categories
+        Labels: a pandas DataFrame (each column a label column, e.g. "id", "name", "unit"),
+        a list of str (the column "name"), or None. Demands may name activities by their "id"
+        (else "name", else first column) label.
+
+    A Model is immutable. Raises hiili.InvalidInputError for mismatched shapes, indices out of
+    range, NaN or infinite values, and label tables of the wrong length.
+    """
+
+    _cpp: _core.Model
+
+    def __init__(
+        self,
+        A: Any,
+        B: Any = None,
+        C: Any = None,
+        activities: Any = None,
+        flows: Any = None,
+        categories: Any = None,
+    ) -> None:
+        A = _convert.as_csc(A, "A")
+        n = A.shape[1]
+        B = _convert.empty_csc(0, n) if B is None else _convert.as_csc(B, "B")
+        C = _convert.empty_csc(0, B.shape[0]) if C is None else _convert.as_csc(C, "C")
+        self._cpp = _core.Model.from_csc(
+            A,
+            B,
+            C,
+            _convert.labels(activities, A.shape[1], "activity"),
+            _convert.labels(flows, B.shape[0], "flow"),
+            _convert.labels(categories, C.shape[0], "category"),
+        )
+
+    @classmethod
+    def _wrap(cls, core: _core.Model) -> Model:
+        """A Model around an existing _core.Model (from synth, read, or C++)."""
+        if not isinstance(core, _core.Model):
+            raise TypeError(f"expected hiili._core.Model, got {type(core).__name__}")
+        model = cls.__new__(cls)
+        model._cpp = core
+        return model
+
+    # ---- sizes -------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        """Number of activities (and products)."""
+        return self._cpp.num_activities
+
+    @property
+    def m(self) -> int:
+        """Number of biosphere flows."""
+        return self._cpp.num_flows
+
+    @property
+    def k(self) -> int:
+        """Number of impact categories."""
+        return self._cpp.num_categories
+
+    # ---- matrices: read-only scipy CSC views of the model's own storage ---------------------
+    @cached_property
+    def A(self) -> sp.csc_array:
+        return _convert.csc_view(self._cpp.A)
+
+    @cached_property
+    def B(self) -> sp.csc_array:
+        return _convert.csc_view(self._cpp.B)
+
+    @cached_property
+    def C(self) -> sp.csc_array:
+        return _convert.csc_view(self._cpp.C)
+
+    # ---- labels --------------------------------------------------------------------------
+    @cached_property
+    def activities(self) -> pd.DataFrame:
+        return _convert.labels_frame(self._cpp.activities, self.n)
+
+    @cached_property
+    def flows(self) -> pd.DataFrame:
+        return _convert.labels_frame(self._cpp.flows, self.m)
+
+    @cached_property
+    def categories(self) -> pd.DataFrame:
+        return _convert.labels_frame(self._cpp.categories, self.k)
+
+    def activity_index(self, key: Any) -> int:
+        """The index of an activity given by index or label (id, else name, else first column).
+
+        Raises hiili.InvalidInputError for an unknown or ambiguous label or an index out of
+        range.
+        """
+        return _find(self._cpp.activities, key, self.n, "activity")
+
+    def flow_index(self, key: Any) -> int:
+        return _find(self._cpp.flows, key, self.m, "flow")
+
+    def category_index(self, key: Any) -> int:
+        return _find(self._cpp.categories, key, self.k, "category")
+
+    # ---- entries and uncertainty ------------------------------------------------------------
+    def entries(self, matrix: str | _core.MatrixKind = "A") -> pd.DataFrame:
+        """The entries matrix "A", "B" or "C" was built from, in input order.
+
+        Columns: row, col, amount, flip, slot (its position in the CSC values); with
+        uncertainty also uncertainty_type (stats_arrays id), loc, scale, shape, minimum,
+        maximum, negative.
+        """
+        return pd.DataFrame(self._cpp.entries(_kind(matrix)))
+
+    def has_uncertainty(self, matrix: str | _core.MatrixKind = "A") -> bool:
+        return self._cpp.has_uncertainty(_kind(matrix))
+
+    def __repr__(self) -> str:
+        return (
+            f"<hiili.Model n={self.n} m={self.m} k={self.k} "
+            f"nnz(A)={self._cpp.A.nnz} nnz(B)={self._cpp.B.nnz} nnz(C)={self._cpp.C.nnz}>"
+        )
+
+
+def _find(table: _core.Labels, key: Any, size: int, what: str) -> int:
+    if isinstance(key, bool):
+        raise TypeError(f"{what}: expected an index or a label, got {key!r}")
+    if isinstance(key, int | np.integer):
+        index = int(key)
+        if not 0 <= index < size:
+            raise _core.InvalidInputError(f"{what} index {index} out of range [0, {size})")
+        return index
+    if isinstance(key, str):
+        found = table.find(key)
+        if found is None:
+            raise _core.InvalidInputError(f"unknown {what} label {key!r}")
+        return found
+    raise TypeError(f"{what}: expected an index or a label, got {key!r}")
+
+
+def synth(
+    n: int = 20000,
+    *,
+    seed: int = 1,
+    k: int = 3,
+    m: int | None = None,
+    uncertainty: bool = False,
+    **options: Any,
+) -> Model:
+    """A seeded ecoinvent-like model (hiili::synth): the same arguments give the same model.
+
+    m defaults to n / 8 flows. Further options: core_fraction, mean_inputs, mean_flows.
+    """
+    opts = _core.SynthOptions(
+        n=n, m=-1 if m is None else m, k=k, seed=seed, uncertainty=uncertainty, **options
+    )
+    return Model._wrap(_core.synth(opts))
+
+
+def _format(format: str | None) -> Any:
+    if format is None:
+        return _core.Format.Auto
+    if isinstance(format, _core.Format):
+        return format
+    return _core.format_from_string(format)
+
+
+def read(path: str | os.PathLike[str], format: str | None = None) -> Model:
+    """Reads a model from a file or folder: USEEIO CSVs, a Brightway datapackage, an ecoinvent
+    matrix export, Matrix Market, CSV triplets. The format is detected when not given.
+
+    Raises hiili.FormatError naming the file and entry when the content is bad.
+    """
+    return Model._wrap(_core.read(os.fspath(path), _format(format)))
+
+
+def detect_format(path: str | os.PathLike[str]) -> str:
+    """The name of the format read() would use for `path`."""
+    return _core.to_string(_core.detect_format(os.fspath(path)))
+
+
+def default_model() -> Model:
+    """The model `hiili demo` uses: the seeded synthetic system with n = 20,000 (labelled)."""
+    return synth(20000, seed=1)
