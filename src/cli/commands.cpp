@@ -1,0 +1,814 @@
+#include "commands.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <optional>
+#include <string_view>
+
+#include "hiili/error.hpp"
+#include "hiili/io/read.hpp"
+#include "hiili/io/useeio.hpp"
+#include "hiili/lca.hpp"
+#include "hiili/model.hpp"
+#include "hiili/solver.hpp"
+#include "hiili/synth.hpp"
+#include "hiili/version.hpp"
+
+namespace hiili::cli {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+// ---- parsing helpers ---------------------------------------------------------
+
+std::optional<double> parse_double(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::string s(text);  // strtod needs a terminated string; accepts 1e6, inf is refused below
+  char* end = nullptr;
+  double value = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+std::optional<long long> parse_integer(std::string_view text) {
+  long long value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+bool is_synth_spec(const std::string& text) {
+  return text == "synth" || text.rfind("synth:", 0) == 0;
+}
+
+// "synth:n=2000,k=3,seed=7,m=250" -> SynthOptions; throws InvalidInputError.
+SynthOptions parse_synth_spec(const std::string& text) {
+  SynthOptions options;
+  if (text == "synth") return options;
+  std::string_view rest = std::string_view(text).substr(6);
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    auto eq = item.find('=');
+    if (eq == std::string_view::npos)
+      throw InvalidInputError(fmt::format("model '{}': expected key=value, got '{}'", text, item));
+    std::string_view key = item.substr(0, eq), value = item.substr(eq + 1);
+    auto integer = parse_integer(value);
+    auto real = parse_double(value);
+    auto need = [&](bool ok) {
+      if (!ok)
+        throw InvalidInputError(
+            fmt::format("model '{}': bad value '{}' for '{}'", text, value, key));
+    };
+    if (key == "n") {
+      need(integer.has_value());
+      options.n = *integer;
+    } else if (key == "m") {
+      need(integer.has_value());
+      options.m = *integer;
+    } else if (key == "k") {
+      need(integer.has_value());
+      options.k = *integer;
+    } else if (key == "seed") {
+      need(integer.has_value() && *integer >= 0);
+      options.seed = static_cast<std::uint64_t>(*integer);
+    } else if (key == "core") {
+      need(real.has_value());
+      options.core_fraction = *real;
+    } else {
+      throw InvalidInputError(
+          fmt::format("model '{}': unknown key '{}' (known: n, m, k, seed, core)", text, key));
+    }
+  }
+  return options;
+}
+
+std::string synth_description(const SynthOptions& o) {
+  return fmt::format("synth:n={},k={},seed={}", o.n, o.k, o.seed);
+}
+
+// ---- the model ----------------------------------------------------------------
+
+// A readable label for row `i`: "name" (else "id", else the first column), with the
+// location in brackets when there is one; "#i" when the table has no columns.
+std::string label_of(const Labels& labels, Index i) {
+  if (labels.empty() || i < 0 || i >= labels.size()) return fmt::format("#{}", i);
+  std::string text;
+  for (const char* column : {"name", "id"}) {
+    if (labels.has_column(column) && !labels.column(column)[i].empty()) {
+      text = labels.column(column)[i];
+      break;
+    }
+  }
+  if (text.empty()) text = labels.column(labels.column_names().front())[i];
+  if (labels.has_column("location") && !labels.column("location")[i].empty())
+    text += fmt::format(" [{}]", labels.column("location")[i]);
+  if (labels.has_column("compartment") && !labels.column("compartment")[i].empty())
+    text += fmt::format(" ({})", labels.column("compartment")[i]);
+  return text;
+}
+
+std::string column_or_empty(const Labels& labels, std::string_view column, Index i) {
+  if (labels.empty() || !labels.has_column(column)) return {};
+  return labels.column(column)[i];
+}
+
+// ---- errors with their context ----------------------------------------------------
+// Library messages name the matrix and the entry; readers also name the file. Prefix the
+// model's source where the message lacks it, and name the activity of a singular column,
+// keeping the exception's type (main maps every hiili::Error to exit code 3).
+
+std::string in_context(const std::string& source, const std::string& what) {
+  if (source.empty() || what.find(source) != std::string::npos) return what;
+  return source + ": " + what;
+}
+
+template <class F>
+auto with_context(const std::string& source, const Model* model, F&& body) {
+  try {
+    return body();
+  } catch (const SingularMatrixError& e) {
+    std::string what = in_context(source, e.what());
+    if (model && !model->activities().empty() && e.column() >= 0 &&
+        e.column() < model->num_activities())
+      what +=
+          fmt::format(" (activity #{}: {})", e.column(), label_of(model->activities(), e.column()));
+    throw SingularMatrixError(what, e.column(), e.rcond());
+  } catch (const IllConditionedError& e) {
+    throw IllConditionedError(in_context(source, e.what()), e.residual(), e.rcond());
+  } catch (const FormatError& e) {
+    throw FormatError(in_context(source, e.what()));
+  } catch (const InvalidInputError& e) {
+    throw InvalidInputError(in_context(source, e.what()));
+  }
+}
+
+// A row of `labels` named by `key`: Labels::find (id, then name, then first column), then any
+// other column with exactly one match (e.g. a sector "code"), then "#i" or a plain index.
+Index find_row(const Labels& labels, Index size, const std::string& key, const char* what) {
+  if (!labels.empty()) {
+    if (auto row = labels.find(key)) return *row;
+    for (const auto& name : labels.column_names()) {
+      const auto& column = labels.column(name);
+      auto it = std::find(column.begin(), column.end(), key);
+      if (it == column.end()) continue;
+      if (std::find(it + 1, column.end(), key) != column.end())
+        throw InvalidInputError(
+            fmt::format("{} '{}' matches more than one row of column '{}'", what, key, name));
+      return it - column.begin();
+    }
+  }
+  std::string_view digits = key;
+  if (!digits.empty() && digits.front() == '#') digits.remove_prefix(1);
+  if (auto index = parse_integer(digits)) {
+    if (*index < 0 || *index >= size)
+      throw InvalidInputError(
+          fmt::format("{} index {} is out of range 0..{}", what, *index, size - 1));
+    return *index;
+  }
+  throw InvalidInputError(
+      fmt::format("no {} labelled '{}' (give a label, or an index 0..{})", what, key, size - 1));
+}
+
+struct LoadedModel {
+  std::shared_ptr<const Model> model;
+  std::string source;  // what the user named, spelled out
+  std::string format;  // "synth" or the reader's format
+  double seconds = 0.0;
+};
+
+LoadedModel load_model(const std::string& spec, const std::string& format_name, bool progress) {
+  LoadedModel loaded;
+  Stopwatch clock;
+  if (spec.empty() || (is_synth_spec(spec) && !fs::exists(spec))) {
+    SynthOptions options = spec.empty() ? SynthOptions{} : parse_synth_spec(spec);
+    Progress p("generating " + synth_description(options), progress);
+    loaded.model = std::make_shared<const Model>(synth(options));
+    loaded.source = synth_description(options);
+    loaded.format = "synth";
+  } else {
+    io::Format format = io::format_from_string(format_name);
+    Progress p("reading " + spec, progress);
+    loaded.model = with_context(spec, nullptr, [&] {
+      if (format == io::Format::Auto) format = io::detect_format(spec);
+      return std::make_shared<const Model>(io::read(spec, format));
+    });
+    loaded.source = spec;
+    loaded.format = io::to_string(format);
+  }
+  loaded.seconds = clock.seconds();
+  return loaded;
+}
+
+SparseDemand parse_demand(const Model& model, const std::vector<std::string>& items) {
+  SparseDemand demand;
+  for (const auto& item : items) {
+    auto eq = item.rfind('=');  // check_demand_syntax already accepted it
+    Index j = find_row(model.activities(), model.num_activities(), item.substr(0, eq), "activity");
+    demand.emplace_back(j, *parse_double(item.substr(eq + 1)));
+  }
+  return demand;
+}
+
+FactorizationOptions factorization_options(const std::string& solver) {
+  FactorizationOptions options;
+  options.backend = backend_from_string(solver);
+  return options;
+}
+
+// ---- contributions --------------------------------------------------------------
+// A stand-in until the library has contribution.hpp: the direct contribution of each
+// activity (c_q . B[:,j] s_j) and of each flow (c_qf g_f) to category q.
+
+struct Contribution {
+  Index index;
+  double value;
+};
+
+Eigen::VectorXd characterization_row(const Model& model, Index q) {
+  std::vector<double> unit(static_cast<std::size_t>(model.num_categories()), 0.0);
+  unit[static_cast<std::size_t>(q)] = 1.0;
+  return model.C().multiply_transposed(unit);  // c_q, length m
+}
+
+std::vector<Contribution> top_contributions(const Eigen::VectorXd& values, int top) {
+  std::vector<Contribution> all;
+  for (Index i = 0; i < values.size(); ++i)
+    if (values[i] != 0.0) all.push_back({i, values[i]});
+  auto count = std::min<std::size_t>(all.size(), static_cast<std::size_t>(std::max(top, 0)));
+  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(count), all.end(),
+                    [](const Contribution& a, const Contribution& b) {
+                      return std::abs(a.value) > std::abs(b.value) ||
+                             (std::abs(a.value) == std::abs(b.value) && a.index < b.index);
+                    });
+  all.resize(count);
+  return all;
+}
+
+struct Contributions {
+  Index category = 0;
+  double score = 0.0;
+  std::vector<Contribution> activities, flows;
+};
+
+Contributions contributions(const Model& model, const LcaResult& result, Index q, int top) {
+  Contributions out;
+  out.category = q;
+  out.score = result.scores[q];
+  Eigen::VectorXd c = characterization_row(model, q);
+  Eigen::VectorXd direct = model.B().multiply_transposed(std::span<const double>(
+      c.data(), static_cast<std::size_t>(c.size())));  // per unit of each activity
+  out.activities = top_contributions(direct.cwiseProduct(result.supply), top);
+  out.flows = top_contributions(c.cwiseProduct(result.inventory), top);
+  return out;
+}
+
+std::string share(double value, double total) {
+  if (total == 0.0) return "";
+  return fmt::format("{:.1f}%", 100.0 * value / total);
+}
+
+// ---- printing pieces --------------------------------------------------------------
+
+Json report_json(const FactorizationReport& r) {
+  Json j;
+  j["backend"] = to_string(r.backend);
+  j["n"] = r.n;
+  j["nnz"] = r.nnz;
+  j["nnz_factors"] = r.nnz_factors;
+  j["fill"] = r.nnz > 0 && r.nnz_factors > 0 ? static_cast<double>(r.nnz_factors) / r.nnz : 0.0;
+  j["blocks"] = r.blocks;
+  j["max_block"] = r.max_block;
+  j["rcond"] = r.rcond;
+  j["analyze_seconds"] = r.analyze_seconds;
+  j["factor_seconds"] = r.factor_seconds;
+  j["refinements"] = r.refinements;
+  j["last_residual"] = r.last_residual;
+  return j;
+}
+
+Json model_json(const LoadedModel& loaded) {
+  const Model& m = *loaded.model;
+  Json j;
+  j["source"] = loaded.source;
+  j["format"] = loaded.format;
+  j["activities"] = m.num_activities();
+  j["flows"] = m.num_flows();
+  j["categories"] = m.num_categories();
+  j["nnz"] = {{"A", m.A().nnz()}, {"B", m.B().nnz()}, {"C", m.C().nnz()}};
+  return j;
+}
+
+Json scores_json(const Model& model, const Eigen::VectorXd& scores) {
+  Json list = Json::array();
+  for (Index q = 0; q < scores.size(); ++q)
+    list.push_back({{"index", q},
+                    {"category", label_of(model.categories(), q)},
+                    {"unit", column_or_empty(model.categories(), "unit", q)},
+                    {"score", scores[q]}});
+  return list;
+}
+
+Json contributions_json(const Model& model, const Contributions& c) {
+  Json j;
+  j["category"] = {{"index", c.category}, {"name", label_of(model.categories(), c.category)}};
+  j["score"] = c.score;
+  auto list = [&](const std::vector<Contribution>& items, const Labels& labels) {
+    Json out = Json::array();
+    for (std::size_t r = 0; r < items.size(); ++r)
+      out.push_back({{"rank", r + 1},
+                     {"index", items[r].index},
+                     {"label", label_of(labels, items[r].index)},
+                     {"contribution", items[r].value},
+                     {"share", c.score != 0.0 ? items[r].value / c.score : 0.0}});
+    return out;
+  };
+  j["activities"] = list(c.activities, model.activities());
+  j["flows"] = list(c.flows, model.flows());
+  return j;
+}
+
+// CSV rows shared by solve and demo: part,kind,rank,index,label,value,share.
+Table csv_table() { return Table({"part", "kind", "rank", "index", "label", "value", "share"}); }
+
+std::string g17(double v) { return fmt::format("{:.17g}", v); }
+
+void csv_scores(Table& t, const std::string& part, const Model& model,
+                const Eigen::VectorXd& scores) {
+  for (Index q = 0; q < scores.size(); ++q)
+    t.add({part, "score", "", std::to_string(q), label_of(model.categories(), q), g17(scores[q]),
+           ""});
+}
+
+void csv_contributions(Table& t, const std::string& part, const Model& model,
+                       const Contributions& c) {
+  auto rows = [&](const char* kind, const std::vector<Contribution>& items, const Labels& labels) {
+    for (std::size_t r = 0; r < items.size(); ++r)
+      t.add({part, kind, std::to_string(r + 1), std::to_string(items[r].index),
+             label_of(labels, items[r].index), g17(items[r].value),
+             c.score != 0.0 ? g17(items[r].value / c.score) : ""});
+  };
+  rows("activity", c.activities, model.activities());
+  rows("flow", c.flows, model.flows());
+}
+
+void print_scores(const Model& model, const Eigen::VectorXd& scores, int indent = 2) {
+  Table t({"#", "category", "score", "unit"}, {true, false, true, false});
+  for (Index q = 0; q < scores.size(); ++q)
+    t.add({std::to_string(q), label_of(model.categories(), q), number(scores[q]),
+           column_or_empty(model.categories(), "unit", q)});
+  t.print_text(stdout, 60, indent);
+}
+
+void print_ranking(const std::string& title, const std::string& what,
+                   const std::vector<Contribution>& items, const Labels& labels, double score,
+                   int indent) {
+  fmt::print("\n{}{}\n", std::string(indent, ' '), title);
+  Table t({"rank", "#", what, "contribution", "share"}, {true, true, false, true, true});
+  for (std::size_t r = 0; r < items.size(); ++r)
+    t.add({std::to_string(r + 1), std::to_string(items[r].index), label_of(labels, items[r].index),
+           number(items[r].value), share(items[r].value, score)});
+  t.print_text(stdout, 60, indent);
+}
+
+// `what`: "activity" or "sector", the word for a column of A.
+void print_contributions(const Model& model, const Contributions& c, const std::string& what,
+                         bool with_flows, int indent = 2) {
+  std::string category = label_of(model.categories(), c.category);
+  std::string plural = what == "activity" ? "activities" : what + "s";
+  print_ranking(fmt::format("Top {} {} by direct contribution to {} (c.B[:,j].s_j)",
+                            c.activities.size(), plural, category),
+                what, c.activities, model.activities(), c.score, indent);
+  if (with_flows)
+    print_ranking(
+        fmt::format("Top {} flows by contribution to {} (c_f.g_f)", c.flows.size(), category),
+        "flow", c.flows, model.flows(), c.score, indent);
+}
+
+void print_json(const Json& j) { fmt::print("{}\n", j.dump(2)); }
+
+Json header_json(const char* command) {
+  Json j;
+  j["hiili_version"] = kVersion;
+  j["command"] = command;
+  return j;
+}
+
+}  // namespace
+
+// ---- checks used by the argument parser -----------------------------------------------
+
+std::string check_demand_syntax(const std::string& text) {
+  auto eq = text.rfind('=');
+  if (eq == std::string::npos || eq == 0)
+    return fmt::format("demand '{}' is not LABEL_OR_INDEX=AMOUNT", text);
+  if (!parse_double(text.substr(eq + 1)))
+    return fmt::format("demand '{}': '{}' is not a finite number", text, text.substr(eq + 1));
+  return {};
+}
+
+std::string check_model_argument(const std::string& text) {
+  if (fs::exists(text)) return {};
+  if (is_synth_spec(text)) {
+    try {
+      parse_synth_spec(text);
+      return {};
+    } catch (const InvalidInputError& e) {
+      return e.what();
+    }
+  }
+  return fmt::format("model '{}' does not exist (give a file or folder, or synth[:n=N,k=K,seed=S])",
+                     text);
+}
+
+// ---- info -------------------------------------------------------------------------------
+
+int run_info(const InfoOptions& o) {
+  bool progress = !o.common.quiet;
+  LoadedModel loaded = load_model(o.model, o.format, progress);
+  const Model& model = *loaded.model;
+  std::optional<Factorization> lu;
+  {
+    Progress p("factorizing", progress);
+    with_context(loaded.source, &model,
+                 [&] { lu.emplace(model.A(), factorization_options(o.solver)); });
+  }
+  double condest = 0.0;
+  {
+    Progress p("estimating the condition number", progress);
+    condest = with_context(loaded.source, &model, [&] { return lu->condition_estimate(); });
+  }
+  const FactorizationReport& r = lu->report();
+
+  if (o.common.mode() == OutputMode::Json) {
+    Json j = header_json("info");
+    j["model"] = model_json(loaded);
+    Json categories = Json::array();
+    for (Index q = 0; q < model.num_categories(); ++q)
+      categories.push_back({{"index", q},
+                            {"name", label_of(model.categories(), q)},
+                            {"unit", column_or_empty(model.categories(), "unit", q)}});
+    j["categories"] = categories;
+    j["factorization"] = report_json(r);
+    j["factorization"]["condition_estimate"] = condest;
+    j["read_seconds"] = loaded.seconds;
+    print_json(j);
+    return 0;
+  }
+
+  Table t({"key", "value"});
+  auto add = [&](std::string key, std::string value) { t.add({std::move(key), std::move(value)}); };
+  bool csv = o.common.mode() == OutputMode::Csv;
+  auto count = [&](Index v) { return csv ? std::to_string(v) : thousands(v); };
+  auto real = [&](double v) { return csv ? g17(v) : number(v); };
+  add("model", loaded.source);
+  add("format", loaded.format);
+  add("activities", count(model.num_activities()));
+  add("flows", count(model.num_flows()));
+  add("categories", count(model.num_categories()));
+  add("nnz_A", count(model.A().nnz()));
+  add("nnz_B", count(model.B().nnz()));
+  add("nnz_C", count(model.C().nnz()));
+  add("solver", to_string(r.backend));
+  add("nnz_factors", count(r.nnz_factors));
+  add("fill", r.nnz_factors > 0 ? real(static_cast<double>(r.nnz_factors) / r.nnz) : "");
+  add("blocks", count(r.blocks));
+  add("max_block", count(r.max_block));
+  add("rcond", real(r.rcond));
+  add("condition_estimate", real(condest));
+  add("read_seconds", csv ? g17(loaded.seconds) : duration(loaded.seconds));
+  add("analyze_seconds", csv ? g17(r.analyze_seconds) : duration(r.analyze_seconds));
+  add("factor_seconds", csv ? g17(r.factor_seconds) : duration(r.factor_seconds));
+  if (csv) {
+    for (Index q = 0; q < model.num_categories(); ++q)
+      add(fmt::format("category_{}", q), label_of(model.categories(), q));
+    t.print_csv(stdout);
+    return 0;
+  }
+
+  fmt::print("model       {} ({})\n", loaded.source, loaded.format);
+  fmt::print("sizes       {} activities, {} flows, {} categories\n",
+             thousands(model.num_activities()), thousands(model.num_flows()),
+             thousands(model.num_categories()));
+  fmt::print("nonzeros    A {} ({:.1f} a column), B {}, C {}\n", thousands(model.A().nnz()),
+             static_cast<double>(model.A().nnz()) / std::max<Index>(1, model.num_activities()),
+             thousands(model.B().nnz()), thousands(model.C().nnz()));
+  if (r.blocks > 0) {
+    fmt::print(
+        "structure   {} diagonal blocks (BTF); largest strongly connected block {} ({:.1f}%)\n",
+        thousands(r.blocks), thousands(r.max_block),
+        100.0 * static_cast<double>(r.max_block) / std::max<Index>(1, r.n));
+  } else {
+    fmt::print("structure   (block form reported by the klu solver only)\n");
+  }
+  if (r.nnz_factors > 0)
+    fmt::print("factors     {} nonzeros in L+U ({:.2f}x fill)\n", thousands(r.nnz_factors),
+               static_cast<double>(r.nnz_factors) / std::max<Index>(1, r.nnz));
+  fmt::print("condition   rcond {:.3e}, 1-norm condition estimate {:.3e}\n", r.rcond, condest);
+  fmt::print("timings     read {}, analyse {}, factorize {}\n", duration(loaded.seconds),
+             duration(r.analyze_seconds), duration(r.factor_seconds));
+  fmt::print("solver      {}\n", r.brief());
+  if (model.num_categories() > 0) {
+    fmt::print("\nCategories\n");
+    Table c({"#", "category", "unit"}, {true, false, false});
+    for (Index q = 0; q < model.num_categories(); ++q)
+      c.add({std::to_string(q), label_of(model.categories(), q),
+             column_or_empty(model.categories(), "unit", q)});
+    c.print_text(stdout);
+  }
+  return 0;
+}
+
+// ---- solve ------------------------------------------------------------------------------
+
+int run_solve(const SolveOptions& o) {
+  bool progress = !o.common.quiet;
+  LoadedModel loaded = load_model(o.model, o.format, progress);
+  const Model& model = *loaded.model;
+  SparseDemand demand = parse_demand(model, o.demand);
+  if (!o.demand_file.empty()) {
+    SparseDemand more = io::read_useeio_demand(model, o.demand_file);
+    demand.insert(demand.end(), more.begin(), more.end());
+  }
+  Index q = 0;
+  if (!o.category.empty())
+    q = find_row(model.categories(), model.num_categories(), o.category, "category");
+  else if (model.num_categories() == 0)
+    q = -1;
+
+  Stopwatch factor_clock;
+  std::optional<Lca> lca;
+  {
+    Progress p("factorizing", progress);
+    with_context(loaded.source, &model,
+                 [&] { lca.emplace(loaded.model, factorization_options(o.solver)); });
+  }
+  double factor_seconds = factor_clock.seconds();
+  Stopwatch solve_clock;
+  LcaResult result = with_context(loaded.source, &model, [&] { return lca->solve(demand); });
+  double solve_seconds = solve_clock.seconds();
+  std::optional<Contributions> contrib;
+  if (q >= 0) contrib = contributions(model, result, q, o.top);
+
+  if (o.common.mode() == OutputMode::Json) {
+    Json j = header_json("solve");
+    j["model"] = model_json(loaded);
+    Json d = Json::array();
+    for (const auto& [index, amount] : demand)
+      d.push_back(
+          {{"index", index}, {"label", label_of(model.activities(), index)}, {"amount", amount}});
+    j["demand"] = d;
+    j["scores"] = scores_json(model, result.scores);
+    j["contributions"] = contrib ? contributions_json(model, *contrib) : Json();
+    j["factorization"] = report_json(lca->report());
+    j["timings"] = {
+        {"read", loaded.seconds}, {"factorize", factor_seconds}, {"solve", solve_seconds}};
+    print_json(j);
+    return 0;
+  }
+  if (o.common.mode() == OutputMode::Csv) {
+    Table t = csv_table();
+    csv_scores(t, "solve", model, result.scores);
+    if (contrib) csv_contributions(t, "solve", model, *contrib);
+    t.print_csv(stdout);
+    return 0;
+  }
+
+  fmt::print("model    {} ({} activities, {} flows, {} categories)\n", loaded.source,
+             thousands(model.num_activities()), thousands(model.num_flows()),
+             thousands(model.num_categories()));
+  if (demand.size() <= 5) {
+    for (const auto& [index, amount] : demand)
+      fmt::print("demand   {} x {} (#{})\n", number(amount), label_of(model.activities(), index),
+                 index);
+  } else {
+    double total = 0.0;
+    for (const auto& entry : demand) total += entry.second;
+    fmt::print("demand   {} entries, {} in all{}\n",
+               thousands(static_cast<long long>(demand.size())), number(total),
+               o.demand_file.empty() ? "" : " (" + o.demand_file + ")");
+  }
+  fmt::print("solver   {}\n", lca->report().brief());
+  fmt::print("timings  read {}, analyse+factorize {}, solve {}\n\nScores\n",
+             duration(loaded.seconds), duration(factor_seconds), duration(solve_seconds));
+  print_scores(model, result.scores);
+  if (contrib) print_contributions(model, *contrib, "activity", true);
+  return 0;
+}
+
+// ---- demo -------------------------------------------------------------------------------
+
+namespace {
+
+// The USEEIO v2.0 GHG model shipped beside the repository, if any: ../shared/data relative to
+// the current directory, to the executable's ancestors, or to the source tree it was built from.
+std::optional<fs::path> find_useeio(const std::string& argv0) {
+#ifdef HIILI_CLI_NO_READERS
+  (void)argv0;
+  return std::nullopt;  // this build cannot read it
+#endif
+  const fs::path tail = fs::path("shared") / "data" / "useeio_v2.0_ghg";
+  std::vector<fs::path> candidates;
+  std::error_code ec;
+  fs::path cwd = fs::current_path(ec);
+  if (!ec) candidates.push_back(cwd.parent_path() / tail);
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) exe = fs::absolute(argv0, ec);
+  for (fs::path p = exe.parent_path(); !p.empty() && p != p.parent_path(); p = p.parent_path())
+    candidates.push_back(p / tail);
+#ifdef HIILI_SOURCE_DIR
+  candidates.push_back(fs::path(HIILI_SOURCE_DIR).parent_path() / tail);
+#endif
+  for (const auto& c : candidates)
+    if (fs::is_directory(c, ec)) return c.lexically_normal();
+  return std::nullopt;
+}
+
+// The sector the demo buys a million dollars of: electricity (BEA 221100), else automobiles.
+Index demo_sector(const Model& model) {
+  for (const char* key : {"221100/electricity/us", "221100", "Electricity", "336111/automobiles/us",
+                          "336111", "Automobiles"}) {
+    try {
+      return find_row(model.activities(), model.num_activities(), key, "sector");
+    } catch (const InvalidInputError&) {
+    }
+  }
+  throw InvalidInputError("the USEEIO model has no electricity or automobile sector to demo");
+}
+
+struct Phase {
+  const char* name;
+  double seconds;
+};
+
+}  // namespace
+
+int run_demo(const DemoOptions& o, const std::string& argv0) {
+  bool progress = !o.common.quiet;
+  const int top = 10;
+
+  // Part 1: the default synthetic model, phase by phase.
+  SynthOptions synth_options;  // n = 20,000, k = 3, seed 1: the built-in default model
+  std::vector<Phase> phases;
+  Stopwatch clock;
+  std::shared_ptr<const Model> model;
+  {
+    Progress p("generating the synthetic model", progress);
+    model = std::make_shared<const Model>(synth(synth_options));
+  }
+  phases.push_back({"synth/build", clock.seconds()});
+  std::optional<Lca> lca;
+  {
+    Progress p("factorizing", progress);
+    lca.emplace(model, factorization_options(o.solver));
+  }
+  phases.push_back({"analyse", lca->report().analyze_seconds});
+  phases.push_back({"factorize", lca->report().factor_seconds});
+  // One unit of the last activity: the end of the periphery, with a deep supply chain.
+  Index demand_index = model->num_activities() - 1;
+  clock = Stopwatch();
+  LcaResult result = lca->solve(SparseDemand{{demand_index, 1.0}});
+  phases.push_back({"solve", clock.seconds()});
+  clock = Stopwatch();
+  Eigen::MatrixXd activity_scores;
+  {
+    Progress p("activity scores", progress);
+    activity_scores = lca->activity_scores();
+  }
+  phases.push_back({"activity scores", clock.seconds()});
+  Contributions contrib = contributions(*model, result, 0, top);
+  Eigen::Index worst = 0;
+  if (activity_scores.rows() > 0) activity_scores.row(0).maxCoeff(&worst);
+
+  // Part 2: the USEEIO GHG footprint of a million dollars of one sector, where the data is.
+  std::optional<fs::path> useeio_path =
+      o.useeio.empty() ? find_useeio(argv0) : std::optional<fs::path>(o.useeio);
+  std::shared_ptr<const Model> useeio;
+  Index sector = -1;
+  double useeio_read = 0.0, useeio_solve = 0.0;
+  std::optional<LcaResult> useeio_result;
+  std::optional<Contributions> useeio_contrib;
+  if (useeio_path) {
+    Stopwatch read_clock;
+    {
+      Progress p("reading " + useeio_path->string(), progress);
+      useeio = with_context(useeio_path->string(), nullptr,
+                            [&] { return std::make_shared<const Model>(io::read(*useeio_path)); });
+    }
+    useeio_read = read_clock.seconds();
+    sector = demo_sector(*useeio);
+    Stopwatch solve_clock;
+    useeio_result = with_context(useeio_path->string(), useeio.get(), [&] {
+      Lca useeio_lca(useeio, factorization_options(o.solver));
+      return useeio_lca.solve(SparseDemand{{sector, 1e6}});
+    });
+    useeio_solve = solve_clock.seconds();
+    useeio_contrib = contributions(*useeio, *useeio_result, 0, top);
+  }
+
+  if (o.common.mode() == OutputMode::Json) {
+    Json j = header_json("demo");
+    Json s;
+    s["model"] = synth_description(synth_options);
+    s["activities"] = model->num_activities();
+    s["flows"] = model->num_flows();
+    s["categories"] = model->num_categories();
+    s["nnz_A"] = model->A().nnz();
+    s["demand"] = {{"index", demand_index},
+                   {"label", label_of(model->activities(), demand_index)},
+                   {"amount", 1.0}};
+    Json timings;
+    for (const auto& ph : phases) timings[ph.name] = ph.seconds;
+    s["timings"] = timings;
+    s["scores"] = scores_json(*model, result.scores);
+    s["contributions"] = contributions_json(*model, contrib);
+    s["highest_activity_score"] = {
+        {"index", static_cast<Index>(worst)},
+        {"label", label_of(model->activities(), worst)},
+        {"score", activity_scores.rows() ? activity_scores(0, worst) : 0.0}};
+    s["factorization"] = report_json(lca->report());
+    j["synth"] = s;
+    if (useeio) {
+      Json u;
+      u["model"] = useeio_path->string();
+      u["sectors"] = useeio->num_activities();
+      u["demand"] = {
+          {"index", sector}, {"label", label_of(useeio->activities(), sector)}, {"amount", 1e6}};
+      u["scores"] = scores_json(*useeio, useeio_result->scores);
+      u["contributions"] = contributions_json(*useeio, *useeio_contrib);
+      u["timings"] = {{"read", useeio_read}, {"factorize+solve", useeio_solve}};
+      j["useeio"] = u;
+    } else {
+      j["useeio"] = nullptr;
+    }
+    print_json(j);
+    return 0;
+  }
+  if (o.common.mode() == OutputMode::Csv) {
+    Table t = csv_table();
+    for (const auto& ph : phases) t.add({"synth", "timing", "", "", ph.name, g17(ph.seconds), ""});
+    csv_scores(t, "synth", *model, result.scores);
+    csv_contributions(t, "synth", *model, contrib);
+    if (useeio) {
+      csv_scores(t, "useeio", *useeio, useeio_result->scores);
+      csv_contributions(t, "useeio", *useeio, *useeio_contrib);
+    }
+    t.print_csv(stdout);
+    return 0;
+  }
+
+  fmt::print("hiili {} demo\n\n", kVersion);
+  fmt::print("1. A synthetic ecoinvent-like system ({})\n", synth_description(synth_options));
+  fmt::print("   {} activities, {} flows, {} categories; {} nonzeros in A\n",
+             thousands(model->num_activities()), thousands(model->num_flows()),
+             thousands(model->num_categories()), thousands(model->A().nnz()));
+  const FactorizationReport& r = lca->report();
+  fmt::print(
+      "   {} diagonal blocks, the largest (the strongly connected core) {}; fill {:.2f}x\n\n",
+      thousands(r.blocks), thousands(r.max_block),
+      r.nnz > 0 ? static_cast<double>(r.nnz_factors) / r.nnz : 0.0);
+  Table t({"phase", "time"}, {false, true});
+  double total = 0.0;
+  for (const auto& ph : phases) {
+    t.add({ph.name, duration(ph.seconds)});
+    total += ph.seconds;
+  }
+  t.add({"total", duration(total)});
+  t.print_text(stdout, 60, 3);
+  fmt::print("\n   Scores of one unit of {} (#{})\n", label_of(model->activities(), demand_index),
+             demand_index);
+  print_scores(*model, result.scores, 3);
+  print_contributions(*model, contrib, "activity", false, 3);
+  if (activity_scores.rows() > 0)
+    fmt::print("\n   Of all {} activities, one unit of {} (#{}) scores highest in {}: {} {}\n",
+               thousands(model->num_activities()), label_of(model->activities(), worst), worst,
+               label_of(model->categories(), 0), number(activity_scores(0, worst)),
+               column_or_empty(model->categories(), "unit", 0));
+
+  if (!useeio) {
+    fmt::print(
+        "\n2. USEEIO: no ../shared/data/useeio_v2.0_ghg here (give a model folder with "
+        "--model PATH)\n");
+    return 0;
+  }
+  fmt::print("\n2. The greenhouse-gas footprint of $1,000,000 of {} (USEEIO)\n",
+             label_of(useeio->activities(), sector));
+  fmt::print("   {}: {} sectors; read in {}, factorized and solved in {}\n", useeio_path->string(),
+             thousands(useeio->num_activities()), duration(useeio_read), duration(useeio_solve));
+  print_scores(*useeio, useeio_result->scores, 3);
+  print_contributions(*useeio, *useeio_contrib, "sector", false, 3);
+  return 0;
+}
+
+}  // namespace hiili::cli

@@ -1,0 +1,314 @@
+// Tests of the `hiili` command: runs the built binary (its path comes from
+// src/cli/CMakeLists.txt as HIILI_CLI_PATH) and checks exit codes and that its --json
+// scores equal an independent computation.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <Eigen/Dense>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "hiili/lca.hpp"
+#include "hiili/synth.hpp"
+#include "hiili/version.hpp"
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+namespace {
+
+struct Outcome {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+#ifndef HIILI_CLI_PATH
+    GTEST_SKIP() << "the hiili command is not built (HIILI_BUILD_CLI=OFF)";
+#endif
+    dir_ = fs::temp_directory_path() /
+           ("hiili_cli_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+
+  Outcome run(const std::vector<std::string>& args) {
+    Outcome r;
+#ifdef HIILI_CLI_PATH
+    std::string command = quote(HIILI_CLI_PATH);
+    for (const auto& a : args) command += " " + quote(a);
+    command += " >" + quote((dir_ / "out").string()) + " 2>" + quote((dir_ / "err").string()) +
+               " </dev/null";
+    int status = std::system(command.c_str());
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(dir_ / "out");
+    r.err = slurp(dir_ / "err");
+#endif
+    return r;
+  }
+
+  fs::path write(const std::string& name, const std::string& content) {
+    fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << content;
+    return p;
+  }
+
+  fs::path dir_;
+};
+
+// Relative difference, with an absolute floor for values near zero.
+double rel(double a, double b) { return std::abs(a - b) / std::max({std::abs(b), 1e-300}); }
+
+}  // namespace
+
+TEST_F(CliTest, VersionExitsZero) {
+  Outcome r = run({"--version"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(hiili::kVersion), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, HelpExitsZero) {
+  Outcome r = run({"solve", "--help"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("--demand"), std::string::npos);
+}
+
+TEST_F(CliTest, BadUsageExitsTwo) {
+  EXPECT_EQ(run({}).code, 2);                                            // no subcommand
+  EXPECT_EQ(run({"frobnicate"}).code, 2);                                // unknown subcommand
+  EXPECT_EQ(run({"solve", "synth:n=50"}).code, 2);                       // --demand missing
+  EXPECT_EQ(run({"solve", "synth:n=50", "--demand", "3"}).code, 2);      // no amount
+  EXPECT_EQ(run({"solve", "synth:n=50", "--demand", "3=abc"}).code, 2);  // not a number
+  EXPECT_EQ(run({"solve", "synth:n=50", "-d", "3=1", "--solver", "lapack"}).code, 2);
+  EXPECT_EQ(run({"info", "synth:n=50", "--json", "--csv"}).code, 2);
+  EXPECT_EQ(run({"info", "synth:n=50", "--format", "nosuchformat"}).code, 2);
+  EXPECT_EQ(run({"info", "synth:n=50,bogus=1"}).code, 2);
+  Outcome missing = run({"info", (dir_ / "no_such_model").string()});
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("no_such_model"), std::string::npos) << missing.err;
+}
+
+TEST_F(CliTest, BadDataExitsThree) {
+  Outcome r = run({"solve", "synth:n=50", "--demand", "no such activity=1"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("no such activity"), std::string::npos) << r.err;
+  r = run({"solve", "synth:n=50", "--demand", "#50=1"});  // index out of range
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("50"), std::string::npos) << r.err;
+  r = run({"solve", "synth:n=50", "-d", "#1=1", "--category", "no such category"});
+  EXPECT_EQ(r.code, 3);
+  r = run({"solve", "synth:n=50", "-d", "#1=0"});  // all-zero demand
+  EXPECT_EQ(r.code, 3) << r.err;
+  r = run({"info", "synth:n=0"});  // the generator refuses n < 1
+  EXPECT_EQ(r.code, 3) << r.err;
+  // A file that no reader recognises: the message names it.
+  fs::path junk = write("junk.bin", std::string("\x01\x02 this is not a model\n", 24));
+  r = run({"info", junk.string()});
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("junk.bin"), std::string::npos) << r.err;
+}
+
+// The scores of `hiili solve --json` equal the library's Lca and a dense LU solve.
+TEST_F(CliTest, SolveJsonMatchesIndependentSolve) {
+  hiili::SynthOptions options;
+  options.n = 300;
+  options.k = 3;
+  options.seed = 7;
+  Outcome r = run({"solve", "synth:n=300,k=3,seed=7", "--demand", "#5=2", "--demand", "17=1.5",
+               "--demand", "5=-0.5", "--top", "1000", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json j = Json::parse(r.out);
+
+  hiili::Model model = hiili::synth(options);
+  Eigen::VectorXd f = Eigen::VectorXd::Zero(options.n);
+  f[5] = 1.5;
+  f[17] = 1.5;
+  Eigen::MatrixXd A = model.A().to_dense();
+  Eigen::VectorXd s = A.partialPivLu().solve(f);
+  Eigen::VectorXd g = model.B().to_dense() * s;
+  Eigen::VectorXd h = model.C().to_dense() * g;
+  hiili::Lca lca(std::move(model));
+  hiili::LcaResult lib = lca.solve(hiili::SparseDemand{{5, 1.5}, {17, 1.5}});
+
+  ASSERT_EQ(j["model"]["activities"], options.n);
+  ASSERT_EQ(j["scores"].size(), 3u);
+  for (int q = 0; q < 3; ++q) {
+    double cli = j["scores"][q]["score"];
+    EXPECT_LT(rel(cli, h[q]), 1e-10) << "category " << q;
+    EXPECT_LT(rel(cli, lib.scores[q]), 1e-12) << "category " << q;
+  }
+  // With every contributor listed, the direct contributions add up to the score.
+  double total = j["contributions"]["score"];
+  double sum_activities = 0, sum_flows = 0;
+  for (const auto& a : j["contributions"]["activities"])
+    sum_activities += a["contribution"].get<double>();
+  for (const auto& f : j["contributions"]["flows"]) sum_flows += f["contribution"].get<double>();
+  EXPECT_LT(rel(sum_activities, total), 1e-10);
+  EXPECT_LT(rel(sum_flows, total), 1e-10);
+  // Ranked by magnitude.
+  const auto& acts = j["contributions"]["activities"];
+  for (std::size_t i = 1; i < acts.size(); ++i)
+    EXPECT_GE(std::abs(acts[i - 1]["contribution"].get<double>()),
+              std::abs(acts[i]["contribution"].get<double>()));
+}
+
+TEST_F(CliTest, SolveOtherBackendsAgree) {
+  Outcome klu = run({"solve", "synth:n=400,seed=3", "-d", "#399=1", "--json"});
+  ASSERT_EQ(klu.code, 0) << klu.err;
+  for (const char* solver : {"umfpack", "eigen"}) {
+    Outcome other = run({"solve", "synth:n=400,seed=3", "-d", "#399=1", "--json", "--solver", solver});
+    ASSERT_EQ(other.code, 0) << solver << ": " << other.err;
+    Json a = Json::parse(klu.out), b = Json::parse(other.out);
+    for (std::size_t q = 0; q < a["scores"].size(); ++q)
+      EXPECT_LT(rel(b["scores"][q]["score"], a["scores"][q]["score"]), 1e-10) << solver;
+  }
+}
+
+TEST_F(CliTest, SolveCsvAndText) {
+  Outcome csv = run({"solve", "synth:n=200", "-d", "#10=1", "--csv", "--top", "3"});
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  std::istringstream lines(csv.out);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "part,kind,rank,index,label,value,share");
+  int scores = 0, activities = 0, flows = 0;
+  while (std::getline(lines, line)) {
+    scores += line.rfind("solve,score,", 0) == 0;
+    activities += line.rfind("solve,activity,", 0) == 0;
+    flows += line.rfind("solve,flow,", 0) == 0;
+  }
+  EXPECT_EQ(scores, 3);
+  EXPECT_EQ(activities, 3);
+  EXPECT_EQ(flows, 3);
+
+  Outcome text = run({"solve", "synth:n=200", "-d", "#10=1"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("Scores"), std::string::npos);
+  EXPECT_NE(text.out.find("Top 10 activities"), std::string::npos) << text.out;
+}
+
+TEST_F(CliTest, InfoJson) {
+  Outcome r = run({"info", "synth:n=500,k=4,seed=2", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json j = Json::parse(r.out);
+  hiili::SynthOptions options;
+  options.n = 500;
+  options.k = 4;
+  options.seed = 2;
+  hiili::Model model = hiili::synth(options);
+  EXPECT_EQ(j["model"]["activities"], model.num_activities());
+  EXPECT_EQ(j["model"]["flows"], model.num_flows());
+  EXPECT_EQ(j["model"]["nnz"]["A"], model.A().nnz());
+  EXPECT_EQ(j["categories"].size(), 4u);
+  EXPECT_GE(j["factorization"]["blocks"].get<long>(), 1);
+  EXPECT_GE(j["factorization"]["max_block"].get<long>(), 1);
+  EXPECT_GT(j["factorization"]["condition_estimate"].get<double>(), 1.0);
+
+  Outcome csv = run({"info", "synth:n=500", "--csv"});
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("key,value\n", 0), 0u) << csv.out;
+  EXPECT_NE(csv.out.find("\nactivities,500\n"), std::string::npos) << csv.out;
+}
+
+// A tiny Matrix Market model whose scores are checked against a dense solve by hand.
+TEST_F(CliTest, SolveMatrixMarketModel) {
+#ifdef HIILI_CLI_NO_READERS
+  GTEST_SKIP() << "this build has no model readers";
+#endif
+  fs::create_directories(dir_ / "tiny");
+  write("tiny/A.mtx",
+        "%%MatrixMarket matrix coordinate real general\n3 3 6\n"
+        "1 1 1.0\n2 2 1.0\n3 3 2.0\n2 1 -0.5\n3 2 -0.25\n1 3 -0.1\n");
+  write("tiny/B.mtx",
+        "%%MatrixMarket matrix coordinate real general\n2 3 4\n"
+        "1 1 3.0\n1 2 0.5\n2 2 1.0\n2 3 4.0\n");
+  write("tiny/C.mtx", "%%MatrixMarket matrix coordinate real general\n1 2 2\n1 1 1.0\n1 2 25.0\n");
+  Outcome r = run({"solve", (dir_ / "tiny").string(), "-d", "0=2", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json j = Json::parse(r.out);
+  Eigen::Matrix3d A;
+  A << 1.0, 0.0, -0.1, -0.5, 1.0, 0.0, 0.0, -0.25, 2.0;
+  Eigen::MatrixXd B(2, 3);
+  B << 3.0, 0.5, 0.0, 0.0, 1.0, 4.0;
+  Eigen::RowVector2d C(1.0, 25.0);
+  Eigen::Vector3d s = A.partialPivLu().solve(Eigen::Vector3d(2.0, 0.0, 0.0));
+  double h = (C * (B * s))(0);
+  ASSERT_EQ(j["scores"].size(), 1u);
+  EXPECT_LT(rel(j["scores"][0]["score"], h), 1e-13) << r.out;
+  EXPECT_EQ(j["model"]["format"], "matrix-market");
+
+  // Structurally singular (column 2 empty) and numerically singular technospheres: exit 3,
+  // naming the model.
+  fs::create_directories(dir_ / "empty_col");
+  write("empty_col/A.mtx",
+        "%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1.0\n2 1 1.0\n");
+  Outcome singular = run({"solve", (dir_ / "empty_col").string(), "-d", "0=1"});
+  EXPECT_EQ(singular.code, 3) << singular.out << singular.err;
+  EXPECT_NE(singular.err.find("empty_col"), std::string::npos) << singular.err;
+  fs::create_directories(dir_ / "rank1");
+  write("rank1/A.mtx", "%%MatrixMarket matrix array real general\n2 2\n1.0\n2.0\n2.0\n4.0\n");
+  Outcome rank1 = run({"info", (dir_ / "rank1").string()});
+  EXPECT_EQ(rank1.code, 3) << rank1.out << rank1.err;
+  // A bad entry: exit 3, naming the file.
+  fs::create_directories(dir_ / "bad");
+  write("bad/A.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1.0\n2 2 nan\n");
+  Outcome bad = run({"info", (dir_ / "bad").string()});
+  EXPECT_EQ(bad.code, 3) << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("A.mtx"), std::string::npos) << bad.err;
+}
+
+// The demo: the default model's phases; with the shared USEEIO data, the GHG footprint of
+// $1M of a sector equals the published oracle U = C B (I - A)^-1 (matrix/U.json).
+TEST_F(CliTest, DemoJson) {
+  fs::path useeio = fs::path(HIILI_SHARED_DATA) / "useeio_v2.0_ghg";
+  bool with_useeio = fs::exists(useeio / "matrix" / "U.json");
+#ifdef HIILI_CLI_NO_READERS
+  with_useeio = false;  // this build cannot read it
+#endif
+  std::vector<std::string> args = {"demo", "--json", "--quiet"};
+  if (with_useeio) args.insert(args.end(), {"--model", useeio.string()});
+  Outcome r = run(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["synth"]["activities"], 20000);
+  for (const char* phase : {"synth/build", "analyse", "factorize", "solve", "activity scores"})
+    EXPECT_TRUE(j["synth"]["timings"].contains(phase)) << phase;
+  EXPECT_EQ(j["synth"]["contributions"]["activities"].size(), 10u);
+  if (!with_useeio) GTEST_SKIP() << "no USEEIO model to check against its oracle";
+
+  ASSERT_TRUE(j["useeio"].is_object()) << r.out;
+  Json oracle = Json::parse(slurp(useeio / "matrix" / "U.json"));
+  std::size_t sector = j["useeio"]["demand"]["index"];
+  double amount = j["useeio"]["demand"]["amount"];
+  EXPECT_EQ(amount, 1e6);
+  ASSERT_EQ(j["useeio"]["scores"].size(), 3u);
+  for (std::size_t q = 0; q < 3; ++q)
+    EXPECT_LT(rel(j["useeio"]["scores"][q]["score"], oracle[q][sector].get<double>() * amount),
+              1e-12)
+        << "indicator " << q;
+}
