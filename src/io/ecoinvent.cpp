@@ -446,7 +446,13 @@ void read_triplets(CsvFile& file, MatrixKind kind, Index rows, const char* row_f
   std::vector<std::string> fields;
   if (!file.next(fields)) return;  // an empty file: no entries
   TripletColumns columns;
-  bool header = normalize(fields[0]) == "row";
+  // A first record that does not start with a number is a header.
+  const std::string_view first_field = trim(fields[0]);
+  long long probe = 0;
+  const auto probed =
+      std::from_chars(first_field.data(), first_field.data() + first_field.size(), probe);
+  const bool header = first_field.empty() || probed.ec != std::errc() ||
+                      probed.ptr != first_field.data() + first_field.size();
   if (header) {
     std::optional<std::size_t> row, col, value;
     for (std::size_t c = 0; c < fields.size(); ++c) {
@@ -479,9 +485,10 @@ void read_triplets(CsvFile& file, MatrixKind kind, Index rows, const char* row_f
     const Index row = integer(fields, columns.row, "row", rows, row_file, file);
     const Index col = integer(fields, columns.col, "column", cols, col_file, file);
     const double value = number(fields, columns.value, "coefficient", file);
-    if (uncertain) {
-      builder.add(kind, Entry{row, col, value, false},
-                  uncertainty_of(fields, columns, value, file, options, report));
+    const Uncertainty u = uncertain ? uncertainty_of(fields, columns, value, file, options, report)
+                                    : Uncertainty{};
+    if (u.type != 0) {
+      builder.add(kind, Entry{row, col, value, false}, u);
     } else {
       builder.add(kind, row, col, value);
     }

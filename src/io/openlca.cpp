@@ -1196,11 +1196,18 @@ class Reader {
     ModelBuilder builder(n, m, 0);
     builder.reserve(MatrixKind::Technosphere, technosphere.size());
     builder.reserve(MatrixKind::Biosphere, biosphere.size());
+    // Entries without a distribution go in plainly, so a model without any has none.
+    auto add = [&](MatrixKind kind, const Entry& entry, const Uncertainty& u) {
+      if (u.type == 0) {
+        builder.add(kind, entry.row, entry.col, entry.amount, entry.flip);
+      } else {
+        builder.add(kind, entry, u);
+      }
+    };
     for (const Triplet& t : technosphere)
-      builder.add(MatrixKind::Technosphere, Entry{t.row, t.col, t.amount, t.flip}, t.uncertainty);
+      add(MatrixKind::Technosphere, Entry{t.row, t.col, t.amount, t.flip}, t.uncertainty);
     for (const Pending& b : biosphere)
-      builder.add(MatrixKind::Biosphere, Entry{row_of[b.flow], b.col, b.amount, b.flip},
-                  b.uncertainty);
+      add(MatrixKind::Biosphere, Entry{row_of[b.flow], b.col, b.amount, b.flip}, b.uncertainty);
     report_.technosphere_entries = static_cast<std::int64_t>(technosphere.size());
     report_.biosphere_entries = static_cast<std::int64_t>(biosphere.size());
 

@@ -1,0 +1,302 @@
+// Tests of hiili::io::read_ecoinvent on hand-made files in the layout of ecoinvent's universal
+// matrix export (the real export is licensed): tests/cpp/data/io/ecoinvent/small (Latin-1,
+// CRLF) and variants written by the tests, including hostile ones.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "hiili/error.hpp"
+#include "hiili/io/ecoinvent.hpp"
+#include "hiili/lca.hpp"
+
+namespace fs = std::filesystem;
+using hiili::Index;
+using hiili::io::EcoinventOptions;
+using hiili::io::EcoinventReport;
+using hiili::io::read_ecoinvent;
+
+namespace {
+
+const fs::path kSmall = fs::path(HIILI_TEST_DATA) / "io" / "ecoinvent" / "small";
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() /
+            ("hiili_ecoinvent_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+  // A copy of the small export, then `name` replaced by `content` ("" content: removed).
+  fs::path small_with(const std::vector<std::pair<std::string, std::string>>& changes) const {
+    const fs::path dir = path_ / "export";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    for (const auto& entry : fs::directory_iterator(kSmall))
+      fs::copy_file(entry.path(), dir / entry.path().filename());
+    for (const auto& [name, content] : changes) {
+      if (content.empty()) {
+        fs::remove(dir / name);
+      } else {
+        std::ofstream(dir / name, std::ios::binary | std::ios::trunc) << content;
+      }
+    }
+    return dir;
+  }
+
+ private:
+  fs::path path_;
+};
+
+const char* kHeader =
+    "row;column;coefficient;uncertainty type;varianceWithPedigreeUncertainty;minValue;"
+    "mostLikelyValue;maxValue\n";
+
+// Expects FormatError whose message contains every one of `parts`.
+void expect_format_error(const fs::path& dir, const std::vector<std::string>& parts,
+                         const EcoinventOptions& options = {}) {
+  try {
+    (void)read_ecoinvent(dir, options);
+    ADD_FAILURE() << "no FormatError";
+  } catch (const hiili::FormatError& e) {
+    const std::string what = e.what();
+    for (const auto& part : parts)
+      EXPECT_NE(what.find(part), std::string::npos) << "'" << part << "' not in: " << what;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception: " << e.what();
+  }
+}
+
+TEST(Ecoinvent, SmallExportMatricesAndLabels) {
+  ASSERT_TRUE(hiili::io::is_ecoinvent(kSmall));
+  EcoinventReport report;
+  const hiili::Model m = read_ecoinvent(kSmall, {}, &report);
+  ASSERT_EQ(m.num_activities(), 3);
+  ASSERT_EQ(m.num_flows(), 2);
+  ASSERT_EQ(m.num_categories(), 1);
+
+  Eigen::MatrixXd A(3, 3), B(2, 3), C(1, 2);
+  A << 1, -2.5, -0.1,  //
+      0, 1, 0,         //
+      0, 0.3, -1;
+  B << 0.5, 2, 0.05,  //
+      0, 0.01, 0;
+  C << 1, 0;
+  EXPECT_TRUE(m.A().to_dense().isApprox(A, 1e-15)) << m.A().to_dense();
+  EXPECT_TRUE(m.B().to_dense().isApprox(B, 1e-15)) << m.B().to_dense();
+  EXPECT_TRUE(m.C().to_dense().isApprox(C, 1e-15)) << m.C().to_dense();
+
+  // Labels by index, Latin-1 converted to UTF-8, the quoted semicolon kept.
+  const auto& a = m.activities();
+  EXPECT_EQ(a.column("name")[0], "\xC3\xA9lectricit\xC3\xA9 production, hydro");
+  EXPECT_EQ(a.column("name")[2], "treatment of waste; municipal incineration");
+  EXPECT_EQ(a.column("location")[1], "GLO");
+  EXPECT_EQ(a.column("product")[1], "steel, low-alloyed");
+  EXPECT_EQ(a.column("unit")[0], "kWh");
+  EXPECT_EQ(a.find("steel production, converter|GLO|steel, low-alloyed"), Index{1});
+  EXPECT_EQ(m.flows().column("compartment")[1], "natural resource");
+  EXPECT_EQ(m.flows().column("subcompartment")[0], "urban air close to ground");
+  EXPECT_EQ(m.flows().find("Water, river|natural resource|in water"), Index{1});
+  EXPECT_EQ(m.categories().column("indicator")[0], "GWP 100a");
+  EXPECT_EQ(m.categories().column("unit")[0], "kg CO2-Eq");
+
+  EXPECT_EQ(report.activities, 3);
+  EXPECT_EQ(report.technosphere_entries, 6);
+  EXPECT_EQ(report.biosphere_entries, 4);
+  EXPECT_EQ(report.characterization_entries, 1);
+  EXPECT_EQ(report.negative_diagonal, 1);
+  EXPECT_EQ(report.missing_diagonal, 0);
+  EXPECT_EQ(report.duplicate_entries, 0);
+  EXPECT_TRUE(report.latin1);
+  EXPECT_EQ(report.files.size(), 6u);
+  EXPECT_FALSE(report.brief().empty());
+}
+
+TEST(Ecoinvent, SolvesOneKilogramOfSteel) {
+  hiili::Lca lca(read_ecoinvent(kSmall));
+  const auto r = lca.solve(hiili::SparseDemand{{1, 1.0}});
+  // s1 = 1; the treatment runs -0.3 / -1 = 0.3 times; electricity 2.5 + 0.1 * 0.3.
+  EXPECT_NEAR(r.supply[0], 2.53, 1e-12);
+  EXPECT_NEAR(r.supply[1], 1.0, 1e-12);
+  EXPECT_NEAR(r.supply[2], 0.3, 1e-12);
+  EXPECT_NEAR(r.inventory[0], 0.5 * 2.53 + 2.0 + 0.05 * 0.3, 1e-12);
+  EXPECT_NEAR(r.inventory[1], 0.01, 1e-15);
+  ASSERT_EQ(r.scores.size(), 1);
+  EXPECT_NEAR(r.scores[0], 3.28, 1e-12);
+}
+
+TEST(Ecoinvent, UncertaintyColumns) {
+  EcoinventReport report;
+  const hiili::Model m = read_ecoinvent(kSmall, {}, &report);
+  const auto& A = m.technosphere();
+  const auto& B = m.biosphere();
+  ASSERT_TRUE(A.has_uncertainty());
+  ASSERT_TRUE(B.has_uncertainty());
+  // Entries keep the file order.
+  EXPECT_EQ(A.uncertainty[0].type, 0);
+  EXPECT_EQ(A.uncertainty[3].type, 2);  // lognormal on a negative coefficient
+  EXPECT_NEAR(A.uncertainty[3].loc, std::log(2.5), 1e-15);
+  EXPECT_NEAR(A.uncertainty[3].scale, 0.2, 1e-15);
+  EXPECT_TRUE(A.uncertainty[3].negative);
+  EXPECT_EQ(A.uncertainty[4].type, 5);
+  EXPECT_DOUBLE_EQ(A.uncertainty[4].minimum, 0.2);
+  EXPECT_DOUBLE_EQ(A.uncertainty[4].loc, 0.3);
+  EXPECT_DOUBLE_EQ(A.uncertainty[4].maximum, 0.4);
+  EXPECT_EQ(A.uncertainty[5].type, 3);
+  EXPECT_DOUBLE_EQ(A.uncertainty[5].loc, -0.1);
+  EXPECT_NEAR(A.uncertainty[5].scale, 0.01, 1e-15);
+  EXPECT_EQ(B.uncertainty[0].type, 2);
+  EXPECT_FALSE(B.uncertainty[0].negative);
+  EXPECT_EQ(B.uncertainty[1].type, 4);
+  EXPECT_DOUBLE_EQ(B.uncertainty[1].minimum, 1.5);
+  EXPECT_DOUBLE_EQ(B.uncertainty[1].maximum, 2.5);
+  EXPECT_EQ(B.uncertainty[2].type, 0);
+  EXPECT_FALSE(m.characterization().has_uncertainty());
+  EXPECT_EQ(report.uncertain_lognormal, 2);
+  EXPECT_EQ(report.uncertain_triangular, 1);
+  EXPECT_EQ(report.uncertain_normal, 1);
+  EXPECT_EQ(report.uncertain_uniform, 1);
+
+  EcoinventOptions none;
+  none.read_uncertainty = false;
+  EXPECT_FALSE(read_ecoinvent(kSmall, none).technosphere().has_uncertainty());
+}
+
+TEST(Ecoinvent, UnsupportedAndInvalidUncertainty) {
+  TempDir dir;
+  const fs::path d = dir.small_with(
+      {{"A_public.csv", std::string(kHeader) + "0;0;1;;;;;\n1;1;1;beta;;;;\n2;2;1;lognormal;-1;;;\n"
+                                               "0;1;-1;triangular;;0.5;0.1;0.4\n"}});
+  EcoinventReport report;
+  const hiili::Model m = read_ecoinvent(d, {}, &report);
+  EXPECT_EQ(report.uncertainty_unsupported, 1);
+  EXPECT_EQ(report.uncertainty_invalid, 2);
+  ASSERT_EQ(report.uncertainty_examples.size(), 3u);
+  EXPECT_NE(report.uncertainty_examples[0].find("A_public.csv:3"), std::string::npos)
+      << report.uncertainty_examples[0];
+  EXPECT_FALSE(m.technosphere().has_uncertainty());
+
+  EcoinventOptions strict;
+  strict.strict_uncertainty = true;
+  expect_format_error(d, {"A_public.csv:3", "beta"}, strict);
+
+  const fs::path bad = dir.small_with(
+      {{"A_public.csv", std::string(kHeader) + "0;0;1;;;;;\n1;1;1;normal;x;;;\n2;2;1;;;;;\n"}});
+  expect_format_error(bad, {"A_public.csv:3", "not a number"});
+}
+
+TEST(Ecoinvent, VariantsThatAreFine) {
+  TempDir dir;
+  // No header in the triplet files, "\n" line ends, a BOM, UTF-8 index, alternative names,
+  // no B/C at all, a duplicate triplet (summed).
+  const fs::path d = dir.small_with(
+      {{"A_public.csv", ""},
+       {"B_public.csv", ""},
+       {"C.csv", ""},
+       {"ee_index.csv", ""},
+       {"A.csv", "0;0;1\n1;1;1\n2;2;1\n0;1;-0.5\n0;1;-0.5\n"},
+       {"ie_index.csv",
+        "\xEF\xBB\xBF"
+        "index;activityName;geography;product;unitName;activity uuid\n"
+        "0;caf\xC3\xA9;CH;coffee;kg;u0\n1;b;CH;b;kg;u1\n2;c;CH;c;kg;u2\n"}});
+  EcoinventReport report;
+  const hiili::Model m = read_ecoinvent(d, {}, &report);
+  EXPECT_EQ(m.num_flows(), 0);
+  EXPECT_EQ(m.num_categories(), 0);
+  EXPECT_DOUBLE_EQ(m.A().to_dense()(0, 1), -1.0);
+  EXPECT_EQ(report.duplicate_entries, 1);
+  EXPECT_FALSE(report.latin1);
+  EXPECT_EQ(m.activities().column("name")[0], "caf\xC3\xA9");
+  EXPECT_EQ(m.activities().column("activity uuid")[2], "u2");
+  // LCIA_index without C.csv is left alone.
+  EXPECT_TRUE(std::any_of(report.files.begin(), report.files.end(), [](const std::string& f) {
+    return f.find("LCIA_index.csv (ignored") != std::string::npos;
+  }));
+
+  // Forcing Latin-1 turns the UTF-8 bytes into two characters each.
+  EcoinventOptions latin1;
+  latin1.encoding = EcoinventOptions::Encoding::Latin1;
+  EXPECT_EQ(read_ecoinvent(d, latin1).activities().column("name")[0],
+            "caf\xC3\x83\xC2\xA9");
+}
+
+TEST(EcoinventHostile, MissingFiles) {
+  TempDir dir;
+  expect_format_error(dir.small_with({{"ie_index.csv", ""}}), {"ie_index.csv is missing"});
+  expect_format_error(dir.small_with({{"A_public.csv", ""}}), {"A_public.csv is missing"});
+  expect_format_error(dir.small_with({{"ee_index.csv", ""}}), {"B_public.csv", "ee_index.csv"});
+  expect_format_error(dir.small_with({{"LCIA_index.csv", ""}}), {"C.csv", "LCIA_index.csv"});
+  expect_format_error(dir.path() / "nowhere", {"not a folder"});
+  EXPECT_FALSE(hiili::io::is_ecoinvent(dir.path() / "nowhere"));
+}
+
+TEST(EcoinventHostile, BadTriplets) {
+  TempDir dir;
+  auto a = [&](const std::string& body) {
+    return dir.small_with({{"A_public.csv", std::string(kHeader) + "0;0;1;;;;;\n" + body}});
+  };
+  expect_format_error(a("3;1;-1;;;;;\n"), {"A_public.csv:3", "row 3 is out of range [0, 3)"});
+  expect_format_error(a("1;-1;-1;;;;;\n"), {"A_public.csv:3", "column -1 is out of range"});
+  expect_format_error(a("1;99999999999999999999;-1;;;;;\n"), {"A_public.csv:3", "column"});
+  expect_format_error(a("1;0.5;-1;;;;;\n"), {"A_public.csv:3", "not an integer"});
+  expect_format_error(a("1;1;abc;;;;;\n"), {"A_public.csv:3", "not a number", "abc"});
+  expect_format_error(a("1;1;nan;;;;;\n"), {"A_public.csv:3", "not finite"});
+  expect_format_error(a("1;1;1e999;;;;;\n"), {"A_public.csv:3", "coefficient"});
+  expect_format_error(a("1;1;-inf;;;;;\n"), {"A_public.csv:3", "not finite"});
+  expect_format_error(a("1;1\n"), {"A_public.csv:3", "missing field 'coefficient'"});
+  expect_format_error(a("1;1;\"1\n"), {"A_public.csv:3", "quoted field never closed"});
+  expect_format_error(a("1;1;\"1\"x;;;;;\n"), {"A_public.csv:3", "after a closing quote"});
+  expect_format_error(a("1;1;1;;;;;\n\n\n1;1;x;;;;;\n"), {"A_public.csv:6"});
+  expect_format_error(
+      dir.small_with({{"A_public.csv", "rows;cols;value\n0;0;1\n"}}),
+      {"A_public.csv:1", "header needs"});
+  expect_format_error(dir.small_with({{"B_public.csv", std::string(kHeader) + "2;0;1;;;;;\n"}}),
+                      {"B_public.csv:2", "row 2 is out of range [0, 2) (ee_index.csv)"});
+  expect_format_error(dir.small_with({{"C.csv", "row;column;coefficient\n0;2;1\n"}}),
+                      {"C.csv:2", "column 2 is out of range [0, 2) (ee_index.csv)"});
+  expect_format_error(dir.small_with({{"A_public.csv", std::string(5000, ';') + "\n"}}),
+                      {"A_public.csv:1", "fields"});
+}
+
+TEST(EcoinventHostile, BadIndexFiles) {
+  TempDir dir;
+  const std::string head = "activityName;geography;product;unitName;index\n";
+  expect_format_error(dir.small_with({{"ie_index.csv", head + "a;CH;a;kg;0\nb;CH;b;kg;0\nc;CH;c;kg;2\n"}}),
+                      {"ie_index.csv:3", "index 0 appears twice (also line 2)"});
+  expect_format_error(dir.small_with({{"ie_index.csv", head + "a;CH;a;kg;0\nb;CH;b;kg;1\nc;CH;c;kg;7\n"}}),
+                      {"ie_index.csv:4", "index 7 is out of range [0, 3)"});
+  expect_format_error(dir.small_with({{"ie_index.csv", head + "a;CH;a;kg;x\n"}}),
+                      {"ie_index.csv:2", "'index' is not a nonnegative integer"});
+  expect_format_error(dir.small_with({{"ie_index.csv", head + "a;CH;a;kg\n"}}),
+                      {"ie_index.csv:2", "4 fields, the header 5"});
+  expect_format_error(dir.small_with({{"ie_index.csv", "activityName;geography\na;CH\n"}}),
+                      {"ie_index.csv:1", "no 'index' column"});
+  expect_format_error(dir.small_with({{"ie_index.csv", head}}), {"ie_index.csv", "no activities"});
+  expect_format_error(dir.small_with({{"ie_index.csv", " "}}), {"ie_index.csv", "empty"});
+  expect_format_error(dir.small_with({{"ee_index.csv", "name;index;index\n"}}),
+                      {"ee_index.csv:1", "two 'index' columns"});
+}
+
+TEST(EcoinventHostile, SizeLimit) {
+  EcoinventOptions options;
+  options.max_file_bytes = 100;
+  expect_format_error(kSmall, {"ie_index.csv", "above the limit"}, options);
+  options.max_file_bytes = 0;
+  EXPECT_THROW(read_ecoinvent(kSmall, options), hiili::InvalidInputError);
+}
+
+}  // namespace
