@@ -108,14 +108,11 @@ void add_technosphere(ModelBuilder& builder, const SynthOptions& o, const Techno
       if (is_hub) {  // a market: many Zipf-popular producers
         draw_suppliers(rng.heavy_count(2.0 * o.mean_inputs, cap), j,
                        [&] { return producer_zipf(rng); }, suppliers);
-      } else {  // a producer: markets, its sector x region cluster, anything in the core
+      } else {  // a producer: markets and its own sector x region cluster (local loops)
         const Index c0 = (j / t.cluster) * t.cluster;
         const Index c1 = std::min(c0 + t.cluster, t.core);
         draw_suppliers(rng.heavy_count(o.mean_inputs, cap), j, [&] {
-          const double u = rng.uniform();
-          if (u < 0.45) return hub_zipf(rng);
-          if (u < 0.85) return c0 + rng.below(c1 - c0);
-          return rng.below(t.core);
+          return rng.uniform() < 0.5 ? hub_zipf(rng) : c0 + rng.below(c1 - c0);
         }, suppliers);
       }
       // A ring through the core makes it one strongly connected component.
