@@ -6,6 +6,7 @@
 #include <zip.h>
 
 #include <algorithm>
+#include <exception>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -19,6 +20,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 
 #include "hiili/error.hpp"
 
@@ -651,14 +654,52 @@ class Reader {
     return it == layout_.folders.end() ? none : it->second;
   }
 
+  // Reads the entries in batches (sequentially: libzip handles are not thread-safe) and parses
+  // each batch in parallel. The first failing entry, in entry order, is the one reported.
+  template <class T, class ReadFn>
+  std::vector<T> parse_all(const std::vector<std::size_t>& entries, ReadFn read_one) {
+    constexpr std::uint64_t kBatchBytes = std::uint64_t{64} << 20;
+    std::vector<T> out(entries.size());
+    std::vector<std::exception_ptr> errors(entries.size());
+    std::size_t begin = 0;
+    while (begin < entries.size()) {
+      std::vector<std::string> texts;
+      std::uint64_t bytes = 0;
+      std::size_t end = begin;
+      while (end < entries.size() && (end == begin || bytes < kBatchBytes)) {
+        texts.push_back(archive_->read(entries[end]));
+        bytes += texts.back().size();
+        ++end;
+      }
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(begin, end),
+                        [&](const tbb::blocked_range<std::size_t>& range) {
+                          for (std::size_t i = range.begin(); i != range.end(); ++i) {
+                            try {
+                              const std::string where = archive_->where(entries[i]);
+                              std::string& text = texts[i - begin];
+                              out[i] = read_one(parse_json(text, where), where);
+                              std::string().swap(text);
+                            } catch (...) {
+                              errors[i] = std::current_exception();
+                            }
+                          }
+                        });
+      for (std::size_t i = begin; i < end; ++i)
+        if (errors[i]) std::rethrow_exception(errors[i]);
+      begin = end;
+    }
+    return out;
+  }
+
   template <class T, class ReadFn>
   void load(std::string_view type, std::unordered_map<std::string, T>& into, ReadFn read_one) {
-    for (std::size_t i : folder(type)) {
-      const std::string where = archive_->where(i);
-      T entity = read_one(parse_json(archive_->read(i), where), where);
-      std::string id = entity.id;
-      if (!into.emplace(id, std::move(entity)).second)
-        fail(where + ": duplicate " + std::string(type) + " id " + id);
+    const auto& entries = folder(type);
+    std::vector<T> all = parse_all<T>(entries, read_one);
+    into.reserve(all.size());
+    for (std::size_t k = 0; k < all.size(); ++k) {
+      std::string id = all[k].id;
+      if (!into.emplace(id, std::move(all[k])).second)
+        fail(archive_->where(entries[k]) + ": duplicate " + std::string(type) + " id " + id);
     }
   }
 
@@ -687,11 +728,7 @@ class Reader {
   }
 
   void load_processes() {
-    for (std::size_t i : folder("processes")) {
-      const std::string where = archive_->where(i);
-      Process p = read_process(parse_json(archive_->read(i), where), where);
-      processes_.push_back(std::move(p));
-    }
+    processes_ = parse_all<Process>(folder("processes"), read_process);
     if (processes_.empty()) fail(report_.source + ": the export holds no processes");
     std::sort(processes_.begin(), processes_.end(),
               [](const Process& a, const Process& b) { return a.id < b.id; });
