@@ -614,10 +614,6 @@ namespace {
 // The USEEIO v2.0 GHG model shipped beside the repository, if any: ../shared/data relative to
 // the current directory, to the executable's ancestors, or to the source tree it was built from.
 std::optional<fs::path> find_useeio(const std::string& argv0) {
-#ifdef HIILI_CLI_NO_READERS
-  (void)argv0;
-  return std::nullopt;  // this build cannot read it
-#endif
   const fs::path tail = fs::path("shared") / "data" / "useeio_v2.0_ghg";
   std::vector<fs::path> candidates;
   std::error_code ec;

@@ -237,9 +237,6 @@ TEST_F(CliTest, InfoJson) {
 
 // A tiny Matrix Market model whose scores are checked against a dense solve by hand.
 TEST_F(CliTest, SolveMatrixMarketModel) {
-#ifdef HIILI_CLI_NO_READERS
-  GTEST_SKIP() << "this build has no model readers";
-#endif
   fs::create_directories(dir_ / "tiny");
   write("tiny/A.mtx",
         "%%MatrixMarket matrix coordinate real general\n3 3 6\n"
@@ -287,9 +284,6 @@ TEST_F(CliTest, SolveMatrixMarketModel) {
 TEST_F(CliTest, DemoJson) {
   fs::path useeio = fs::path(HIILI_SHARED_DATA) / "useeio_v2.0_ghg";
   bool with_useeio = fs::exists(useeio / "matrix" / "U.json");
-#ifdef HIILI_CLI_NO_READERS
-  with_useeio = false;  // this build cannot read it
-#endif
   std::vector<std::string> args = {"demo", "--json", "--quiet"};
   if (with_useeio) args.insert(args.end(), {"--model", useeio.string()});
   Outcome r = run(args);
