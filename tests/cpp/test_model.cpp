@@ -1,0 +1,135 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "hiili/error.hpp"
+#include "hiili/model.hpp"
+#include "test_util.hpp"
+
+using namespace hiili;
+
+TEST(ModelBuilder, SumsDuplicatesAppliesFlipAndMapsSlots) {
+  ModelBuilder b(3, 2, 1);
+  b.add_technosphere(0, 0, 1.0);
+  b.add_technosphere(1, 1, 2.0);
+  b.add_technosphere(2, 2, 4.0);
+  const Index e_flip = b.add_technosphere(2, 0, 0.5, /*flip=*/true);  // -0.5
+  const Index e_dup = b.add_technosphere(2, 0, 0.25, true);          // -0.25, same slot
+  b.add_technosphere(0, 2, -0.3);
+  b.add_biosphere(1, 0, 3.0);
+  b.add_biosphere(1, 0, 1.0);  // duplicate: 4
+  b.add_characterization(0, 1, 2.5);
+  Model m = b.build();
+  const Eigen::MatrixXd A = m.A().to_dense();
+  EXPECT_DOUBLE_EQ(A(2, 0), -0.75);
+  EXPECT_DOUBLE_EQ(A(0, 2), -0.3);
+  EXPECT_DOUBLE_EQ(A(1, 1), 2.0);
+  EXPECT_EQ(m.A().nnz(), 5);
+  EXPECT_DOUBLE_EQ(m.B().to_dense()(1, 0), 4.0);
+  EXPECT_EQ(m.B().nnz(), 1);
+  const MatrixData& t = m.technosphere();
+  ASSERT_EQ(t.entries.size(), 6u);
+  EXPECT_EQ(t.slots[e_flip], t.slots[e_dup]);
+  EXPECT_EQ(m.A().row_idx[t.slots[e_flip]], 2);
+  EXPECT_TRUE(t.entries[e_flip].flip);
+  // Rewriting values through the slot map reproduces the matrix.
+  std::vector<double> values(m.A().nnz(), 0.0);
+  for (std::size_t e = 0; e < t.entries.size(); ++e) values[t.slots[e]] += t.entries[e].value();
+  EXPECT_EQ(values, m.A().values);
+  m.A().validate("A");
+}
+
+TEST(ModelBuilder, KeepsExplicitZerosInThePattern) {
+  ModelBuilder b(2, 0, 0);
+  b.add_technosphere(0, 0, 1.0);
+  b.add_technosphere(1, 1, 1.0);
+  b.add_technosphere(1, 0, 0.5);
+  b.add_technosphere(1, 0, -0.5);
+  Model m = b.build();
+  EXPECT_EQ(m.A().nnz(), 3);
+  EXPECT_EQ(m.num_flows(), 0);
+  EXPECT_EQ(m.num_categories(), 0);
+}
+
+TEST(ModelBuilder, RejectsBadEntriesNamingThem) {
+  ModelBuilder b(3, 2, 1);
+  EXPECT_THROW(b.add_technosphere(3, 0, 1.0), InvalidInputError);
+  EXPECT_THROW(b.add_technosphere(0, -1, 1.0), InvalidInputError);
+  EXPECT_THROW(b.add_biosphere(2, 0, 1.0), InvalidInputError);
+  EXPECT_THROW(b.add_characterization(1, 0, 1.0), InvalidInputError);
+  EXPECT_THROW(b.add_technosphere(0, 0, std::nan("")), InvalidInputError);
+  EXPECT_THROW(b.add_biosphere(0, 0, std::numeric_limits<double>::infinity()), InvalidInputError);
+  try {
+    b.add_biosphere(5, 1, 1.0);
+    FAIL();
+  } catch (const InvalidInputError& e) {
+    EXPECT_NE(std::string(e.what()).find("biosphere"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("row 5"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(ModelBuilder(0, 1, 1), InvalidInputError);
+  EXPECT_THROW(ModelBuilder(2, -1, 1), InvalidInputError);
+}
+
+TEST(ModelBuilder, KeepsUncertaintyAlignedWithEntries) {
+  ModelBuilder b(2, 1, 1);
+  b.add_technosphere(0, 0, 1.0);
+  Uncertainty u;
+  u.type = 2;
+  u.loc = std::log(0.5);
+  u.scale = 0.1;
+  u.negative = true;
+  b.add(MatrixKind::Technosphere, Entry{1, 0, -0.5, false}, u);
+  b.add_technosphere(1, 1, 1.0);
+  Model m = b.build();
+  const MatrixData& t = m.technosphere();
+  ASSERT_TRUE(t.has_uncertainty());
+  ASSERT_EQ(t.uncertainty.size(), 3u);
+  EXPECT_EQ(t.uncertainty[0].type, 0);
+  EXPECT_EQ(t.uncertainty[1].type, 2);
+  EXPECT_TRUE(t.uncertainty[1].negative);
+  EXPECT_FALSE(m.biosphere().has_uncertainty());
+}
+
+TEST(Model, FromCscChecksShapesAndValues) {
+  const Eigen::MatrixXd A = test_util::random_technosphere(4, 0.3, 1);
+  const Eigen::MatrixXd B = test_util::random_dense(3, 4, 0.5, 2);
+  const Eigen::MatrixXd C = test_util::random_dense(2, 3, 0.8, 3);
+  Model m = Model::from_csc(test_util::to_csc(A), test_util::to_csc(B), test_util::to_csc(C));
+  EXPECT_EQ(m.num_activities(), 4);
+  EXPECT_EQ(m.num_flows(), 3);
+  EXPECT_EQ(m.num_categories(), 2);
+  EXPECT_EQ(m.A().to_dense(), A);
+  EXPECT_THROW(Model::from_csc(test_util::to_csc(B), test_util::to_csc(B), test_util::to_csc(C)),
+               InvalidInputError);  // A not square
+  EXPECT_THROW(Model::from_csc(test_util::to_csc(A), test_util::to_csc(C), test_util::to_csc(C)),
+               InvalidInputError);  // B has the wrong number of columns
+  EXPECT_THROW(Model::from_csc(test_util::to_csc(A), test_util::to_csc(B), test_util::to_csc(B)),
+               InvalidInputError);  // C has the wrong number of columns
+  CscMatrix bad = test_util::to_csc(A);
+  bad.values[0] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(Model::from_csc(bad, test_util::to_csc(B), test_util::to_csc(C)), InvalidInputError);
+  bad = test_util::to_csc(A);
+  bad.row_idx[0] = 99;
+  EXPECT_THROW(Model::from_csc(bad, test_util::to_csc(B), test_util::to_csc(C)), InvalidInputError);
+  bad = test_util::to_csc(A);
+  bad.col_ptr.pop_back();
+  EXPECT_THROW(Model::from_csc(bad, test_util::to_csc(B), test_util::to_csc(C)), InvalidInputError);
+  EXPECT_THROW(Model::from_csc(CscMatrix::zeros(0, 0), CscMatrix::zeros(0, 0), CscMatrix::zeros(0, 0)),
+               InvalidInputError);
+}
+
+TEST(Labels, FindsByIdThenNameAndRejectsAmbiguity) {
+  Labels l(3);
+  l.set_column("id", {"a", "b", "c"});
+  l.set_column("name", {"steel", "steel", "b"});
+  EXPECT_EQ(l.find("c"), 2);
+  EXPECT_EQ(l.find("b"), 1);  // id wins over name
+  EXPECT_FALSE(l.find("nothing").has_value());
+  EXPECT_THROW(l.find("steel"), InvalidInputError);
+  EXPECT_THROW(l.set_column("unit", {"kg"}), InvalidInputError);
+  EXPECT_THROW(l.column("unit"), InvalidInputError);
+  EXPECT_EQ(l.column_names(), (std::vector<std::string>{"id", "name"}));
+  ModelBuilder b(2, 1, 1);
+  EXPECT_THROW(b.set_activities(l), InvalidInputError);  // 3 rows for 2 activities
+}

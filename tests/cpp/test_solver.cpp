@@ -1,0 +1,239 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <thread>
+
+#include "hiili/error.hpp"
+#include "hiili/solver.hpp"
+#include "hiili/synth.hpp"
+#include "test_util.hpp"
+
+using namespace hiili;
+using test_util::rel_error;
+using test_util::to_csc;
+
+namespace {
+
+FactorizationOptions options_for(Backend b) {
+  FactorizationOptions o;
+  o.backend = b;
+  return o;
+}
+
+Eigen::VectorXd span_solve(Factorization& f, const Eigen::VectorXd& b, bool transposed = false) {
+  return transposed ? f.solve_transposed({b.data(), std::size_t(b.size())})
+                    : f.solve({b.data(), std::size_t(b.size())});
+}
+
+class SolverTest : public ::testing::TestWithParam<Backend> {};
+
+}  // namespace
+
+TEST_P(SolverTest, MatchesDenseLuOnRandomSystems) {
+  for (Index n : {1, 2, 5, 30, 120}) {
+    for (bool dominant : {true, false}) {
+      const Eigen::MatrixXd A = test_util::random_technosphere(n, 0.1, unsigned(n) * 7 + dominant, dominant);
+      Eigen::PartialPivLU<Eigen::MatrixXd> dense(A);
+      const Eigen::VectorXd b = Eigen::VectorXd::LinSpaced(n, 1.0, 2.0);
+      Factorization f(to_csc(A, true), options_for(GetParam()));
+      EXPECT_LT(rel_error(span_solve(f, b), dense.solve(b)), 1e-10) << "n=" << n;
+      EXPECT_LT(rel_error(span_solve(f, b, true), dense.transpose().solve(b)), 1e-10) << "n=" << n;
+      EXPECT_LE(f.report().last_residual, 1e-9);
+    }
+  }
+}
+
+TEST_P(SolverTest, SolveManyEqualsColumnByColumn) {
+  const Eigen::MatrixXd A = test_util::random_technosphere(60, 0.08, 11);
+  const Eigen::MatrixXd F = test_util::random_dense(60, 7, 0.2, 12) + Eigen::MatrixXd::Identity(60, 7);
+  Factorization f(to_csc(A, true), options_for(GetParam()));
+  for (bool transposed : {false, true}) {
+    Eigen::MatrixXd X = F;
+    f.solve_many_in_place(X, transposed);
+    const Eigen::MatrixXd want =
+        transposed ? Eigen::MatrixXd(A.transpose().partialPivLu().solve(F)) : Eigen::MatrixXd(A.partialPivLu().solve(F));
+    EXPECT_LT(rel_error(X, want), 1e-10);
+  }
+}
+
+TEST_P(SolverTest, RefactorWithNewValuesEqualsFreshFactorization) {
+  const Eigen::MatrixXd A = test_util::random_technosphere(80, 0.06, 21);
+  CscMatrix csc = to_csc(A, true);
+  auto symbolic = SymbolicAnalysis::create(csc, options_for(GetParam()));
+  Factorization f(symbolic);
+  f.factorize(csc.values);
+  const Eigen::VectorXd b = Eigen::VectorXd::Ones(80);
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0.5, 1.5);
+  for (int round = 0; round < 5; ++round) {
+    for (Index p = 0; p < csc.nnz(); ++p) csc.values[p] *= u(rng);
+    f.refactor(csc.values);
+    Factorization fresh(csc, options_for(GetParam()));
+    EXPECT_LT(rel_error(span_solve(f, b), span_solve(fresh, b)), 1e-11);
+    EXPECT_LT(rel_error(span_solve(f, b), csc.to_dense().partialPivLu().solve(b)), 1e-10);
+  }
+  if (GetParam() == Backend::Klu) EXPECT_GE(f.report().refactors + f.report().refactor_fallbacks, 5);
+}
+
+TEST_P(SolverTest, RefactorFallsBackWhenOldPivotsBreak) {
+  // 2x2 with pivots chosen on the first values; new values make the old pivot zero.
+  Eigen::MatrixXd A(2, 2);
+  A << 2.0, 1.0, 1.0, 1.0;
+  CscMatrix csc = to_csc(A, true);
+  Factorization f(csc, options_for(GetParam()));
+  Eigen::MatrixXd A2(2, 2);
+  A2 << 0.0, 1.0, 1.0, 1.0;  // nonsingular, but the (0,0) pivot is gone
+  CscMatrix csc2 = to_csc(A2, true);
+  f.refactor(csc2.values);
+  const Eigen::VectorXd b = Eigen::VectorXd::Ones(2);
+  EXPECT_LT(rel_error(span_solve(f, b), A2.partialPivLu().solve(b)), 1e-12);
+}
+
+TEST_P(SolverTest, AgreesWithOtherBackendsOnSynth) {
+  SynthOptions o;
+  o.n = 3000;
+  o.labels = false;
+  const Model m = synth(o);
+  Eigen::VectorXd b = Eigen::VectorXd::Zero(o.n);
+  b[17] = 1.0;
+  b[1234] = 2.0;
+  Factorization ref(m.A(), options_for(Backend::Klu));
+  Factorization f(m.A(), options_for(GetParam()));
+  EXPECT_LT(rel_error(span_solve(f, b), span_solve(ref, b)), 1e-11);
+  EXPECT_LT(rel_error(span_solve(f, b, true), span_solve(ref, b, true)), 1e-11);
+}
+
+TEST_P(SolverTest, ConditionEstimateMatchesDenseOneNormCondition) {
+  const Eigen::MatrixXd A = test_util::random_technosphere(40, 0.1, 31, false);
+  Factorization f(to_csc(A, true), options_for(GetParam()));
+  const Eigen::MatrixXd inv = A.inverse();
+  const double cond1 = A.cwiseAbs().colwise().sum().maxCoeff() * inv.cwiseAbs().colwise().sum().maxCoeff();
+  const double est = f.condition_estimate();
+  // Hager/Higham estimates are lower bounds, usually within a factor of 3.
+  EXPECT_LE(est, cond1 * (1 + 1e-8));
+  EXPECT_GE(est, cond1 / 10);
+}
+
+TEST_P(SolverTest, EmptyColumnIsSingularNamingTheColumn) {
+  Eigen::MatrixXd A = Eigen::MatrixXd::Identity(4, 4);
+  A(2, 2) = 0.0;
+  try {
+    Factorization f(to_csc(A), options_for(GetParam()));
+    FAIL() << "expected SingularMatrixError";
+  } catch (const SingularMatrixError& e) {
+    EXPECT_EQ(e.column(), 2);
+  }
+}
+
+TEST_P(SolverTest, StructurallySingularPatternIsRejected) {
+  // Rows 0 and 1 only have entries in column 0: no perfect matching.
+  Eigen::MatrixXd A = Eigen::MatrixXd::Zero(3, 3);
+  A(0, 0) = 1;
+  A(1, 0) = 1;
+  A(2, 1) = 1;
+  A(2, 2) = 1;
+  EXPECT_THROW(Factorization(to_csc(A), options_for(GetParam())), SingularMatrixError);
+}
+
+TEST_P(SolverTest, NumericallySingularIsRejected) {
+  Eigen::MatrixXd A(3, 3);
+  A << 1, 2, 3, 2, 4, 6, 1, 0, 1;  // row 1 = 2 x row 0
+  EXPECT_THROW(Factorization(to_csc(A), options_for(GetParam())), SingularMatrixError);
+}
+
+TEST_P(SolverTest, IllConditionedSolveIsRefusedOrAccurate) {
+  // Nearly singular: either the factorisation is refused, or every answer it gives is checked.
+  Eigen::MatrixXd A(2, 2);
+  A << 1.0, 1.0, 1.0, 1.0 + 1e-13;
+  try {
+    Factorization f(to_csc(A), options_for(GetParam()));
+    Eigen::VectorXd b(2);
+    b << 1.0, 2.0;
+    try {
+      const Eigen::VectorXd x = span_solve(f, b);
+      EXPECT_LT((A * x - b).cwiseAbs().maxCoeff() / 2.0, 1e-9);
+    } catch (const IllConditionedError& e) {
+      EXPECT_GT(e.residual(), 1e-9);
+    }
+  } catch (const SingularMatrixError&) {
+  }
+}
+
+TEST_P(SolverTest, RejectsBadInputs) {
+  const Eigen::MatrixXd A = test_util::random_technosphere(5, 0.3, 41);
+  CscMatrix csc = to_csc(A, true);
+  EXPECT_THROW(Factorization(to_csc(test_util::random_dense(3, 4, 1.0, 1)), options_for(GetParam())),
+               InvalidInputError);
+  EXPECT_THROW(Factorization(CscMatrix::zeros(0, 0), options_for(GetParam())), InvalidInputError);
+  CscMatrix nan = csc;
+  nan.values[3] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(Factorization(nan, options_for(GetParam())), InvalidInputError);
+  Factorization f(csc, options_for(GetParam()));
+  Eigen::VectorXd wrong = Eigen::VectorXd::Ones(4);
+  EXPECT_THROW(span_solve(f, wrong), InvalidInputError);
+  Eigen::VectorXd inf = Eigen::VectorXd::Ones(5);
+  inf[2] = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(span_solve(f, inf), InvalidInputError);
+  EXPECT_THROW(f.refactor(std::vector<double>(3, 1.0)), InvalidInputError);
+  Factorization unfactored(SymbolicAnalysis::create(csc, options_for(GetParam())));
+  EXPECT_THROW(span_solve(unfactored, Eigen::VectorXd::Ones(5)), InvalidInputError);
+}
+
+TEST_P(SolverTest, ThreadsShareTheAnalysisWithTheirOwnNumerics) {
+  SynthOptions o;
+  o.n = 2000;
+  o.labels = false;
+  const Model m = synth(o);
+  auto symbolic = SymbolicAnalysis::create(m.A(), options_for(GetParam()));
+  Factorization ref(symbolic);
+  ref.factorize(m.A().values);
+  std::vector<Eigen::VectorXd> want(2), got(2);
+  std::vector<std::vector<double>> values(2, m.A().values);
+  for (int t = 0; t < 2; ++t) {
+    for (double& v : values[t]) v *= (t == 0 ? 1.0 : 1.1);
+  }
+  for (int t = 0; t < 2; ++t) {
+    Factorization f(symbolic);
+    f.factorize(values[t]);
+    want[t] = span_solve(f, Eigen::VectorXd::Ones(o.n));
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      Factorization f(symbolic);
+      for (int r = 0; r < 20; ++r) {
+        f.refactor(values[t]);
+        got[t] = span_solve(f, Eigen::VectorXd::Ones(o.n));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 2; ++t) EXPECT_LT(rel_error(got[t], want[t]), 1e-13);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SolverTest,
+                         ::testing::Values(Backend::Klu, Backend::Umfpack, Backend::Eigen),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
+
+TEST(Solver, BackendNames) {
+  EXPECT_EQ(backend_from_string("KLU"), Backend::Klu);
+  EXPECT_EQ(backend_from_string("umfpack"), Backend::Umfpack);
+  EXPECT_EQ(backend_from_string("eigen"), Backend::Eigen);
+  EXPECT_THROW(backend_from_string("pardiso"), InvalidInputError);
+}
+
+TEST(Solver, ReportSaysWhatHappened) {
+  SynthOptions o;
+  o.n = 1000;
+  const Model m = synth(o);
+  Factorization f(m.A());
+  const FactorizationReport& r = f.report();
+  EXPECT_EQ(r.n, 1000);
+  EXPECT_EQ(r.nnz, m.A().nnz());
+  EXPECT_GT(r.nnz_factors, 0);
+  EXPECT_GT(r.rcond, 0.0);
+  EXPECT_EQ(r.factorizations, 1);
+  EXPECT_GE(r.max_block, 300);  // the strongly connected core (~40 %)
+  EXPECT_NE(r.brief().find("klu n=1000"), std::string::npos) << r.brief();
+}
