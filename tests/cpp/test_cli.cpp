@@ -3,6 +3,7 @@
 // scores equal an independent computation.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <Eigen/Dense>
 #include <cstdio>
@@ -140,7 +141,7 @@ TEST_F(CliTest, SolveJsonMatchesIndependentSolve) {
   options.k = 3;
   options.seed = 7;
   Outcome r = run({"solve", "synth:n=300,k=3,seed=7", "--demand", "#5=2", "--demand", "17=1.5",
-               "--demand", "5=-0.5", "--top", "1000", "--json"});
+                   "--demand", "5=-0.5", "--top", "1000", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   Json j = Json::parse(r.out);
 
@@ -181,7 +182,8 @@ TEST_F(CliTest, SolveOtherBackendsAgree) {
   Outcome klu = run({"solve", "synth:n=400,seed=3", "-d", "#399=1", "--json"});
   ASSERT_EQ(klu.code, 0) << klu.err;
   for (const char* solver : {"umfpack", "eigen"}) {
-    Outcome other = run({"solve", "synth:n=400,seed=3", "-d", "#399=1", "--json", "--solver", solver});
+    Outcome other =
+        run({"solve", "synth:n=400,seed=3", "-d", "#399=1", "--json", "--solver", solver});
     ASSERT_EQ(other.code, 0) << solver << ": " << other.err;
     Json a = Json::parse(klu.out), b = Json::parse(other.out);
     for (std::size_t q = 0; q < a["scores"].size(); ++q)
