@@ -906,7 +906,18 @@ class Reader {
         if (!seen) products.push_back(&e);
       }
       const Method method = method_for(p);
-      const bool split = method != Method::None && products.size() > 1;
+      bool has_factors = false;
+      for (const AllocationFactor& a : p.factors) has_factors = has_factors || a.method == method;
+      // A multi-product process without any factor of the method stays whole: splitting it
+      // would give every co-product column the full burden (factor 1 each).
+      const bool multi = method != Method::None && products.size() > 1;
+      const bool split = multi && has_factors;
+      if (multi && !has_factors) {
+        ++report_.allocation_no_factors;
+        example(report_.allocation_examples,
+                p.where + ": " + std::to_string(products.size()) +
+                    " products but no factors of the selected method: not allocated");
+      }
       p.first_column = static_cast<long>(columns_.size());
       if (split) {
         ++report_.split_processes;

@@ -479,6 +479,22 @@ TEST(OpenLca, AllocationOptionOverridesTheDefault) {
   expect_matrix(m.A().to_dense(), expected_A());
 }
 
+TEST(OpenLca, ProcessWithoutFactorsStaysWhole) {
+  TempDir dir;
+  make_export(true).write_folder(dir.path());
+  OpenLcaOptions options;
+  options.allocation = OpenLcaOptions::Allocation::Physical;
+  OpenLcaReport report;
+  const hiili::Model m = read_openlca(dir.path(), options, &report);
+  EXPECT_EQ(m.num_activities(), 5);
+  expect_matrix(m.A().to_dense(), expected_A());
+  EXPECT_EQ(report.split_processes, 0);
+  EXPECT_EQ(report.allocation_no_factors, 1);
+  EXPECT_EQ(report.unallocated_coproducts, 1);
+  ASSERT_EQ(report.allocation_examples.size(), 1u);
+  EXPECT_NE(report.allocation_examples[0].find("p1-steel"), std::string::npos);
+}
+
 TEST(OpenLca, CausalAllocationIsPerExchange) {
   for (bool v2 : {false, true}) {
     TempDir dir;
@@ -975,6 +991,24 @@ TEST_F(Uslci, EveryActivitySolvesToFiniteResults) {
   EXPECT_NEAR(r.inventory[co2], 0.5374507962303369, 1e-9 * 0.54);
   EXPECT_NEAR(r.inventory[oil], -0.5728002924288607, 1e-9 * 0.58);  // a resource: negative
   EXPECT_NEAR(r.inventory[rad], 0.7109898313349898, 1e-9 * 0.72);
+}
+
+TEST_F(Uslci, PhysicalAllocationSplitsTheThreeSteelProcesses) {
+  // Only three multi-product processes store physical factors (the steel routes, 3 products
+  // each); the other 129 multi-product processes have none and stay whole.
+  OpenLcaOptions options;
+  options.allocation = OpenLcaOptions::Allocation::Physical;
+  OpenLcaReport report;
+  const fs::path zip = fs::path(HIILI_SHARED_DATA) / "uslci" / "uslci_olca1_5_0_json_ld.zip";
+  hiili::Lca lca(read_openlca(zip, options, &report));
+  EXPECT_EQ(report.split_processes, 3);
+  EXPECT_EQ(report.providers, 766 + 6);
+  EXPECT_EQ(report.allocation_no_factors, 132 - 3);
+  EXPECT_GT(report.allocation_factors_applied, 0);
+  const Index n = lca.model().num_activities();
+  const auto results = lca.solve_many(Eigen::MatrixXd::Identity(n, n));
+  EXPECT_TRUE(results.supply.allFinite());
+  EXPECT_TRUE(results.inventory.allFinite());
 }
 
 }  // namespace

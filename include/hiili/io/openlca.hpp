@@ -69,8 +69,10 @@ struct OpenLcaOptions {
   //   UseDefault: each process's own `defaultAllocationMethod` (none set: no allocation).
   //   None: never allocate; a process gets one column (its quantitative reference) and its
   //         other product outputs (waste inputs) are handled like unlinked flows below.
-  //   Physical / Economic / Causal: that method for every multi-product process; a process
-  //         without factors of that method gets factor 1 (openLCA's behaviour; counted).
+  //   Physical / Economic / Causal: that method for every multi-product process.
+  // A process is split only when it stores at least one factor of its method; a product or
+  // exchange without a factor then gets factor 1 (openLCA's behaviour; counted). A process
+  // with no factor of the method at all stays whole (counted in allocation_no_factors).
   enum class Allocation { UseDefault, None, Physical, Economic, Causal };
   Allocation allocation = Allocation::UseDefault;
 
@@ -148,6 +150,7 @@ struct OpenLcaReport {
   std::int64_t allocation_factors_applied = 0;  // entries scaled by a stored factor
   std::int64_t allocation_factors_missing = 0;  // entries of split processes without a factor
   std::int64_t allocation_factors_unmatched = 0;  // factors naming no product of the process
+  std::int64_t allocation_no_factors = 0;  // multi-product processes left whole: no factors
 
   // Uncertainty (entries written to A and B).
   std::int64_t uncertain_lognormal = 0;
