@@ -42,7 +42,14 @@ struct Parsed {
   Index max_row = -1, max_col = -1;
 };
 
-Parsed parse_triplets(const fs::path& path) {
+// Bounds known from label tables, checked on each line.
+struct Limits {
+  std::optional<Index> rows, cols;
+  const char* rows_what;
+  const char* cols_what;
+};
+
+Parsed parse_triplets(const fs::path& path, const Limits& limits) {
   const std::string name = detail::display(path);
   const std::string bytes = detail::read_file(path);
   const std::string_view text = detail::text_content(name, bytes);
@@ -93,6 +100,13 @@ Parsed parse_triplets(const fs::path& path) {
     if (*r < 0 || *c < 0) fail(name, csv.where(), "negative index (indices are 0-based)");
     if (*r >= detail::kMaxDimension || *c >= detail::kMaxDimension)
       fail(name, csv.where(), "index beyond the dimension limit of " + std::to_string(detail::kMaxDimension));
+    if ((limits.rows && *r >= *limits.rows) || (limits.cols && *c >= *limits.cols))
+      fail(name, csv.where(),
+           std::string("entry (") + std::to_string(*r) + ", " + std::to_string(*c) +
+               ") is outside the " + (limits.rows ? std::to_string(*limits.rows) : std::string("?")) +
+               " " + limits.rows_what + " x " +
+               (limits.cols ? std::to_string(*limits.cols) : std::string("?")) + " " +
+               limits.cols_what + " the label tables give");
     const auto v = detail::parse_double(field(kValue));
     if (!v) fail(name, csv.where(), "value " + detail::quote(field(kValue)) + " is not a number");
     if (!std::isfinite(*v)) fail(name, csv.where(), "value is not finite");
@@ -131,17 +145,6 @@ Parsed parse_triplets(const fs::path& path) {
   return out;
 }
 
-void check_range(const Parsed& p, Index rows, Index cols, const char* what_rows, const char* what_cols) {
-  if (p.max_row < rows && p.max_col < cols) return;
-  for (std::size_t e = 0; e < p.matrix.entries.size(); ++e) {
-    const Entry& x = p.matrix.entries[e];
-    if (x.row >= rows || x.col >= cols)
-      fail(p.matrix.file, "entry " + std::to_string(e),
-           "(" + std::to_string(x.row) + ", " + std::to_string(x.col) + ") is outside the " +
-               std::to_string(rows) + " " + what_rows + " x " + std::to_string(cols) + " " + what_cols);
-  }
-}
-
 // A size inferred from indices must be backed by data: at most a few times the entry count.
 void check_inferred(const std::string& file, const char* what, Index value, std::size_t entries) {
   if (value > 1'000'000 && static_cast<std::size_t>(value) / 64 > entries)
@@ -158,15 +161,19 @@ Model read_csv_triplets(const fs::path& folder, const MatrixFilesOptions& option
   if (!fs::is_directory(folder, ec)) fail(name, "not a folder (expected A.csv, B.csv, C.csv in a folder)");
   const fs::path a_file = folder / "A.csv", b_file = folder / "B.csv", c_file = folder / "C.csv";
   if (!fs::is_regular_file(a_file, ec)) fail(detail::display(a_file), "no such file (the technosphere is required)");
-  Parsed A = parse_triplets(a_file);
-  std::optional<Parsed> B, C;
-  if (fs::is_regular_file(b_file, ec)) B = parse_triplets(b_file);
-  if (fs::is_regular_file(c_file, ec)) C = parse_triplets(c_file);
-  if (C && !B) fail(detail::display(c_file), "characterisation C given without a biosphere B.csv");
-
   auto activities = detail::read_optional_labels(folder / "activities.csv", std::nullopt);
   auto flows = detail::read_optional_labels(folder / "flows.csv", std::nullopt);
   auto categories = detail::read_optional_labels(folder / "categories.csv", std::nullopt);
+  auto size = [](const std::optional<Labels>& l) {
+    return l ? std::optional<Index>(l->size()) : std::nullopt;
+  };
+  Parsed A = parse_triplets(a_file, {size(activities), size(activities), "activities", "activities"});
+  std::optional<Parsed> B, C;
+  if (fs::is_regular_file(b_file, ec))
+    B = parse_triplets(b_file, {size(flows), size(activities), "flows", "activities"});
+  if (fs::is_regular_file(c_file, ec))
+    C = parse_triplets(c_file, {size(categories), size(flows), "categories", "flows"});
+  if (C && !B) fail(detail::display(c_file), "characterisation C given without a biosphere B.csv");
 
   Index n = activities ? activities->size()
                        : std::max({A.max_row, A.max_col, B ? B->max_col : Index{-1}}) + 1;
@@ -177,17 +184,14 @@ Model read_csv_triplets(const fs::path& folder, const MatrixFilesOptions& option
   if (!categories && C) check_inferred(C->matrix.file, "category count", k, C->matrix.entries.size());
   if (n == 0) fail(A.matrix.file, "no entries: the technosphere is empty");
 
-  check_range(A, n, n, "activities", "activities");
   A.matrix.rows = A.matrix.cols = n;
   detail::TripletMatrix Bm, Cm;
   if (B) {
-    check_range(*B, m, n, "flows", "activities");
     Bm = std::move(B->matrix);
     Bm.rows = m;
     Bm.cols = n;
   }
   if (C) {
-    check_range(*C, k, m, "categories", "flows");
     Cm = std::move(C->matrix);
     Cm.rows = k;
     Cm.cols = m;

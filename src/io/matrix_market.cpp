@@ -114,8 +114,11 @@ detail::TripletMatrix parse_matrix_market(const std::string& name, std::string_v
   std::uint64_t expected = 0;
   if (coordinate) {
     if (dims[2] < 0) fail(name, lines.where(), "negative entry count");
-    if (static_cast<std::uint64_t>(dims[2]) > cells)
-      fail(name, lines.where(), "declares " + std::to_string(dims[2]) + " entries, more than rows x cols");
+    // Duplicates are allowed (they add up), so the count is bounded by the file, not the shape:
+    // an entry takes at least 4 bytes ("1 1\n").
+    if (static_cast<std::uint64_t>(dims[2]) > bytes.size() / 4)
+      fail(name, lines.where(), "declares " + std::to_string(dims[2]) +
+                                    " entries, more than the file can hold");
     expected = static_cast<std::uint64_t>(dims[2]);
   } else {
     const std::uint64_t count = !sym ? cells : skew ? rows_u * (rows_u - (rows_u > 0)) / 2 : rows_u * (rows_u + 1) / 2;
@@ -231,6 +234,7 @@ Model read_matrix_market(const fs::path& path, const MatrixFilesOptions& options
   detail::TripletMatrix A = read_matrix_market_triplets(*a), B, C;
   if (const auto b = find_matrix(path, "B")) B = read_matrix_market_triplets(*b);
   if (const auto c = find_matrix(path, "C")) C = read_matrix_market_triplets(*c);
+  detail::check_shapes(A, B, C, options);
   auto activities = detail::read_optional_labels(path / "activities.csv", A.cols);
   auto flows = detail::read_optional_labels(path / "flows.csv", B.present() ? B.rows : 0);
   auto categories = detail::read_optional_labels(path / "categories.csv", C.present() ? C.rows : 0);

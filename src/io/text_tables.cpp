@@ -168,11 +168,16 @@ Labels read_label_csv(const fs::path& path, std::optional<Index> expected) {
 void write_label_csv(const Labels& labels, const fs::path& file) {
   const auto names = labels.column_names();
   std::string out;
-  for (std::size_t c = 0; c < names.size(); ++c) out += (c ? "," : "") + csv_field(names[c]);
+  for (std::size_t c = 0; c < names.size(); ++c) {
+    if (c > 0) out += ',';
+    out += csv_field(names[c]);
+  }
   out += '\n';
   for (Index i = 0; i < labels.size(); ++i) {
-    for (std::size_t c = 0; c < names.size(); ++c)
-      out += (c ? "," : "") + csv_field(labels.column(names[c])[static_cast<std::size_t>(i)]);
+    for (std::size_t c = 0; c < names.size(); ++c) {
+      if (c > 0) out += ',';
+      out += csv_field(labels.column(names[c])[static_cast<std::size_t>(i)]);
+    }
     out += '\n';
   }
   write_text_file(file, out);
@@ -201,22 +206,29 @@ void check_declared_dimension(std::string_view file, std::string_view what, std:
 
 // ---- model assembly --------------------------------------------------------------------
 
-Model build_model(TripletMatrix A, TripletMatrix B, TripletMatrix C, std::optional<Labels> activities,
-                  std::optional<Labels> flows, std::optional<Labels> categories,
+void check_shapes(const TripletMatrix& A, const TripletMatrix& B, const TripletMatrix& C,
                   const MatrixFilesOptions& options) {
   if (A.rows == 0 || A.cols == 0) fail(A.file, "the technosphere A is empty (0 activities)");
   if (A.rows != A.cols)
     fail(A.file, "the technosphere A must be square, it is " + std::to_string(A.rows) + " x " +
                      std::to_string(A.cols));
-  const Index n = A.cols;
+  if (A.entries.empty() && !options.io_coefficients)
+    fail(A.file, "the technosphere A has no entries (it would be singular)");
   if (C.present() && !B.present()) fail(C.file, "characterisation C given without a biosphere B");
-  if (B.present() && B.cols != n)
+  if (B.present() && B.cols != A.cols)
     fail(B.file, "the biosphere B has " + std::to_string(B.cols) + " columns, A has " +
-                     std::to_string(n) + " activities");
-  const Index m = B.present() ? B.rows : 0;
-  if (C.present() && C.cols != m)
+                     std::to_string(A.cols) + " activities");
+  if (C.present() && C.cols != B.rows)
     fail(C.file, "the characterisation C has " + std::to_string(C.cols) + " columns, B has " +
-                     std::to_string(m) + " flows");
+                     std::to_string(B.rows) + " flows");
+}
+
+Model build_model(TripletMatrix A, TripletMatrix B, TripletMatrix C, std::optional<Labels> activities,
+                  std::optional<Labels> flows, std::optional<Labels> categories,
+                  const MatrixFilesOptions& options) {
+  check_shapes(A, B, C, options);
+  const Index n = A.cols;
+  const Index m = B.present() ? B.rows : 0;
   const Index k = C.present() ? C.rows : 0;
   if (activities && activities->size() != n) fail(A.file, "activity labels do not match A's size");
   if (flows && flows->size() != m) fail(B.file.empty() ? A.file : B.file, "flow labels do not match B's rows");

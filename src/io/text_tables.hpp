@@ -60,8 +60,13 @@ struct TripletMatrix {
   bool present() const { return !file.empty(); }
 };
 
-// Checks shapes (A square and not empty; B m x n; C k x m; labels n, m, k rows) and builds the
-// model; with io_coefficients the technosphere is I - A.
+// Checks shapes: A square, not empty and (unless io_coefficients) with entries; B m x n;
+// C k x m and only with a B. FormatError naming the file otherwise.
+void check_shapes(const TripletMatrix& A, const TripletMatrix& B, const TripletMatrix& C,
+                  const MatrixFilesOptions& options);
+
+// Checks shapes (as above; labels n, m, k rows) and builds the model; with io_coefficients the
+// technosphere is I - A.
 Model build_model(TripletMatrix A, TripletMatrix B, TripletMatrix C, std::optional<Labels> activities,
                   std::optional<Labels> flows, std::optional<Labels> categories,
                   const MatrixFilesOptions& options);
