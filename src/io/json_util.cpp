@@ -1,7 +1,10 @@
 #include "io/json_util.hpp"
 
 #include <cmath>
+#include <system_error>
 #include <unordered_map>
+
+#include <fast_float/fast_float.h>
 
 #include "io/util.hpp"
 
@@ -120,12 +123,106 @@ class DenseMatrixSax : public json::json_sax_t {
   std::string message_;
 };
 
+// The fast path: a scanner for exactly the grammar [[number, ...], ...] (JSON numbers and
+// whitespace only), numbers converted by fast_float. It gives up (returns false) at anything
+// else, and the SAX parser above then reads the file and reports the precise error, so the
+// two always agree on what is accepted.
+bool scan_dense_matrix(std::string_view text, DenseMatrix& out) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  auto ws = [&] {
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+  };
+  auto digits = [&] {
+    const char* start = p;
+    while (p < end && *p >= '0' && *p <= '9') ++p;
+    return p > start;
+  };
+  // One JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+  auto number = [&](double& value) {
+    const char* start = p;
+    if (p < end && *p == '-') ++p;
+    if (p < end && *p == '0') {
+      ++p;
+    } else if (!digits()) {
+      return false;
+    }
+    if (p < end && *p == '.') {
+      ++p;
+      if (!digits()) return false;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+      ++p;
+      if (p < end && (*p == '+' || *p == '-')) ++p;
+      if (!digits()) return false;
+    }
+    const auto result = fast_float::from_chars(start, p, value);
+    return result.ec == std::errc() && result.ptr == p && std::isfinite(value);
+  };
+  out = DenseMatrix{};
+  ws();
+  if (p == end || *p++ != '[') return false;
+  ws();
+  Index rows = 0;
+  if (p < end && *p == ']') {
+    ++p;
+  } else {
+    while (true) {
+      if (p == end || *p++ != '[') return false;
+      ws();
+      Index cols = 0;
+      if (p < end && *p == ']') {
+        ++p;
+      } else {
+        while (true) {
+          double v;
+          if (!number(v)) return false;
+          out.values.push_back(v);
+          ++cols;
+          ws();
+          if (p == end) return false;
+          if (*p == ',') {
+            ++p;
+            ws();
+            continue;
+          }
+          if (*p++ != ']') return false;
+          break;
+        }
+      }
+      if (rows == 0) {
+        if (cols > kMaxDimension) return false;
+        out.cols = cols;
+      } else if (cols != out.cols) {
+        return false;
+      }
+      ++rows;
+      ws();
+      if (p == end) return false;
+      if (*p == ',') {
+        ++p;
+        ws();
+        continue;
+      }
+      if (*p++ != ']') return false;
+      break;
+    }
+  }
+  ws();
+  if (p != end) return false;
+  out.rows = rows;
+  if (rows == 0) out.cols = 0;
+  return true;
+}
+
 }  // namespace
 
 DenseMatrix parse_dense_json_matrix(std::string_view file, std::string_view text) {
   text = text_content(file, text);
   if (trim(text).empty()) fail(file, "empty file, expected a JSON matrix [[...], ...]");
   DenseMatrix out;
+  if (scan_dense_matrix(text, out)) return out;
+  out = DenseMatrix{};
   DenseMatrixSax sax(out);
   bool ok = false;
   try {
