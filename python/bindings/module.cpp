@@ -14,7 +14,5 @@ PYBIND11_MODULE(_core, m) {
   hp::bind_solver(m);
   hp::bind_lca(m);
   hp::bind_synth(m);
-#ifdef HIILI_PYTHON_IO
   hp::bind_io(m);
-#endif
 }

@@ -88,11 +88,11 @@ class Lca:
 
     # ---- demands ---------------------------------------------------------------------------
     def _sparse(self, demand: Mapping[Any, float]) -> tuple[np.ndarray, np.ndarray]:
-        keys = list(demand.keys())
-        indices = np.empty(len(keys), dtype=np.int64)
-        amounts = np.empty(len(keys), dtype=np.float64)
+        items = list(demand.items())
+        indices = np.empty(len(items), dtype=np.int64)
+        amounts = np.empty(len(items), dtype=np.float64)
         table = self.model._cpp.activities
-        for i, key in enumerate(keys):
+        for i, (key, amount) in enumerate(items):
             if isinstance(key, bool):
                 raise TypeError(f"demand: expected activity indices or labels, got {key!r}")
             if isinstance(key, int | np.integer):
@@ -104,7 +104,7 @@ class Lca:
                 indices[i] = found
             else:
                 raise TypeError(f"demand: expected activity indices or labels, got {key!r}")
-            amounts[i] = demand[key]
+            amounts[i] = amount
         return indices, amounts
 
     def demand_vector(self, demand: Any) -> np.ndarray:
