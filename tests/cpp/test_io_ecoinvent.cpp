@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -289,6 +290,43 @@ TEST(EcoinventHostile, BadIndexFiles) {
   expect_format_error(dir.small_with({{"ie_index.csv", " "}}), {"ie_index.csv", "empty"});
   expect_format_error(dir.small_with({{"ee_index.csv", "name;index;index\n"}}),
                       {"ee_index.csv:1", "two 'index' columns"});
+}
+
+// Random byte edits of the small export: it is read or rejected with FormatError.
+TEST(EcoinventHostile, MutatedBytesNeverCrash) {
+  TempDir dir;
+  std::vector<std::pair<std::string, std::string>> originals;
+  for (const auto& entry : fs::directory_iterator(kSmall)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    originals.emplace_back(entry.path().filename().string(),
+                           std::string(std::istreambuf_iterator<char>(in), {}));
+  }
+  std::mt19937 rng(7);
+  int read = 0, rejected = 0;
+  for (int round = 0; round < 300; ++round) {
+    auto [name, text] = originals[rng() % originals.size()];
+    for (int k = 0, edits = 1 + static_cast<int>(rng() % 4); k < edits; ++k) {
+      const std::size_t at = rng() % text.size();
+      switch (rng() % 3) {
+        case 0: text[at] = ";\"\r\n0123456789-.eE x\xE9"[rng() % 20]; break;
+        case 1: text.erase(at, 1 + rng() % 6); break;
+        default: text.insert(at, text.substr(rng() % text.size(), 1 + rng() % 12)); break;
+      }
+      if (text.empty()) text = ";";
+    }
+    const fs::path d = dir.small_with({{name, text}});
+    try {
+      const hiili::Model m = read_ecoinvent(d);
+      EXPECT_GT(m.num_activities(), 0);
+      ++read;
+    } catch (const hiili::FormatError&) {
+      ++rejected;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "round " << round << " " << name << ": " << e.what();
+    }
+  }
+  EXPECT_GT(rejected, 0);
+  EXPECT_GT(read, 0);
 }
 
 TEST(EcoinventHostile, SizeLimit) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -790,6 +791,59 @@ TEST(OpenLcaHostile, BrokenJson) {
   x.files["processes/p2-elec.json"] = std::string(100000, '[');
   x.write_folder(dir.path());
   expect_format_error([&] { (void)read_openlca(dir.path()); }, {"processes/p2-elec.json"});
+}
+
+TEST(OpenLcaHostile, DeepNesting) {
+  TempDir dir;
+  Export x = make_export(false);
+  const std::size_t depth = 200000;
+  x.files["processes/p2-elec.json"] = "{\"@id\": \"p2-elec\", \"exchanges\": " +
+                                      std::string(depth, '[') + std::string(depth, ']') + "}";
+  x.write_folder(dir.path());
+  expect_format_error([&] { (void)read_openlca(dir.path()); },
+                      {"processes/p2-elec.json", "exchange 1", "not an object"});
+}
+
+// Random byte edits of a valid export: the reader either reads it or throws FormatError.
+TEST(OpenLcaHostile, MutatedBytesNeverCrash) {
+  TempDir dir;
+  const Export base = make_export(true);
+  std::mt19937 rng(20240611);
+  int read = 0, rejected = 0;
+  for (int round = 0; round < 120; ++round) {
+    Export x = base;
+    auto it = x.files.begin();
+    std::advance(it, static_cast<long>(rng() % x.files.size()));
+    std::string& text = it->second;
+    for (int k = 0, edits = 1 + static_cast<int>(rng() % 4); k < edits; ++k) {
+      const std::size_t at = rng() % text.size();
+      switch (rng() % 3) {
+        case 0: text[at] = "{}[]\":,0-9eE.tfn \\"[rng() % 18]; break;
+        case 1: text.erase(at, 1 + rng() % 8); break;
+        default: text.insert(at, text.substr(rng() % text.size(), 1 + rng() % 16)); break;
+      }
+      if (text.empty()) text = "{";
+    }
+    const fs::path folder = dir.path() / ("r" + std::to_string(round));
+    x.write_folder(folder);
+    const fs::path zip = dir.path() / ("r" + std::to_string(round) + ".zip");
+    x.write_zip(zip);
+    for (const fs::path& path : {folder, zip}) {
+      try {
+        const hiili::Model m = read_openlca(path);
+        EXPECT_GT(m.num_activities(), 0);
+        ++read;
+      } catch (const hiili::FormatError&) {
+        ++rejected;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "round " << round << " " << it->first << ": " << e.what();
+      }
+    }
+    fs::remove_all(folder);
+    fs::remove(zip);
+  }
+  EXPECT_GT(rejected, 0);
+  EXPECT_GT(read, 0);
 }
 
 TEST(OpenLcaHostile, BrokenReferenceData) {
