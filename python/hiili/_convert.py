@@ -37,7 +37,9 @@ def as_csc(matrix: Any, what: str) -> Any:
         return matrix
     if sp.issparse(matrix):
         if matrix.ndim != 2:
-            raise _core.InvalidInputError(f"{what}: expected a 2-d matrix, got shape {matrix.shape}")
+            raise _core.InvalidInputError(
+                f"{what}: expected a 2-d matrix, got shape {matrix.shape}"
+            )
         M = matrix if matrix.format == "csc" else sp.csc_array(matrix)
     else:
         dense = np.asarray(matrix)
@@ -94,7 +96,9 @@ def labels(table: Any, size: int, what: str) -> _core.Labels:
         columns = {"name": values}
         rows = len(values)
     else:
-        raise TypeError(f"{what} labels: expected a DataFrame, a list of str or None, got {table!r}")
+        raise TypeError(
+            f"{what} labels: expected a DataFrame, a list of str or None, got {table!r}"
+        )
     out = _core.Labels(rows)
     for name, column in columns.items():
         series = pd.Series(column, dtype=object)

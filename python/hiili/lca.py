@@ -32,12 +32,18 @@ def factorization_options(
         for name in _OPTION_NAMES:
             setattr(opts, name, getattr(options, name))
     if solver is not None:
-        opts.backend = solver if isinstance(solver, _core.Backend) else _core.backend_from_string(solver)
+        opts.backend = (
+            solver if isinstance(solver, _core.Backend) else _core.backend_from_string(solver)
+        )
     for name, value in kwargs.items():
         if name not in _OPTION_NAMES:
-            raise TypeError(f"unknown factorization option {name!r}; known: {', '.join(_OPTION_NAMES)}")
+            raise TypeError(
+                f"unknown factorization option {name!r}; known: {', '.join(_OPTION_NAMES)}"
+            )
         if name == "ordering" and isinstance(value, str):
-            value = {"amd": _core.Ordering.Amd, "colamd": _core.Ordering.Colamd}.get(value.lower(), value)
+            value = {"amd": _core.Ordering.Amd, "colamd": _core.Ordering.Colamd}.get(
+                value.lower(), value
+            )
         setattr(opts, name, value)
     return opts
 
@@ -140,9 +146,11 @@ class Lca:
         per column) or a sequence of demands as solve() takes them."""
         if sp.issparse(demands):
             F = demands.toarray()
-        elif isinstance(demands, Sequence) and all(
-            isinstance(d, Mapping | pd.Series) for d in demands
-        ) and len(demands) > 0:
+        elif (
+            isinstance(demands, Sequence)
+            and all(isinstance(d, Mapping | pd.Series) for d in demands)
+            and len(demands) > 0
+        ):
             F = np.column_stack([self.demand_vector(d) for d in demands])
         else:
             F = np.asarray(demands)
@@ -206,9 +214,7 @@ class Result:
     def to_series(self, what: str = "scores") -> pd.Series:
         """The values indexed by label (id, else name, else first column, else position)."""
         table, column = _table(what)
-        return pd.Series(
-            getattr(self, what), index=_label_index(self.model, table), name=column
-        )
+        return pd.Series(getattr(self, what), index=_label_index(self.model, table), name=column)
 
     def __repr__(self) -> str:
         return (
@@ -270,7 +276,9 @@ class Factorization:
     solve_many; refactor(values) with new values on the same pattern (CSC order)."""
 
     def __init__(self, A: Any, solver: str | _core.Backend = "klu", **kwargs: Any) -> None:
-        self._cpp = _core.Factorization(_convert.as_csc(A, "A"), factorization_options(solver, **kwargs))
+        self._cpp = _core.Factorization(
+            _convert.as_csc(A, "A"), factorization_options(solver, **kwargs)
+        )
 
     @property
     def n(self) -> int:

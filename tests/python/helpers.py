@@ -11,7 +11,7 @@ BACKENDS = ("klu", "umfpack", "eigen")
 
 def sparse_random(rng: np.random.Generator, rows: int, cols: int, per_col: float) -> sp.csc_array:
     """A random sparse pattern with about `per_col` entries per column, N(0, 1) values."""
-    nnz = int(round(per_col * cols))
+    nnz = round(per_col * cols)
     r = rng.integers(0, rows, nnz)
     c = rng.integers(0, cols, nnz)
     v = rng.standard_normal(nnz)

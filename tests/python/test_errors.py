@@ -6,6 +6,7 @@ import scipy.sparse as sp
 
 import hiili
 from hiili import _core
+
 from helpers import technosphere
 
 A_OK = np.array([[1.0, -0.5], [-0.2, 1.0]])
@@ -144,7 +145,7 @@ def test_demand_errors(lca):
     with pytest.raises(TypeError):
         lca.solve(np.array([1 + 1j, 0]))
     # InvalidInputError is also a ValueError, and a hiili.Error.
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="empty"):
         lca.solve({})
     with pytest.raises(hiili.Error):
         lca.solve({})

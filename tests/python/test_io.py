@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import hiili
+
 from helpers import rel_err
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"

@@ -7,6 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 import hiili
+
 from helpers import model_matrices, rel_err, spsolve
 
 RTOL = 1e-11  # synth's A is column diagonally dominant with a unit diagonal: well conditioned
@@ -161,7 +162,7 @@ def test_threads_share_and_own_lcas():
         try:
             for j in demands:
                 assert rel_err(lca.solve({j: 1.0}).supply, expected[j]) < RTOL
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(shared,)) for _ in range(3)]

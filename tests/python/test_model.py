@@ -40,8 +40,10 @@ def test_every_input_format_gives_the_same_model():
     forms += [c32, c64]
     for A in forms:
         model = hiili.Model(A, B_DENSE, C_DENSE)
-        np.testing.assert_array_equal(model.A.toarray(), A_DENSE.astype(np.float32) if
-                                      getattr(A, "dtype", None) == np.float32 else A_DENSE)
+        np.testing.assert_array_equal(
+            model.A.toarray(),
+            A_DENSE.astype(np.float32) if getattr(A, "dtype", None) == np.float32 else A_DENSE,
+        )
         np.testing.assert_array_equal(model.B.toarray(), B_DENSE)
         np.testing.assert_array_equal(model.C.toarray(), C_DENSE)
         assert (model.n, model.m, model.k) == (3, 2, 1)
@@ -66,7 +68,10 @@ def test_duplicates_summed_and_unsorted_rows_sorted():
 
 def test_explicit_zeros_are_kept_in_the_pattern():
     A = sp.csc_array(np.eye(3))
-    A = sp.csc_array((np.array([1.0, 0.0, 1.0, 1.0]), np.array([0, 2, 1, 2]), np.array([0, 2, 3, 4])), shape=(3, 3))
+    A = sp.csc_array(
+        (np.array([1.0, 0.0, 1.0, 1.0]), np.array([0, 2, 1, 2]), np.array([0, 2, 3, 4])),
+        shape=(3, 3),
+    )
     model = hiili.Model(A)
     assert model.A.nnz == 4  # the pattern is fixed: zeros stay so values can move later
 
@@ -108,7 +113,9 @@ def test_b_and_c_may_be_omitted():
 
 def test_list_labels_and_lookup():
     model = hiili.Model(
-        A_DENSE, B_DENSE, C_DENSE,
+        A_DENSE,
+        B_DENSE,
+        C_DENSE,
         activities=["steel", "coal", "power"],
         flows=["CO2", "SO2"],
         categories=["GWP"],
@@ -216,8 +223,11 @@ def test_synth_is_seeded_and_has_uncertainty_when_asked():
     entries = u.entries("A")
     assert {"uncertainty_type", "loc", "scale"} <= set(entries.columns)
     # Values are the ones stored: every entry's slot holds the sum of its entries.
-    sums = np.bincount(entries["slot"], weights=np.where(entries["flip"], -1, 1) * entries["amount"],
-                       minlength=u.A.nnz)
+    sums = np.bincount(
+        entries["slot"],
+        weights=np.where(entries["flip"], -1, 1) * entries["amount"],
+        minlength=u.A.nnz,
+    )
     np.testing.assert_allclose(sums, u.A.data, rtol=1e-15)
 
 
@@ -228,8 +238,9 @@ def test_core_labels_and_model_from_python():
     assert labels.find("z") is None
     assert labels.column_names() == ["id"]
     assert len(labels) == 2
-    core = _core.Model.from_csc(sp.csc_array(np.eye(2)), sp.csc_array((1, 2)), sp.csc_array((0, 1)),
-                                activities=labels)
+    core = _core.Model.from_csc(
+        sp.csc_array(np.eye(2)), sp.csc_array((1, 2)), sp.csc_array((0, 1)), activities=labels
+    )
     model = hiili.Model._wrap(core)
     assert model.activity_index("x") == 0
     assert hiili.Lca(core).solve({"y": 1.0}).supply.tolist() == [0.0, 1.0]

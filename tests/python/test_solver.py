@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 import hiili
+
 from helpers import model_matrices, rel_err, spsolve, technosphere
 
 # (n, nonzeros per column, kind)
