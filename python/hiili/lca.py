@@ -157,7 +157,7 @@ class Lca:
         F = _convert.as_float64(F, "demands")
         if F.ndim != 2:
             raise _core.InvalidInputError(f"demands must be an n x d matrix, got shape {F.shape}")
-        raw = self._cpp.solve_many(np.asfortranarray(F))
+        raw = self._cpp.solve_many(F)  # the core copies it once, any layout
         return Results(self.model, raw.supply, raw.inventory, raw.scores)
 
     def activity_scores(self, frame: bool = False) -> np.ndarray | pd.DataFrame:
@@ -299,7 +299,7 @@ class Factorization:
         B = _convert.as_float64(B, "B")
         if B.ndim != 2:
             raise _core.InvalidInputError(f"B must be an n x d matrix, got shape {B.shape}")
-        return self._cpp.solve_many(np.asfortranarray(B), transposed)
+        return self._cpp.solve_many(B, transposed)
 
     def factorize(self, values: Any) -> None:
         self._cpp.factorize(_convert.as_float64(np.asarray(values), "values"))

@@ -182,3 +182,15 @@ def test_results_arrays_are_independent(synth2000):
     np.testing.assert_array_equal(a.scores, before)  # a later solve does not overwrite
     assert not np.shares_memory(a.supply, b.supply)
     a.scores *= 2  # writable
+
+
+def test_default_model_is_labelled_synth_20000():
+    model = hiili.default_model()
+    assert (model.n, model.m) == (20000, 2500)
+    assert {"id", "name"} <= set(model.activities.columns)
+    assert (model.A != hiili.synth(20000, seed=1).A).nnz == 0
+    lca = hiili.Lca(model)
+    r = lca.solve({model.activities["id"][123]: 1.0})
+    f = np.zeros(model.n)
+    f[123] = 1.0
+    assert rel_err(r.supply, spsolve(model.A, f)) < RTOL
