@@ -6,7 +6,9 @@
 
 #include "hiili/error.hpp"
 #include "hiili/io/datapackage.hpp"
+#include "hiili/io/ecoinvent.hpp"
 #include "hiili/io/matrix_files.hpp"
+#include "hiili/io/openlca.hpp"
 #include "hiili/io/useeio.hpp"
 #include "io/util.hpp"
 
@@ -68,11 +70,13 @@ Format detect_format(const fs::path& path) {
   if (fs::is_directory(path, ec)) {
     if (is_file(path / "matrix" / "A.json")) return Format::Useeio;
     if (is_file(path / "datapackage.json")) return Format::Datapackage;
+    if (is_ecoinvent(path)) return Format::Ecoinvent;  // before A.csv: it may name A.csv
+    if (is_openlca(path)) return Format::OpenLca;
     if (is_file(path / "A.mtx") || is_file(path / "A.mm")) return Format::MatrixMarket;
     if (is_file(path / "A.csv")) return Format::CsvTriplets;
     detail::fail(name,
                  "no reader recognises this folder (looked for matrix/A.json, datapackage.json, "
-                 "A.mtx, A.csv)");
+                 "ie_index.csv, processes/, A.mtx, A.csv)");
   }
   if (path.filename() == "datapackage.json") return Format::Datapackage;
   if (detail::looks_like_zip(path)) {
@@ -83,7 +87,8 @@ Format detect_format(const fs::path& path) {
           (slash != std::string::npos && member.substr(slash + 1) == "datapackage.json"))
         return Format::Datapackage;
     }
-    detail::fail(name, "a zip archive without datapackage.json: no reader recognises it");
+    if (is_openlca(path)) return Format::OpenLca;
+    detail::fail(name, "a zip archive without datapackage.json or processes/: no reader recognises it");
   }
   const std::string head = detail::read_prefix(path, 64);
   if (starts_with_nocase(head, "%%MatrixMarket")) return Format::MatrixMarket;
@@ -98,10 +103,8 @@ Model read(const fs::path& path, Format format) {
     case Format::Datapackage: return read_datapackage(path);
     case Format::MatrixMarket: return read_matrix_market(path);
     case Format::CsvTriplets: return read_csv_triplets(path);
-    case Format::Ecoinvent:
-      throw FormatError(detail::display(path) + ": the ecoinvent reader is not yet supported");
-    case Format::OpenLca:
-      throw FormatError(detail::display(path) + ": the openLCA JSON-LD reader is not yet supported");
+    case Format::Ecoinvent: return read_ecoinvent(path);
+    case Format::OpenLca: return read_openlca(path);
     case Format::Auto: break;
   }
   throw InvalidInputError("read: unknown format");

@@ -15,6 +15,7 @@
 
 #include "hiili/error.hpp"
 #include "hiili/io/ecoinvent.hpp"
+#include "hiili/io/read.hpp"
 #include "hiili/lca.hpp"
 
 namespace fs = std::filesystem;
@@ -125,6 +126,17 @@ TEST(Ecoinvent, SmallExportMatricesAndLabels) {
   EXPECT_TRUE(report.latin1);
   EXPECT_EQ(report.files.size(), 6u);
   EXPECT_FALSE(report.brief().empty());
+}
+
+TEST(Ecoinvent, DetectedAndReadByIoRead) {
+  EXPECT_EQ(hiili::io::detect_format(kSmall), hiili::io::Format::Ecoinvent);
+  EXPECT_EQ(hiili::io::read(kSmall).num_categories(), 1);
+  // A.csv next to ie_index.csv is the ecoinvent layout, not generic CSV triplets.
+  TempDir dir;
+  const fs::path d =
+      dir.small_with({{"A_public.csv", ""}, {"A.csv", "0;0;1\n1;1;1\n2;2;1\n"}});
+  EXPECT_EQ(hiili::io::detect_format(d), hiili::io::Format::Ecoinvent);
+  EXPECT_EQ(hiili::io::read(d, hiili::io::Format::Ecoinvent).num_activities(), 3);
 }
 
 TEST(Ecoinvent, SolvesOneKilogramOfSteel) {

@@ -18,6 +18,7 @@
 
 #include "hiili/error.hpp"
 #include "hiili/io/openlca.hpp"
+#include "hiili/io/read.hpp"
 #include "hiili/lca.hpp"
 
 namespace fs = std::filesystem;
@@ -420,6 +421,20 @@ INSTANTIATE_TEST_SUITE_P(Packagings, OpenLcaSmall,
                                   (info.param.zip ? "_zip" : "_folder") +
                                   (info.param.prefix.empty() ? "" : "_prefixed");
                          });
+
+TEST(OpenLca, DetectedAndReadByIoRead) {
+  TempDir dir;
+  const Export x = make_export(true);
+  x.write_folder(dir.path() / "folder");
+  x.write_zip(dir.path() / "export.zip", "top/");
+  for (const fs::path& path : {dir.path() / "folder", dir.path() / "export.zip"}) {
+    EXPECT_EQ(hiili::io::detect_format(path), hiili::io::Format::OpenLca) << path;
+    expect_matrix(hiili::io::read(path).A().to_dense(), expected_A());
+    expect_matrix(hiili::io::read(path, hiili::io::Format::OpenLca).B().to_dense(), expected_B());
+  }
+  const fs::path uslci = fs::path(HIILI_SHARED_DATA) / "uslci" / "uslci_olca1_5_0_json_ld.zip";
+  if (fs::exists(uslci)) EXPECT_EQ(hiili::io::detect_format(uslci), hiili::io::Format::OpenLca);
+}
 
 TEST(OpenLca, SolvesTheSmallSystemByHand) {
   TempDir dir;
