@@ -44,8 +44,9 @@ class SingularMatrixError : public Error {
   double rcond_;
 };
 
-// A solve's relative residual ||A x - b|| / ||b|| stayed above the tolerance after one step
-// of iterative refinement: the answer would not be trustworthy.
+// A solve's backward error ||A x - b|| / (||A|| ||x|| + ||b||) stayed above the tolerance after
+// one step of iterative refinement: the answer would not be trustworthy. `residual()` is that
+// backward error.
 class IllConditionedError : public Error {
  public:
   IllConditionedError(const std::string& what, double residual, double rcond)

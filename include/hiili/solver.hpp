@@ -8,9 +8,12 @@
 // UMFPACK (multifrontal, calls BLAS: install OpenBLAS) and Eigen's SparseLU. Only this
 // layer knows SuiteSparse and Eigen's solvers; everything above uses a Factorization.
 //
-// Numerical honesty: every solve computes the relative residual ||A x - b||_inf / ||b||_inf,
-// refines once when it is above `residual_tolerance`, and throws IllConditionedError when it
-// is still above. Singular matrices throw SingularMatrixError naming the column (KLU) or the
+// Numerical honesty: every solve computes the residual r = b - A x and its normwise backward
+// error ||r||_inf / (||A||_inf ||x||_inf + ||b||_inf) (the size of the smallest perturbation of
+// A and b for which x is exact), refines once when it is above `residual_tolerance`, and throws
+// IllConditionedError when it is still above. A backward-stable LU keeps this near machine
+// epsilon even for ill-conditioned A; the reciprocal condition estimate (rcond(),
+// condition_estimate()) says how much that error can be amplified in x. Singular matrices throw SingularMatrixError naming the column (KLU) or the
 // reciprocal condition estimate.
 //
 // Thread safety: a SymbolicAnalysis is immutable and may be shared by any number of threads.
@@ -39,7 +42,7 @@ struct FactorizationOptions {
   Backend backend = Backend::Klu;
   Ordering ordering = Ordering::Amd;  // KLU's fill-reducing ordering of each block
   bool btf = true;                    // KLU: permute to block triangular form first
-  // Solves whose relative residual exceeds this are refined once, then rejected.
+  // Solves whose backward error (see above) exceeds this are refined once, then rejected.
   double residual_tolerance = 1e-9;
   // A factorisation whose reciprocal condition estimate is below this is singular.
   double singular_rcond = 1e-15;
@@ -63,7 +66,7 @@ struct FactorizationReport {
   long refactors = 0;            // refactors that kept the pivot order
   long refactor_fallbacks = 0;   // refactors that had to factorize afresh
   long refinements = 0;          // solves that needed a refinement step
-  double last_residual = 0.0;    // relative residual of the last solve
+  double last_residual = 0.0;    // backward error of the last solve (worst column)
 
   // One line, e.g. "klu n=20000 nnz=243k fill=2.1x blocks=12001 rcond=3.2e-02 ...".
   std::string brief() const;
@@ -146,6 +149,7 @@ class Factorization {
   void require_factorized() const;
   void check_values(std::span<const double> values) const;
   void solve_checked(double* x, Index nrhs, bool transposed);
+  void compute_norms();
   double relative_residual(const double* x, const double* b, bool transposed) const;
 
   std::shared_ptr<const SymbolicAnalysis> symbolic_;
@@ -154,6 +158,8 @@ class Factorization {
   std::vector<double> rhs_copy_;    // scratch: right-hand sides kept for the residual check
   std::vector<double> work_;        // scratch: residual and correction
   double rcond_at_factor_ = 0.0;
+  double norm_one_ = 0.0;  // ||A||_1 and ||A||_inf of the values last factorized
+  double norm_inf_ = 0.0;
   FactorizationReport report_;
 };
 

@@ -152,12 +152,30 @@ TEST_P(SolverTest, IllConditionedSolveIsRefusedOrAccurate) {
     b << 1.0, 2.0;
     try {
       const Eigen::VectorXd x = span_solve(f, b);
-      EXPECT_LT((A * x - b).cwiseAbs().maxCoeff() / 2.0, 1e-9);
+      const double backward = (A * x - b).cwiseAbs().maxCoeff() /
+                              (A.cwiseAbs().rowwise().sum().maxCoeff() * x.cwiseAbs().maxCoeff() + 2.0);
+      EXPECT_LT(backward, 1e-9);
+      EXPECT_GT(f.condition_estimate(), 1e10);  // the estimate says x may be far off
     } catch (const IllConditionedError& e) {
       EXPECT_GT(e.residual(), 1e-9);
     }
   } catch (const SingularMatrixError&) {
   }
+}
+
+TEST_P(SolverTest, ToleranceBelowRoundingRefinesThenRaises) {
+  const Eigen::MatrixXd A = test_util::random_technosphere(30, 0.2, 43, false);
+  FactorizationOptions o = options_for(GetParam());
+  o.residual_tolerance = 1e-300;  // no floating-point answer can meet this
+  Factorization f(test_util::to_csc(A, true), o);
+  try {
+    span_solve(f, Eigen::VectorXd::Ones(30));
+    FAIL() << "expected IllConditionedError";
+  } catch (const IllConditionedError& e) {
+    EXPECT_GT(e.residual(), 1e-300);
+    EXPECT_LT(e.residual(), 1e-12);  // the answer itself is fine to rounding
+  }
+  EXPECT_EQ(f.report().refinements, 1);
 }
 
 TEST_P(SolverTest, RejectsBadInputs) {
