@@ -3,6 +3,8 @@
 // include/hiili/io/ecoinvent.hpp and docs/formats-openlca-ecoinvent.md.
 #include "hiili/io/ecoinvent.hpp"
 
+#include <fast_float/fast_float.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -16,8 +18,6 @@
 #include <system_error>
 #include <utility>
 #include <vector>
-
-#include <fast_float/fast_float.h>
 
 #include "hiili/error.hpp"
 
@@ -272,13 +272,16 @@ IndexTable read_index(CsvFile& file, IndexKind kind, const EcoinventOptions& opt
   // Known columns get hiili's label names; others keep their header names.
   static const std::map<std::string, std::string> kActivities = {
       {"activityname", "name"}, {"geography", "location"}, {"product", "product"},
-      {"unitname", "unit"}, {"unit", "unit"}, {"id", "id"}};
-  static const std::map<std::string, std::string> kFlows = {
-      {"name", "name"}, {"compartment", "compartment"}, {"subcompartment", "subcompartment"},
-      {"unitname", "unit"}, {"unit", "unit"}, {"id", "id"}};
+      {"unitname", "unit"},     {"unit", "unit"},          {"id", "id"}};
+  static const std::map<std::string, std::string> kFlows = {{"name", "name"},
+                                                            {"compartment", "compartment"},
+                                                            {"subcompartment", "subcompartment"},
+                                                            {"unitname", "unit"},
+                                                            {"unit", "unit"},
+                                                            {"id", "id"}};
   static const std::map<std::string, std::string> kCategories = {
       {"method", "method"}, {"category", "category"}, {"indicator", "indicator"},
-      {"unitname", "unit"}, {"unit", "unit"}, {"id", "id"}};
+      {"unitname", "unit"}, {"unit", "unit"},         {"id", "id"}};
   const auto& known = kind == IndexKind::Activities ? kActivities
                       : kind == IndexKind::Flows    ? kFlows
                                                     : kCategories;
@@ -298,8 +301,8 @@ IndexTable read_index(CsvFile& file, IndexKind kind, const EcoinventOptions& opt
   std::vector<long> lines;
   while (file.next(fields)) {
     if (fields.size() != header.size())
-      fail(file.where() + ": record has " + std::to_string(fields.size()) +
-           " fields, the header " + std::to_string(header.size()));
+      fail(file.where() + ": record has " + std::to_string(fields.size()) + " fields, the header " +
+           std::to_string(header.size()));
     const std::string_view field = trim(fields[*index_column]);
     long long value = -1;
     const auto r = std::from_chars(field.data(), field.data() + field.size(), value);
@@ -318,8 +321,8 @@ IndexTable read_index(CsvFile& file, IndexKind kind, const EcoinventOptions& opt
     const Index p = positions[r];
     const std::string where = file.name() + ":" + std::to_string(lines[r]);
     if (p >= size)
-      fail(where + ": index " + std::to_string(p) + " is out of range [0, " +
-           std::to_string(size) + ") (the file has " + std::to_string(size) + " records)");
+      fail(where + ": index " + std::to_string(p) + " is out of range [0, " + std::to_string(size) +
+           ") (the file has " + std::to_string(size) + " records)");
     if (order[p] >= 0)
       fail(where + ": index " + std::to_string(p) + " appears twice (also line " +
            std::to_string(lines[order[p]]) + ")");
@@ -369,8 +372,8 @@ struct TripletColumns {
 };
 
 Uncertainty uncertainty_of(const std::vector<std::string>& fields, const TripletColumns& cols,
-                           double coefficient, const CsvFile& file,
-                           const EcoinventOptions& options, EcoinventReport& report) {
+                           double coefficient, const CsvFile& file, const EcoinventOptions& options,
+                           EcoinventReport& report) {
   Uncertainty u;
   if (!options.read_uncertainty || !cols.type || *cols.type >= fields.size()) return u;
   const std::string type = normalize(fields[*cols.type]);
@@ -386,7 +389,8 @@ Uncertainty uncertainty_of(const std::vector<std::string>& fields, const Triplet
     return x.value_or(NAN);
   };
   auto reject = [&](const std::string& why, bool unsupported) {
-    const std::string text = file.where() + ": uncertainty " + shown(fields[*cols.type]) + ": " + why;
+    const std::string text =
+        file.where() + ": uncertainty " + shown(fields[*cols.type]) + ": " + why;
     if (options.strict_uncertainty) fail(text);
     ++(unsupported ? report.uncertainty_unsupported : report.uncertainty_invalid);
     if (report.uncertainty_examples.size() < options.max_examples)
@@ -457,14 +461,22 @@ void read_triplets(CsvFile& file, MatrixKind kind, Index rows, const char* row_f
     std::optional<std::size_t> row, col, value;
     for (std::size_t c = 0; c < fields.size(); ++c) {
       const std::string name = normalize(fields[c]);
-      if (name == "row") row = c;
-      else if (name == "column" || name == "col") col = c;
-      else if (name == "coefficient" || name == "value" || name == "amount") value = c;
-      else if (name == "uncertaintytype") columns.type = c;
-      else if (name == "variancewithpedigreeuncertainty" || name == "variance") columns.variance = c;
-      else if (name == "minvalue" || name == "minimum") columns.min = c;
-      else if (name == "mostlikelyvalue" || name == "mode") columns.mode = c;
-      else if (name == "maxvalue" || name == "maximum") columns.max = c;
+      if (name == "row")
+        row = c;
+      else if (name == "column" || name == "col")
+        col = c;
+      else if (name == "coefficient" || name == "value" || name == "amount")
+        value = c;
+      else if (name == "uncertaintytype")
+        columns.type = c;
+      else if (name == "variancewithpedigreeuncertainty" || name == "variance")
+        columns.variance = c;
+      else if (name == "minvalue" || name == "minimum")
+        columns.min = c;
+      else if (name == "mostlikelyvalue" || name == "mode")
+        columns.mode = c;
+      else if (name == "maxvalue" || name == "maximum")
+        columns.max = c;
     }
     if (!row || !col || !value)
       fail(file.where() + ": header needs 'row', 'column' and 'coefficient' columns");
@@ -485,8 +497,8 @@ void read_triplets(CsvFile& file, MatrixKind kind, Index rows, const char* row_f
     const Index row = integer(fields, columns.row, "row", rows, row_file, file);
     const Index col = integer(fields, columns.col, "column", cols, col_file, file);
     const double value = number(fields, columns.value, "coefficient", file);
-    const Uncertainty u = uncertain ? uncertainty_of(fields, columns, value, file, options, report)
-                                    : Uncertainty{};
+    const Uncertainty u =
+        uncertain ? uncertainty_of(fields, columns, value, file, options, report) : Uncertainty{};
     if (u.type != 0) {
       builder.add(kind, Entry{row, col, value, false}, u);
     } else {
@@ -494,9 +506,9 @@ void read_triplets(CsvFile& file, MatrixKind kind, Index rows, const char* row_f
     }
     ++count;
   }
-  (kind == MatrixKind::Technosphere  ? report.technosphere_entries
+  (kind == MatrixKind::Technosphere ? report.technosphere_entries
    : kind == MatrixKind::Biosphere  ? report.biosphere_entries
-                                     : report.characterization_entries) = count;
+                                    : report.characterization_entries) = count;
 }
 
 // The files of the folder by lower-case name.
@@ -590,8 +602,8 @@ Model read_ecoinvent(const std::filesystem::path& folder, const EcoinventOptions
     out.files.push_back(a_path->string());
     builder.reserve(MatrixKind::Technosphere,
                     std::min<std::size_t>(file.text().size() / 8, std::size_t{1} << 26));
-    read_triplets(file, MatrixKind::Technosphere, activities.size, "ie_index.csv",
-                  activities.size, "ie_index.csv", builder, options, out);
+    read_triplets(file, MatrixKind::Technosphere, activities.size, "ie_index.csv", activities.size,
+                  "ie_index.csv", builder, options, out);
   }
   if (b_path) {
     CsvFile file(*b_path, options);
@@ -602,8 +614,8 @@ Model read_ecoinvent(const std::filesystem::path& folder, const EcoinventOptions
   if (c_path) {
     CsvFile file(*c_path, options);
     out.files.push_back(c_path->string());
-    read_triplets(file, MatrixKind::Characterization, categories.size, "LCIA_index.csv",
-                  flows.size, "ee_index.csv", builder, options, out);
+    read_triplets(file, MatrixKind::Characterization, categories.size, "LCIA_index.csv", flows.size,
+                  "ee_index.csv", builder, options, out);
   }
   builder.set_activities(std::move(activities.labels));
   if (flows.size > 0) builder.set_flows(std::move(flows.labels));

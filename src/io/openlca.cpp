@@ -3,14 +3,17 @@
 // include/hiili/io/openlca.hpp for the conventions and docs/formats-openlca-ecoinvent.md.
 #include "hiili/io/openlca.hpp"
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 #include <zip.h>
 
 #include <algorithm>
-#include <exception>
 #include <cmath>
+#include <exception>
 #include <fstream>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -18,10 +21,6 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include "hiili/error.hpp"
 
@@ -91,8 +90,8 @@ class ZipArchive final : public Archive {
     for (zip_int64_t i = 0; i < count; ++i) {
       const char* name = zip_get_name(zip_, static_cast<zip_uint64_t>(i), ZIP_FL_ENC_GUESS);
       if (name == nullptr)
-        fail(path_ + ": zip entry " + std::to_string(i) + " has no readable name: " +
-             zip_strerror(zip_));
+        fail(path_ + ": zip entry " + std::to_string(i) +
+             " has no readable name: " + zip_strerror(zip_));
       names_.emplace_back(name);
     }
   }
@@ -233,8 +232,7 @@ std::optional<std::string> find_prefix(const std::vector<std::string>& names) {
 
 Layout make_layout(const std::vector<std::string>& names, const std::string& source) {
   auto prefix = find_prefix(names);
-  if (!prefix)
-    fail(source + ": no processes/<id>.json entry found: not an openLCA JSON-LD export");
+  if (!prefix) fail(source + ": no processes/<id>.json entry found: not an openLCA JSON-LD export");
   Layout layout;
   layout.prefix = *prefix;
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -327,9 +325,12 @@ enum class FlowType { Elementary, Product, Waste };
 
 const char* flow_type_name(FlowType t) {
   switch (t) {
-    case FlowType::Elementary: return "ELEMENTARY_FLOW";
-    case FlowType::Product: return "PRODUCT_FLOW";
-    case FlowType::Waste: return "WASTE_FLOW";
+    case FlowType::Elementary:
+      return "ELEMENTARY_FLOW";
+    case FlowType::Product:
+      return "PRODUCT_FLOW";
+    case FlowType::Waste:
+      return "WASTE_FLOW";
   }
   return "?";
 }
@@ -385,9 +386,9 @@ struct RawUncertainty {
 };
 
 struct Exchange {
-  int number = 0;           // 1-based position in the process's exchange list
-  long internal_id = -1;    // schema 2 internalId
-  std::string id;           // schema 1 "@id"
+  int number = 0;         // 1-based position in the process's exchange list
+  long internal_id = -1;  // schema 2 internalId
+  std::string id;         // schema 1 "@id"
   std::string flow, property, unit_id, unit_name, provider;
   double amount = 0.0;
   bool input = false, avoided = false, reference = false, formula = false;
@@ -779,9 +780,8 @@ class Reader {
       fail(where + ": flow property " + property_id + " is not in the export");
     auto g = unit_groups_.find(p->second.unit_group);
     if (p->second.unit_group.empty() || g == unit_groups_.end())
-      fail(p->second.where + ": unit group " + shown(p->second.unit_group) +
-           " of flow property " + shown(p->second.name) + " is not in the export (needed by " +
-           where + ")");
+      fail(p->second.where + ": unit group " + shown(p->second.unit_group) + " of flow property " +
+           shown(p->second.name) + " is not in the export (needed by " + where + ")");
     return g->second;
   }
 
@@ -855,7 +855,8 @@ class Reader {
 
   static bool is_provider(const Exchange& e) {
     const FlowType t = e.flow_ptr->type;
-    return !e.avoided && ((t == FlowType::Product && !e.input) || (t == FlowType::Waste && e.input));
+    return !e.avoided &&
+           ((t == FlowType::Product && !e.input) || (t == FlowType::Waste && e.input));
   }
   static bool is_linkable(const Exchange& e) {
     const FlowType t = e.flow_ptr->type;
@@ -864,11 +865,16 @@ class Reader {
 
   Method method_for(const Process& p) const {
     switch (options_.allocation) {
-      case OpenLcaOptions::Allocation::UseDefault: return p.default_method;
-      case OpenLcaOptions::Allocation::None: return Method::None;
-      case OpenLcaOptions::Allocation::Physical: return Method::Physical;
-      case OpenLcaOptions::Allocation::Economic: return Method::Economic;
-      case OpenLcaOptions::Allocation::Causal: return Method::Causal;
+      case OpenLcaOptions::Allocation::UseDefault:
+        return p.default_method;
+      case OpenLcaOptions::Allocation::None:
+        return Method::None;
+      case OpenLcaOptions::Allocation::Physical:
+        return Method::Physical;
+      case OpenLcaOptions::Allocation::Economic:
+        return Method::Economic;
+      case OpenLcaOptions::Allocation::Causal:
+        return Method::Causal;
     }
     return Method::None;
   }
@@ -889,8 +895,8 @@ class Reader {
         }
       if (reference == nullptr) fail(p.where + ": process has no quantitative reference");
       const std::string rwhere = p.where + ": quantitative reference (exchange " +
-                                 std::to_string(reference->number) + ", flow " +
-                                 reference->flow + ")";
+                                 std::to_string(reference->number) + ", flow " + reference->flow +
+                                 ")";
       if (!is_provider(*reference))
         fail(rwhere + ": must be a product output or a waste input, is " +
              std::string(reference->input ? "an input" : "an output") + " of a " +
@@ -990,10 +996,10 @@ class Reader {
           std::string others;
           for (std::size_t k = 1; k < candidates.size(); ++k)
             others += (k > 1 ? ", " : "") + columns_[candidates[k]].process->id;
-          example(report_.ambiguous_examples,
-                  "flow " + e.flow + " " + shown(e.flow_ptr->name) + ": " +
-                      std::to_string(candidates.size()) + " providers, chose process " +
-                      chosen.id + " " + shown(chosen.name) + " over " + others);
+          example(report_.ambiguous_examples, "flow " + e.flow + " " + shown(e.flow_ptr->name) +
+                                                  ": " + std::to_string(candidates.size()) +
+                                                  " providers, chose process " + chosen.id + " " +
+                                                  shown(chosen.name) + " over " + others);
         }
       }
     }
@@ -1008,8 +1014,8 @@ class Reader {
     for (const AllocationFactor& a : p.factors) {
       if (a.method != col.method || a.product != col.product->flow) continue;
       if (col.method != Method::Causal) return a.value;
-      const bool match = a.exchange_internal >= 0  ? a.exchange_internal == e.internal_id
-                         : !a.exchange_id.empty()  ? a.exchange_id == e.id
+      const bool match = a.exchange_internal >= 0   ? a.exchange_internal == e.internal_id
+                         : !a.exchange_id.empty()   ? a.exchange_id == e.id
                          : !a.exchange_flow.empty() ? a.exchange_flow == e.flow
                                                     : false;
       if (match) return a.value;
@@ -1049,7 +1055,8 @@ class Reader {
     };
     switch (r.type) {
       case Dist::LogNormal: {
-        if (!present(r.geom_mean) || !present(r.geom_sd)) return invalid("geomMean or geomSd missing");
+        if (!present(r.geom_mean) || !present(r.geom_sd))
+          return invalid("geomMean or geomSd missing");
         if (r.geom_sd == 1.0) {
           ++report_.uncertainty_fixed;
           u.type = 1;
@@ -1076,7 +1083,8 @@ class Reader {
         return u;
       }
       case Dist::Uniform: {
-        if (!present(r.minimum) || !present(r.maximum)) return invalid("minimum or maximum missing");
+        if (!present(r.minimum) || !present(r.maximum))
+          return invalid("minimum or maximum missing");
         if (!(r.minimum < r.maximum))
           return invalid("minimum " + std::to_string(r.minimum) + " >= maximum " +
                          std::to_string(r.maximum));
@@ -1098,8 +1106,10 @@ class Reader {
         ++report_.uncertain_triangular;
         return u;
       }
-      case Dist::Unknown: return invalid("unknown distribution type");
-      case Dist::None: break;
+      case Dist::Unknown:
+        return invalid("unknown distribution type");
+      case Dist::None:
+        break;
     }
     return u;
   }
@@ -1181,8 +1191,9 @@ class Reader {
             // An avoided product output or avoided waste input: openLCA models avoided flows
             // on the input (product) or output (waste) side only.
             if (first)
-              example(report_.warnings, describe(p, e) + ": avoided flow on the provider side, "
-                                                         "left out");
+              example(report_.warnings, describe(p, e) +
+                                            ": avoided flow on the provider side, "
+                                            "left out");
             continue;
           }
           const long row = provider_of(p, e, first);
@@ -1228,7 +1239,8 @@ class Reader {
       std::unordered_map<const Flow*, bool> seen;
       for (const Pending& b : biosphere)
         if (seen.insert({b.flow, true}).second) rows.push_back(b.flow);
-      std::sort(rows.begin(), rows.end(), [](const Flow* a, const Flow* b) { return a->id < b->id; });
+      std::sort(rows.begin(), rows.end(),
+                [](const Flow* a, const Flow* b) { return a->id < b->id; });
     }
     std::unordered_map<const Flow*, Index> row_of;
     for (std::size_t r = 0; r < rows.size(); ++r) {
@@ -1272,8 +1284,8 @@ class Reader {
 
   Labels activity_labels() {
     const Index n = static_cast<Index>(columns_.size());
-    std::vector<std::string> id(n), process_id(n), name(n), location(n), product_id(n),
-        product(n), unit(n), type(n);
+    std::vector<std::string> id(n), process_id(n), name(n), location(n), product_id(n), product(n),
+        unit(n), type(n);
     for (Index c = 0; c < n; ++c) {
       const Column& col = columns_[c];
       const Process& p = *col.process;
@@ -1370,8 +1382,7 @@ bool is_openlca(const std::filesystem::path& path) {
     if (fs::is_directory(path, ec)) {
       if (fs::is_directory(path / "processes", ec)) return true;
       for (const auto& entry : fs::directory_iterator(path, ec))
-        if (entry.is_directory(ec) && fs::is_directory(entry.path() / "processes", ec))
-          return true;
+        if (entry.is_directory(ec) && fs::is_directory(entry.path() / "processes", ec)) return true;
       return false;
     }
     if (!fs::is_regular_file(path, ec)) return false;

@@ -133,8 +133,7 @@ TEST(Ecoinvent, DetectedAndReadByIoRead) {
   EXPECT_EQ(hiili::io::read(kSmall).num_categories(), 1);
   // A.csv next to ie_index.csv is the ecoinvent layout, not generic CSV triplets.
   TempDir dir;
-  const fs::path d =
-      dir.small_with({{"A_public.csv", ""}, {"A.csv", "0;0;1\n1;1;1\n2;2;1\n"}});
+  const fs::path d = dir.small_with({{"A_public.csv", ""}, {"A.csv", "0;0;1\n1;1;1\n2;2;1\n"}});
   EXPECT_EQ(hiili::io::detect_format(d), hiili::io::Format::Ecoinvent);
   EXPECT_EQ(hiili::io::read(d, hiili::io::Format::Ecoinvent).num_activities(), 3);
 }
@@ -216,16 +215,16 @@ TEST(Ecoinvent, VariantsThatAreFine) {
   TempDir dir;
   // No header in the triplet files, "\n" line ends, a BOM, UTF-8 index, alternative names,
   // no B/C at all, a duplicate triplet (summed).
-  const fs::path d = dir.small_with(
-      {{"A_public.csv", ""},
-       {"B_public.csv", ""},
-       {"C.csv", ""},
-       {"ee_index.csv", ""},
-       {"A.csv", "0;0;1\n1;1;1\n2;2;1\n0;1;-0.5\n0;1;-0.5\n"},
-       {"ie_index.csv",
-        "\xEF\xBB\xBF"
-        "index;activityName;geography;product;unitName;activity uuid\n"
-        "0;caf\xC3\xA9;CH;coffee;kg;u0\n1;b;CH;b;kg;u1\n2;c;CH;c;kg;u2\n"}});
+  const fs::path d =
+      dir.small_with({{"A_public.csv", ""},
+                      {"B_public.csv", ""},
+                      {"C.csv", ""},
+                      {"ee_index.csv", ""},
+                      {"A.csv", "0;0;1\n1;1;1\n2;2;1\n0;1;-0.5\n0;1;-0.5\n"},
+                      {"ie_index.csv",
+                       "\xEF\xBB\xBF"
+                       "index;activityName;geography;product;unitName;activity uuid\n"
+                       "0;caf\xC3\xA9;CH;coffee;kg;u0\n1;b;CH;b;kg;u1\n2;c;CH;c;kg;u2\n"}});
   EcoinventReport report;
   const hiili::Model m = read_ecoinvent(d, {}, &report);
   EXPECT_EQ(m.num_flows(), 0);
@@ -243,8 +242,7 @@ TEST(Ecoinvent, VariantsThatAreFine) {
   // Forcing Latin-1 turns the UTF-8 bytes into two characters each.
   EcoinventOptions latin1;
   latin1.encoding = EcoinventOptions::Encoding::Latin1;
-  EXPECT_EQ(read_ecoinvent(d, latin1).activities().column("name")[0],
-            "caf\xC3\x83\xC2\xA9");
+  EXPECT_EQ(read_ecoinvent(d, latin1).activities().column("name")[0], "caf\xC3\x83\xC2\xA9");
 }
 
 TEST(EcoinventHostile, MissingFiles) {
@@ -274,9 +272,8 @@ TEST(EcoinventHostile, BadTriplets) {
   expect_format_error(a("1;1;\"1\n"), {"A_public.csv:3", "quoted field never closed"});
   expect_format_error(a("1;1;\"1\"x;;;;;\n"), {"A_public.csv:3", "after a closing quote"});
   expect_format_error(a("1;1;1;;;;;\n\n\n1;1;x;;;;;\n"), {"A_public.csv:6"});
-  expect_format_error(
-      dir.small_with({{"A_public.csv", "rows;cols;value\n0;0;1\n"}}),
-      {"A_public.csv:1", "header needs"});
+  expect_format_error(dir.small_with({{"A_public.csv", "rows;cols;value\n0;0;1\n"}}),
+                      {"A_public.csv:1", "header needs"});
   expect_format_error(dir.small_with({{"B_public.csv", std::string(kHeader) + "2;0;1;;;;;\n"}}),
                       {"B_public.csv:2", "row 2 is out of range [0, 2) (ee_index.csv)"});
   expect_format_error(dir.small_with({{"C.csv", "row;column;coefficient\n0;2;1\n"}}),
@@ -288,10 +285,12 @@ TEST(EcoinventHostile, BadTriplets) {
 TEST(EcoinventHostile, BadIndexFiles) {
   TempDir dir;
   const std::string head = "activityName;geography;product;unitName;index\n";
-  expect_format_error(dir.small_with({{"ie_index.csv", head + "a;CH;a;kg;0\nb;CH;b;kg;0\nc;CH;c;kg;2\n"}}),
-                      {"ie_index.csv:3", "index 0 appears twice (also line 2)"});
-  expect_format_error(dir.small_with({{"ie_index.csv", head + "a;CH;a;kg;0\nb;CH;b;kg;1\nc;CH;c;kg;7\n"}}),
-                      {"ie_index.csv:4", "index 7 is out of range [0, 3)"});
+  expect_format_error(
+      dir.small_with({{"ie_index.csv", head + "a;CH;a;kg;0\nb;CH;b;kg;0\nc;CH;c;kg;2\n"}}),
+      {"ie_index.csv:3", "index 0 appears twice (also line 2)"});
+  expect_format_error(
+      dir.small_with({{"ie_index.csv", head + "a;CH;a;kg;0\nb;CH;b;kg;1\nc;CH;c;kg;7\n"}}),
+      {"ie_index.csv:4", "index 7 is out of range [0, 3)"});
   expect_format_error(dir.small_with({{"ie_index.csv", head + "a;CH;a;kg;x\n"}}),
                       {"ie_index.csv:2", "'index' is not a nonnegative integer"});
   expect_format_error(dir.small_with({{"ie_index.csv", head + "a;CH;a;kg\n"}}),
@@ -320,9 +319,15 @@ TEST(EcoinventHostile, MutatedBytesNeverCrash) {
     for (int k = 0, edits = 1 + static_cast<int>(rng() % 4); k < edits; ++k) {
       const std::size_t at = rng() % text.size();
       switch (rng() % 3) {
-        case 0: text[at] = ";\"\r\n0123456789-.eE x\xE9"[rng() % 20]; break;
-        case 1: text.erase(at, 1 + rng() % 6); break;
-        default: text.insert(at, text.substr(rng() % text.size(), 1 + rng() % 12)); break;
+        case 0:
+          text[at] = ";\"\r\n0123456789-.eE x\xE9"[rng() % 20];
+          break;
+        case 1:
+          text.erase(at, 1 + rng() % 6);
+          break;
+        default:
+          text.insert(at, text.substr(rng() % text.size(), 1 + rng() % 12));
+          break;
       }
       if (text.empty()) text = ";";
     }

@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <random>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -58,7 +58,9 @@ struct Export {
   }
 
   void flow_property(const std::string& id, const std::string& name, const std::string& group) {
-    put("flow_properties", Json{{"@type", "FlowProperty"}, {"@id", id}, {"name", name},
+    put("flow_properties", Json{{"@type", "FlowProperty"},
+                                {"@id", id},
+                                {"name", name},
                                 {"flowPropertyType", "PHYSICAL_QUANTITY"},
                                 {"unitGroup", ref("UnitGroup", group)}});
   }
@@ -66,10 +68,14 @@ struct Export {
   void flow(const std::string& id, const std::string& name, const std::string& type,
             const std::vector<std::tuple<std::string, double, bool>>& properties,
             const std::string& category = "") {
-    Json j{{"@type", "Flow"}, {"@id", id}, {"name", name}, {"flowType", type},
+    Json j{{"@type", "Flow"},
+           {"@id", id},
+           {"name", name},
+           {"flowType", type},
            {"flowProperties", Json::array()}};
     for (const auto& [fp, factor, is_ref] : properties) {
-      Json f{{"@type", "FlowPropertyFactor"}, {"flowProperty", ref("FlowProperty", fp)},
+      Json f{{"@type", "FlowPropertyFactor"},
+             {"flowProperty", ref("FlowProperty", fp)},
              {"conversionFactor", factor}};
       if (is_ref) f[key("isRefFlowProperty", "referenceFlowProperty")] = true;
       j["flowProperties"].push_back(f);
@@ -86,9 +92,13 @@ struct Export {
 
   Json exchange(int internal_id, const std::string& flow, double amount, bool input,
                 const std::string& unit, const std::string& property, bool reference = false) {
-    Json e{{"@type", "Exchange"}, {"flow", ref("Flow", flow)}, {"amount", amount},
-           {key("isInput", "input"), input}, {key("isAvoidedProduct", "avoidedProduct"), false},
-           {"unit", ref("Unit", unit)}, {"flowProperty", ref("FlowProperty", property)}};
+    Json e{{"@type", "Exchange"},
+           {"flow", ref("Flow", flow)},
+           {"amount", amount},
+           {key("isInput", "input"), input},
+           {key("isAvoidedProduct", "avoidedProduct"), false},
+           {"unit", ref("Unit", unit)},
+           {"flowProperty", ref("FlowProperty", property)}};
     if (v2) {
       e["internalId"] = internal_id;
     } else {
@@ -100,7 +110,10 @@ struct Export {
 
   void process(const std::string& id, const std::string& name, const Json& exchanges,
                const Json& extra = Json::object()) {
-    Json j{{"@type", "Process"}, {"@id", id}, {"name", name}, {"processType", "UNIT_PROCESS"},
+    Json j{{"@type", "Process"},
+           {"@id", id},
+           {"name", name},
+           {"processType", "UNIT_PROCESS"},
            {"exchanges", exchanges}};
     j["location"] = ref("Location", "loc-us");
     j["location"]["name"] = "United States";
@@ -150,7 +163,8 @@ std::string make_zip(const std::map<std::string, std::string>& entries, const st
     const std::uint32_t crc = crc32(content), size = static_cast<std::uint32_t>(content.size());
     const std::uint32_t offset = static_cast<std::uint32_t>(out.size());
     u32(out, 0x04034b50);
-    for (unsigned v : {20u, 0x0800u, 0u, 0u, 0x21u}) u16(out, v);  // version, UTF-8, stored, time, date
+    for (unsigned v : {20u, 0x0800u, 0u, 0u, 0x21u})
+      u16(out, v);  // version, UTF-8, stored, time, date
     u32(out, crc);
     u32(out, size);
     u32(out, size);
@@ -171,8 +185,8 @@ std::string make_zip(const std::map<std::string, std::string>& entries, const st
   const std::uint32_t start = static_cast<std::uint32_t>(out.size());
   out += directory;
   u32(out, 0x06054b50);
-  for (unsigned v : {0u, 0u, static_cast<unsigned>(entries.size()),
-                     static_cast<unsigned>(entries.size())})
+  for (unsigned v :
+       {0u, 0u, static_cast<unsigned>(entries.size()), static_cast<unsigned>(entries.size())})
     u16(out, v);
   u32(out, static_cast<std::uint32_t>(directory.size()));
   u32(out, start);
@@ -195,8 +209,9 @@ void Export::write_zip(const fs::path& file, const std::string& prefix) const {
 Export make_export(bool v2) {
   Export x;
   x.v2 = v2;
-  x.unit_group("ug-mass", "Units of mass",
-               {{"u-kg", "kg", 1.0, true}, {"u-g", "g", 0.001, false}, {"u-t", "t", 1000.0, false}});
+  x.unit_group(
+      "ug-mass", "Units of mass",
+      {{"u-kg", "kg", 1.0, true}, {"u-g", "g", 0.001, false}, {"u-t", "t", 1000.0, false}});
   x.unit_group("ug-energy", "Units of energy",
                {{"u-mj", "MJ", 1.0, true}, {"u-kwh", "kWh", 3.6, false}});
   x.flow_property("fp-mass", "Mass", "ug-mass");
@@ -211,16 +226,22 @@ Export make_export(bool v2) {
   x.flow("f-waste", "waste", "WASTE_FLOW", {{"fp-mass", 1.0, true}});
   x.flow("f-cutoff", "CUTOFF transport", "PRODUCT_FLOW", {{"fp-mass", 1.0, true}});
   x.flow("f-unknown", "unknown input", "PRODUCT_FLOW", {{"fp-mass", 1.0, true}});
-  x.flow("f-gas", "natural gas", "PRODUCT_FLOW", {{"fp-mass", 1.0, true}, {"fp-energy", 50.0, false}});
+  x.flow("f-gas", "natural gas", "PRODUCT_FLOW",
+         {{"fp-mass", 1.0, true}, {"fp-energy", 50.0, false}});
   if (!v2) {
-    x.put("categories", Json{{"@type", "Category"}, {"@id", "cat-elem"}, {"name", "Elementary flows"},
+    x.put("categories", Json{{"@type", "Category"},
+                             {"@id", "cat-elem"},
+                             {"name", "Elementary flows"},
                              {"modelType", "FLOW"}});
     for (auto [id, name] : {std::pair{"cat-air", "air"}, std::pair{"cat-resource", "resource"}})
-      x.put("categories", Json{{"@type", "Category"}, {"@id", id}, {"name", name},
-                               {"modelType", "FLOW"}, {"category", x.ref("Category", "cat-elem")}});
+      x.put("categories", Json{{"@type", "Category"},
+                               {"@id", id},
+                               {"name", name},
+                               {"modelType", "FLOW"},
+                               {"category", x.ref("Category", "cat-elem")}});
   }
-  x.put("locations", Json{{"@type", "Location"}, {"@id", "loc-us"}, {"name", "United States"},
-                          {"code", "US"}});
+  x.put("locations",
+        Json{{"@type", "Location"}, {"@id", "loc-us"}, {"name", "United States"}, {"code", "US"}});
   x.process("p1-steel", "steel production",
             Json::array({x.exchange(1, "f-steel", 2.0, false, "u-kg", "fp-mass", true),
                          x.exchange(2, "f-elec", 500.0, true, "u-kwh", "fp-energy"),
@@ -251,8 +272,10 @@ void add_allocation(Export& x, const std::string& default_method) {
   Json scratch;
   Json& p = x.process_json("p1-steel", scratch);
   auto factor = [&](const char* type, const char* product, double value) {
-    return Json{{"@type", "AllocationFactor"}, {"allocationType", type},
-                {"product", x.ref("Flow", product)}, {"value", value}};
+    return Json{{"@type", "AllocationFactor"},
+                {"allocationType", type},
+                {"product", x.ref("Flow", product)},
+                {"value", value}};
   };
   Json factors = Json::array({factor("PHYSICAL_ALLOCATION", "f-steel", 0.8),
                               factor("PHYSICAL_ALLOCATION", "f-slag", 0.2),
@@ -445,7 +468,7 @@ TEST(OpenLca, SolvesTheSmallSystemByHand) {
   const double s[5] = {0.5, 90.0, 0.0, 72.0, 0.25};
   for (int j = 0; j < 5; ++j) EXPECT_NEAR(r.supply[j], s[j], 1e-10) << j;
   EXPECT_NEAR(r.inventory[0], 3 * 0.5 + 1 * 90 + 0.1 * 72 + 0.2 * 0.25, 1e-9);  // CO2
-  EXPECT_NEAR(r.inventory[1], -0.5, 1e-12);                                    // ore used
+  EXPECT_NEAR(r.inventory[1], -0.5, 1e-12);                                     // ore used
   EXPECT_EQ(r.scores.size(), 0);
 }
 
@@ -611,24 +634,28 @@ TEST(OpenLca, UncertaintyIsMappedToStatsArrays) {
   Json& p = x.process_json("p1-steel", scratch);
   auto& ex = p["exchanges"];
   ex[1]["uncertainty"] = {{"distributionType", "TRIANGLE_DISTRIBUTION"},
-                          {"minimum", 400.0}, {"mode", 500.0}, {"maximum", 600.0}};  // kWh
-  ex[2]["uncertainty"] = {{"distributionType", "NORMAL_DISTRIBUTION"}, {"mean", 1000.0},
-                          {"sd", 100.0}};  // g
-  ex[3]["uncertainty"] = {{"distributionType", "LOG_NORMAL_DISTRIBUTION"}, {"geomMean", 3.0},
-                          {"geomSd", 1.5}};
-  ex[7]["uncertainty"] = {{"distributionType", "UNIFORM_DISTRIBUTION"}, {"minimum", 0.4},
-                          {"maximum", 0.6}};
+                          {"minimum", 400.0},
+                          {"mode", 500.0},
+                          {"maximum", 600.0}};  // kWh
+  ex[2]["uncertainty"] = {
+      {"distributionType", "NORMAL_DISTRIBUTION"}, {"mean", 1000.0}, {"sd", 100.0}};  // g
+  ex[3]["uncertainty"] = {
+      {"distributionType", "LOG_NORMAL_DISTRIBUTION"}, {"geomMean", 3.0}, {"geomSd", 1.5}};
+  ex[7]["uncertainty"] = {
+      {"distributionType", "UNIFORM_DISTRIBUTION"}, {"minimum", 0.4}, {"maximum", 0.6}};
   x.replace_process(p);
   Json& q = x.process_json("p2-elec", scratch);
   q["exchanges"][1]["uncertainty"] = {{"distributionType", "LOG_NORMAL_DISTRIBUTION"},
-                                      {"geomMean", 1.0}, {"geomSd", 0.0}};  // invalid
+                                      {"geomMean", 1.0},
+                                      {"geomSd", 0.0}};  // invalid
   q["exchanges"][2]["uncertainty"] = {{"distributionType", "LOG_NORMAL_DISTRIBUTION"},
-                                      {"geomMean", 40.0}, {"geomSd", 1.0}};  // no spread
+                                      {"geomMean", 40.0},
+                                      {"geomSd", 1.0}};  // no spread
   x.replace_process(q);
   Json& r = x.process_json("p3-elec-alt", scratch);
   r["exchanges"][1]["amount"] = -0.5;
-  r["exchanges"][1]["uncertainty"] = {{"distributionType", "LOG_NORMAL_DISTRIBUTION"},
-                                      {"geomMean", -0.5}, {"geomSd", 2.0}};
+  r["exchanges"][1]["uncertainty"] = {
+      {"distributionType", "LOG_NORMAL_DISTRIBUTION"}, {"geomMean", -0.5}, {"geomSd", 2.0}};
   x.replace_process(r);
   x.write_folder(dir.path());
 
@@ -761,9 +788,8 @@ TEST(OpenLcaHostile, ZeroReferenceAmount) {
 TEST(OpenLcaHostile, QuantitativeReference) {
   expect_broken_process([](Json& p, Export&) { p["exchanges"][0].erase("quantitativeReference"); },
                         {"no quantitative reference"});
-  expect_broken_process(
-      [](Json& p, Export&) { p["exchanges"][1]["quantitativeReference"] = true; },
-      {"more than one quantitative reference"});
+  expect_broken_process([](Json& p, Export&) { p["exchanges"][1]["quantitativeReference"] = true; },
+                        {"more than one quantitative reference"});
   expect_broken_process(
       [](Json& p, Export&) {
         p["exchanges"][0].erase("quantitativeReference");
@@ -812,8 +838,9 @@ TEST(OpenLcaHostile, DeepNesting) {
   TempDir dir;
   Export x = make_export(false);
   const std::size_t depth = 200000;
-  x.files["processes/p2-elec.json"] = "{\"@id\": \"p2-elec\", \"exchanges\": " +
-                                      std::string(depth, '[') + std::string(depth, ']') + "}";
+  x.files["processes/p2-elec.json"] =
+      "{\"@id\": \"p2-elec\", \"exchanges\": " + std::string(depth, '[') + std::string(depth, ']') +
+      "}";
   x.write_folder(dir.path());
   expect_format_error([&] { (void)read_openlca(dir.path()); },
                       {"processes/p2-elec.json", "exchange 1", "not an object"});
@@ -833,9 +860,15 @@ TEST(OpenLcaHostile, MutatedBytesNeverCrash) {
     for (int k = 0, edits = 1 + static_cast<int>(rng() % 4); k < edits; ++k) {
       const std::size_t at = rng() % text.size();
       switch (rng() % 3) {
-        case 0: text[at] = "{}[]\":,0-9eE.tfn \\"[rng() % 18]; break;
-        case 1: text.erase(at, 1 + rng() % 8); break;
-        default: text.insert(at, text.substr(rng() % text.size(), 1 + rng() % 16)); break;
+        case 0:
+          text[at] = "{}[]\":,0-9eE.tfn \\"[rng() % 18];
+          break;
+        case 1:
+          text.erase(at, 1 + rng() % 8);
+          break;
+        default:
+          text.insert(at, text.substr(rng() % text.size(), 1 + rng() % 16));
+          break;
       }
       if (text.empty()) text = "{";
     }
@@ -884,8 +917,7 @@ TEST(OpenLcaHostile, BrokenReferenceData) {
     Export x = make_export(false);
     x.flow("f-elec", "electricity", "MAGIC_FLOW", {{"fp-energy", 1.0, true}});
     x.write_folder(dir.path());
-    expect_format_error([&] { (void)read_openlca(dir.path()); },
-                        {"flows/f-elec.json", "flowType"});
+    expect_format_error([&] { (void)read_openlca(dir.path()); }, {"flows/f-elec.json", "flowType"});
   }
   {
     TempDir dir;
@@ -900,8 +932,7 @@ TEST(OpenLcaHostile, NotAnExport) {
   TempDir dir;
   expect_format_error([&] { (void)read_openlca(dir.path()); }, {"no processes/<id>.json"});
   EXPECT_FALSE(hiili::io::is_openlca(dir.path()));
-  expect_format_error([&] { (void)read_openlca(dir.path() / "missing.zip"); },
-                      {"no such file"});
+  expect_format_error([&] { (void)read_openlca(dir.path() / "missing.zip"); }, {"no such file"});
   const fs::path junk = dir.path() / "junk.zip";
   std::ofstream(junk, std::ios::binary) << "this is not a zip file at all";
   expect_format_error([&] { (void)read_openlca(junk); }, {"junk.zip", "zip"});

@@ -72,7 +72,7 @@ struct EcoinventOptions {
 };
 
 struct EcoinventReport {
-  std::string source;  // the folder read
+  std::string source;              // the folder read
   std::vector<std::string> files;  // the files read, in order
 
   std::int64_t activities = 0;  // n
@@ -89,8 +89,8 @@ struct EcoinventReport {
   std::int64_t uncertain_normal = 0;
   std::int64_t uncertain_uniform = 0;
   std::int64_t uncertain_triangular = 0;
-  std::int64_t uncertainty_unsupported = 0;  // unknown type names -> 0
-  std::int64_t uncertainty_invalid = 0;      // invalid parameters -> 0
+  std::int64_t uncertainty_unsupported = 0;       // unknown type names -> 0
+  std::int64_t uncertainty_invalid = 0;           // invalid parameters -> 0
   std::vector<std::string> uncertainty_examples;  // "file:line: detail"
 
   bool latin1 = false;  // some index file was read as Latin-1

@@ -114,43 +114,43 @@ struct OpenLcaReport {
   std::string source;  // the path read
 
   // Sizes.
-  std::int64_t processes = 0;         // process files read
-  std::int64_t providers = 0;         // columns of A (process-product pairs), n
-  std::int64_t split_processes = 0;   // processes that got more than one column (allocation)
-  std::int64_t elementary_flows = 0;  // elementary rows of B
+  std::int64_t processes = 0;           // process files read
+  std::int64_t providers = 0;           // columns of A (process-product pairs), n
+  std::int64_t split_processes = 0;     // processes that got more than one column (allocation)
+  std::int64_t elementary_flows = 0;    // elementary rows of B
   std::int64_t unlinked_flow_rows = 0;  // product/waste rows of B (Unlinked::Biosphere)
-  std::int64_t flows = 0;             // flow files read
-  std::int64_t exchanges = 0;         // exchanges read in all processes
+  std::int64_t flows = 0;               // flow files read
+  std::int64_t exchanges = 0;           // exchanges read in all processes
   std::int64_t technosphere_entries = 0;
   std::int64_t biosphere_entries = 0;
 
   // Linking of product inputs and waste outputs.
-  std::int64_t linked_default_provider = 0;  // via defaultProvider
-  std::int64_t linked_by_flow = 0;           // via the flow's provider
-  std::int64_t self_links = 0;               // a process linked to its own product
+  std::int64_t linked_default_provider = 0;   // via defaultProvider
+  std::int64_t linked_by_flow = 0;            // via the flow's provider
+  std::int64_t self_links = 0;                // a process linked to its own product
   std::int64_t broken_default_providers = 0;  // named a missing process or one not providing
-  std::int64_t ambiguous_flows = 0;  // distinct flows with more than one provider
-  std::int64_t ambiguous_links = 0;  // links resolved among several providers
-  std::int64_t cut_off = 0;          // inputs of flows cut off by design (cutoff_prefix)
-  std::int64_t cut_off_flows = 0;    // distinct such flows
-  std::int64_t unlinked = 0;         // other inputs without a provider
-  std::int64_t unlinked_flows = 0;   // distinct such flows
+  std::int64_t ambiguous_flows = 0;           // distinct flows with more than one provider
+  std::int64_t ambiguous_links = 0;           // links resolved among several providers
+  std::int64_t cut_off = 0;                   // inputs of flows cut off by design (cutoff_prefix)
+  std::int64_t cut_off_flows = 0;             // distinct such flows
+  std::int64_t unlinked = 0;                  // other inputs without a provider
+  std::int64_t unlinked_flows = 0;            // distinct such flows
   std::int64_t unlinked_coproduct_flows = 0;  // of those, flows produced as unallocated co-product
-  std::int64_t unallocated_coproducts = 0;   // co-product outputs left out (no allocation)
+  std::int64_t unallocated_coproducts = 0;    // co-product outputs left out (no allocation)
 
   // Amounts.
-  std::int64_t unit_conversions = 0;      // exchanges not in their flow's reference unit
-  std::int64_t property_conversions = 0;  // exchanges not in the flow's reference property
-  std::int64_t zero_amounts = 0;          // exchanges with amount 0 (kept as explicit zeros)
-  std::int64_t avoided = 0;               // avoided products / wastes
-  std::int64_t formulas_ignored = 0;      // exchanges with amountFormula (stored amount used)
+  std::int64_t unit_conversions = 0;         // exchanges not in their flow's reference unit
+  std::int64_t property_conversions = 0;     // exchanges not in the flow's reference property
+  std::int64_t zero_amounts = 0;             // exchanges with amount 0 (kept as explicit zeros)
+  std::int64_t avoided = 0;                  // avoided products / wastes
+  std::int64_t formulas_ignored = 0;         // exchanges with amountFormula (stored amount used)
   std::int64_t parameterized_processes = 0;  // processes declaring parameters (ignored)
 
   // Allocation.
-  std::int64_t allocation_factors_applied = 0;  // entries scaled by a stored factor
-  std::int64_t allocation_factors_missing = 0;  // entries of split processes without a factor
+  std::int64_t allocation_factors_applied = 0;    // entries scaled by a stored factor
+  std::int64_t allocation_factors_missing = 0;    // entries of split processes without a factor
   std::int64_t allocation_factors_unmatched = 0;  // factors naming no product of the process
-  std::int64_t allocation_no_factors = 0;  // multi-product processes left whole: no factors
+  std::int64_t allocation_no_factors = 0;         // multi-product processes left whole: no factors
 
   // Uncertainty (entries written to A and B).
   std::int64_t uncertain_lognormal = 0;
