@@ -1,9 +1,12 @@
 // hiili/hiili.hpp: the whole public API of hiili.
 #pragma once
 
+#include "hiili/contribution.hpp"
 #include "hiili/error.hpp"
 #include "hiili/lca.hpp"
 #include "hiili/model.hpp"
+#include "hiili/scenario.hpp"
+#include "hiili/sensitivity.hpp"
 #include "hiili/solver.hpp"
 #include "hiili/sparse.hpp"
 #include "hiili/synth.hpp"

@@ -1,0 +1,42 @@
+// Internals shared by the analyses (never installed).
+#pragma once
+
+#include <cmath>
+#include <span>
+#include <string>
+
+#include <Eigen/Core>
+
+#include "hiili/error.hpp"
+#include "hiili/model.hpp"
+#include "hiili/sparse.hpp"
+
+namespace hiili::analysis {
+
+inline std::span<const double> span_of(const Eigen::VectorXd& v) {
+  return {v.data(), static_cast<std::size_t>(v.size())};
+}
+
+// Slot of entry (row, col) in M's value array, or -1 when it is not stored.
+Index find_slot(const CscMatrix& M, Index row, Index col);
+
+// A's diagonal (0 where not stored).
+Eigen::VectorXd diagonal(const CscMatrix& A);
+
+// The analyses read the model's A; the Lca solves with the values it last factorized. They
+// differ after Lca::update_technosphere: catch it from the supply's residual in the model's
+// A (cheap, one product) instead of answering with a mix of two matrices.
+void require_factorization_matches(const CscMatrix& A, const Eigen::VectorXd& supply,
+                                   const Eigen::VectorXd& demand, const char* what);
+
+inline void require_category(const Model& model, Index category, const char* what) {
+  if (model.num_categories() == 0)
+    throw InvalidInputError(std::string(what) + ": the model has no impact categories");
+  if (category < 0 || category >= model.num_categories())
+    throw InvalidInputError(std::string(what) + ": category " + std::to_string(category) +
+                            " out of range [0, " + std::to_string(model.num_categories()) + ")");
+}
+
+inline std::string fmt_index(Index i) { return std::to_string(i); }
+
+}  // namespace hiili::analysis
