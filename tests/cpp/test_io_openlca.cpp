@@ -1068,17 +1068,8 @@ TEST_F(Uslci, LabelsAndSigns) {
   for (Index k = 0; k < A.cols(); ++k) EXPECT_GT(A(k, k), 0.0) << k;
 }
 
-// The solver's residual check is relative to ||b|| only: with supplies up to 5.5e6 and entries
-// up to 1.2e8 the rounding of A*s alone reaches 9.3e-10 against the default 1e-9 (reported to
-// the core in .notes-olca.txt), so these solves allow 1e-8.
-hiili::FactorizationOptions uslci_solver_options() {
-  hiili::FactorizationOptions options;
-  options.residual_tolerance = 1e-8;
-  return options;
-}
-
 TEST_F(Uslci, EveryActivitySolvesToFiniteResults) {
-  hiili::Lca lca(*model_, uslci_solver_options());
+  hiili::Lca lca(*model_);
   const Index n = model_->num_activities();
   const auto results = lca.solve_many(Eigen::MatrixXd::Identity(n, n));
   ASSERT_TRUE(results.supply.allFinite());
@@ -1109,7 +1100,7 @@ TEST_F(Uslci, PhysicalAllocationSplitsTheThreeSteelProcesses) {
   options.allocation = OpenLcaOptions::Allocation::Physical;
   OpenLcaReport report;
   const fs::path zip = fs::path(HIILI_SHARED_DATA) / "uslci" / "uslci_olca1_5_0_json_ld.zip";
-  hiili::Lca lca(read_openlca(zip, options, &report), uslci_solver_options());
+  hiili::Lca lca(read_openlca(zip, options, &report));
   EXPECT_EQ(report.split_processes, 3);
   EXPECT_EQ(report.providers, 766 + 6);
   EXPECT_EQ(report.allocation_no_factors, 132 - 3);
