@@ -1,0 +1,773 @@
+// The Monte Carlo engine (monte_carlo.hpp): setup, per-iteration kernel, oneTBB pipeline.
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "hiili/distributions.hpp"
+#include "hiili/error.hpp"
+#include "hiili/monte_carlo.hpp"
+#include "montecarlo/batch.hpp"
+
+namespace hiili {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The uncertain entries of one matrix drawn per iteration. Draw i is entry entries[i]; its
+// value in the matrix is sign[i] * draw (Brightway's flip).
+struct Draws {
+  MatrixKind kind = MatrixKind::Technosphere;
+  std::vector<Index> entries;
+  std::vector<double> sign;
+  std::vector<double> amounts;  // the entries' amounts: the deterministic pass
+  mc::NormalBatch batch;        // lognormal and normal entries, drawn in bulk
+  std::vector<Index> other;     // positions of the other entries
+  std::vector<Sampler> other_sampler;
+
+  Index size() const { return static_cast<Index>(entries.size()); }
+  void add(Index entry, const Entry& e, const Sampler& s) {
+    const Index pos = size();
+    entries.push_back(entry);
+    sign.push_back(e.flip ? -1.0 : 1.0);
+    amounts.push_back(e.amount);
+    if (s.is_normal_family()) {
+      batch.add(s, stream_id(kind, entry), pos);
+    } else {
+      other.push_back(pos);
+      other_sampler.push_back(s);
+    }
+  }
+  void draw(std::uint64_t seed, std::uint64_t iteration, double* out,
+            std::vector<double>& scratch) const {
+    batch.draw(seed, iteration, out, scratch);
+    for (std::size_t k = 0; k < other.size(); ++k) {
+      const Index pos = other[k];
+      RandomStream s(seed, stream_id(kind, entries[static_cast<std::size_t>(pos)]), iteration);
+      out[pos] = other_sampler[k](s);
+    }
+  }
+  void fill(bool deterministic, std::uint64_t seed, std::uint64_t iteration,
+            std::vector<double>& out, std::vector<double>& scratch) const {
+    if (deterministic)
+      std::copy(amounts.begin(), amounts.end(), out.begin());
+    else
+      draw(seed, iteration, out.data(), scratch);
+  }
+};
+
+// A sparse matrix part that stays fixed: CSC over some column space.
+struct FixedPart {
+  std::vector<Index> ptr{0}, row;
+  std::vector<double> val;
+};
+
+struct Worker {
+  std::optional<Factorization> factorization;  // sampled-A mode only
+  FactorizationReport at_run_start;
+  std::vector<double> values;  // A's values in the solved column space
+  Eigen::MatrixXd X;           // supplies, solve space x d
+  Eigen::MatrixXd G;           // inventories, m x d
+  Eigen::MatrixXd H;           // scores, k x d
+  std::vector<double> xa, xb, xc, scratch;
+  double t_sample = 0.0, t_factor = 0.0, t_solve = 0.0, t_score = 0.0;
+  long restores = 0;
+};
+
+std::string location(MatrixKind kind, Index entry, const Entry& e) {
+  return std::string(to_string(kind)) + " entry " + std::to_string(entry) + " (row " +
+         std::to_string(e.row) + ", column " + std::to_string(e.col) + ")";
+}
+
+}  // namespace
+
+// ---- Impl ----------------------------------------------------------------------------------
+
+struct MonteCarlo::Impl {
+  std::shared_ptr<const Model> model;
+  MonteCarloOptions options;
+  std::vector<SparseDemand> demands;
+  Index n = 0, m = 0, k = 0, d = 0;
+
+  bool sample_a = false;
+  std::vector<Index> active;  // activities upstream of the demands (sorted)
+  Index solve_n = 0;          // solve space: active (sampled A) or all activities (fixed A)
+  std::vector<Index> solve_of;  // activity -> solve space index, -1 outside
+  CscMatrix a_solve;            // A in the solve space, reference values
+  std::shared_ptr<const SymbolicAnalysis> symbolic;
+  Eigen::MatrixXd F;            // demands in the solve space (solve_n x d)
+  Eigen::MatrixXd S_fixed;      // fixed-A mode: the supplies (n x d)
+
+  Draws da, db, dc;
+  Index a_sole = 0;             // draws [0, a_sole) own their slot; the rest share one
+  std::vector<Index> a_slot;    // per A draw: slot in a_solve.values
+  std::vector<Index> a_shared_slot;
+  std::vector<double> a_shared_base;  // the fixed entries' sum at each shared slot
+
+  FixedPart b_fixed;            // B's fixed part, columns in solve space
+  std::vector<Index> b_row, b_col;  // per B draw
+  FixedPart c_fixed;            // C's fixed part (k x m, by flow)
+  std::vector<Index> c_row, c_col;  // per C draw
+
+  Eigen::MatrixXd deterministic;  // k x d
+  Eigen::MatrixXd inventory0;     // m x d
+
+  std::mutex pool_mutex;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<Worker*> idle;
+  double setup_seconds = 0.0;
+  Index uncertain[3] = {0, 0, 0};
+
+  void setup();
+  std::unique_ptr<Worker> make_worker() const;
+  Worker* acquire();
+  void release(Worker* w);
+  void restore(Worker& w) const;
+  bool iterate(Worker& w, std::uint64_t iteration, bool deterministic) const;
+  void inventory_and_scores(Worker& w, const Eigen::MatrixXd& supply) const;
+};
+
+void MonteCarlo::Impl::setup() {
+  const Model& M = *model;
+  n = M.num_activities();
+  m = M.num_flows();
+  k = M.num_categories();
+  d = static_cast<Index>(demands.size());
+  if (n < 1) throw InvalidInputError("Monte Carlo: the model has no activities");
+  if (d < 1) throw InvalidInputError("Monte Carlo: no demand given");
+  if (!(options.sketch_accuracy > 0.0 && options.sketch_accuracy < 0.5))
+    throw InvalidInputError("sketch_accuracy must lie in (0, 0.5)");
+  if (options.sketch_bins < 2 || options.sketch_bins % 2 != 0 || options.sketch_bins > (1 << 20))
+    throw InvalidInputError("sketch_bins must be even and in [2, 2^20]");
+  if (options.chunk < 0) throw InvalidInputError("chunk must be >= 0");
+
+  // Demands: dense, checked as Lca checks them.
+  Eigen::MatrixXd full_f = Eigen::MatrixXd::Zero(n, d);
+  for (Index c = 0; c < d; ++c) {
+    bool any = false;
+    for (const auto& [index, amount] : demands[static_cast<std::size_t>(c)]) {
+      if (index < 0 || index >= n)
+        throw InvalidInputError("demand " + std::to_string(c) + " names activity " +
+                                std::to_string(index) + ", out of range [0, " +
+                                std::to_string(n) + ")");
+      if (!std::isfinite(amount))
+        throw InvalidInputError("demand " + std::to_string(c) + ": amount for activity " +
+                                std::to_string(index) + " is not finite");
+      full_f(index, c) += amount;
+    }
+    for (Index i = 0; i < n; ++i) any = any || full_f(i, c) != 0.0;
+    if (!any) throw InvalidInputError("demand " + std::to_string(c) + " is empty: every amount is zero");
+  }
+
+  // Every uncertain entry of the matrices to be sampled is checked before anything runs.
+  const bool sample[3] = {options.sample_technosphere, options.sample_biosphere,
+                          options.sample_characterization};
+  const MatrixKind kinds[3] = {MatrixKind::Technosphere, MatrixKind::Biosphere,
+                               MatrixKind::Characterization};
+  std::vector<std::vector<std::optional<Sampler>>> samplers(3);
+  for (int q = 0; q < 3; ++q) {
+    const MatrixData& md = M.data(kinds[q]);
+    if (!md.has_uncertainty()) continue;
+    samplers[q].resize(md.entries.size());
+    for (std::size_t e = 0; e < md.entries.size(); ++e) {
+      const Uncertainty& u = md.uncertainty[e];
+      if (u.type <= 1) continue;
+      ++uncertain[q];
+      if (!sample[q]) continue;
+      try {
+        samplers[q][e].emplace(u, md.entries[e].amount);
+      } catch (const InvalidInputError& err) {
+        throw InvalidInputError(location(kinds[q], Index(e), md.entries[e]) + ": " + err.what());
+      }
+    }
+  }
+
+  // Activities upstream of the demands: s is zero elsewhere whatever the values.
+  const CscMatrix& A = M.A();
+  std::vector<char> up(static_cast<std::size_t>(n), 0);
+  std::vector<Index> stack;
+  for (Index c = 0; c < d; ++c)
+    for (Index i = 0; i < n; ++i)
+      if (full_f(i, c) != 0.0 && !up[i]) {
+        up[i] = 1;
+        stack.push_back(i);
+      }
+  while (!stack.empty()) {
+    const Index j = stack.back();
+    stack.pop_back();
+    for (Index p = A.col_ptr[j]; p < A.col_ptr[j + 1]; ++p) {
+      const Index i = A.row_idx[p];
+      if (!up[i]) {
+        up[i] = 1;
+        stack.push_back(i);
+      }
+    }
+  }
+  for (Index i = 0; i < n; ++i)
+    if (up[i]) active.push_back(i);
+
+  const MatrixData& TA = M.technosphere();
+  for (std::size_t e = 0; e < samplers[0].size(); ++e)
+    if (samplers[0][e] && up[TA.entries[e].col]) sample_a = true;
+
+  // Solve space.
+  solve_of.assign(static_cast<std::size_t>(n), -1);
+  std::vector<Index> slot_map(A.row_idx.size(), -1);  // A slot -> slot in a_solve
+  if (sample_a) {
+    solve_n = static_cast<Index>(active.size());
+    for (Index t = 0; t < solve_n; ++t) solve_of[active[t]] = t;
+    a_solve.rows = a_solve.cols = solve_n;
+    a_solve.col_ptr.assign(static_cast<std::size_t>(solve_n) + 1, 0);
+    for (Index t = 0; t < solve_n; ++t) {
+      const Index j = active[t];
+      for (Index p = A.col_ptr[j]; p < A.col_ptr[j + 1]; ++p) {
+        slot_map[p] = a_solve.nnz();
+        a_solve.row_idx.push_back(solve_of[A.row_idx[p]]);
+        a_solve.values.push_back(A.values[p]);
+      }
+      a_solve.col_ptr[t + 1] = a_solve.nnz();
+    }
+    symbolic = SymbolicAnalysis::create(a_solve, options.factorization);
+    F.resize(solve_n, d);
+    for (Index t = 0; t < solve_n; ++t) F.row(t) = full_f.row(active[t]);
+  } else {
+    solve_n = n;
+    for (Index i = 0; i < n; ++i) solve_of[i] = i;
+    // As Lca does: factorise A, solve each demand once.
+    Factorization fact(A, options.factorization);
+    S_fixed.resize(n, d);
+    for (Index c = 0; c < d; ++c) {
+      Eigen::VectorXd x = full_f.col(c);
+      fact.solve_in_place({x.data(), static_cast<std::size_t>(n)});
+      S_fixed.col(c) = x;
+    }
+  }
+
+  // A draws: entries upstream, sole owners of their slot first.
+  da.kind = MatrixKind::Technosphere;
+  if (sample_a) {
+    std::vector<int> contributors(a_solve.row_idx.size(), 0);
+    std::vector<char> slot_sampled(a_solve.row_idx.size(), 0);
+    for (std::size_t e = 0; e < TA.entries.size(); ++e) {
+      const Index s = slot_map[TA.slots[e]];
+      if (s < 0) continue;
+      ++contributors[s];
+      if (e < samplers[0].size() && samplers[0][e]) slot_sampled[s] = 1;
+    }
+    std::vector<Index> sole, shared;
+    for (std::size_t e = 0; e < samplers[0].size(); ++e) {
+      if (!samplers[0][e]) continue;
+      const Index s = slot_map[TA.slots[e]];
+      if (s < 0) continue;
+      (contributors[s] == 1 ? sole : shared).push_back(Index(e));
+    }
+    for (Index e : sole) {
+      da.add(e, TA.entries[e], *samplers[0][e]);
+      a_slot.push_back(slot_map[TA.slots[e]]);
+    }
+    a_sole = da.size();
+    for (Index e : shared) {
+      da.add(e, TA.entries[e], *samplers[0][e]);
+      a_slot.push_back(slot_map[TA.slots[e]]);
+    }
+    // Shared slots restart each iteration from the sum of their fixed entries.
+    std::vector<double> base(a_solve.row_idx.size(), 0.0);
+    for (std::size_t e = 0; e < TA.entries.size(); ++e) {
+      const Index s = slot_map[TA.slots[e]];
+      if (s < 0 || !slot_sampled[s]) continue;
+      if (e < samplers[0].size() && samplers[0][e]) continue;
+      base[s] += TA.entries[e].value();
+    }
+    for (std::size_t s = 0; s < base.size(); ++s)
+      if (slot_sampled[s] && contributors[s] > 1) {
+        a_shared_slot.push_back(Index(s));
+        a_shared_base.push_back(base[s]);
+      }
+  }
+
+  // Flows that matter: characterised ones, or all for inventory statistics.
+  const CscMatrix& C = M.C();
+  std::vector<char> flow_used(static_cast<std::size_t>(m), 0);
+  for (Index f = 0; f < m; ++f)
+    flow_used[f] = options.inventory_statistics || C.col_ptr[f + 1] > C.col_ptr[f];
+
+  // B: drawn entries (upstream, used flows); fixed part over the solve space.
+  const MatrixData& TB = M.biosphere();
+  db.kind = MatrixKind::Biosphere;
+  std::vector<char> b_slot_sampled(M.B().row_idx.size(), 0);
+  for (std::size_t e = 0; e < samplers[1].size(); ++e) {
+    if (!samplers[1][e]) continue;
+    const Entry& en = TB.entries[e];
+    b_slot_sampled[TB.slots[e]] = 1;
+    if (!up[en.col] || !flow_used[en.row]) continue;
+    db.add(Index(e), en, *samplers[1][e]);
+    b_row.push_back(en.row);
+    b_col.push_back(solve_of[en.col]);
+  }
+  {
+    // Slots without drawn entries keep the model's value (summed as the model summed it);
+    // slots with drawn entries keep the sum of their fixed entries.
+    const CscMatrix& B = M.B();
+    std::vector<double> fixed_sum(B.row_idx.size(), 0.0);
+    std::vector<char> has_fixed(B.row_idx.size(), 0);
+    for (std::size_t e = 0; e < TB.entries.size(); ++e) {
+      const Index s = TB.slots[e];
+      if (!b_slot_sampled[s] || (e < samplers[1].size() && samplers[1][e])) continue;
+      fixed_sum[s] += TB.entries[e].value();
+      has_fixed[s] = 1;
+    }
+    for (Index t = 0; t < solve_n; ++t) {
+      const Index j = sample_a ? active[t] : t;
+      for (Index p = B.col_ptr[j]; p < B.col_ptr[j + 1]; ++p) {
+        const Index f = B.row_idx[p];
+        if (!flow_used[f]) continue;
+        if (b_slot_sampled[p] && !has_fixed[p]) continue;
+        b_fixed.row.push_back(f);
+        b_fixed.val.push_back(b_slot_sampled[p] ? fixed_sum[p] : B.values[p]);
+      }
+      b_fixed.ptr.push_back(static_cast<Index>(b_fixed.row.size()));
+    }
+  }
+
+  // C: drawn entries of used flows (all of them); fixed part by flow.
+  const MatrixData& TC = M.characterization();
+  dc.kind = MatrixKind::Characterization;
+  std::vector<char> c_slot_sampled(C.row_idx.size(), 0);
+  for (std::size_t e = 0; e < samplers[2].size(); ++e) {
+    if (!samplers[2][e]) continue;
+    const Entry& en = TC.entries[e];
+    c_slot_sampled[TC.slots[e]] = 1;
+    dc.add(Index(e), en, *samplers[2][e]);
+    c_row.push_back(en.row);
+    c_col.push_back(en.col);
+  }
+  {
+    std::vector<double> fixed_sum(C.row_idx.size(), 0.0);
+    std::vector<char> has_fixed(C.row_idx.size(), 0);
+    for (std::size_t e = 0; e < TC.entries.size(); ++e) {
+      const Index s = TC.slots[e];
+      if (!c_slot_sampled[s] || (e < samplers[2].size() && samplers[2][e])) continue;
+      fixed_sum[s] += TC.entries[e].value();
+      has_fixed[s] = 1;
+    }
+    for (Index f = 0; f < m; ++f) {
+      for (Index p = C.col_ptr[f]; p < C.col_ptr[f + 1]; ++p) {
+        if (c_slot_sampled[p] && !has_fixed[p]) continue;
+        c_fixed.row.push_back(C.row_idx[p]);
+        c_fixed.val.push_back(c_slot_sampled[p] ? fixed_sum[p] : C.values[p]);
+      }
+      c_fixed.ptr.push_back(static_cast<Index>(c_fixed.row.size()));
+    }
+  }
+
+  // The first worker: factorises the deterministic A (SingularMatrixError here, not mid-run)
+  // and gives the deterministic scores.
+  auto w = make_worker();
+  db.fill(true, 0, 0, w->xb, w->scratch);
+  dc.fill(true, 0, 0, w->xc, w->scratch);
+  if (sample_a) {
+    w->X = F;
+    w->factorization->solve_many_in_place(w->X);
+    inventory_and_scores(*w, w->X);
+  } else {
+    inventory_and_scores(*w, S_fixed);
+  }
+  deterministic = w->H;
+  inventory0 = w->G;
+  idle.push_back(w.get());
+  workers.push_back(std::move(w));
+}
+
+std::unique_ptr<Worker> MonteCarlo::Impl::make_worker() const {
+  auto w = std::make_unique<Worker>();
+  if (sample_a) {
+    w->factorization.emplace(symbolic);
+    w->factorization->factorize(a_solve.values);
+    w->values = a_solve.values;
+    w->X.resize(solve_n, d);
+  }
+  w->G.resize(m, d);
+  w->H.resize(k, d);
+  w->xa.resize(static_cast<std::size_t>(da.size()));
+  w->xb.resize(static_cast<std::size_t>(db.size()));
+  w->xc.resize(static_cast<std::size_t>(dc.size()));
+  w->scratch.resize(512);
+  return w;
+}
+
+Worker* MonteCarlo::Impl::acquire() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    if (!idle.empty()) {
+      Worker* w = idle.back();
+      idle.pop_back();
+      return w;
+    }
+  }
+  auto fresh = make_worker();  // first use on this thread: allocates once
+  Worker* w = fresh.get();
+  std::lock_guard<std::mutex> lock(pool_mutex);
+  w->at_run_start = w->factorization ? w->factorization->report() : FactorizationReport{};
+  workers.push_back(std::move(fresh));
+  return w;
+}
+
+void MonteCarlo::Impl::release(Worker* w) {
+  std::lock_guard<std::mutex> lock(pool_mutex);
+  idle.push_back(w);
+}
+
+// Back to the pivot order of the deterministic A, so that the next iteration's rounding does
+// not depend on which iterations this worker ran before.
+void MonteCarlo::Impl::restore(Worker& w) const {
+  w.factorization->factorize(a_solve.values);
+  ++w.restores;
+}
+
+void MonteCarlo::Impl::inventory_and_scores(Worker& w, const Eigen::MatrixXd& supply) const {
+  for (Index c = 0; c < d; ++c) {
+    double* g = w.G.col(c).data();
+    const double* s = supply.col(c).data();
+    std::fill(g, g + m, 0.0);
+    for (Index t = 0; t < solve_n; ++t) {
+      const double st = s[t];
+      if (st == 0.0) continue;
+      for (Index p = b_fixed.ptr[t]; p < b_fixed.ptr[t + 1]; ++p) g[b_fixed.row[p]] += b_fixed.val[p] * st;
+    }
+    const Index nb = db.size();
+    for (Index i = 0; i < nb; ++i) g[b_row[i]] += (db.sign[i] * w.xb[i]) * s[b_col[i]];
+    double* h = w.H.col(c).data();
+    std::fill(h, h + k, 0.0);
+    for (Index f = 0; f < m; ++f) {
+      const double gf = g[f];
+      if (gf == 0.0) continue;
+      for (Index p = c_fixed.ptr[f]; p < c_fixed.ptr[f + 1]; ++p) h[c_fixed.row[p]] += c_fixed.val[p] * gf;
+    }
+    const Index nc = dc.size();
+    for (Index i = 0; i < nc; ++i) h[c_row[i]] += (dc.sign[i] * w.xc[i]) * g[c_col[i]];
+  }
+}
+
+bool MonteCarlo::Impl::iterate(Worker& w, std::uint64_t it, bool deterministic) const {
+  const std::uint64_t seed = options.seed;
+  const auto t0 = Clock::now();
+  if (sample_a) {
+    da.fill(deterministic, seed, it, w.xa, w.scratch);
+    double* v = w.values.data();
+    for (std::size_t i = 0; i < a_shared_slot.size(); ++i) v[a_shared_slot[i]] = a_shared_base[i];
+    for (Index i = 0; i < a_sole; ++i) v[a_slot[i]] = da.sign[i] * w.xa[i];
+    for (Index i = a_sole; i < da.size(); ++i) v[a_slot[i]] += da.sign[i] * w.xa[i];
+    auto t1 = Clock::now();
+    w.t_sample += std::chrono::duration<double>(t1 - t0).count();
+    const long fallbacks = w.factorization->report().refactor_fallbacks;
+    bool ok = true;
+    try {
+      w.factorization->refactor(w.values);
+    } catch (const Error&) {
+      ok = false;  // singular: no usable pivots even after a fresh factorisation
+    }
+    auto t2 = Clock::now();
+    w.t_factor += std::chrono::duration<double>(t2 - t1).count();
+    if (ok) {
+      w.X = F;
+      try {
+        w.factorization->solve_many_in_place(w.X);
+      } catch (const Error&) {
+        ok = false;  // ill-conditioned: the residual stayed above tolerance
+      }
+    }
+    auto t3 = Clock::now();
+    w.t_solve += std::chrono::duration<double>(t3 - t2).count();
+    if (!ok || w.factorization->report().refactor_fallbacks != fallbacks) {
+      restore(w);
+      w.t_factor += since(t3);
+    }
+    if (!ok) return false;
+  }
+  auto tb = Clock::now();
+  db.fill(deterministic, seed, it, w.xb, w.scratch);
+  dc.fill(deterministic, seed, it, w.xc, w.scratch);
+  auto tc = Clock::now();
+  w.t_sample += std::chrono::duration<double>(tc - tb).count();
+  inventory_and_scores(w, sample_a ? w.X : S_fixed);
+  w.t_score += since(tc);
+  return true;
+}
+
+// ---- MonteCarlo ------------------------------------------------------------------------------
+
+MonteCarlo::MonteCarlo(std::shared_ptr<const Model> model, std::vector<SparseDemand> demands,
+                       const MonteCarloOptions& options)
+    : impl_(std::make_unique<Impl>()) {
+  const auto t0 = Clock::now();
+  if (!model) throw InvalidInputError("Monte Carlo needs a model");
+  impl_->model = std::move(model);
+  impl_->options = options;
+  impl_->demands = std::move(demands);
+  impl_->setup();
+  impl_->setup_seconds = since(t0);
+}
+
+MonteCarlo::MonteCarlo(std::shared_ptr<const Model> model, const SparseDemand& demand,
+                       const MonteCarloOptions& options)
+    : MonteCarlo(std::move(model), std::vector<SparseDemand>{demand}, options) {}
+
+MonteCarlo::~MonteCarlo() = default;
+
+const Model& MonteCarlo::model() const { return *impl_->model; }
+const MonteCarloOptions& MonteCarlo::options() const { return impl_->options; }
+Index MonteCarlo::num_demands() const { return impl_->d; }
+Index MonteCarlo::num_active() const { return static_cast<Index>(impl_->active.size()); }
+const Eigen::MatrixXd& MonteCarlo::deterministic_scores() const { return impl_->deterministic; }
+
+MonteCarloResult MonteCarlo::run(Index iterations, Index first_iteration,
+                                 const ProgressFunction& progress,
+                                 const std::atomic<bool>* stop) {
+  Impl& I = *impl_;
+  if (iterations < 0) throw InvalidInputError("iterations must be >= 0");
+  if (first_iteration < 0) throw InvalidInputError("first_iteration must be >= 0");
+  if (static_cast<std::uint64_t>(first_iteration) + static_cast<std::uint64_t>(iterations) >
+      RandomStream::kMaxIteration + 1)
+    throw InvalidInputError("iterations beyond 2^40 are not supported");
+  const auto t0 = Clock::now();
+
+  MonteCarloResult result;
+  result.first_iteration = first_iteration;
+  result.requested = iterations;
+  result.scores.assign(static_cast<std::size_t>(I.d), Eigen::MatrixXd::Constant(iterations, I.k, kNaN));
+  if (I.options.inventory_statistics)
+    for (Index c = 0; c < I.d; ++c)
+      result.inventory.emplace_back(I.inventory0.col(c), I.options.sketch_accuracy, I.options.sketch_bins);
+
+  const int threads = I.options.threads > 0 ? I.options.threads : tbb::info::default_concurrency();
+  Index chunk = I.options.chunk;
+  if (chunk == 0) chunk = std::clamp<Index>(iterations / (8 * Index(threads)), 1, 8);
+  const Index chunks = (iterations + chunk - 1) / chunk;
+  const std::size_t ntokens = static_cast<std::size_t>(std::max<Index>(1, std::min<Index>(chunks, 2 * threads + 1)));
+  const bool stats = I.options.inventory_statistics;
+
+  struct Token {
+    Index begin = 0, end = 0, done_end = 0;
+    std::vector<char> ok;
+    std::vector<double> inventory;  // (end - begin) x d x m
+  };
+  std::vector<Token> tokens(ntokens);
+  for (Token& t : tokens) {
+    t.ok.resize(static_cast<std::size_t>(chunk));
+    if (stats) t.inventory.resize(static_cast<std::size_t>(chunk * I.d * I.m));
+  }
+  for (auto& w : I.workers)
+    if (w->factorization) w->at_run_start = w->factorization->report();
+
+  std::atomic<bool> stopping{false};
+  std::atomic<Index> done{0};
+  const auto caller = std::this_thread::get_id();
+  auto last_report = Clock::now();
+  auto should_stop = [&] {
+    return stopping.load(std::memory_order_relaxed) ||
+           (stop != nullptr && stop->load(std::memory_order_relaxed));
+  };
+  auto report = [&] {
+    MonteCarloProgress p{done.load(), iterations, since(t0)};
+    if (!progress(p)) stopping.store(true);
+  };
+
+  Index next = first_iteration;
+  const Index end = first_iteration + iterations;
+  std::size_t issued = 0;
+  Index prefix = first_iteration;
+  bool broken = false;
+
+  // More threads than cores was asked for: let oneTBB's pool grow for this run (the default
+  // pool has one worker fewer than cores and would ignore the request).
+  std::optional<tbb::global_control> allow;
+  if (threads > tbb::info::default_concurrency())
+    allow.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        ntokens,
+        tbb::make_filter<void, Token*>(
+            tbb::filter_mode::serial_in_order,
+            [&](tbb::flow_control& fc) -> Token* {
+              if (next >= end || should_stop()) {
+                fc.stop();
+                return nullptr;
+              }
+              Token* t = &tokens[issued++ % ntokens];
+              t->begin = next;
+              t->end = std::min(end, next + chunk);
+              t->done_end = t->begin;
+              next = t->end;
+              return t;
+            }) &
+            tbb::make_filter<Token*, Token*>(
+                tbb::filter_mode::parallel,
+                [&](Token* t) -> Token* {
+                  if (should_stop()) return t;
+                  Worker* w = I.acquire();
+                  struct Release {
+                    Impl& I;
+                    Worker* w;
+                    ~Release() { I.release(w); }
+                  } guard{I, w};
+                  for (Index i = t->begin; i < t->end; ++i) {
+                    if (should_stop()) break;
+                    const bool ok = I.iterate(*w, static_cast<std::uint64_t>(i), false);
+                    const Index row = i - first_iteration;
+                    const std::size_t local = static_cast<std::size_t>(i - t->begin);
+                    t->ok[local] = ok;
+                    if (ok) {
+                      for (Index c = 0; c < I.d; ++c)
+                        result.scores[static_cast<std::size_t>(c)].row(row) = w->H.col(c).transpose();
+                      if (stats)
+                        std::copy(w->G.data(), w->G.data() + I.m * I.d,
+                                  t->inventory.data() + local * static_cast<std::size_t>(I.m * I.d));
+                    }
+                    t->done_end = i + 1;
+                    done.fetch_add(1, std::memory_order_relaxed);
+                    if (progress && std::this_thread::get_id() == caller &&
+                        since(last_report) >= I.options.progress_interval) {
+                      last_report = Clock::now();
+                      report();
+                    }
+                  }
+                  return t;
+                }) &
+            tbb::make_filter<Token*, void>(
+                tbb::filter_mode::serial_in_order, [&](Token* t) {
+                  if (broken) return;
+                  for (Index i = t->begin; i < t->done_end; ++i) {
+                    const std::size_t local = static_cast<std::size_t>(i - t->begin);
+                    if (!t->ok[local]) {
+                      result.failed.push_back(i);
+                    } else if (stats) {
+                      const double* g = t->inventory.data() + local * static_cast<std::size_t>(I.m * I.d);
+                      for (Index c = 0; c < I.d; ++c) result.inventory[static_cast<std::size_t>(c)].add(g + c * I.m);
+                    }
+                  }
+                  prefix = t->done_end;
+                  if (t->done_end < t->end) broken = true;
+                }));
+  });
+
+  result.completed = prefix - first_iteration;
+  result.cancelled = result.completed < iterations;
+  if (result.cancelled)
+    for (auto& s : result.scores) s.conservativeResize(result.completed, I.k);
+
+  MonteCarloReport& r = result.report;
+  r.activities = I.solve_n;
+  for (int q = 0; q < 3; ++q) r.uncertain_entries[q] = I.uncertain[q];
+  r.sampled_entries[0] = I.da.size();
+  r.sampled_entries[1] = I.db.size();
+  r.sampled_entries[2] = I.dc.size();
+  r.threads = threads;
+  r.iterations = result.completed;
+  r.failed = static_cast<Index>(result.failed.size());
+  r.setup_seconds = I.setup_seconds;
+  for (auto& w : I.workers) {
+    r.sample_seconds += w->t_sample;
+    r.factor_seconds += w->t_factor;
+    r.solve_seconds += w->t_solve;
+    r.score_seconds += w->t_score;
+    w->t_sample = w->t_factor = w->t_solve = w->t_score = 0.0;
+    if (w->factorization) {
+      const FactorizationReport& now = w->factorization->report();
+      r.factorizations += now.factorizations - w->at_run_start.factorizations;
+      r.refactors += now.refactors - w->at_run_start.refactors;
+      r.refactor_fallbacks += now.refactor_fallbacks - w->at_run_start.refactor_fallbacks;
+      r.refinements += now.refinements - w->at_run_start.refinements;
+    }
+  }
+  r.workers = static_cast<int>(I.workers.size());
+  r.seconds = since(t0);
+  if (progress) {
+    MonteCarloProgress p{result.completed, iterations, r.seconds};
+    progress(p);
+  }
+  return result;
+}
+
+// ---- results -----------------------------------------------------------------------------
+
+std::string MonteCarloReport::brief() const {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "mc %lld it in %.3f s (%.1f it/s, %d threads) active=%lld sampled A=%lld B=%lld "
+                "C=%lld failed=%lld | thread-s: sample %.3f factor %.3f solve %.3f score %.3f | "
+                "refactors=%ld fallbacks=%ld factorizations=%ld refinements=%ld setup=%.3f s",
+                static_cast<long long>(iterations), seconds, iterations_per_second(), threads,
+                static_cast<long long>(activities), static_cast<long long>(sampled_entries[0]),
+                static_cast<long long>(sampled_entries[1]),
+                static_cast<long long>(sampled_entries[2]), static_cast<long long>(failed),
+                sample_seconds, factor_seconds, solve_seconds, score_seconds, refactors,
+                refactor_fallbacks, factorizations, refinements, setup_seconds);
+  return buf;
+}
+
+Eigen::MatrixXd MonteCarloResult::difference(Index a, Index b) const {
+  if (a < 0 || b < 0 || a >= num_demands() || b >= num_demands())
+    throw InvalidInputError("difference: demand index out of range");
+  return scores[static_cast<std::size_t>(a)] - scores[static_cast<std::size_t>(b)];
+}
+
+Eigen::VectorXd MonteCarloResult::probability_less(Index a, Index b) const {
+  if (a < 0 || b < 0 || a >= num_demands() || b >= num_demands())
+    throw InvalidInputError("probability_less: demand index out of range");
+  const Eigen::MatrixXd& sa = scores[static_cast<std::size_t>(a)];
+  const Eigen::MatrixXd& sb = scores[static_cast<std::size_t>(b)];
+  Eigen::VectorXd out(sa.cols());
+  for (Index q = 0; q < sa.cols(); ++q) {
+    Index less = 0, valid = 0;
+    for (Index i = 0; i < sa.rows(); ++i) {
+      if (std::isnan(sa(i, q)) || std::isnan(sb(i, q))) continue;
+      ++valid;
+      less += sa(i, q) < sb(i, q);
+    }
+    out[q] = valid > 0 ? double(less) / double(valid) : kNaN;
+  }
+  return out;
+}
+
+void MonteCarloResult::append(const MonteCarloResult& next) {
+  if (next.first_iteration != first_iteration + completed)
+    throw InvalidInputError("append: the next piece starts at iteration " +
+                            std::to_string(next.first_iteration) + ", expected " +
+                            std::to_string(first_iteration + completed));
+  if (next.scores.size() != scores.size() || next.inventory.size() != inventory.size())
+    throw InvalidInputError("append: pieces of runs with different demands or options");
+  for (std::size_t c = 0; c < scores.size(); ++c) {
+    if (next.scores[c].cols() != scores[c].cols())
+      throw InvalidInputError("append: different numbers of categories");
+    Eigen::MatrixXd joined(completed + next.completed, scores[c].cols());
+    joined.topRows(completed) = scores[c].topRows(completed);
+    joined.bottomRows(next.completed) = next.scores[c].topRows(next.completed);
+    scores[c] = std::move(joined);
+  }
+  for (std::size_t c = 0; c < inventory.size(); ++c) inventory[c].merge(next.inventory[c]);
+  failed.insert(failed.end(), next.failed.begin(), next.failed.end());
+  completed += next.completed;
+  requested += next.requested;
+  cancelled = cancelled || next.cancelled;
+  report.iterations += next.report.iterations;
+  report.failed += next.report.failed;
+  report.seconds += next.report.seconds;
+}
+
+}  // namespace hiili
