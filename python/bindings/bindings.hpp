@@ -14,6 +14,11 @@
 
 #include "hiili/sparse.hpp"
 
+namespace hiili {
+class Lca;
+class Factorization;
+}  // namespace hiili
+
 namespace hiili::python {
 
 namespace py = pybind11;
@@ -36,8 +41,8 @@ CscMatrix csc_from_python(py::handle obj, const char* name);
 // A read-only 1-d numpy view of `data` whose lifetime is tied to `owner`.
 template <class T>
 py::array readonly_view(const T* data, std::size_t size, py::handle owner) {
-  py::array_t<T> view({static_cast<py::ssize_t>(size)}, {static_cast<py::ssize_t>(sizeof(T))},
-                      data, owner);
+  py::array_t<T> view({static_cast<py::ssize_t>(size)}, {static_cast<py::ssize_t>(sizeof(T))}, data,
+                      owner);
   view.attr("flags").attr("writeable") = false;
   return view;
 }
@@ -76,5 +81,11 @@ struct Guarded {
     return without_gil(mutex, [&]() -> decltype(auto) { return std::forward<F>(f)(value); });
   }
 };
+
+// The Python classes hiili._core.Lca and hiili._core.Factorization hold these. Another binding
+// file that takes a Python Lca (e.g. a Monte Carlo entry point) accepts `PyLca&` and works on
+// `lca.value` inside `lca.run(...)`, which releases the GIL and takes the object's turn.
+using PyLca = Guarded<Lca>;
+using PyFactorization = Guarded<Factorization>;
 
 }  // namespace hiili::python

@@ -58,8 +58,8 @@ void bind_errors(py::module_& m) {
       "(0-based column where factorisation broke down, or -1) and rcond (0 when unknown).");
   t.ill_conditioned = new_exception(
       m, "IllConditionedError", t.error,
-      "A solve's relative residual stayed above the tolerance after refinement. Attributes: "
-      "residual, rcond.");
+      "A solve's backward error stayed above the tolerance after one refinement step. "
+      "Attributes: residual (that backward error), rcond.");
   // Defaults for instances raised from Python code, which carry no C++ details.
   t.singular_matrix.attr("column") = -1;
   t.singular_matrix.attr("rcond") = 0.0;

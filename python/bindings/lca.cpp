@@ -1,5 +1,7 @@
 // hiili::Lca, LcaResult, LcaResults (lca.hpp). Results hold Eigen vectors; their fields come
 // out as writable numpy views that keep the result alive (no copies).
+#include "hiili/lca.hpp"
+
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
@@ -9,19 +11,17 @@
 
 #include "bindings.hpp"
 #include "hiili/error.hpp"
-#include "hiili/lca.hpp"
 
 namespace hiili::python {
 
 namespace {
 
-using PyLca = Guarded<Lca>;
-
 SparseDemand sparse_demand(const IndexArray& indices, const DoubleArray& amounts) {
   if (indices.ndim() != 1 || amounts.ndim() != 1 || indices.size() != amounts.size())
-    throw InvalidInputError("sparse demand: indices and amounts must be 1-d and of equal length, got " +
-                            std::to_string(indices.size()) + " indices and " +
-                            std::to_string(amounts.size()) + " amounts");
+    throw InvalidInputError(
+        "sparse demand: indices and amounts must be 1-d and of equal length, got " +
+        std::to_string(indices.size()) + " indices and " + std::to_string(amounts.size()) +
+        " amounts");
   SparseDemand demand;
   demand.reserve(static_cast<std::size_t>(indices.size()));
   for (py::ssize_t i = 0; i < indices.size(); ++i)
@@ -39,7 +39,8 @@ std::span<const double> dense_demand(const DoubleArray& demand) {
 }  // namespace
 
 void bind_lca(py::module_& m) {
-  py::class_<LcaResult>(m, "LcaResult", "supply s = A^-1 f (n), inventory g = B s (m), scores h = C g (k).")
+  py::class_<LcaResult>(m, "LcaResult",
+                        "supply s = A^-1 f (n), inventory g = B s (m), scores h = C g (k).")
       .def_property_readonly("supply", [](LcaResult& r) -> Eigen::VectorXd& { return r.supply; })
       .def_property_readonly("inventory",
                              [](LcaResult& r) -> Eigen::VectorXd& { return r.inventory; })
@@ -66,8 +67,7 @@ void bind_lca(py::module_& m) {
            "Raises InvalidInputError for a malformed model, SingularMatrixError when A is "
            "singular.")
       .def_property_readonly(
-          "model",
-          [](PyLca& l) { return std::const_pointer_cast<Model>(l.value.shared_model()); })
+          "model", [](PyLca& l) { return std::const_pointer_cast<Model>(l.value.shared_model()); })
       .def_property_readonly("report",
                              [](PyLca& l) { return l.run([](Lca& x) { return x.report(); }); })
       .def(
@@ -94,7 +94,8 @@ void bind_lca(py::module_& m) {
           },
           py::arg("demands").noconvert(), "float64 n x d demands, one per column.")
       .def(
-          "activity_scores", [](PyLca& l) { return l.run([](Lca& x) { return x.activity_scores(); }); },
+          "activity_scores",
+          [](PyLca& l) { return l.run([](Lca& x) { return x.activity_scores(); }); },
           "k x n: cumulative score of one unit of each activity in each category (k transposed "
           "solves).")
       .def(

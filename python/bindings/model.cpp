@@ -1,5 +1,7 @@
 // hiili::Labels, hiili::Model (model.hpp). A Model is immutable, so its matrices come out as
 // read-only views that keep the model alive.
+#include "hiili/model.hpp"
+
 #include <pybind11/native_enum.h>
 #include <pybind11/stl.h>
 
@@ -8,7 +10,6 @@
 
 #include "bindings.hpp"
 #include "hiili/error.hpp"
-#include "hiili/model.hpp"
 
 namespace hiili::python {
 
@@ -112,9 +113,9 @@ void bind_model(py::module_& m) {
             CscMatrix a = csc_from_python(A, "A"), b = csc_from_python(B, "B"),
                       c = csc_from_python(C, "C");
             py::gil_scoped_release release;
-            return std::make_shared<Model>(Model::from_csc(std::move(a), std::move(b),
-                                                           std::move(c), std::move(activities),
-                                                           std::move(flows), std::move(categories)));
+            return std::make_shared<Model>(Model::from_csc(std::move(a), std::move(b), std::move(c),
+                                                           std::move(activities), std::move(flows),
+                                                           std::move(categories)));
           },
           py::arg("A"), py::arg("B"), py::arg("C"), py::arg("activities") = Labels(),
           py::arg("flows") = Labels(), py::arg("categories") = Labels(),
@@ -134,7 +135,8 @@ void bind_model(py::module_& m) {
           [](const Model& model, MatrixKind kind) { return model.data(kind).has_uncertainty(); },
           py::arg("kind"))
       .def(
-          "entries", [](const Model& model, MatrixKind kind) { return entries_dict(model.data(kind)); },
+          "entries",
+          [](const Model& model, MatrixKind kind) { return entries_dict(model.data(kind)); },
           py::arg("kind"),
           "The entries the matrix was built from, in input order, as a dict of numpy arrays: "
           "row, col, amount, flip, slot (position in the CSC values), and when the matrix has "

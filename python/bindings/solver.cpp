@@ -1,4 +1,6 @@
 // hiili::FactorizationOptions, FactorizationReport, Factorization (solver.hpp).
+#include "hiili/solver.hpp"
+
 #include <pybind11/eigen.h>
 #include <pybind11/native_enum.h>
 #include <pybind11/stl.h>
@@ -9,13 +11,10 @@
 
 #include "bindings.hpp"
 #include "hiili/error.hpp"
-#include "hiili/solver.hpp"
 
 namespace hiili::python {
 
 namespace {
-
-using PyFactorization = Guarded<Factorization>;
 
 std::span<const double> vector_span(const DoubleArray& a, const char* what) {
   if (a.ndim() != 1)
@@ -145,7 +144,8 @@ void bind_solver(py::module_& m) {
           },
           py::arg("B").noconvert(), py::arg("transposed") = false,
           "X = A^-1 B for a float64 n x d matrix B (one solve per column).")
-      .def("rcond", [](PyFactorization& f) { return f.run([](Factorization& x) { return x.rcond(); }); })
+      .def("rcond",
+           [](PyFactorization& f) { return f.run([](Factorization& x) { return x.rcond(); }); })
       .def("condition_estimate",
            [](PyFactorization& f) {
              return f.run([](Factorization& x) { return x.condition_estimate(); });

@@ -1,5 +1,7 @@
 // hiili::CscMatrix: scipy CSC in (one copy into the matrix's own vectors, int32 indices
 // widened), read-only numpy views out.
+#include "hiili/sparse.hpp"
+
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
@@ -8,7 +10,6 @@
 
 #include "bindings.hpp"
 #include "hiili/error.hpp"
-#include "hiili/sparse.hpp"
 
 namespace hiili::python {
 
@@ -55,11 +56,10 @@ std::vector<Index> index_vector(py::handle obj, const char* name, const char* fi
 
 std::vector<double> value_vector(py::handle obj, const char* name) {
   if (!py::isinstance<py::array_t<double, 0>>(obj))
-    throw py::type_error(std::string(name) + ".data must be a float64 numpy array, got " +
-                         (py::isinstance<py::array>(obj)
-                              ? std::string(py::str(obj.attr("dtype")))
-                              : describe(obj)) +
-                         "; convert it explicitly (e.g. .astype(float))");
+    throw py::type_error(
+        std::string(name) + ".data must be a float64 numpy array, got " +
+        (py::isinstance<py::array>(obj) ? std::string(py::str(obj.attr("dtype"))) : describe(obj)) +
+        "; convert it explicitly (e.g. .astype(float))");
   auto a = py::array_t<double, 0>::ensure(obj);
   check_1d(a, name, "data");
   std::vector<double> out;
@@ -77,8 +77,7 @@ CscMatrix csc_from_python(py::handle obj, const char* name) {
                          ": expected a scipy.sparse CSC matrix or hiili._core.CscMatrix, got " +
                          describe(obj));
   auto shape = obj.attr("shape").cast<py::tuple>();
-  if (shape.size() != 2)
-    throw py::value_error(std::string(name) + ": expected a 2-d matrix");
+  if (shape.size() != 2) throw py::value_error(std::string(name) + ": expected a 2-d matrix");
   CscMatrix M;
   M.rows = shape[0].cast<Index>();
   M.cols = shape[1].cast<Index>();
@@ -101,18 +100,17 @@ void bind_sparse(py::module_& m) {
       .def_property_readonly("shape",
                              [](const CscMatrix& M) { return py::make_tuple(M.rows, M.cols); })
       .def_property_readonly("nnz", &CscMatrix::nnz)
+      .def_property_readonly("col_ptr",
+                             [](py::object self) {
+                               return readonly_view(self.cast<const CscMatrix&>().col_ptr, self);
+                             })
+      .def_property_readonly("row_idx",
+                             [](py::object self) {
+                               return readonly_view(self.cast<const CscMatrix&>().row_idx, self);
+                             })
       .def_property_readonly(
-          "col_ptr", [](py::object self) {
-            return readonly_view(self.cast<const CscMatrix&>().col_ptr, self);
-          })
-      .def_property_readonly(
-          "row_idx", [](py::object self) {
-            return readonly_view(self.cast<const CscMatrix&>().row_idx, self);
-          })
-      .def_property_readonly(
-          "values", [](py::object self) {
-            return readonly_view(self.cast<const CscMatrix&>().values, self);
-          })
+          "values",
+          [](py::object self) { return readonly_view(self.cast<const CscMatrix&>().values, self); })
       .def("validate", &CscMatrix::validate, py::arg("name") = "matrix",
            "Checks the CSC invariants; raises InvalidInputError naming `name` and the entry.")
       .def(
@@ -131,8 +129,8 @@ void bind_sparse(py::module_& m) {
           py::arg("x"), "y = M^T x")
       .def("to_dense", &CscMatrix::to_dense)
       .def("__repr__", [](const CscMatrix& M) {
-        return "<hiili._core.CscMatrix " + std::to_string(M.rows) + " x " +
-               std::to_string(M.cols) + ", " + std::to_string(M.nnz()) + " stored>";
+        return "<hiili._core.CscMatrix " + std::to_string(M.rows) + " x " + std::to_string(M.cols) +
+               ", " + std::to_string(M.nnz()) + " stored>";
       });
 }
 

@@ -1,8 +1,9 @@
 // hiili::SynthOptions, hiili::synth (synth.hpp).
+#include "hiili/synth.hpp"
+
 #include <memory>
 
 #include "bindings.hpp"
-#include "hiili/synth.hpp"
 
 namespace hiili::python {
 
