@@ -10,8 +10,9 @@
 //
 // Numerical honesty: every solve computes the residual r = b - A x and its normwise backward
 // error ||r||_inf / (||A||_inf ||x||_inf + ||b||_inf) (the size of the smallest perturbation of
-// A and b for which x is exact), refines once when it is above `residual_tolerance`, and throws
-// IllConditionedError when it is still above. A backward-stable LU keeps this near machine
+// A and b for which x is exact), refines once when it is above `refine_tolerance` (a few
+// hundred machine epsilons: pivot growth), and throws IllConditionedError when it is then
+// still above `residual_tolerance`. A backward-stable LU keeps this near machine
 // epsilon even for ill-conditioned A; the reciprocal condition estimate (rcond(),
 // condition_estimate()) says how much that error can be amplified in x. Singular matrices throw SingularMatrixError naming the column (KLU) or the
 // reciprocal condition estimate.
@@ -42,7 +43,9 @@ struct FactorizationOptions {
   Backend backend = Backend::Klu;
   Ordering ordering = Ordering::Amd;  // KLU's fill-reducing ordering of each block
   bool btf = true;                    // KLU: permute to block triangular form first
-  // Solves whose backward error (see above) exceeds this are refined once, then rejected.
+  // Solves whose backward error (see above) exceeds refine_tolerance get one step of
+  // iterative refinement; when it then still exceeds residual_tolerance they are rejected.
+  double refine_tolerance = 1e-14;
   double residual_tolerance = 1e-9;
   // A factorisation whose reciprocal condition estimate is below this is singular.
   double singular_rcond = 1e-15;

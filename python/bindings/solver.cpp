@@ -41,12 +41,14 @@ void bind_solver(py::module_& m) {
 
   const FactorizationOptions defaults;
   py::class_<FactorizationOptions>(m, "FactorizationOptions")
-      .def(py::init([](Backend backend, Ordering ordering, bool btf, double residual_tolerance,
-                       double singular_rcond, double refactor_rcond_ratio) {
+      .def(py::init([](Backend backend, Ordering ordering, bool btf, double refine_tolerance,
+                       double residual_tolerance, double singular_rcond,
+                       double refactor_rcond_ratio) {
              FactorizationOptions o;
              o.backend = backend;
              o.ordering = ordering;
              o.btf = btf;
+             o.refine_tolerance = refine_tolerance;
              o.residual_tolerance = residual_tolerance;
              o.singular_rcond = singular_rcond;
              o.refactor_rcond_ratio = refactor_rcond_ratio;
@@ -54,12 +56,14 @@ void bind_solver(py::module_& m) {
            }),
            py::kw_only(), py::arg("backend") = defaults.backend,
            py::arg("ordering") = defaults.ordering, py::arg("btf") = defaults.btf,
+           py::arg("refine_tolerance") = defaults.refine_tolerance,
            py::arg("residual_tolerance") = defaults.residual_tolerance,
            py::arg("singular_rcond") = defaults.singular_rcond,
            py::arg("refactor_rcond_ratio") = defaults.refactor_rcond_ratio)
       .def_readwrite("backend", &FactorizationOptions::backend)
       .def_readwrite("ordering", &FactorizationOptions::ordering)
       .def_readwrite("btf", &FactorizationOptions::btf)
+      .def_readwrite("refine_tolerance", &FactorizationOptions::refine_tolerance)
       .def_readwrite("residual_tolerance", &FactorizationOptions::residual_tolerance)
       .def_readwrite("singular_rcond", &FactorizationOptions::singular_rcond)
       .def_readwrite("refactor_rcond_ratio", &FactorizationOptions::refactor_rcond_ratio)
@@ -67,6 +71,7 @@ void bind_solver(py::module_& m) {
         return std::string("FactorizationOptions(backend=") + to_string(o.backend) +
                ", ordering=" + (o.ordering == Ordering::Amd ? "amd" : "colamd") +
                ", btf=" + (o.btf ? "True" : "False") +
+               ", refine_tolerance=" + std::to_string(o.refine_tolerance) +
                ", residual_tolerance=" + std::to_string(o.residual_tolerance) +
                ", singular_rcond=" + std::to_string(o.singular_rcond) +
                ", refactor_rcond_ratio=" + std::to_string(o.refactor_rcond_ratio) + ")";

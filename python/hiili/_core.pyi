@@ -121,6 +121,7 @@ class FactorizationOptions:
     backend: Backend
     ordering: Ordering
     btf: bool
+    refine_tolerance: float
     residual_tolerance: float
     singular_rcond: float
     refactor_rcond_ratio: float
@@ -130,6 +131,7 @@ class FactorizationOptions:
         backend: Backend = ...,
         ordering: Ordering = ...,
         btf: bool = True,
+        refine_tolerance: float = 1e-14,
         residual_tolerance: float = 1e-9,
         singular_rcond: float = 1e-15,
         refactor_rcond_ratio: float = 1e-3,

@@ -52,6 +52,7 @@ _OPTION_NAMES = (
     "backend",
     "ordering",
     "btf",
+    "refine_tolerance",
     "residual_tolerance",
     "singular_rcond",
     "refactor_rcond_ratio",
@@ -65,7 +66,8 @@ class Lca:
     solve(), solve_many() and activity_scores() then reuse that factorisation.
 
     solver is "klu" (default), "umfpack" or "eigen"; further keywords set FactorizationOptions
-    fields (btf, ordering, residual_tolerance, singular_rcond, refactor_rcond_ratio).
+    fields (btf, ordering, refine_tolerance, residual_tolerance, singular_rcond,
+    refactor_rcond_ratio).
 
     Raises hiili.SingularMatrixError when A is singular. One Lca may be shared between
     threads (calls take turns); use one Lca per thread to solve in parallel.

@@ -71,8 +71,8 @@ std::shared_ptr<const SymbolicAnalysis> SymbolicAnalysis::create(const CscMatrix
     throw InvalidInputError("technosphere matrix must be square, got " + std::to_string(A.rows) +
                             " x " + std::to_string(A.cols));
   if (A.rows < 1) throw InvalidInputError("technosphere matrix is empty (n = 0)");
-  if (!(options.residual_tolerance > 0.0))
-    throw InvalidInputError("residual_tolerance must be positive");
+  if (!(options.residual_tolerance > 0.0) || !(options.refine_tolerance >= 0.0))
+    throw InvalidInputError("residual_tolerance must be positive, refine_tolerance non-negative");
   const auto t0 = std::chrono::steady_clock::now();
   std::shared_ptr<SymbolicAnalysis> s(new SymbolicAnalysis());
   s->pattern_.rows = A.rows;
@@ -262,12 +262,13 @@ void Factorization::solve_checked(double* x, Index nrhs, bool transposed) {
   rhs_copy_.assign(x, x + n * nrhs);
   numeric_->solve(x, nrhs, transposed);
   const double tol = symbolic_->options().residual_tolerance;
+  const double refine_tol = std::min(symbolic_->options().refine_tolerance, tol);
   double worst = 0.0;
   for (Index c = 0; c < nrhs; ++c) {
     double* xc = x + c * n;
     const double* bc = rhs_copy_.data() + c * n;
     double res = relative_residual(xc, bc, transposed);
-    if (res > tol) {
+    if (res > refine_tol) {
       // One step of iterative refinement: solve A d = r, x += d.
       ++report_.refinements;
       double* d = work_.data() + n;

@@ -34,16 +34,7 @@ RTOL = {"dominant": 1e-11, "general": 1e-11, "permuted": 1e-9}
 
 
 @pytest.mark.parametrize(("n", "per_col", "kind"), SYSTEMS, ids=IDS)
-def test_factorization_matches_spsolve(request, backend, n, per_col, kind):
-    if (backend, kind, n) == ("klu", "permuted", 3000):
-        # Since 0fefa45 the core accepts a solve whose normwise backward error is below 1e-9.
-        # KLU's threshold pivoting grows elements here (rcond 5e-13, backward error 1e-12), so
-        # the unrefined answer is off by 2e-8 (cond_1 = 1.2e6: a backward-stable answer is off
-        # by ~1e-10; scipy, UMFPACK and Eigen give 1e-16..1e-13). With residual_tolerance=1e-12
-        # one refinement step gives 1e-16. Strict: this starts failing once the core refines.
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="KLU unrefined at backward error 1e-12")
-        )
+def test_factorization_matches_spsolve(backend, n, per_col, kind):
     A = technosphere(n, per_col, kind, seed=n + per_col)
     if n <= 600:
         assert np.linalg.cond(A.toarray(), 1) < 1e7  # precondition for the tolerances below
@@ -162,11 +153,12 @@ def test_klu_orderings(btf, ordering):
     assert rel_err(F.solve(b), spsolve(A, b)) < 1e-9
 
 
-def test_tight_residual_tolerance_refines():
-    # The system of the xfail above: a tighter backward-error tolerance makes KLU refine once.
+def test_pivot_growth_is_refined():
+    # KLU's threshold pivoting grows elements on this system (backward error 1e-12 before
+    # refinement, an answer off by 2e-8); the default refine_tolerance makes it refine once.
     A = technosphere(3000, 3, "permuted", seed=3003)
     b = np.random.default_rng(7).standard_normal(3000)
-    F = hiili.Factorization(A, solver="klu", residual_tolerance=1e-12)
+    F = hiili.Factorization(A, solver="klu")
     x = F.solve(b)
     assert F.report.refinements >= 1
     assert F.report.last_residual <= 1e-12
