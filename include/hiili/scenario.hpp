@@ -79,7 +79,7 @@ enum class WhatIfStrategy {
 
 // How a scenario was answered.
 enum class UpdateMethod {
-  None,       // A unchanged: the baseline supply was reused
+  Unchanged,  // A unchanged: the baseline supply was reused
   Woodbury,   // low-rank update of the existing factorisation
   Refactor,   // numeric factorisation on the Lca's symbolic analysis (pattern unchanged)
   Factorize,  // new analysis and factorisation (changes outside A's pattern)
@@ -97,7 +97,7 @@ struct WhatIfOptions {
 struct ScenarioResult {
   std::string name;
   LcaResult result;  // supply, inventory and scores under the scenario
-  UpdateMethod method = UpdateMethod::None;
+  UpdateMethod method = UpdateMethod::Unchanged;
   Index rank = 0;           // rank of the change of A (0 when A is unchanged)
   double residual = 0.0;    // relative residual of the scenario's supply in A'
   bool refined = false;     // the Woodbury answer needed a refinement step

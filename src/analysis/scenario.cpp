@@ -98,8 +98,8 @@ Index resolve_one(const Labels& labels, Index size, Index index, const std::stri
 
 const char* to_string(UpdateMethod method) {
   switch (method) {
-    case UpdateMethod::None:
-      return "none";
+    case UpdateMethod::Unchanged:
+      return "unchanged";
     case UpdateMethod::Woodbury:
       return "woodbury";
     case UpdateMethod::Refactor:
@@ -133,7 +133,7 @@ Scenario Scenario::from_json(std::string_view text) {
   json doc;
   try {
     doc = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors, numbers out of range
     throw FormatError(std::string("scenario: not valid JSON: ") + e.what());
   }
   if (!doc.is_object()) throw FormatError("scenario: expected a JSON object");

@@ -201,7 +201,7 @@ WhatIfResults what_if(Lca& lca, std::span<const double> demand,
     Eigen::VectorXd supply;
     if (sr.rank == 0) {
       supply = out.baseline.supply;
-      sr.method = UpdateMethod::None;
+      sr.method = UpdateMethod::Unchanged;
     } else {
       bool woodbury = false;
       switch (options.strategy) {
