@@ -27,11 +27,10 @@
 // concurrently.
 #pragma once
 
+#include <Eigen/Core>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "hiili/lca.hpp"
 #include "hiili/model.hpp"
@@ -42,15 +41,15 @@ namespace hiili {
 // share. Built by analyze_score() with one forward and one transposed solve.
 struct ScoreAnalysis {
   Index category = 0;
-  double score = 0.0;             // h_q
-  Eigen::VectorXd demand;         // f (n)
-  Eigen::VectorXd supply;         // s = A^-1 f (n)
-  Eigen::VectorXd inventory;      // g = B s (m)
-  Eigen::VectorXd scores;         // h = C g, every category (k)
-  Eigen::VectorXd factors;        // c_q, row q of C, dense (m)
-  Eigen::VectorXd unit_direct;    // b = B^T c_q: direct impact of one unit of each activity (n)
-  Eigen::VectorXd adjoint;        // y = A^-T b: cumulative impact of one unit of each product (n)
-  Eigen::VectorXd production;     // A_jj s_j: gross output of each product (n)
+  double score = 0.0;           // h_q
+  Eigen::VectorXd demand;       // f (n)
+  Eigen::VectorXd supply;       // s = A^-1 f (n)
+  Eigen::VectorXd inventory;    // g = B s (m)
+  Eigen::VectorXd scores;       // h = C g, every category (k)
+  Eigen::VectorXd factors;      // c_q, row q of C, dense (m)
+  Eigen::VectorXd unit_direct;  // b = B^T c_q: direct impact of one unit of each activity (n)
+  Eigen::VectorXd adjoint;      // y = A^-T b: cumulative impact of one unit of each product (n)
+  Eigen::VectorXd production;   // A_jj s_j: gross output of each product (n)
 
   // d = s o b (n): the direct impact of each activity; sums to score.
   Eigen::VectorXd process_contributions() const;
@@ -113,28 +112,28 @@ struct TreeOptions {
 };
 
 struct TreeNode {
-  Index activity = -1;     // the product / activity; -1 for the virtual root of a demand of
-                           // several products
-  Index parent = -1;       // index into SupplyTree::nodes; -1 for the root
-  int depth = 0;           // root: 0
-  double amount = 0.0;     // product amount this node supplies to its parent (for the root:
-                           // the demand)
-  double direct = 0.0;     // direct impact of making it: amount / A_jj * b_j
-  double cumulative = 0.0; // with its whole supply chain: amount * y_j
-  double rest = 0.0;       // summed cumulative of inputs below the cutoff (not nodes)
-  Index rest_count = 0;    // how many inputs that is
-  bool loop = false;       // the product already appears among its ancestors
-  bool expanded = false;   // its inputs were examined (false for leaves cut by depth, by
-                           // the node budget, and loop nodes when loops are not expanded)
+  Index activity = -1;          // the product / activity; -1 for the virtual root of a demand of
+                                // several products
+  Index parent = -1;            // index into SupplyTree::nodes; -1 for the root
+  int depth = 0;                // root: 0
+  double amount = 0.0;          // product amount this node supplies to its parent (for the root:
+                                // the demand)
+  double direct = 0.0;          // direct impact of making it: amount / A_jj * b_j
+  double cumulative = 0.0;      // with its whole supply chain: amount * y_j
+  double rest = 0.0;            // summed cumulative of inputs below the cutoff (not nodes)
+  Index rest_count = 0;         // how many inputs that is
+  bool loop = false;            // the product already appears among its ancestors
+  bool expanded = false;        // its inputs were examined (false for leaves cut by depth, by
+                                // the node budget, and loop nodes when loops are not expanded)
   std::vector<Index> children;  // by |cumulative|, largest first
 };
 
 struct SupplyTree {
   Index category = 0;
-  double score = 0.0;          // h_q; equals nodes[0].cumulative
+  double score = 0.0;  // h_q; equals nodes[0].cumulative
   TreeOptions options;
-  std::vector<TreeNode> nodes; // nodes[0] is the root; parents come before children
-  bool truncated = false;      // max_nodes stopped the walk
+  std::vector<TreeNode> nodes;  // nodes[0] is the root; parents come before children
+  bool truncated = false;       // max_nodes stopped the walk
 
   const TreeNode& root() const { return nodes.front(); }
   // The tree as nested JSON objects: {"activity", "label", "amount", "direct", "cumulative",
@@ -154,10 +153,10 @@ SupplyTree supply_chain_tree(Lca& lca, std::span<const double> demand, Index cat
 // ---- structural path analysis ----------------------------------------------------------------
 
 struct PathOptions {
-  Index top = 100;           // how many paths to return; >= 1
+  Index top = 100;  // how many paths to return; >= 1
   // Prefixes whose |cumulative| is below cutoff * |score| are not extended. In [0, 1].
   double cutoff = 1e-6;
-  Index max_length = 50;     // edges in a path; >= 0
+  Index max_length = 50;  // edges in a path; >= 0
   // Prefixes taken from the queue before the search gives up (complete = false).
   Index max_expansions = 1000000;
 };
@@ -176,9 +175,9 @@ struct Path {
 struct PathAnalysis {
   Index category = 0;
   double score = 0.0;
-  std::vector<Path> paths;   // by |value|, largest first
-  double coverage = 0.0;     // sum of the paths' values / score
-  Index expansions = 0;      // prefixes taken from the queue
+  std::vector<Path> paths;  // by |value|, largest first
+  double coverage = 0.0;    // sum of the paths' values / score
+  Index expansions = 0;     // prefixes taken from the queue
   // true when the search stopped because no remaining prefix could enter the top (exact for
   // models whose terms are all of one sign); false when max_expansions stopped it.
   bool complete = false;

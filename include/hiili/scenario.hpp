@@ -98,10 +98,10 @@ struct ScenarioResult {
   std::string name;
   LcaResult result;  // supply, inventory and scores under the scenario
   UpdateMethod method = UpdateMethod::Unchanged;
-  Index rank = 0;           // rank of the change of A (0 when A is unchanged)
-  double residual = 0.0;    // relative residual of the scenario's supply in A'
-  bool refined = false;     // the Woodbury answer needed a refinement step
-  bool fell_back = false;   // Woodbury failed its checks and the scenario was refactored
+  Index rank = 0;          // rank of the change of A (0 when A is unchanged)
+  double residual = 0.0;   // relative residual of the scenario's supply in A'
+  bool refined = false;    // the Woodbury answer needed a refinement step
+  bool fell_back = false;  // Woodbury failed its checks and the scenario was refactored
 };
 
 struct WhatIfResults {

@@ -42,13 +42,13 @@ struct SensitivityEntry {
 struct Sensitivity {
   std::shared_ptr<const Model> model;
   Index category = 0;
-  double score = 0.0;      // h_q
+  double score = 0.0;         // h_q
   Eigen::VectorXd supply;     // s (n)
   Eigen::VectorXd inventory;  // g (m)
   Eigen::VectorXd adjoint;    // y (n)
-  CscMatrix A;  // dh/dA, pattern of model->A()
-  CscMatrix B;  // dh/dB, pattern of model->B()
-  CscMatrix C;  // dh/dC, pattern of model->C() (zero outside row `category`)
+  CscMatrix A;                // dh/dA, pattern of model->A()
+  CscMatrix B;                // dh/dB, pattern of model->B()
+  CscMatrix C;                // dh/dC, pattern of model->C() (zero outside row `category`)
 
   const CscMatrix& derivatives(MatrixKind kind) const;
 

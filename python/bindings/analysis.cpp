@@ -70,11 +70,14 @@ void bind_analysis(py::module_& m) {
                             "characterisation factors c_q, b = B^T c_q and the adjoint y.")
       .def_readonly("category", &ScoreAnalysis::category)
       .def_readonly("score", &ScoreAnalysis::score)
-      .def_property_readonly("demand", [](ScoreAnalysis& a) -> Eigen::VectorXd& { return a.demand; })
-      .def_property_readonly("supply", [](ScoreAnalysis& a) -> Eigen::VectorXd& { return a.supply; })
+      .def_property_readonly("demand",
+                             [](ScoreAnalysis& a) -> Eigen::VectorXd& { return a.demand; })
+      .def_property_readonly("supply",
+                             [](ScoreAnalysis& a) -> Eigen::VectorXd& { return a.supply; })
       .def_property_readonly("inventory",
                              [](ScoreAnalysis& a) -> Eigen::VectorXd& { return a.inventory; })
-      .def_property_readonly("scores", [](ScoreAnalysis& a) -> Eigen::VectorXd& { return a.scores; })
+      .def_property_readonly("scores",
+                             [](ScoreAnalysis& a) -> Eigen::VectorXd& { return a.scores; })
       .def_property_readonly("factors",
                              [](ScoreAnalysis& a) -> Eigen::VectorXd& { return a.factors; })
       .def_property_readonly("unit_direct",
@@ -166,7 +169,8 @@ void bind_analysis(py::module_& m) {
       .def_readonly("options", &SupplyTree::options)
       .def_readonly("nodes", &SupplyTree::nodes)
       .def_readonly("truncated", &SupplyTree::truncated)
-      .def("to_json", &SupplyTree::to_json, py::arg("activities") = Labels(), py::arg("indent") = -1,
+      .def("to_json", &SupplyTree::to_json, py::arg("activities") = Labels(),
+           py::arg("indent") = -1,
            "Nested JSON; labels from the activities' name (else id, else first) column.")
       .def_property_readonly("columns", [](const SupplyTree& t) {
         // The nodes as columns, for pandas.
@@ -340,8 +344,9 @@ void bind_analysis(py::module_& m) {
 
   py::class_<ScenarioResult>(m, "ScenarioResult")
       .def_readonly("name", &ScenarioResult::name)
-      .def_property_readonly("result", [](ScenarioResult& r) -> LcaResult& { return r.result; },
-                             py::return_value_policy::reference_internal)
+      .def_property_readonly(
+          "result", [](ScenarioResult& r) -> LcaResult& { return r.result; },
+          py::return_value_policy::reference_internal)
       .def_readonly("method", &ScenarioResult::method)
       .def_readonly("rank", &ScenarioResult::rank)
       .def_readonly("residual", &ScenarioResult::residual)
@@ -349,8 +354,9 @@ void bind_analysis(py::module_& m) {
       .def_readonly("fell_back", &ScenarioResult::fell_back);
 
   py::class_<WhatIfResults>(m, "WhatIfResults")
-      .def_property_readonly("baseline", [](WhatIfResults& r) -> LcaResult& { return r.baseline; },
-                             py::return_value_policy::reference_internal)
+      .def_property_readonly(
+          "baseline", [](WhatIfResults& r) -> LcaResult& { return r.baseline; },
+          py::return_value_policy::reference_internal)
       .def_readonly("scenarios", &WhatIfResults::scenarios);
 
   m.def(
@@ -360,8 +366,7 @@ void bind_analysis(py::module_& m) {
         auto f = demand_span(demand);
         return lca.run([&](Lca& x) { return what_if(x, f, scenarios, options); });
       },
-      py::arg("lca"), py::arg("demand"), py::arg("scenarios"),
-      py::arg("options") = WhatIfOptions(),
+      py::arg("lca"), py::arg("demand"), py::arg("scenarios"), py::arg("options") = WhatIfOptions(),
       "Each scenario's result for the demand, from the existing factorisation (Woodbury) or a "
       "refactorisation; the Lca is left as it was.");
 }

@@ -10,6 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import _convert, _core
+from .analysis import AnalysisMixin
 from .model import Model
 
 _WHAT = {
@@ -59,7 +60,7 @@ _OPTION_NAMES = (
 )
 
 
-class Lca:
+class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: hiili.analysis
     """Inventory and impact assessment on one factorisation of the model's technosphere.
 
     ``Lca(model, solver="klu")`` analyses and factorizes A once (with the GIL released);

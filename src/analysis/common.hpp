@@ -1,11 +1,10 @@
 // Internals shared by the analyses (never installed).
 #pragma once
 
+#include <Eigen/Core>
 #include <cmath>
 #include <span>
 #include <string>
-
-#include <Eigen/Core>
 
 #include "hiili/error.hpp"
 #include "hiili/model.hpp"

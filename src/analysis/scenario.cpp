@@ -3,12 +3,11 @@
 
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
-
-#include <nlohmann/json.hpp>
 
 #include "hiili/error.hpp"
 
@@ -67,14 +66,14 @@ struct Tables {
 Tables tables_of(const Model& model, MatrixKind kind) {
   switch (kind) {
     case MatrixKind::Technosphere:
-      return {&model.activities(), &model.activities(), model.num_activities(),
-              model.num_activities(), "activity", "activity"};
+      return {&model.activities(),    &model.activities(), model.num_activities(),
+              model.num_activities(), "activity",          "activity"};
     case MatrixKind::Biosphere:
       return {&model.flows(), &model.activities(), model.num_flows(), model.num_activities(),
-              "flow", "activity"};
+              "flow",         "activity"};
     case MatrixKind::Characterization:
-      return {&model.categories(), &model.flows(), model.num_categories(), model.num_flows(),
-              "category", "flow"};
+      return {&model.categories(), &model.flows(), model.num_categories(),
+              model.num_flows(),   "category",     "flow"};
   }
   throw InvalidInputError("unknown matrix");
 }
@@ -120,8 +119,8 @@ std::string Scenario::to_json(int indent) const {
     j["row"] = c.row_label.empty() ? json(c.row) : json(c.row_label);
     j["col"] = c.col_label.empty() ? json(c.col) : json(c.col_label);
     if (!std::isfinite(c.value))
-      throw InvalidInputError("Scenario::to_json: change " + std::to_string(list.size()) +
-                              " of '" + name + "' has a value that is not finite");
+      throw InvalidInputError("Scenario::to_json: change " + std::to_string(list.size()) + " of '" +
+                              name + "' has a value that is not finite");
     j["value"] = c.value;
     list.push_back(std::move(j));
   }
@@ -201,8 +200,8 @@ Scenario Scenario::resolved(const Model& model) const {
   std::set<std::tuple<int, Index, Index>> seen;
   for (std::size_t e = 0; e < changes.size(); ++e) {
     const Change& c = changes[e];
-    const std::string where = "scenario '" + name + "', change " + std::to_string(e) + " (" +
-                              matrix_name(c.matrix) + ")";
+    const std::string where =
+        "scenario '" + name + "', change " + std::to_string(e) + " (" + matrix_name(c.matrix) + ")";
     const Tables t = tables_of(model, c.matrix);
     Change r;
     r.matrix = c.matrix;

@@ -92,8 +92,8 @@ Eigen::MatrixXd process_contributions(const Model& model, const Eigen::VectorXd&
   const CscMatrix& C = model.C();
   if (supply.size() != model.num_activities())
     throw InvalidInputError("process_contributions: supply has " + std::to_string(supply.size()) +
-                            " entries, the model has " +
-                            std::to_string(model.num_activities()) + " activities");
+                            " entries, the model has " + std::to_string(model.num_activities()) +
+                            " activities");
   Eigen::MatrixXd P = Eigen::MatrixXd::Zero(model.num_categories(), model.num_activities());
   for (Index j = 0; j < B.cols; ++j) {
     const double sj = supply[j];
@@ -101,7 +101,8 @@ Eigen::MatrixXd process_contributions(const Model& model, const Eigen::VectorXd&
     for (Index p = B.col_ptr[j]; p < B.col_ptr[j + 1]; ++p) {
       const Index f = B.row_idx[p];
       const double gfj = B.values[p] * sj;
-      for (Index t = C.col_ptr[f]; t < C.col_ptr[f + 1]; ++t) P(C.row_idx[t], j) += C.values[t] * gfj;
+      for (Index t = C.col_ptr[f]; t < C.col_ptr[f + 1]; ++t)
+        P(C.row_idx[t], j) += C.values[t] * gfj;
     }
   }
   return P;

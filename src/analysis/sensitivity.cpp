@@ -121,8 +121,8 @@ std::vector<SensitivityEntry> Sensitivity::top(Index count, bool technosphere, b
     if (x.kind != y.kind) return x.kind < y.kind;
     return x.slot < y.slot;  // slots run in column-major order
   };
-  const std::size_t keep = count < 0 ? candidates.size()
-                                     : std::min(candidates.size(), static_cast<std::size_t>(count));
+  const std::size_t keep =
+      count < 0 ? candidates.size() : std::min(candidates.size(), static_cast<std::size_t>(count));
   std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(keep),
                     candidates.end(), larger);
   const double nan = std::numeric_limits<double>::quiet_NaN();

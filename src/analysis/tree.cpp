@@ -1,11 +1,10 @@
 // Supply-chain tree: a best-first walk from the demand down through A.
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <queue>
 #include <string>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "analysis/common.hpp"
 #include "hiili/contribution.hpp"
@@ -175,8 +174,8 @@ std::string SupplyTree::to_json(const Labels& activities, int indent) const {
     for (const auto& node : nodes) max_activity = std::max(max_activity, node.activity);
     if (max_activity >= activities.size())
       throw InvalidInputError("SupplyTree::to_json: the labels have " +
-                              std::to_string(activities.size()) + " rows, the tree names activity " +
-                              std::to_string(max_activity));
+                              std::to_string(activities.size()) +
+                              " rows, the tree names activity " + std::to_string(max_activity));
   }
   const auto number = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
   // Children come after their parents: build bottom-up without recursion.

@@ -1,4 +1,5 @@
 // what_if(): scenarios answered by a Woodbury update of the existing factorisation.
+#include <Eigen/LU>
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -6,8 +7,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <Eigen/LU>
 
 #include "analysis/common.hpp"
 #include "hiili/error.hpp"

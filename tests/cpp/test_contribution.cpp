@@ -26,7 +26,8 @@ struct Dense {
 
 Dense random_model(Index n, Index m, Index k, unsigned seed, double density = 0.25) {
   return {test_util::random_technosphere(n, density, seed),
-          test_util::random_dense(m, n, 0.4, seed + 1), test_util::random_dense(k, m, 0.6, seed + 2)};
+          test_util::random_dense(m, n, 0.4, seed + 1),
+          test_util::random_dense(k, m, 0.6, seed + 2)};
 }
 
 Model to_model(const Dense& d) {
@@ -407,8 +408,9 @@ TEST(StructuralPaths, TopPathsEqualBruteForceEnumeration) {
   std::vector<std::pair<double, std::vector<Index>>> all;
   std::vector<Index> prefix;
   enumerate_paths(d, 1, 4, 2.0, 0, L, prefix, all);
-  std::stable_sort(all.begin(), all.end(),
-                   [](const auto& x, const auto& y) { return std::abs(x.first) > std::abs(y.first); });
+  std::stable_sort(all.begin(), all.end(), [](const auto& x, const auto& y) {
+    return std::abs(x.first) > std::abs(y.first);
+  });
   PathOptions o;
   o.top = 25;
   o.cutoff = 0.0;

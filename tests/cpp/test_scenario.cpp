@@ -1,6 +1,7 @@
 // scenario.hpp: scenarios (JSON, files, labels) and what_if() against fresh factorisations of
 // the changed model, on every backend.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -9,10 +10,8 @@
 #include <limits>
 #include <random>
 #include <set>
-#include <tuple>
 #include <string>
-
-#include <unistd.h>
+#include <tuple>
 
 #include "hiili/error.hpp"
 #include "hiili/scenario.hpp"
@@ -30,7 +29,8 @@ struct Dense {
 };
 
 Dense random_model(Index n, Index m, Index k, unsigned seed) {
-  return {test_util::random_technosphere(n, 0.2, seed), test_util::random_dense(m, n, 0.4, seed + 1),
+  return {test_util::random_technosphere(n, 0.2, seed),
+          test_util::random_dense(m, n, 0.4, seed + 1),
           test_util::random_dense(k, m, 0.6, seed + 2)};
 }
 
@@ -109,9 +109,10 @@ TEST_P(WhatIfTest, WoodburyEqualsAFreshSolve) {
   }
   // A change of a diagonal (an efficiency gain) and one row changed in several columns.
   scenarios.push_back({"efficiency", {change(MatrixKind::Technosphere, 4, 4, d.A(4, 4) * 1.3)}});
-  scenarios.push_back({"one row", {change(MatrixKind::Technosphere, 2, 5, -0.1),
-                                   change(MatrixKind::Technosphere, 2, 9, -0.2),
-                                   change(MatrixKind::Technosphere, 2, 11, -0.3)}});
+  scenarios.push_back(
+      {"one row",
+       {change(MatrixKind::Technosphere, 2, 5, -0.1), change(MatrixKind::Technosphere, 2, 9, -0.2),
+        change(MatrixKind::Technosphere, 2, 11, -0.3)}});
   WhatIfOptions o;
   o.strategy = WhatIfStrategy::Woodbury;
   const WhatIfResults w = what_if(lca, span_of(f), scenarios, o);
@@ -182,7 +183,8 @@ TEST(WhatIf, LargeRankRefactorsOnAuto) {
   Eigen::VectorXd f = Eigen::VectorXd::Zero(40);
   f[3] = 1.0;
   Scenario s{"all diagonals", {}};
-  for (Index j = 0; j < 40; ++j) s.changes.push_back(change(MatrixKind::Technosphere, j, j, d.A(j, j) * 1.1));
+  for (Index j = 0; j < 40; ++j)
+    s.changes.push_back(change(MatrixKind::Technosphere, j, j, d.A(j, j) * 1.1));
   const WhatIfResults w = what_if(lca, span_of(f), {s});
   EXPECT_EQ(w.scenarios[0].rank, 40);
   EXPECT_EQ(w.scenarios[0].method, UpdateMethod::Refactor);
@@ -245,8 +247,9 @@ TEST(WhatIf, SparseDemandAndLabels) {
 }
 
 TEST(Scenario, JsonRoundTripAndFiles) {
-  Scenario s{"wind power", {change(MatrixKind::Technosphere, 12, 40, -0.8),
-                            change(MatrixKind::Biosphere, 3, 4, 1.5e-3)}};
+  Scenario s{"wind power",
+             {change(MatrixKind::Technosphere, 12, 40, -0.8),
+              change(MatrixKind::Biosphere, 3, 4, 1.5e-3)}};
   Change labelled = change(MatrixKind::Characterization, 0, 7, 28.0);
   labelled.row_label = "climate change";
   s.changes.push_back(labelled);
@@ -283,8 +286,13 @@ TEST(Scenario, JsonRoundTripAndFiles) {
 
 TEST(Scenario, MalformedJsonIsRejected) {
   for (const char* text : {
-           "", "[]", "not json", R"({"name": 3, "changes": []})", R"({"name": "x"})",
-           R"({"changes": {}})", R"({"changes": [3]})",
+           "",
+           "[]",
+           "not json",
+           R"({"name": 3, "changes": []})",
+           R"({"name": "x"})",
+           R"({"changes": {}})",
+           R"({"changes": [3]})",
            R"({"changes": [{"row": 1, "col": 2, "value": 1}]})",
            R"({"changes": [{"matrix": "D", "row": 1, "col": 2, "value": 1}]})",
            R"({"changes": [{"matrix": 1, "row": 1, "col": 2, "value": 1}]})",
@@ -321,8 +329,9 @@ TEST(Scenario, ResolveRejectsBadChanges) {
   Change unknown = change(MatrixKind::Technosphere, 0, 0, 1.0);
   unknown.row_label = "nowhere";
   bad(unknown);
-  const Scenario twice{"twice", {change(MatrixKind::Technosphere, 1, 0, -0.1),
-                                 change(MatrixKind::Technosphere, 1, 0, -0.2)}};
+  const Scenario twice{
+      "twice",
+      {change(MatrixKind::Technosphere, 1, 0, -0.1), change(MatrixKind::Technosphere, 1, 0, -0.2)}};
   EXPECT_THROW(twice.resolved(lca.model()), InvalidInputError);
   // Bad options and demands.
   WhatIfOptions o;

@@ -22,7 +22,8 @@ struct Dense {
 };
 
 Dense random_model(Index n, Index m, Index k, unsigned seed) {
-  return {test_util::random_technosphere(n, 0.3, seed), test_util::random_dense(m, n, 0.4, seed + 1),
+  return {test_util::random_technosphere(n, 0.3, seed),
+          test_util::random_dense(m, n, 0.4, seed + 1),
           test_util::random_dense(k, m, 0.6, seed + 2)};
 }
 
@@ -100,7 +101,8 @@ TEST_P(SensitivityTest, ClosedFormsAndElasticitySums) {
   f[0] = 2.0;
   const Sensitivity s = sensitivity(lca, span_of(f), 1);
   const Eigen::VectorXd sv = d.A.partialPivLu().solve(f);
-  const Eigen::VectorXd y = d.A.transpose().partialPivLu().solve(d.B.transpose() * d.C.row(1).transpose());
+  const Eigen::VectorXd y =
+      d.A.transpose().partialPivLu().solve(d.B.transpose() * d.C.row(1).transpose());
   EXPECT_LT(rel_error(s.supply, sv), 1e-12);
   EXPECT_LT(rel_error(s.adjoint, y), 1e-12);
   EXPECT_LT(rel_error(s.inventory, d.B * sv), 1e-12);
@@ -150,9 +152,8 @@ TEST(Sensitivity, TopIsRankedByElasticity) {
   EXPECT_TRUE(s.top(5, false, false, false).empty());
   // The demanded activity's diagonal: elasticity -y_j s_j A_jj / h.
   const auto all = s.top(-1, true, false, false);
-  const auto diag = std::find_if(all.begin(), all.end(), [](const SensitivityEntry& e) {
-    return e.row == 5 && e.col == 5;
-  });
+  const auto diag = std::find_if(
+      all.begin(), all.end(), [](const SensitivityEntry& e) { return e.row == 5 && e.col == 5; });
   ASSERT_NE(diag, all.end());
   EXPECT_NEAR(diag->derivative, -s.adjoint[5] * s.supply[5], 1e-15);
 }
