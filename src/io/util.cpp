@@ -249,6 +249,12 @@ std::string ZipArchive::read(std::string_view name, std::uint64_t max_bytes) con
       zip_fclose(file);
       fail(shown, "is larger than the limit of " + std::to_string(max_bytes) + " bytes");
     }
+    // A zip bomb: far more bytes out than any real array compresses to.
+    if ((st.valid & ZIP_STAT_COMP_SIZE) && data.size() > (256u << 20) &&
+        data.size() / 2048 > st.comp_size) {
+      zip_fclose(file);
+      fail(shown, "decompresses to more than 2048 times its compressed size (a zip bomb?)");
+    }
   }
   const int closed = zip_fclose(file);
   if (closed != 0) fail(shown, "corrupt zip member (" + zip_error_text(closed) + ")");

@@ -15,6 +15,7 @@
 #include <initializer_list>
 #include <limits>
 #include <optional>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -257,7 +258,9 @@ class Package {
     return *this;
   }
   json& meta() { return meta_; }
+  const json& meta() const { return meta_; }
   std::vector<std::pair<std::string, std::string>>& files() { return files_; }
+  const std::vector<std::pair<std::string, std::string>>& files() const { return files_; }
 
   fs::path folder(const TempDir& dir, const std::string& name) const {
     for (const auto& [path, bytes] : files_) dir.write(name + "/" + path, bytes);
@@ -365,8 +368,9 @@ TEST(DatapackageFixtures, MultiLcaMatricesAndScores) {
 
   // Asserted technosphere entries (product id, activity id, value).
   const Eigen::MatrixXd A = model.A().to_dense();
-  for (const auto& e : expected()["asserted_by_upstream_tests"][2]["expect"]
-                                 ["technosphere entries (product id, activity id, value)"]) {
+  const json oracle = expected();
+  for (const auto& e : oracle["asserted_by_upstream_tests"][2]["expect"]
+                             ["technosphere entries (product id, activity id, value)"]) {
     const Index i = hiili::io::brightway_product_index(model, e[0].get<std::int64_t>());
     const Index j = hiili::io::brightway_activity_index(model, e[1].get<std::int64_t>());
     EXPECT_NEAR(A(i, j), e[2].get<double>(), 1e-15);
@@ -840,4 +844,70 @@ TEST(DatapackageHostileFiles, NpyVersion2And3HeadersAreRead) {
       return d;
     }(), false, 2);
   EXPECT_DOUBLE_EQ(hiili::io::read(p.folder(dir, "v2")).A().to_dense()(1, 1), 2.0);
+}
+
+// ---- robustness: every truncation and many byte flips of every file ---------------------
+
+namespace {
+
+// A read either succeeds or throws FormatError; anything else (another exception, a crash
+// under the sanitizers) fails.
+void expect_robust(const std::function<void()>& read, const std::string& context) {
+  try {
+    read();
+  } catch (const FormatError&) {
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << context << ": not a FormatError: " << e.what();
+  }
+}
+
+}  // namespace
+
+TEST(DatapackageRobustness, TruncationsAndByteFlipsOfEveryFile) {
+  TempDir dir;
+  const Package original = small_package();
+  std::vector<std::pair<std::string, std::string>> files = original.files();
+  files.emplace_back("datapackage.json", original.meta().dump());
+  std::mt19937 rng(20260805);
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    const std::string& bytes = files[f].second;
+    auto variant = [&](const std::string& spoiled, const std::string& what) {
+      Package p = original;
+      if (files[f].first == "datapackage.json") {
+        const fs::path folder = p.folder(dir, "v");
+        dir.write("v/datapackage.json", spoiled);
+        expect_robust([&] { (void)hiili::io::read_datapackage(folder); }, files[f].first + " " + what);
+      } else {
+        for (auto& [name, content] : p.files())
+          if (name == files[f].first) content = spoiled;
+        expect_robust([&] { (void)hiili::io::read_datapackage(p.folder(dir, "v")); }, files[f].first + " " + what);
+      }
+    };
+    for (std::size_t cut = 0; cut < bytes.size(); ++cut) variant(bytes.substr(0, cut), "cut at " + std::to_string(cut));
+    for (int k = 0; k < 200; ++k) {
+      std::string spoiled = bytes;
+      const std::size_t at = rng() % spoiled.size();
+      spoiled[at] = static_cast<char>(rng() & 0xFF);
+      variant(spoiled, "byte " + std::to_string(at) + " set");
+    }
+  }
+}
+
+TEST(DatapackageRobustness, TruncationsAndByteFlipsOfAZip) {
+  TempDir dir;
+  const fs::path good = small_package().zip(dir, "good.zip");
+  std::ifstream in(good, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::mt19937 rng(7);
+  for (std::size_t cut = 0; cut < bytes.size(); cut += 3) {
+    const fs::path z = dir.write("cut.zip", bytes.substr(0, cut));
+    expect_robust([&] { (void)hiili::io::read(z); }, "zip cut at " + std::to_string(cut));
+  }
+  for (int k = 0; k < 400; ++k) {
+    std::string spoiled = bytes;
+    const std::size_t at = rng() % spoiled.size();
+    spoiled[at] = static_cast<char>(rng() & 0xFF);
+    const fs::path z = dir.write("flip.zip", spoiled);
+    expect_robust([&] { (void)hiili::io::read_datapackage(z); }, "zip byte " + std::to_string(at));
+  }
 }

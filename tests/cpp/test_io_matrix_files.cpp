@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <initializer_list>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -427,4 +428,38 @@ TEST(MatrixFilesHostile, FoldersAndSingleFiles) {
   // A matrix with no entries at all is not a technosphere.
   expect_format_error([&] { hiili::io::read_matrix_market(dir.write("z.mtx", kMM + "0 0 0\n")); },
                       {"z.mtx", "empty"});
+}
+
+// ---- robustness: every truncation and many byte flips of every file ---------------------
+
+TEST(MatrixFilesRobustness, TruncationsAndByteFlipsOfEveryFile) {
+  TempDir dir;
+  write_mm_model(dir);
+  write_csv_model(dir);
+  dir.write("csv/activities.csv", "id,name\na,\"x, y\"\nb,B\nc,C\n");
+  std::mt19937 rng(3);
+  for (const char* file : {"mm/A.mtx", "mm/B.mtx", "mm/C.mtx", "mm/activities.csv", "mm/flows.csv",
+                           "mm/categories.csv", "csv/A.csv", "csv/B.csv", "csv/C.csv", "csv/activities.csv"}) {
+    const fs::path path = dir.path() / file;
+    std::ifstream in(path, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const fs::path folder = path.parent_path();
+    auto variant = [&](const std::string& spoiled, const std::string& what) {
+      dir.write(file, spoiled);
+      try {
+        (void)hiili::io::read(folder);
+      } catch (const FormatError&) {
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << file << " " << what << ": not a FormatError: " << e.what();
+      }
+    };
+    for (std::size_t cut = 0; cut < bytes.size(); ++cut) variant(bytes.substr(0, cut), "cut at " + std::to_string(cut));
+    for (int k = 0; k < 200; ++k) {
+      std::string spoiled = bytes;
+      const std::size_t at = rng() % spoiled.size();
+      spoiled[at] = static_cast<char>(rng() & 0xFF);
+      variant(spoiled, "byte " + std::to_string(at));
+    }
+    dir.write(file, bytes);
+  }
 }

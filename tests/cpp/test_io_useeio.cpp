@@ -9,6 +9,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -489,4 +490,36 @@ TEST(UseeioHostileFolder, NotAFolder) {
   expect_format_error([&] { hiili::io::read_useeio(file); }, {"file.json"});
   fs::create_directories(dir.path() / "m" / "matrix" / "A.json");  // a folder where a file should be
   expect_format_error([&] { hiili::io::read_useeio(dir.path() / "m"); }, {"A.json"});
+}
+
+// ---- robustness: every truncation and many byte flips of every file ---------------------
+
+TEST(UseeioRobustness, TruncationsAndByteFlipsOfEveryFile) {
+  TempDir dir;
+  write_small_model(dir);
+  const fs::path m = dir.path() / "m";
+  std::mt19937 rng(42);
+  for (const char* file : {"matrix/A.json", "matrix/B.json", "matrix/C.json", "sectors.json",
+                           "flows.json", "indicators.json", "demands/d1.json", "demands.json"}) {
+    std::ifstream in(m / file, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto variant = [&](const std::string& spoiled, const std::string& what) {
+      dir.write(std::string("m/") + file, spoiled);
+      try {
+        const hiili::Model model = hiili::io::read_useeio(m);
+        for (const auto& d : hiili::io::list_useeio_demands(m)) (void)hiili::io::read_useeio_demand(model, d.file);
+      } catch (const FormatError&) {
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << file << " " << what << ": not a FormatError: " << e.what();
+      }
+    };
+    for (std::size_t cut = 0; cut < bytes.size(); ++cut) variant(bytes.substr(0, cut), "cut at " + std::to_string(cut));
+    for (int k = 0; k < 200; ++k) {
+      std::string spoiled = bytes;
+      const std::size_t at = rng() % spoiled.size();
+      spoiled[at] = static_cast<char>(rng() & 0xFF);
+      variant(spoiled, "byte " + std::to_string(at));
+    }
+    dir.write(std::string("m/") + file, bytes);
+  }
 }
