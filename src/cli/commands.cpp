@@ -807,4 +807,41 @@ int run_demo(const DemoOptions& o, const std::string& argv0) {
   return 0;
 }
 
+// ---- shared with analyze.cpp (contrib, paths, sensitivity) --------------------------------
+
+Prepared prepare(const std::string& model, const std::string& format, const std::string& solver,
+                 const std::vector<std::string>& demand, const std::string& demand_file,
+                 const std::string& category, bool progress) {
+  Prepared p;
+  LoadedModel loaded = load_model(model, format, progress);
+  p.model = loaded.model;
+  p.source = loaded.source;
+  p.format = loaded.format;
+  p.read_seconds = loaded.seconds;
+  const Model& m = *p.model;
+  p.demand = parse_demand(m, demand);
+  if (!demand_file.empty()) {
+    SparseDemand more = io::read_useeio_demand(m, demand_file);
+    p.demand.insert(p.demand.end(), more.begin(), more.end());
+  }
+  if (m.num_categories() == 0)
+    throw InvalidInputError(p.source + ": the model has no impact categories to analyse");
+  p.category = category.empty() ? 0 : find_row(m.categories(), m.num_categories(), category,
+                                               "category");
+  Stopwatch clock;
+  {
+    Progress bar("factorizing", progress);
+    with_context(p.source, &m,
+                 [&] { p.lca = std::make_unique<Lca>(p.model, factorization_options(solver)); });
+  }
+  p.factor_seconds = clock.seconds();
+  return p;
+}
+
+std::string row_label(const Labels& labels, Index i) { return label_of(labels, i); }
+
+void in_model_context(const Prepared& p, const std::function<void()>& body) {
+  with_context(p.source, p.model.get(), [&] { body(); });
+}
+
 }  // namespace hiili::cli

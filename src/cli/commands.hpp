@@ -3,11 +3,20 @@
 // exit code 3).
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "hiili/lca.hpp"
+#include "hiili/model.hpp"
 #include "output.hpp"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace hiili::cli {
 
@@ -52,5 +61,32 @@ int run_demo(const DemoOptions& options, const std::string& argv0);
 std::string check_demand_syntax(const std::string& text);
 // Checks a MODEL argument: an existing path or a "synth[:...]" specification.
 std::string check_model_argument(const std::string& text);
+
+// ---- shared with analyze.cpp ----------------------------------------------------------------
+
+// A model, demand and category resolved as `solve` resolves them, and an Lca factorised.
+struct Prepared {
+  std::shared_ptr<const Model> model;
+  std::string source;  // what the user named, spelled out
+  std::string format;
+  SparseDemand demand;
+  Index category = 0;
+  std::unique_ptr<Lca> lca;
+  double read_seconds = 0.0;
+  double factor_seconds = 0.0;
+};
+Prepared prepare(const std::string& model, const std::string& format, const std::string& solver,
+                 const std::vector<std::string>& demand, const std::string& demand_file,
+                 const std::string& category, bool progress);
+// "name [location]" (else id, else the first column, else "#i"), as solve prints labels.
+std::string row_label(const Labels& labels, Index i);
+// Runs `body`, prefixing hiili errors with the model's source (as solve does).
+void in_model_context(const Prepared& prepared, const std::function<void()>& body);
+
+// contrib, paths, sensitivity (analyze.cpp): registered on the app before parsing; after it,
+// run_analysis_command runs the one that was chosen (nullopt when none was).
+struct AnalysisCommands;
+std::shared_ptr<AnalysisCommands> add_analysis_commands(CLI::App& app);
+std::optional<int> run_analysis_command(const AnalysisCommands& commands);
 
 }  // namespace hiili::cli

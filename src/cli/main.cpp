@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--solver", demo.solver, "klu (default), umfpack or eigen")
       ->check(solver_validator());
   add_output_flags(demo_cmd, demo.common);
+  auto analysis = add_analysis_commands(app);  // contrib, paths, sensitivity (analyze.cpp)
 
   try {
     app.parse(argc, argv);
@@ -123,6 +124,7 @@ int main(int argc, char** argv) {
     if (*info_cmd) return run_info(info);
     if (*solve_cmd) return run_solve(solve);
     if (*demo_cmd) return run_demo(demo, argv[0]);
+    if (auto code = run_analysis_command(*analysis)) return *code;
   } catch (const hiili::Error& e) {
     std::fflush(stdout);
     fmt::print(stderr, "hiili: error: {}\n", e.what());
