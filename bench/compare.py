@@ -785,6 +785,75 @@ def versions() -> dict:
     return out
 
 
+def run_one(m, job, p, args) -> dict:
+    """Measures one (method, job) on problem p in this process; returns the row."""
+    row = {"problem": p.name, "n": p.n, "nnz": int(p.A.nnz), "method": m.name, "job": job}
+    try:
+        call = job_call(m, job, p)
+        if call is None:
+            return None
+        fn, setup, check = call
+        med, times, out, rss = measure(fn, reps=args.reps, budget=args.budget, setup=setup)
+        row.update(median_s=med, times_s=times, reps=len(times), **rss)
+        try:
+            row["residual"] = check(out)
+        except Exception as e:
+            row["residual_error"] = str(e)
+        del out
+    except Skip as e:
+        row["skipped"] = str(e)
+    except Exception as e:
+        row["error"] = f"{type(e).__name__}: {e}"
+        traceback.print_exc()
+    return row
+
+
+def run_isolated(method_name: str, job: str, pname: str, args, timeout: float) -> dict:
+    """Runs one job in a fresh interpreter with a wall-clock limit (a factorisation in C cannot
+    be interrupted in-process). On timeout the row says so and carries the lower bound."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="hiili-child-") as tmp:
+        out = Path(tmp) / "row.json"
+        cmd = [sys.executable, __file__, "--child", json.dumps(
+            {"method": method_name, "job": job, "problem": pname, "out": str(out)}),
+            "--sizes", args.sizes, "--data", args.data or "", "--reps", str(args.reps),
+            "--budget", str(args.budget)]
+        try:
+            subprocess.run(cmd, timeout=timeout, stdout=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return {"problem": pname, "method": method_name, "job": job,
+                    "skipped": f"did not finish within {timeout:.0f} s (killed)",
+                    "lower_bound_s": timeout}
+        if out.exists():
+            row = json.loads(out.read_text())
+            row["isolated"] = True
+            return row
+        return {"problem": pname, "method": method_name, "job": job, "error": "child failed"}
+
+
+def child_main(args) -> int:
+    spec = json.loads(args.child)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    data = Path(args.data) if args.data else None
+    for pname, make in make_problems(sizes, data, quick=False):
+        if pname != spec["problem"]:
+            continue
+        p = Problem(pname, make())
+        with tempfile.TemporaryDirectory(prefix="hiili-bench-") as tmp:
+            attach_datapackage(p, Path(tmp), with_distributions=p.n <= args.mc_max_n)
+            m = next(m for m in METHODS if m.name == spec["method"])
+            row = run_one(m, spec["job"], p, args)
+        Path(spec["out"]).write_text(json.dumps(row, default=float))
+        return 0
+    return 1
+
+
+# Methods whose factorisation fills heavily on these systems: their first run at a new size
+# goes to a child process with a time limit when the prediction from the last size is large.
+DEPENDS = {"bw2calc": "pypardiso"}  # bw2calc solves with pypardiso when it is installed
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="2000,20000,100000")
@@ -796,15 +865,32 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", default=None, help="comma-separated job names")
     ap.add_argument("--mc-max-n", type=int, default=20000,
                     help="bw2calc Monte Carlo only up to this n")
+    ap.add_argument("--quick", action="store_true",
+                    help="time limits for the quick set: a method whose analyse+factor+solve is "
+                         "predicted (from the last size, time ~ n^2) above --isolate-s runs it once "
+                         "in a child killed after --max-job-s; above --rest-s its other jobs at "
+                         "that size are skipped")
+    ap.add_argument("--isolate-s", type=float, default=None)
+    ap.add_argument("--max-job-s", type=float, default=None)
+    ap.add_argument("--rest-s", type=float, default=None)
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.isolate_s is None:
+        args.isolate_s = 5.0 if args.quick else 60.0
+    if args.max_job_s is None:
+        args.max_job_s = 45.0 if args.quick else 600.0
+    if args.rest_s is None:
+        args.rest_s = 3.0 if args.quick else 60.0
 
-    sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.data is None:
         here = Path(__file__).resolve().parent.parent
         for cand in (here.parent / "shared" / "data", Path("/work/shared/data")):
             if (cand / "useeio_v1.2").exists():
                 args.data = str(cand)
                 break
+    if args.child:
+        return child_main(args)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
     data = Path(args.data) if args.data else None
     methods = METHODS
     if args.methods:
@@ -820,7 +906,9 @@ def main(argv=None) -> int:
             print(f"compare: {m.name} is missing: {why}", file=sys.stderr)
 
     results = {"machine": machine_info(), "versions": versions(), "missing": missing, "rows": [],
-               "problems": {}, "settings": {"reps": args.reps, "budget_s": args.budget}}
+               "problems": {}, "settings": {"reps": args.reps, "budget_s": args.budget,
+                                            "quick": args.quick, "max_job_s": args.max_job_s}}
+    last_time = {}  # (method, job) -> (n, seconds) of its last run on synth
     with tempfile.TemporaryDirectory(prefix="hiili-bench-") as tmp:
         for pname, make in make_problems(sizes, data, quick=False):
             t0 = time.perf_counter()
@@ -835,31 +923,47 @@ def main(argv=None) -> int:
                                           "k": p.model.k}
             print(f"== {pname}: n={p.n} nnz={p.A.nnz} (built in {time.perf_counter() - t0:.1f} s)",
                   file=sys.stderr)
+            stop = {}  # method -> why its remaining jobs on this problem are skipped
             for job in jobs:
                 for m in methods:
                     if m.name in missing:
                         continue
-                    row = {"problem": pname, "n": p.n, "nnz": int(p.A.nnz), "method": m.name,
-                           "job": job}
-                    try:
-                        call = job_call(m, job, p)
-                        if call is None:
-                            continue
-                        fn, setup, check = call
-                        med, times, out, rss = measure(fn, reps=args.reps, budget=args.budget,
-                                                       setup=setup)
-                        row.update(median_s=med, times_s=times, reps=len(times), **rss)
-                        try:
-                            row["residual"] = check(out)
-                        except Exception as e:
-                            row["residual_error"] = str(e)
-                        del out
-                    except Skip as e:
-                        row["skipped"] = str(e)
-                    except Exception as e:
-                        row["error"] = f"{type(e).__name__}: {e}"
-                        traceback.print_exc()
+                    dep = DEPENDS.get(m.package)
+                    dep_name = next((x.name for x in methods if x.package == dep), None)
+                    if m.name not in stop and dep_name in stop and getattr(m, "uses_dependency", True):
+                        stop[m.name] = f"solves with {dep_name} here, which was stopped: {stop[dep_name]}"
+                    if m.name in stop:
+                        if job_call_exists(m, job):
+                            results["rows"].append({"problem": pname, "n": p.n, "method": m.name,
+                                                    "job": job, "skipped": stop[m.name]})
+                        continue
+                    predicted = None
+                    if (m.name, job) in last_time and pname.startswith("synth_"):
+                        n0, t = last_time[(m.name, job)]
+                        predicted = t * (p.n / n0) ** 2
+                    if predicted is not None and job != "analyze_factor_solve" and predicted > args.max_job_s:
+                        row = {"problem": pname, "n": p.n, "method": m.name, "job": job,
+                               "skipped": f"predicted {predicted:.0f} s from n = {n0:,} "
+                                          f"(time ~ n^2), above the {args.max_job_s:.0f} s limit"}
+                    elif predicted is not None and predicted > args.isolate_s and m.name != Hiili.name:
+                        print(f"  {job:24s} {m.name:30s} predicted {predicted:.0f} s: in a child "
+                              f"process, limit {args.max_job_s:.0f} s", file=sys.stderr)
+                        row = run_isolated(m.name, job, pname, args, args.max_job_s)
+                        row.setdefault("n", p.n)
+                        row.setdefault("nnz", int(p.A.nnz))
+                    else:
+                        row = run_one(m, job, p, args)
+                    if row is None:
+                        continue
                     results["rows"].append(row)
+                    t_row = row.get("median_s", row.get("lower_bound_s"))
+                    if t_row is not None and pname.startswith("synth_"):
+                        last_time[(m.name, job)] = (p.n, t_row)
+                    if job == "analyze_factor_solve":
+                        t = row.get("median_s", row.get("lower_bound_s"))
+                        if t is not None and t > args.rest_s:
+                            stop[m.name] = (f"analyse+factor+solve alone takes "
+                                            f"{'more than ' if 'lower_bound_s' in row else ''}{t:.1f} s")
                     if "median_s" in row:
                         print(f"  {job:24s} {m.name:30s} {row['median_s'] * 1e3:10.3f} ms "
                               f"(n={len(row['times_s'])}) residual={row.get('residual', float('nan')):.1e}",
@@ -875,6 +979,10 @@ def main(argv=None) -> int:
     else:
         print(text)
     return 0
+
+
+def job_call_exists(m, job) -> bool:
+    return hasattr(m, "solve_many" if job.startswith("solve_many_d") else job)
 
 
 if __name__ == "__main__":
