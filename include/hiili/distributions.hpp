@@ -96,7 +96,7 @@ class RandomStream {
 // 2^52 equal cells. Exact in double, symmetric (1 - u is another such value, also exact),
 // never 0 or 1.
 constexpr double to_uniform(std::uint64_t w) noexcept {
-  return static_cast<double>(((w >> 12) << 1) | 1u) * 0x1.0p-53;
+  return static_cast<double>(static_cast<std::int64_t>(((w >> 12) << 1) | 1u)) * 0x1.0p-53;
 }
 
 // One entry's distribution, validated and ready to sample. Construction checks the

@@ -176,6 +176,12 @@ struct MonteCarloProgress {
 // (within about one iteration's time) and run() returns the completed prefix, cancelled = true.
 using ProgressFunction = std::function<bool(const MonteCarloProgress&)>;
 
+// A copy of `model` whose entries of matrix `kind` carry `uncertainty` (one per entry, in
+// entry order; an empty vector removes it). For models read or built without uncertainty, or
+// to try other distributions. Parameters are checked when a MonteCarlo is built, not here.
+// Throws InvalidInputError when the size does not match the number of entries.
+Model with_uncertainty(const Model& model, MatrixKind kind, std::vector<Uncertainty> uncertainty);
+
 class MonteCarlo {
  public:
   // Validates everything up front so that a run never fails on input: demand indices and

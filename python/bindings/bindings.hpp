@@ -30,6 +30,7 @@ void bind_solver(py::module_& m);
 void bind_lca(py::module_& m);
 void bind_synth(py::module_& m);
 void bind_io(py::module_& m);
+void bind_monte_carlo(py::module_& m);
 void bind_analysis(py::module_& m);
 
 // A CscMatrix from a hiili._core.CscMatrix (copied) or from any object shaped like a

@@ -15,5 +15,6 @@ PYBIND11_MODULE(_core, m) {
   hp::bind_lca(m);
   hp::bind_synth(m);
   hp::bind_io(m);
+  hp::bind_monte_carlo(m);
   hp::bind_analysis(m);
 }

@@ -27,6 +27,14 @@ from ._core import (
 from .analysis import Scenario
 from .lca import Factorization, Lca, Result, Results, factorization_options
 from .model import Model, default_model, detect_format, read, synth
+from .monte_carlo import (
+    Comparison,
+    MonteCarlo,
+    MonteCarloResult,
+    check_uncertainty,
+    sample_distribution,
+    with_uncertainty,
+)
 
 
 def _version() -> str:
@@ -42,6 +50,7 @@ __version__ = _version()
 
 __all__ = [
     "Backend",
+    "Comparison",
     "Error",
     "Factorization",
     "FactorizationOptions",
@@ -51,6 +60,8 @@ __all__ = [
     "InvalidInputError",
     "Lca",
     "Model",
+    "MonteCarlo",
+    "MonteCarloResult",
     "Ordering",
     "Result",
     "Results",
@@ -58,9 +69,12 @@ __all__ = [
     "SingularMatrixError",
     "SynthOptions",
     "__version__",
+    "check_uncertainty",
     "default_model",
     "detect_format",
     "factorization_options",
     "read",
+    "sample_distribution",
     "synth",
+    "with_uncertainty",
 ]

@@ -192,9 +192,6 @@ Sampler::Sampler(const Uncertainty& u, double amount) : type_(u.type) {
     case 2: {  // lognormal: X = exp(mu + sigma z)
       real(u.loc, "loc (ln of the median)");
       positive(u.scale, "scale (sigma)");
-      if (std::abs(u.loc) + 9.0 * u.scale > 700.0)
-        bad(t, "loc " + fmt(u.loc) + " and scale " + fmt(u.scale) +
-                   " give values beyond the range of double");
       p_[0] = u.loc;
       p_[1] = u.scale;
       const double za = lo > 0.0 ? (mc::log(lo) - u.loc) / u.scale : -mc::kInf;
@@ -204,6 +201,12 @@ Sampler::Sampler(const Uncertainty& u, double amount) : type_(u.type) {
       if (hi <= 0.0) bad(t, "the bounds exclude every positive value" +
                                 std::string(u.negative ? " (negative: bounds apply to -x)" : ""));
       normal_window(za, zb);
+      // The largest z a draw can reach: 8.3 untruncated (u >= 2^-53), else the window's top
+      // (38.5 at most, from the smallest positive probability).
+      const double z_max = truncated_ ? std::min(hi_, 38.5) : 8.3;
+      if (u.loc + u.scale * z_max > 709.78)
+        bad(t, "loc " + fmt(u.loc) + " and scale " + fmt(u.scale) +
+                   " give values beyond the range of double");
       break;
     }
     case 3: {  // normal

@@ -704,6 +704,31 @@ MonteCarloResult MonteCarlo::run(Index iterations, Index first_iteration,
   return result;
 }
 
+Model with_uncertainty(const Model& model, MatrixKind kind, std::vector<Uncertainty> uncertainty) {
+  const MatrixData& target = model.data(kind);
+  if (!uncertainty.empty() && uncertainty.size() != target.entries.size())
+    throw InvalidInputError(std::string("with_uncertainty: ") + std::to_string(uncertainty.size()) +
+                            " uncertainties for the " + std::to_string(target.entries.size()) +
+                            " entries of the " + to_string(kind) + " matrix");
+  ModelBuilder b(model.num_activities(), model.num_flows(), model.num_categories());
+  for (MatrixKind k : {MatrixKind::Technosphere, MatrixKind::Biosphere, MatrixKind::Characterization}) {
+    const MatrixData& md = model.data(k);
+    const bool replace = k == kind;
+    const bool has = replace ? !uncertainty.empty() : md.has_uncertainty();
+    b.reserve(k, md.entries.size());
+    for (std::size_t e = 0; e < md.entries.size(); ++e) {
+      if (has)
+        b.add(k, md.entries[e], replace ? uncertainty[e] : md.uncertainty[e]);
+      else
+        b.add(k, md.entries[e].row, md.entries[e].col, md.entries[e].amount, md.entries[e].flip);
+    }
+  }
+  if (!model.activities().empty()) b.set_activities(model.activities());
+  if (!model.flows().empty()) b.set_flows(model.flows());
+  if (!model.categories().empty()) b.set_categories(model.categories());
+  return b.build();
+}
+
 // ---- results -----------------------------------------------------------------------------
 
 std::string MonteCarloReport::brief() const {

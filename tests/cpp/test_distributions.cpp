@@ -308,7 +308,11 @@ TEST(Distributions, BulkNormalFamilyIsBitIdenticalToTheSampler) {
       U(2, 0.3, 0.2), U(2, -2.0, 1.5, kNaN, kNaN, kNaN, true), U(3, 4.0, 0.5),
       U(2, 0.0, 0.8, kNaN, 0.5, 3.0), U(2, 1.0, 0.3, kNaN, -5.0, -2.0, true),
       U(3, 0.0, 1.0, kNaN, 2.5, kNaN), U(3, 0.0, 1.0, kNaN, kNaN, -1.0),
-      U(2, 600.0, 10.0), U(2, -650.0, 5.0), U(3, 1.0, 2.0, kNaN, -100.0, 100.0)};
+      U(2, 600.0, 10.0), U(2, -650.0, 5.0), U(3, 1.0, 2.0, kNaN, -100.0, 100.0),
+      // Windows beyond exp's fast range (the scalar fix-up path), both ends.
+      U(2, 700.0, 1.2, kNaN, std::exp(706.0), std::exp(709.5)),
+      U(2, -705.0, 1.2, kNaN, std::exp(-709.5), std::exp(-706.0), false),
+      U(2, 700.0, 1.2, kNaN, -std::exp(709.5), -std::exp(706.0), true)};
   // Repeat to fill several blocks and lanes' remainders.
   std::vector<Sampler> samplers;
   mc::NormalBatch batch;
@@ -319,14 +323,19 @@ TEST(Distributions, BulkNormalFamilyIsBitIdenticalToTheSampler) {
       batch.add(samplers.back(), stream_id(MatrixKind::Biosphere, 3 * pos + 1), pos);
     }
   std::vector<double> out(samplers.size()), scratch;
+  using K = mc::NormalBatch::Kernel;
+  for (K kernel : {K::Auto, K::Avx2, K::Baseline, K::Scalar}) {
+  if (!mc::NormalBatch::available(kernel)) continue;
   for (std::uint64_t it : {0ull, 1ull, 12345ull, (1ull << 40) - 1}) {
-    batch.draw(77, it, out.data(), scratch);
+    batch.draw(77, it, out.data(), scratch, kernel);
     for (std::size_t p = 0; p < samplers.size(); ++p) {
       RandomStream s(77, stream_id(MatrixKind::Biosphere, 3 * Index(p) + 1), it);
       const double ref = samplers[p](s);
       ASSERT_EQ(std::memcmp(&ref, &out[p], sizeof(double)), 0)
-          << "entry " << p << " iteration " << it << ": " << ref << " vs " << out[p];
+          << "kernel " << int(kernel) << " entry " << p << " iteration " << it << ": " << ref
+          << " vs " << out[p];
     }
+  }
   }
 }
 
@@ -340,6 +349,7 @@ TEST(Distributions, EveryParameterErrorIsInvalidInput) {
       {U(2, 0.0, 1.0, kNaN, 3.0, 2.0), "minimum"},
       {U(2, 0.0, 1.0, kNaN, kNaN, -1.0), "bounds"},
       {U(2, 650.0, 10.0), "range"},
+      {U(2, 700.0, 1.0, kNaN, 1e306, kNaN), "range"},
       {U(3, 0.0, 0.0), "scale"},
       {U(3, 0.0, 1.0, kNaN, 2.0, 2.0), "minimum"},
       {U(3, 0.0, 1.0, kNaN, 40.0, 41.0), "probability"},
