@@ -866,30 +866,24 @@ void expect_robust(const std::function<void()>& read, const std::string& context
 TEST(DatapackageRobustness, TruncationsAndByteFlipsOfEveryFile) {
   TempDir dir;
   const Package original = small_package();
+  const fs::path folder = original.folder(dir, "v");
   std::vector<std::pair<std::string, std::string>> files = original.files();
-  files.emplace_back("datapackage.json", original.meta().dump());
+  files.emplace_back("datapackage.json", original.meta().dump(1));
   std::mt19937 rng(20260805);
-  for (std::size_t f = 0; f < files.size(); ++f) {
-    const std::string& bytes = files[f].second;
+  for (const auto& [name, bytes] : files) {
+    // Only the spoiled file is rewritten; the others stay valid.
     auto variant = [&](const std::string& spoiled, const std::string& what) {
-      Package p = original;
-      if (files[f].first == "datapackage.json") {
-        const fs::path folder = p.folder(dir, "v");
-        dir.write("v/datapackage.json", spoiled);
-        expect_robust([&] { (void)hiili::io::read_datapackage(folder); }, files[f].first + " " + what);
-      } else {
-        for (auto& [name, content] : p.files())
-          if (name == files[f].first) content = spoiled;
-        expect_robust([&] { (void)hiili::io::read_datapackage(p.folder(dir, "v")); }, files[f].first + " " + what);
-      }
+      dir.write("v/" + name, spoiled);
+      expect_robust([&] { (void)hiili::io::read_datapackage(folder); }, name + " " + what);
     };
     for (std::size_t cut = 0; cut < bytes.size(); ++cut) variant(bytes.substr(0, cut), "cut at " + std::to_string(cut));
-    for (int k = 0; k < 200; ++k) {
+    for (int k = 0; k < 100; ++k) {
       std::string spoiled = bytes;
       const std::size_t at = rng() % spoiled.size();
       spoiled[at] = static_cast<char>(rng() & 0xFF);
       variant(spoiled, "byte " + std::to_string(at) + " set");
     }
+    dir.write("v/" + name, bytes);
   }
 }
 
