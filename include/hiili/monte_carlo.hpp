@@ -166,6 +166,18 @@ struct MonteCarloResult {
   void append(const MonteCarloResult& next);
 };
 
+// Statistics of a sample of scores (iterations x k), skipping rows with NaN (failed
+// iterations). Quantiles interpolate linearly between order statistics, as numpy.quantile's
+// default does: h = (count - 1) q, x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]).
+struct ScoreSummary {
+  Index count = 0;                   // rows used
+  std::vector<double> levels;        // the quantile levels asked for
+  Eigen::VectorXd mean, std, min, max;  // per column; std with n - 1; NaN when undefined
+  Eigen::MatrixXd quantiles;         // columns x levels
+};
+// Throws InvalidInputError for a level outside [0, 1].
+ScoreSummary summarize_scores(const Eigen::MatrixXd& scores, const std::vector<double>& levels);
+
 struct MonteCarloProgress {
   Index completed = 0;  // iterations finished so far in this run
   Index total = 0;      // iterations requested

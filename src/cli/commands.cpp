@@ -86,16 +86,20 @@ SynthOptions parse_synth_spec(const std::string& text) {
     } else if (key == "core") {
       need(real.has_value());
       options.core_fraction = *real;
+    } else if (key == "uncertainty") {  // lognormal on A's inputs and all of B (hiili mc)
+      need(integer.has_value() && (*integer == 0 || *integer == 1));
+      options.uncertainty = *integer == 1;
     } else {
-      throw InvalidInputError(
-          fmt::format("model '{}': unknown key '{}' (known: n, m, k, seed, core)", text, key));
+      throw InvalidInputError(fmt::format(
+          "model '{}': unknown key '{}' (known: n, m, k, seed, core, uncertainty)", text, key));
     }
   }
   return options;
 }
 
 std::string synth_description(const SynthOptions& o) {
-  return fmt::format("synth:n={},k={},seed={}", o.n, o.k, o.seed);
+  return fmt::format("synth:n={},k={},seed={}{}", o.n, o.k, o.seed,
+                     o.uncertainty ? ",uncertainty=1" : "");
 }
 
 // ---- the model ----------------------------------------------------------------
@@ -839,6 +843,10 @@ Prepared prepare(const std::string& model, const std::string& format, const std:
 }
 
 std::string row_label(const Labels& labels, Index i) { return label_of(labels, i); }
+
+SparseDemand resolve_demand(const Model& model, const std::vector<std::string>& items) {
+  return parse_demand(model, items);
+}
 
 void in_model_context(const Prepared& p, const std::function<void()>& body) {
   with_context(p.source, p.model.get(), [&] { body(); });

@@ -78,6 +78,8 @@ struct Prepared {
 Prepared prepare(const std::string& model, const std::string& format, const std::string& solver,
                  const std::vector<std::string>& demand, const std::string& demand_file,
                  const std::string& category, bool progress);
+// "LABEL_OR_INDEX=AMOUNT" items (checked by check_demand_syntax) against a model's activities.
+SparseDemand resolve_demand(const Model& model, const std::vector<std::string>& items);
 // "name [location]" (else id, else the first column, else "#i"), as solve prints labels.
 std::string row_label(const Labels& labels, Index i);
 // Runs `body`, prefixing hiili errors with the model's source (as solve does).
@@ -88,5 +90,10 @@ void in_model_context(const Prepared& prepared, const std::function<void()>& bod
 struct AnalysisCommands;
 std::shared_ptr<AnalysisCommands> add_analysis_commands(CLI::App& app);
 std::optional<int> run_analysis_command(const AnalysisCommands& commands);
+
+// mc (mc.cpp): Monte Carlo uncertainty of the scores, registered and run the same way.
+struct McCommand;
+std::shared_ptr<McCommand> add_mc_command(CLI::App& app);
+std::optional<int> run_mc_command(const McCommand& command);
 
 }  // namespace hiili::cli

@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
       ->check(solver_validator());
   add_output_flags(demo_cmd, demo.common);
   auto analysis = add_analysis_commands(app);  // contrib, paths, sensitivity (analyze.cpp)
+  auto mc = add_mc_command(app);               // mc (mc.cpp)
 
   try {
     app.parse(argc, argv);
@@ -125,6 +126,7 @@ int main(int argc, char** argv) {
     if (*solve_cmd) return run_solve(solve);
     if (*demo_cmd) return run_demo(demo, argv[0]);
     if (auto code = run_analysis_command(*analysis)) return *code;
+    if (auto code = run_mc_command(*mc)) return *code;
   } catch (const hiili::Error& e) {
     std::fflush(stdout);
     fmt::print(stderr, "hiili: error: {}\n", e.what());

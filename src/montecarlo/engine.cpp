@@ -746,6 +746,44 @@ std::string MonteCarloReport::brief() const {
   return buf;
 }
 
+ScoreSummary summarize_scores(const Eigen::MatrixXd& scores, const std::vector<double>& levels) {
+  for (double q : levels)
+    if (!(q >= 0.0 && q <= 1.0))
+      throw InvalidInputError("quantile level must lie in [0, 1], got " + std::to_string(q));
+  ScoreSummary s;
+  s.levels = levels;
+  const Index k = scores.cols();
+  std::vector<Index> rows;
+  for (Index i = 0; i < scores.rows(); ++i)
+    if (!scores.row(i).hasNaN()) rows.push_back(i);
+  const Index n = static_cast<Index>(rows.size());
+  s.count = n;
+  s.mean = s.std = s.min = s.max = Eigen::VectorXd::Constant(k, kNaN);
+  s.quantiles = Eigen::MatrixXd::Constant(k, static_cast<Index>(levels.size()), kNaN);
+  std::vector<double> x(static_cast<std::size_t>(n));
+  for (Index q = 0; q < k; ++q) {
+    if (n == 0) continue;
+    for (Index r = 0; r < n; ++r) x[static_cast<std::size_t>(r)] = scores(rows[r], q);
+    double sum = 0.0;
+    for (double v : x) sum += v;
+    const double mean = sum / double(n);
+    double ss = 0.0;
+    for (double v : x) ss += (v - mean) * (v - mean);
+    s.mean[q] = mean;
+    s.std[q] = n > 1 ? std::sqrt(ss / double(n - 1)) : kNaN;
+    std::sort(x.begin(), x.end());
+    s.min[q] = x.front();
+    s.max[q] = x.back();
+    for (std::size_t l = 0; l < levels.size(); ++l) {
+      const double h = double(n - 1) * levels[l];
+      const auto lo = static_cast<std::size_t>(std::floor(h));
+      const std::size_t hi = std::min(lo + 1, x.size() - 1);
+      s.quantiles(q, static_cast<Index>(l)) = x[lo] + (h - double(lo)) * (x[hi] - x[lo]);
+    }
+  }
+  return s;
+}
+
 Eigen::MatrixXd MonteCarloResult::difference(Index a, Index b) const {
   if (a < 0 || b < 0 || a >= num_demands() || b >= num_demands())
     throw InvalidInputError("difference: demand index out of range");

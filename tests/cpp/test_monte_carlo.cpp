@@ -559,6 +559,25 @@ TEST(FlowStatistics, MeanVarianceQuantilesOnKnownData) {
   EXPECT_EQ(narrow.out_of_range(), 2);
 }
 
+TEST(MonteCarlo, ScoreSummaryInterpolatesLikeNumpy) {
+  Eigen::MatrixXd x(6, 2);
+  x << 1, 10, 2, kNaN, 3, 30, 4, 40, 5, 50, 6, 60;  // row 1 failed: skipped in both columns
+  const ScoreSummary s = summarize_scores(x, {0.0, 0.25, 0.5, 0.9, 1.0});
+  EXPECT_EQ(s.count, 5);
+  EXPECT_DOUBLE_EQ(s.mean[0], 19.0 / 5);
+  EXPECT_DOUBLE_EQ(s.mean[1], 190.0 / 5);
+  EXPECT_EQ(s.min[0], 1.0);
+  EXPECT_EQ(s.max[1], 60.0);
+  // numpy.quantile([1, 3, 4, 5, 6], [0, .25, .5, .9, 1]) = [1, 3, 4, 5.6, 6]
+  const double want[5] = {1.0, 3.0, 4.0, 5.6, 6.0};
+  for (int l = 0; l < 5; ++l) EXPECT_NEAR(s.quantiles(0, l), want[l], 1e-12);
+  EXPECT_NEAR(s.std[0], std::sqrt(((1 - 3.8) * (1 - 3.8) + 0.64 + 0.04 + 1.44 + 4.84) / 4), 1e-12);
+  EXPECT_THROW(summarize_scores(x, {1.5}), InvalidInputError);
+  const ScoreSummary empty = summarize_scores(Eigen::MatrixXd(0, 2), {0.5});
+  EXPECT_EQ(empty.count, 0);
+  EXPECT_TRUE(std::isnan(empty.mean[0]));
+}
+
 TEST(MonteCarlo, ReportSaysWhatHappened) {
   auto model = synth_model(300);
   MonteCarloOptions o;

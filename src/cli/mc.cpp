@@ -1,0 +1,333 @@
+// hiili mc: Monte Carlo uncertainty of the scores (monte_carlo.hpp), as text, JSON or CSV.
+// Printing only: the sampling, solving and statistics are the library's.
+//
+//   hiili mc [MODEL] -d LABEL=AMOUNT ... [--vs LABEL=AMOUNT ...] -N 1000 --seed 0 --threads 2
+//
+// Without MODEL it runs on synth:n=20000,k=3,seed=1,uncertainty=1 (the default model with
+// lognormal uncertainty on A's inputs and all of B). --vs adds an alternative demand evaluated
+// on the same draws: the output then has its scores, the paired differences and
+// P(demand < alternative) per category. Ctrl-C stops the run within about a second and prints
+// the statistics of the iterations completed (exit code 130).
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "hiili/error.hpp"
+#include "hiili/monte_carlo.hpp"
+#include "hiili/version.hpp"
+
+namespace hiili::cli {
+
+using Json = nlohmann::ordered_json;
+
+struct McCommand {
+  CommonOptions common;
+  std::string model, format = "auto", solver = "klu";
+  std::vector<std::string> demand, versus;
+  std::string demand_file, category;
+  long long iterations = 1000, first = 0;
+  unsigned long long seed = 0;
+  int threads = 0;
+  std::vector<double> quantiles{0.025, 0.5, 0.975};
+  std::string scores_path;
+  CLI::App* cmd = nullptr;
+};
+
+namespace {
+
+constexpr const char* kDefaultModel = "synth:n=20000,k=3,seed=1,uncertainty=1";
+constexpr int kInterrupted = 130;
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_sigint(int) { g_stop.store(true); }
+
+std::string g17(double v) { return fmt::format("{:.17g}", v); }
+Json finite(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+std::string level_name(double q) { return fmt::format("{:g}%", 100.0 * q); }
+
+Json summary_json(const ScoreSummary& s, Index q) {
+  Json j = {{"mean", finite(s.mean[q])}, {"std", finite(s.std[q])}, {"min", finite(s.min[q])}};
+  Json qs = Json::object();
+  for (std::size_t l = 0; l < s.levels.size(); ++l)
+    qs[fmt::format("{:g}", s.levels[l])] = finite(s.quantiles(q, Index(l)));
+  j["quantiles"] = qs;
+  j["max"] = finite(s.max[q]);
+  return j;
+}
+
+// Shows "monte carlo 240/1000 (24 %) 1.2 s" on stderr while the run goes on (a terminal only).
+class Bar {
+ public:
+  explicit Bar(bool enabled) : enabled_(enabled && stderr_is_terminal()) {}
+  ~Bar() {
+    if (shown_) fmt::print(stderr, "\r\033[K");
+  }
+  void show(const MonteCarloProgress& p) {
+    if (!enabled_ || p.seconds < 0.5) return;
+    shown_ = true;
+    fmt::print(stderr, "\r\033[Kmonte carlo {}/{} ({:.0f} %) {}", thousands(p.completed),
+               thousands(p.total), p.total > 0 ? 100.0 * double(p.completed) / double(p.total) : 0.0,
+               duration(p.seconds));
+    std::fflush(stderr);
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+};
+
+void add_row(Table& t, const std::string& label, double det, const ScoreSummary& s, Index q) {
+  std::vector<std::string> row{label, number(det), number(s.mean[q]), number(s.std[q])};
+  for (std::size_t l = 0; l < s.levels.size(); ++l) row.push_back(number(s.quantiles(q, Index(l))));
+  t.add(std::move(row));
+}
+
+std::vector<std::string> header(const std::vector<double>& levels, const char* first) {
+  std::vector<std::string> h{first, "deterministic", "mean", "std"};
+  for (double q : levels) h.push_back(level_name(q));
+  return h;
+}
+
+}  // namespace
+
+std::shared_ptr<McCommand> add_mc_command(CLI::App& app) {
+  auto c = std::make_shared<McCommand>();
+  auto* cmd = app.add_subcommand(
+      "mc", "Monte Carlo uncertainty of the scores (parallel, reproducible for a seed)");
+  c->cmd = cmd;
+  cmd->add_option("model", c->model,
+                  std::string("Model: a file or folder in any supported format, or "
+                              "synth[:n=N,k=K,seed=S,uncertainty=1]; default: ") +
+                      kDefaultModel)
+      ->check(CLI::Validator([](std::string& t) { return check_model_argument(t); }, "MODEL",
+                             "model"));
+  cmd->add_option("-d,--demand", c->demand,
+                  "LABEL_OR_INDEX=AMOUNT, repeatable: an activity by label or index and its amount")
+      ->check(CLI::Validator([](std::string& t) { return check_demand_syntax(t); }, "LABEL=AMOUNT",
+                             "demand"));
+  cmd->add_option("--demand-file", c->demand_file, "A USEEIO demand file; adds to --demand")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--vs", c->versus,
+                  "LABEL_OR_INDEX=AMOUNT, repeatable: an alternative demand run on the same "
+                  "draws (common random numbers)")
+      ->check(CLI::Validator([](std::string& t) { return check_demand_syntax(t); }, "LABEL=AMOUNT",
+                             "demand"));
+  cmd->add_option("-N,--iterations", c->iterations, "Iterations")
+      ->check(CLI::Range(0LL, 1LL << 40))
+      ->capture_default_str();
+  cmd->add_option("--first", c->first,
+                  "First iteration number (split a run across machines: same seed, disjoint "
+                  "ranges)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("-s,--seed", c->seed, "Seed")->capture_default_str();
+  cmd->add_option("-t,--threads", c->threads, "Threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("-c,--category", c->category, "Only this category (name or index)");
+  cmd->add_option("--quantiles", c->quantiles, "Quantile levels to print")
+      ->check(CLI::Range(0.0, 1.0))
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--scores", c->scores_path,
+                  "Write every iteration's scores to this CSV file (iteration, demand, "
+                  "categories...)");
+  cmd->add_option("--format", c->format, "Force the model's format");
+  cmd->add_option("--solver", c->solver, "klu (default), umfpack or eigen")
+      ->check(CLI::IsMember({"klu", "umfpack", "eigen"}, CLI::ignore_case));
+  auto* json = cmd->add_flag("--json", c->common.json, "Print JSON (for machines)");
+  auto* csv = cmd->add_flag("--csv", c->common.csv, "Print CSV (for machines)");
+  json->excludes(csv);
+  cmd->add_flag("-q,--quiet", c->common.quiet, "No progress indicator on stderr");
+  McCommand* raw = c.get();
+  cmd->parse_complete_callback([cmd, raw] {
+    if (raw->demand.empty() && raw->demand_file.empty())
+      throw CLI::RequiredError(cmd->get_name() + ": --demand or --demand-file");
+  });
+  return c;
+}
+
+std::optional<int> run_mc_command(const McCommand& c) {
+  if (c.cmd == nullptr || !*c.cmd) return std::nullopt;
+  const std::string spec = c.model.empty() ? kDefaultModel : c.model;
+  Prepared p = prepare(spec, c.format, c.solver, c.demand, c.demand_file, c.category,
+                       !c.common.quiet);
+  const Model& m = *p.model;
+  std::vector<SparseDemand> demands{p.demand};
+  if (!c.versus.empty()) in_model_context(p, [&] { demands.push_back(resolve_demand(m, c.versus)); });
+  p.lca.reset();  // the engine factorises its own (upstream) system
+
+  MonteCarloOptions o;
+  o.seed = c.seed;
+  o.threads = c.threads;
+  o.factorization.backend = backend_from_string(c.solver);
+  // From here Ctrl-C stops the run (a Ctrl-C during the engine's setup stops it at once).
+  g_stop.store(false);
+  auto previous = std::signal(SIGINT, on_sigint);
+  std::unique_ptr<MonteCarlo> engine;
+  try {
+    in_model_context(p, [&] { engine = std::make_unique<MonteCarlo>(p.model, demands, o); });
+  } catch (...) {
+    std::signal(SIGINT, previous);
+    throw;
+  }
+  MonteCarloResult r;
+  {
+    Bar bar(!c.common.quiet && c.common.mode() == OutputMode::Text);
+    r = engine->run(c.iterations, c.first, [&](const MonteCarloProgress& pr) {
+      bar.show(pr);
+      return true;
+    }, &g_stop);
+  }
+  std::signal(SIGINT, previous);
+  const bool interrupted = r.cancelled;
+
+  std::vector<Index> categories;
+  if (c.category.empty())
+    for (Index q = 0; q < m.num_categories(); ++q) categories.push_back(q);
+  else
+    categories.push_back(p.category);
+  const Eigen::MatrixXd& det = engine->deterministic_scores();
+  std::vector<ScoreSummary> sums;
+  for (const auto& s : r.scores) sums.push_back(summarize_scores(s, c.quantiles));
+  std::optional<ScoreSummary> diff;
+  Eigen::VectorXd pless;
+  if (demands.size() > 1) {
+    diff = summarize_scores(r.difference(1, 0), c.quantiles);
+    pless = r.probability_less(0, 1);
+  }
+
+  if (!c.scores_path.empty()) {
+    std::FILE* f = std::fopen(c.scores_path.c_str(), "w");
+    if (f == nullptr) throw InvalidInputError("cannot write " + c.scores_path);
+    fmt::print(f, "iteration,demand");
+    for (Index q = 0; q < m.num_categories(); ++q)
+      fmt::print(f, ",{}", csv_escape(row_label(m.categories(), q)));
+    fmt::print(f, "\n");
+    for (Index i = 0; i < r.completed; ++i)
+      for (std::size_t d = 0; d < r.scores.size(); ++d) {
+        fmt::print(f, "{},{}", r.first_iteration + i, d == 0 ? "demand" : "alternative");
+        for (Index q = 0; q < m.num_categories(); ++q) fmt::print(f, ",{}", g17(r.scores[d](i, q)));
+        fmt::print(f, "\n");
+      }
+    std::fclose(f);
+  }
+
+  const MonteCarloReport& rep = r.report;
+  if (c.common.mode() == OutputMode::Json) {
+    Json j;
+    j["hiili_version"] = kVersion;
+    j["command"] = "mc";
+    j["model"] = {{"source", p.source}, {"format", p.format}, {"activities", m.num_activities()},
+                  {"flows", m.num_flows()}, {"categories", m.num_categories()}};
+    auto demand_json = [&](const SparseDemand& d) {
+      Json a = Json::array();
+      for (const auto& [index, amount] : d)
+        a.push_back({{"index", index}, {"label", row_label(m.activities(), index)}, {"amount", amount}});
+      return a;
+    };
+    j["demand"] = demand_json(demands[0]);
+    if (demands.size() > 1) j["alternative"] = demand_json(demands[1]);
+    j["seed"] = c.seed;
+    j["first_iteration"] = r.first_iteration;
+    j["requested"] = r.requested;
+    j["completed"] = r.completed;
+    j["interrupted"] = interrupted;
+    j["threads"] = rep.threads;
+    j["seconds"] = rep.seconds;
+    j["iterations_per_second"] = rep.iterations_per_second();
+    j["active_activities"] = rep.activities;
+    j["failed"] = r.failed;
+    Json cats = Json::array();
+    for (Index q : categories) {
+      Json cj = {{"index", q}, {"category", row_label(m.categories(), q)},
+                 {"deterministic", det(q, 0)}, {"scores", summary_json(sums[0], q)}};
+      if (diff) {
+        cj["alternative_deterministic"] = det(q, 1);
+        cj["alternative_scores"] = summary_json(sums[1], q);
+        cj["difference"] = summary_json(*diff, q);
+        cj["probability_less"] = finite(pless[q]);
+      }
+      cats.push_back(std::move(cj));
+    }
+    j["categories"] = cats;
+    fmt::print("{}\n", j.dump(2));
+  } else if (c.common.mode() == OutputMode::Csv) {
+    std::vector<std::string> h{"demand", "category", "deterministic", "mean", "std", "min"};
+    for (double q : c.quantiles) h.push_back(fmt::format("q{:g}", q));
+    h.push_back("max");
+    h.push_back("iterations");
+    h.push_back("p_less");
+    Table t(h);
+    auto add = [&](const char* who, Index q, double d, const ScoreSummary& s, double pl) {
+      std::vector<std::string> row{who, row_label(m.categories(), q), std::isnan(d) ? "" : g17(d),
+                                   g17(s.mean[q]), g17(s.std[q]), g17(s.min[q])};
+      for (std::size_t l = 0; l < s.levels.size(); ++l) row.push_back(g17(s.quantiles(q, Index(l))));
+      row.push_back(g17(s.max[q]));
+      row.push_back(std::to_string(s.count));
+      row.push_back(std::isnan(pl) ? "" : g17(pl));
+      t.add(std::move(row));
+    };
+    for (Index q : categories) {
+      add("demand", q, det(q, 0), sums[0], NAN);
+      if (diff) {
+        add("alternative", q, det(q, 1), sums[1], NAN);
+        add("alternative - demand", q, det(q, 1) - det(q, 0), *diff, pless[q]);
+      }
+    }
+    t.print_csv(stdout);
+  } else {
+    fmt::print("model     {} ({} activities, {} flows, {} categories)\n", p.source,
+               thousands(m.num_activities()), thousands(m.num_flows()),
+               thousands(m.num_categories()));
+    for (std::size_t e = 0; e < p.demand.size() && e < 5; ++e)
+      fmt::print("demand    {} x {} (#{})\n", number(p.demand[e].second),
+                 row_label(m.activities(), p.demand[e].first), p.demand[e].first);
+    if (demands.size() > 1)
+      for (std::size_t e = 0; e < demands[1].size() && e < 5; ++e)
+        fmt::print("vs        {} x {} (#{})\n", number(demands[1][e].second),
+                   row_label(m.activities(), demands[1][e].first), demands[1][e].first);
+    fmt::print("monte carlo {} iterations (from {}, seed {}) in {} on {} threads: {:.1f} it/s; "
+               "{} activities upstream; {} singular\n",
+               thousands(r.completed), r.first_iteration, c.seed, duration(rep.seconds),
+               rep.threads, rep.iterations_per_second(), thousands(rep.activities),
+               thousands(static_cast<long long>(r.failed.size())));
+    if (interrupted)
+      fmt::print("interrupted: {} of {} iterations done\n", thousands(r.completed),
+                 thousands(r.requested));
+    auto print_table = [&](const char* title, int which) {
+      fmt::print("\n  {}\n", title);
+      Table t(header(c.quantiles, "category"), {false, true, true, true, true, true, true, true});
+      for (Index q : categories) {
+        if (which == 2)
+          add_row(t, row_label(m.categories(), q), det(q, 1) - det(q, 0), *diff, q);
+        else
+          add_row(t, row_label(m.categories(), q), det(q, which), sums[which], q);
+      }
+      t.print_text(stdout, 50, 2);
+    };
+    print_table(demands.size() > 1 ? "Scores of the demand" : "Scores", 0);
+    if (diff) {
+      print_table("Scores of the alternative (same draws)", 1);
+      print_table("Alternative - demand, iteration by iteration", 2);
+      fmt::print("\n  P(demand < alternative)\n");
+      Table t({"category", "probability"}, {false, true});
+      for (Index q : categories)
+        t.add({row_label(m.categories(), q), fmt::format("{:.3f}", pless[q])});
+      t.print_text(stdout, 50, 2);
+    }
+  }
+  return interrupted ? kInterrupted : 0;
+}
+
+}  // namespace hiili::cli
