@@ -2,9 +2,11 @@
 #pragma once
 
 #include "hiili/contribution.hpp"
+#include "hiili/distributions.hpp"
 #include "hiili/error.hpp"
 #include "hiili/lca.hpp"
 #include "hiili/model.hpp"
+#include "hiili/monte_carlo.hpp"
 #include "hiili/scenario.hpp"
 #include "hiili/sensitivity.hpp"
 #include "hiili/solver.hpp"
