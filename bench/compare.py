@@ -966,7 +966,7 @@ def main(argv=None) -> int:
                         last_time[(m.name, job)] = (p.n, t_row)
                     if job == "analyze_factor_solve":
                         t = row.get("median_s", row.get("lower_bound_s"))
-                        if t is not None and t > args.rest_s:
+                        if t is not None and t > args.rest_s and m.name != Hiili.name:
                             stop[m.name] = (f"analyse+factor+solve alone takes "
                                             f"{'more than ' if 'lower_bound_s' in row else ''}{t:.1f} s")
                     if "median_s" in row:
