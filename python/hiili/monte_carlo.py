@@ -107,8 +107,13 @@ class MonteCarloResult:
     rows and are listed in ``failed``; summaries skip them.
     """
 
-    def __init__(self, model: Model, raw: _core.MonteCarloResult, labels: list[str],
-                 deterministic: np.ndarray) -> None:
+    def __init__(
+        self,
+        model: Model,
+        raw: _core.MonteCarloResult,
+        labels: list[str],
+        deterministic: np.ndarray,
+    ) -> None:
         self.model = model
         self._raw = raw
         self.labels = labels
@@ -174,16 +179,19 @@ class MonteCarloResult:
             columns=self._category_index(),
         )
 
-    def summary(self, demand: int | str = 0,
-                quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
+    def summary(
+        self, demand: int | str = 0, quantiles: Sequence[float] = DEFAULT_QUANTILES
+    ) -> pd.DataFrame:
         """Per category: deterministic score, mean, std, min, the quantiles, max, and the
         number of successful iterations (failed ones excluded)."""
         d = self._demand_index(demand)
-        return _summarize(self.scores_of(d), self._category_index(),
-                          self._deterministic[:, d], quantiles)
+        return _summarize(
+            self.scores_of(d), self._category_index(), self._deterministic[:, d], quantiles
+        )
 
-    def inventory_summary(self, demand: int | str = 0,
-                          quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
+    def inventory_summary(
+        self, demand: int | str = 0, quantiles: Sequence[float] = DEFAULT_QUANTILES
+    ) -> pd.DataFrame:
         """Per flow, from the streaming statistics (MonteCarlo(..., inventory_statistics=True)):
         mean, std, min, sketch quantiles (relative accuracy 1 % by default), max."""
         stats = self._raw.inventory
@@ -226,8 +234,9 @@ class MonteCarloResult:
         )
 
 
-def _summarize(scores: np.ndarray, index: pd.Index, deterministic: np.ndarray,
-               quantiles: Sequence[float]) -> pd.DataFrame:
+def _summarize(
+    scores: np.ndarray, index: pd.Index, deterministic: np.ndarray, quantiles: Sequence[float]
+) -> pd.DataFrame:
     ok = scores[~np.isnan(scores).any(axis=1)] if scores.size else scores
     frame = pd.DataFrame(index=index)
     frame["deterministic"] = deterministic
@@ -299,7 +308,9 @@ class MonteCarlo:
         self.labels = labels
         unknown = set(sample) - set(_SAMPLE_KEYS)
         if unknown:
-            raise _core.InvalidInputError(f"sample: unknown matrices {sorted(unknown)}; use A, B, C")
+            raise _core.InvalidInputError(
+                f"sample: unknown matrices {sorted(unknown)}; use A, B, C"
+            )
         opts = _core.MonteCarloOptions(
             seed=int(seed),
             threads=0 if threads is None else int(threads),
@@ -331,8 +342,13 @@ class MonteCarlo:
         idx = _convert.label_index(self.model._cpp.categories, self.model.k, "category")
         return pd.DataFrame(self._deterministic, index=idx, columns=self.labels)
 
-    def run(self, iterations: int, *, first_iteration: int = 0,
-            progress: bool | Callable[[int, int, float], Any] | None = None) -> MonteCarloResult:
+    def run(
+        self,
+        iterations: int,
+        *,
+        first_iteration: int = 0,
+        progress: bool | Callable[[int, int, float], Any] | None = None,
+    ) -> MonteCarloResult:
         """Runs iterations first_iteration .. first_iteration + iterations - 1.
 
         progress: True for a tqdm bar, False for none, None (default) for a bar when stderr is
@@ -386,8 +402,10 @@ class MonteCarlo:
 def _is_demand_list(demand: Any) -> bool:
     if isinstance(demand, Mapping | pd.Series | np.ndarray) or sp.issparse(demand):
         return False
-    return isinstance(demand, Sequence) and len(demand) > 0 and all(
-        isinstance(d, Mapping | pd.Series | np.ndarray) or sp.issparse(d) for d in demand
+    return (
+        isinstance(demand, Sequence)
+        and len(demand) > 0
+        and all(isinstance(d, Mapping | pd.Series | np.ndarray) or sp.issparse(d) for d in demand)
     )
 
 
@@ -430,7 +448,10 @@ class Comparison:
         return pd.concat(frames, names=["alternative"])
 
     def __repr__(self) -> str:
-        return f"<hiili.Comparison of {len(self.labels)} alternatives, {self.result.completed} iterations>"
+        return (
+            f"<hiili.Comparison of {len(self.labels)} alternatives, "
+            f"{self.result.completed} iterations>"
+        )
 
 
 # ---- distributions ----------------------------------------------------------------------------
@@ -455,9 +476,18 @@ def sample_distribution(
     stats_arrays), as a Monte Carlo run draws them for one entry in consecutive iterations.
     Raises hiili.InvalidInputError for invalid parameters."""
     return _core.sample_distribution(
-        type=int(type), loc=loc, scale=scale, shape=shape, minimum=minimum, maximum=maximum,
-        negative=bool(negative), amount=amount, seed=int(seed), count=int(count),
-        first_iteration=int(first_iteration), stream=int(stream),
+        type=int(type),
+        loc=loc,
+        scale=scale,
+        shape=shape,
+        minimum=minimum,
+        maximum=maximum,
+        negative=bool(negative),
+        amount=amount,
+        seed=int(seed),
+        count=int(count),
+        first_iteration=int(first_iteration),
+        stream=int(stream),
     )
 
 
@@ -477,9 +507,11 @@ def with_uncertainty(model: Any, matrix: str, uncertainty: Any) -> Model:
     model = _as_model(model)
     kind = _kind(matrix)
     n = len(model.entries(kind))
-    cols = uncertainty if isinstance(uncertainty, Mapping) else {
-        c: uncertainty[c].to_numpy() for c in uncertainty.columns
-    }
+    cols = (
+        uncertainty
+        if isinstance(uncertainty, Mapping)
+        else {c: uncertainty[c].to_numpy() for c in uncertainty.columns}
+    )
 
     def column(name: str, dtype: Any, default: Any) -> np.ndarray:
         if name in cols:
@@ -487,7 +519,9 @@ def with_uncertainty(model: Any, matrix: str, uncertainty: Any) -> Model:
         else:
             arr = np.full(n, default, dtype=dtype)
         if arr.shape != (n,):
-            raise _core.InvalidInputError(f"with_uncertainty: {name} has shape {arr.shape}, expected ({n},)")
+            raise _core.InvalidInputError(
+                f"with_uncertainty: {name} has shape {arr.shape}, expected ({n},)"
+            )
         return arr
 
     types = column("uncertainty_type", np.uint8, 0)

@@ -50,7 +50,7 @@ def draws(seed=2024, **params):
     return hiili.sample_distribution(seed=seed, count=N, stream=11, **params)
 
 
-@pytest.mark.parametrize("name,params,ref", CONTINUOUS, ids=[c[0] for c in CONTINUOUS])
+@pytest.mark.parametrize(("name", "params", "ref"), CONTINUOUS, ids=[c[0] for c in CONTINUOUS])
 def test_continuous_distributions_match_scipy(name, params, ref):
     x = draws(**params)
     d, _ = stats.kstest(x, ref.cdf)
@@ -84,10 +84,13 @@ TRUNCATED = [
 ]
 
 
-@pytest.mark.parametrize("name,params,ref,a,b", TRUNCATED, ids=[c[0] for c in TRUNCATED])
+@pytest.mark.parametrize(
+    ("name", "params", "ref", "a", "b"), TRUNCATED, ids=[c[0] for c in TRUNCATED]
+)
 def test_truncated_distributions_match_scipy(name, params, ref, a, b):
     x = draws(minimum=a, maximum=b if np.isfinite(b) else np.nan, **params)
-    assert x.min() >= a and x.max() <= b
+    assert x.min() >= a
+    assert x.max() <= b
     d, _ = stats.kstest(x, _truncated_cdf(ref, a, b))
     assert d < KS_LIMIT, f"{name}: KS statistic {d}"
 
@@ -123,7 +126,7 @@ def test_draws_are_reproducible_and_split_invariant():
 
 
 @pytest.mark.parametrize(
-    "params,word",
+    ("params", "word"),
     [
         (dict(type=2, loc=0.0, scale=0.0), "scale"),
         (dict(type=3, loc=0.0, scale=1.0, minimum=2.0, maximum=1.0), "minimum"),
@@ -160,26 +163,37 @@ def test_run_gives_scores_and_summaries(model):
     res = mc.run(200)
     assert res.scores.shape == (200, model.k)
     assert np.isfinite(res.scores).all()
-    assert res.completed == 200 and not res.cancelled and len(res.failed) == 0
+    assert res.completed == 200
+    assert not res.cancelled
+    assert len(res.failed) == 0
     summary = res.summary()
     assert list(summary.columns) == [
-        "deterministic", "mean", "std", "min", "q0.025", "q0.5", "q0.975", "max", "iterations",
+        "deterministic",
+        "mean",
+        "std",
+        "min",
+        "q0.025",
+        "q0.5",
+        "q0.975",
+        "max",
+        "iterations",
     ]
     assert len(summary) == model.k
     assert (summary["iterations"] == 200).all()
     np.testing.assert_allclose(summary["mean"], res.scores.mean(axis=0))
     frame = res.to_frame()
-    assert frame.index.name == "iteration" and frame.shape == (200, model.k)
+    assert frame.index.name == "iteration"
+    assert frame.shape == (200, model.k)
     lca = hiili.Lca(model)
-    np.testing.assert_allclose(
-        summary["deterministic"], lca.solve({599: 1.0}).scores, rtol=1e-12
-    )
+    np.testing.assert_allclose(summary["deterministic"], lca.solve({599: 1.0}).scores, rtol=1e-12)
     assert "it/s" in res.report.brief()
     assert mc.num_active <= model.n
 
 
 def test_bit_identical_at_1_2_and_4_threads(model):
-    runs = [hiili.MonteCarlo(model, {599: 1.0}, seed=9, threads=t).run(150).scores for t in (1, 2, 4)]
+    runs = [
+        hiili.MonteCarlo(model, {599: 1.0}, seed=9, threads=t).run(150).scores for t in (1, 2, 4)
+    ]
     assert np.array_equal(runs[0], runs[1])
     assert np.array_equal(runs[0], runs[2])
 
@@ -217,8 +231,12 @@ def test_lognormal_mean_matches_the_analytic_value():
     # One activity: s = 1 / a with a lognormal (median 2, sigma 0.3); b lognormal (median 3,
     # sigma 0.2). E[score] = E[b] E[1/a] = 3 e^{0.02} / 2 e^{0.045}.
     base = hiili.Model(np.array([[2.0]]), np.array([[3.0]]), np.array([[1.0]]))
-    m = hiili.with_uncertainty(base, "A", {"uncertainty_type": [2], "loc": [np.log(2.0)], "scale": [0.3]})
-    m = hiili.with_uncertainty(m, "B", {"uncertainty_type": [2], "loc": [np.log(3.0)], "scale": [0.2]})
+    m = hiili.with_uncertainty(
+        base, "A", {"uncertainty_type": [2], "loc": [np.log(2.0)], "scale": [0.3]}
+    )
+    m = hiili.with_uncertainty(
+        m, "B", {"uncertainty_type": [2], "loc": [np.log(3.0)], "scale": [0.2]}
+    )
     res = hiili.MonteCarlo(m, {0: 1.0}, seed=7).run(40000)
     h = res.scores[:, 0]
     e_s, e_s2 = np.exp(-np.log(2.0) + 0.045), np.exp(-2 * np.log(2.0) + 0.18)
@@ -254,7 +272,8 @@ def test_compare_uses_common_random_numbers(model):
     assert cmp.labels == ["one", "two", "other"]
     assert np.array_equal(cmp.scores("two"), 2 * cmp.scores("one"))
     p = cmp.probability_less("one", "two")
-    assert isinstance(p, pd.Series) and (p == 1.0).all()
+    assert isinstance(p, pd.Series)
+    assert (p == 1.0).all()
     assert cmp.probabilities(0).loc["two", "one"] == 0.0
     diff = cmp.difference("two", "one")
     assert np.array_equal(diff.to_numpy(), cmp.scores("one"))
@@ -288,10 +307,12 @@ def test_progress_callback_can_cancel(model):
 
     mc = hiili.MonteCarlo(model, {599: 1.0}, seed=1, progress_interval=0.0)
     res = mc.run(5000, progress=progress)
-    assert res.cancelled and 1 <= res.completed < 5000
+    assert res.cancelled
+    assert 1 <= res.completed < 5000
     assert res.scores.shape[0] == res.completed
     assert np.array_equal(res.scores, mc.run(res.completed).scores)
-    assert seen and seen[-1] == res.completed
+    assert seen
+    assert seen[-1] == res.completed
     hiili.MonteCarlo(model, {599: 1.0}).run(20, progress=True)  # a tqdm bar, when installed
 
 
@@ -317,7 +338,9 @@ def test_keyboard_interrupt_stops_within_a_second_and_keeps_the_prefix():
         timer.cancel()
     assert time.monotonic() - start < 0.5 + 1.5
     part = mc.partial
-    assert part is not None and part.cancelled and 0 <= part.completed < 1_000_000
+    assert part is not None
+    assert part.cancelled
+    assert 0 <= part.completed < 1_000_000
     if part.completed:
         assert np.array_equal(part.scores, mc.run(part.completed).scores)
 
@@ -326,7 +349,9 @@ def test_bad_input_is_rejected_at_construction(model):
     b = model.entries("B")
     scale = np.where(np.arange(len(b["row"])) == 5, -1.0, b["scale"])
     bad = hiili.with_uncertainty(model, "B", {**b, "scale": scale})
-    with pytest.raises(hiili.InvalidInputError, match=r"biosphere entry 5 \(row \d+, column \d+\).*scale"):
+    with pytest.raises(
+        hiili.InvalidInputError, match=r"biosphere entry 5 \(row \d+, column \d+\).*scale"
+    ):
         hiili.MonteCarlo(bad, {599: 1.0})
     hiili.MonteCarlo(bad, {599: 1.0}, sample=("A", "C"))  # B not sampled: not checked
     with pytest.raises(hiili.InvalidInputError):
