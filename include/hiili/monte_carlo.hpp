@@ -223,7 +223,8 @@ class MonteCarlo {
                        const ProgressFunction& progress = {},
                        const std::atomic<bool>* stop = nullptr);
 
-  // The scores with every entry at its amount (k x d), as Lca computes them.
+  // The scores with every entry at its amount (k x d): Lca's result, bit for bit when A is not
+  // sampled, else up to the rounding of the upstream system.
   const Eigen::MatrixXd& deterministic_scores() const;
 
  private:
