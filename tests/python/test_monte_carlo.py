@@ -279,6 +279,11 @@ def test_compare_uses_common_random_numbers(model):
     assert np.array_equal(diff.to_numpy(), cmp.scores("one"))
     summary = cmp.summary()
     assert set(summary.index.get_level_values("alternative")) == {"one", "two", "other"}
+    as_list = hiili.MonteCarlo.compare(model, [{599: 1.0}, {599: 2.0}], iterations=20, seed=2)
+    assert as_list.labels == ["alternative 0", "alternative 1"]
+    assert np.array_equal(as_list.scores(0), cmp.scores("one")[:20])
+    with pytest.raises(hiili.InvalidInputError):
+        hiili.MonteCarlo.compare(model, [{599: 1.0}])
     # The same demand alone sees the same draws (up to the rounding of another system).
     alone = hiili.MonteCarlo(model, {580: 1.0}, seed=2).run(200).scores
     np.testing.assert_allclose(alone, cmp.scores("other"), rtol=1e-10)
