@@ -961,6 +961,9 @@ def main(argv=None) -> int:
                     if row is None:
                         continue
                     results["rows"].append(row)
+                    if job == "analyze_factor_solve" and "median_s" not in row and m.name != Hiili.name:
+                        # no factorisation at this size: its other jobs would need one
+                        stop[m.name] = row.get("skipped") or row.get("error") or "not run"
                     t_row = row.get("median_s", row.get("lower_bound_s"))
                     if t_row is not None and pname.startswith("synth_"):
                         last_time[(m.name, job)] = (p.n, t_row)
