@@ -1,0 +1,172 @@
+"""``hiili footprint`` / ``python -m hiili.footprint``: the command line.
+
+Exit codes as the ``hiili`` command's: 0 ok, 2 bad usage, 3 bad input data (hiili.Error:
+an unknown category, a negative amount, a sector the model lacks...), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+import pandas as pd
+
+from .._core import Error
+from .compute import FootprintResult, footprint
+from .foreground import DEFAULT_GSD_A, DEFAULT_GSD_B
+
+USAGE_ERROR, DATA_ERROR, INTERNAL_ERROR = 2, 3, 1
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (prog is $HIILI_PROG when the ``hiili`` command hands over)."""
+    p = argparse.ArgumentParser(
+        prog=os.environ.get("HIILI_PROG") or "python -m hiili.footprint",
+        description="An organisation's carbon footprint from its activity data (CSV), on an "
+        "input-output model such as USEEIO, with Monte Carlo uncertainty, the year-on-year "
+        "comparison, reduction measures ranked by effect and an HTML report.",
+        epilog="Exit codes: 0 ok, 2 bad usage, 3 bad input data, 1 other errors. "
+        "Formats: docs/footprint.md.",
+    )
+    p.add_argument("data", nargs="+", help="activity data CSV file(s): year,category,amount,unit")
+    p.add_argument("--model", help="USEEIO model folder (default: $HIILI_FOOTPRINT_MODEL)")
+    p.add_argument("--mapping", help="mapping CSV: overrides and extends the shipped mapping")
+    p.add_argument("--year", action="append", help="year(s) to report, e.g. 2023 or 2022,2023")
+    p.add_argument("--measures", help="reduction measures CSV (applied to the last year)")
+    p.add_argument("--html", help="write the HTML report to this file")
+    p.add_argument("--title", help="title of the report (default: from the data file name)")
+    p.add_argument(
+        "--iterations",
+        "-N",
+        type=int,
+        default=1000,
+        help="Monte Carlo iterations (0: none; default 1000)",
+    )
+    p.add_argument("--seed", "-s", type=int, default=0, help="Monte Carlo seed (default 0)")
+    p.add_argument("--threads", type=int, help="worker threads (default: all cores)")
+    p.add_argument("--indicator", help="impact category: code, name or index (default GHG/GCC)")
+    p.add_argument(
+        "--model-year",
+        type=int,
+        help="year of the model's USD (default: from the model folder's demands.json)",
+    )
+    p.add_argument(
+        "--gsd-a",
+        type=float,
+        default=DEFAULT_GSD_A,
+        help=f"GSD of the model's technosphere coefficients (default {DEFAULT_GSD_A})",
+    )
+    p.add_argument(
+        "--gsd-b",
+        type=float,
+        default=DEFAULT_GSD_B,
+        help=f"GSD of the model's emission intensities (default {DEFAULT_GSD_B})",
+    )
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print JSON (for machines)")
+    out.add_argument("--csv", action="store_true", help="print the footprint by category as CSV")
+    return p
+
+
+def _years(values: list[str] | None, p: argparse.ArgumentParser) -> list[int] | None:
+    if not values:
+        return None
+    try:
+        return [int(y) for v in values for y in v.split(",") if y.strip()]
+    except ValueError:
+        p.error(f"--year: expected years such as 2023 or 2022,2023, got {values}")
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command; returns the exit code."""
+    p = parser()
+    args = p.parse_args(argv)
+    if args.iterations < 0:
+        p.error("--iterations must be >= 0")
+    try:
+        result = footprint(
+            args.data,
+            args.model,
+            mapping=args.mapping,
+            measures=args.measures,
+            years=_years(args.year, p),
+            iterations=args.iterations,
+            seed=args.seed,
+            threads=args.threads,
+            indicator=args.indicator,
+            model_year=args.model_year,
+            gsd_a=args.gsd_a,
+            gsd_b=args.gsd_b,
+        )
+        if args.html:
+            from .report import write_report
+
+            write_report(result, args.html, args.title or _title(args.data))
+    except Error as e:
+        print(f"hiili footprint: error: {e}", file=sys.stderr)
+        return DATA_ERROR
+    _print(result, args)
+    return 0
+
+
+def _title(data: list[str]) -> str:
+    name = os.path.splitext(os.path.basename(data[0]))[0].replace("_", " ")
+    return f"Carbon footprint: {name}"
+
+
+def _print(result: FootprintResult, args: argparse.Namespace) -> None:
+    if args.json:
+        print(result.to_json())
+    elif args.csv:
+        sys.stdout.write(result.to_csv())
+    else:
+        print(text_summary(result))
+        if args.html:
+            print(f"\nreport: {args.html}")
+
+
+def text_summary(result: FootprintResult) -> str:
+    """The tables for a terminal, in t CO2e."""
+    meta = result.meta
+    lines = [
+        f"Carbon footprint ({meta['indicator']}, {meta['unit']}; model {meta['model']}, "
+        f"USD {meta['model_year']}; {meta['iterations']} Monte Carlo iterations, seed "
+        f"{meta['seed']})",
+        "",
+        _frame_text(result.totals, "Totals, t CO2e"),
+        _frame_text(result.by_scope, "By scope-like group, t CO2e"),
+    ]
+    year = result.totals.index[-1]
+    top = result.by_category.loc[year].sort_values("kgco2e", ascending=False)
+    lines.append(_frame_text(top[["kgco2e", "share", "low", "high"]], f"By category, {year}"))
+    if not result.year_on_year.empty:
+        yoy = result.year_on_year.set_index(["from", "to"])
+        cols = ["change", "change_pct", "change_low", "change_high", "p_decrease"]
+        lines.append(_frame_text(yoy[[c for c in cols if c in yoy]], "Year on year"))
+    if not result.measures.empty:
+        m = result.measures.set_index("measure")
+        cols = [
+            "rank",
+            "reduction",
+            "reduction_pct",
+            "reduction_low",
+            "reduction_high",
+            "p_reduction",
+        ]
+        lines.append(_frame_text(m[[c for c in cols if c in m]], "Reduction measures"))
+    return "\n".join(lines)
+
+
+def _frame_text(frame: pd.DataFrame, title: str) -> str:
+    shown = frame.copy()
+    for column in shown.columns:
+        if column in ("share", "p_decrease", "p_reduction"):
+            shown[column] = shown[column].map(lambda v: f"{100 * v:.1f} %")
+        elif column.endswith("_pct"):
+            shown[column] = shown[column].map(lambda v: f"{v:+.2f} %")
+        elif column not in ("rank",) and pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = shown[column].map(lambda v: f"{v / 1000:,.2f}")
+    return f"{title}\n{shown.to_string()}\n"
