@@ -84,6 +84,11 @@ def slot_uncertainty(e: Entries, slot: np.ndarray, nslots: int, where: str) -> d
     uncertain = table["uncertainty_type"] > 1
     if not uncertain.any():
         return None
+    if e.rescaled:
+        raise NotImplementedError(
+            f"{where}: a resource group has both distributions and a rescale vector; hiili.bw "
+            "does not rescale draws"
+        )
     count = np.bincount(slot, minlength=nslots)
     shared = uncertain & (count[slot] > 1)
     if shared.any():

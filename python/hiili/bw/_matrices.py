@@ -177,6 +177,7 @@ class Entries:
     flip: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     distributions: list[np.ndarray | None] = field(default_factory=list)
     group: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    rescaled: bool = False  # some group has a rescale vector
 
     @property
     def values(self) -> np.ndarray:
@@ -245,6 +246,7 @@ def entries(
     out = Entries(*(np.concatenate([p[i] for p in parts]) for i in range(4)))
     out.group = np.concatenate([p[4] for p in parts])
     out.distributions = dists
+    out.rescaled = any(g.rescale is not None for g in groups)
     alive = _resolve_duplicates(out, groups)
     if not alive.all():
         out = _select(out, alive)
@@ -258,6 +260,7 @@ def _select(e: Entries, alive: np.ndarray) -> Entries:
     out = Entries(e.rows[alive], e.cols[alive], e.amounts[alive], e.flip[alive])
     out.group = kept_groups
     out.distributions = dists
+    out.rescaled = e.rescaled
     return out
 
 
