@@ -43,6 +43,10 @@ struct FactorizationOptions {
   Backend backend = Backend::Klu;
   Ordering ordering = Ordering::Amd;  // KLU's fill-reducing ordering of each block
   bool btf = true;                    // KLU: permute to block triangular form first
+  // KLU with Ordering::Amd: AMD ignores rows/columns with more than amd_dense * sqrt(n)
+  // entries while ordering (they go last). AMD's own default is 10; the market hubs of LCA
+  // systems stay just below that and make the ordering quadratic. Negative: no row is dense.
+  double amd_dense = 2.0;
   // Solves whose backward error (see above) exceeds refine_tolerance get one step of
   // iterative refinement; when it then still exceeds residual_tolerance they are rejected.
   double refine_tolerance = 1e-14;

@@ -1,6 +1,8 @@
 // KLU backend: BTF + AMD/COLAMD, klu_l_* (64-bit indices).
+#include <amd.h>
 #include <klu.h>
 
+#include <cmath>
 #include <string>
 
 #include "hiili/error.hpp"
@@ -11,13 +13,57 @@ namespace {
 
 static_assert(sizeof(SuiteSparse_long) == sizeof(Index), "KLU's long must be 64-bit");
 
-klu_l_common make_common(const FactorizationOptions& options) {
+// What KLU's user-ordering hook needs, and what it reports back (common.user_data).
+struct AmdOrdering {
+  double dense = 10.0;
+  int status = AMD_OK;   // the first AMD failure, if any
+  Index failed_n = 0;    // the size of the block it failed on
+};
+
+// KLU calls this for each diagonal block of the BTF form (ordering = 3). It is AMD as KLU's
+// own ordering 0, but with the dense-row threshold of FactorizationOptions::amd_dense: the
+// market hubs of LCA systems sit just below AMD's default threshold and make its degree
+// updates quadratic. Returns 0 on failure (KLU then reports KLU_INVALID), else an estimate
+// of nnz(L) as KLU's contract asks.
+SuiteSparse_long amd_dense_order(SuiteSparse_long n, SuiteSparse_long* Ap, SuiteSparse_long* Ai,
+                                 SuiteSparse_long* Perm, klu_l_common* common) {
+  auto* ordering = static_cast<AmdOrdering*>(common->user_data);
+  double control[AMD_CONTROL];
+  double info[AMD_INFO];
+  amd_l_defaults(control);
+  control[AMD_DENSE] = ordering->dense;
+  const int status = amd_l_order(n, Ap, Ai, Perm, control, info);
+  if (status < AMD_OK) {
+    if (ordering->status == AMD_OK) {
+      ordering->status = status;
+      ordering->failed_n = n;
+    }
+    return 0;
+  }
+  return static_cast<SuiteSparse_long>(info[AMD_LNZ]) + n;
+}
+
+// `ordering` must outlive the analysis when options.ordering is Amd (KLU calls back into it).
+klu_l_common make_common(const FactorizationOptions& options, AmdOrdering* ordering = nullptr) {
   klu_l_common common;
   klu_l_defaults(&common);
   common.btf = options.btf ? 1 : 0;
   common.ordering = options.ordering == Ordering::Amd ? 0 : 1;
+  if (options.ordering == Ordering::Amd && ordering != nullptr) {
+    common.ordering = 3;
+    common.user_order = amd_dense_order;
+    common.user_data = ordering;
+  }
   common.halt_if_singular = 1;
   return common;
+}
+
+[[noreturn]] void throw_amd(const AmdOrdering& ordering) {
+  const std::string where = " (AMD ordering of a " + std::to_string(ordering.failed_n) + " x " +
+                            std::to_string(ordering.failed_n) + " diagonal block)";
+  if (ordering.status == AMD_OUT_OF_MEMORY) throw Error("out of memory" + where);
+  throw InvalidInputError("invalid pattern" + where + ": AMD status " +
+                          std::to_string(ordering.status));
 }
 
 [[noreturn]] void throw_status(const klu_l_common& common, const char* step) {
@@ -71,10 +117,14 @@ class KluSymbolic final : public BackendSymbolic {
  public:
   KluSymbolic(const CscMatrix& pattern, const FactorizationOptions& options)
       : pattern_(pattern), options_(options) {
-    klu_l_common common = make_common(options);
+    if (std::isnan(options.amd_dense))
+      throw InvalidInputError("FactorizationOptions::amd_dense is NaN");
+    AmdOrdering ordering{options.amd_dense};
+    klu_l_common common = make_common(options, &ordering);
     symbolic_ = klu_l_analyze(pattern.rows, mut(pattern.col_ptr.data()),
                               mut(pattern.row_idx.data()), &common);
     if (symbolic_ == nullptr) {
+      if (ordering.status != AMD_OK) throw_amd(ordering);
       if (common.status == KLU_SINGULAR || common.structural_rank < pattern.rows)
         throw SingularMatrixError("technosphere matrix is structurally singular: structural rank " +
                                       std::to_string(common.structural_rank) + " < n = " +

@@ -255,3 +255,24 @@ TEST(Solver, ReportSaysWhatHappened) {
   EXPECT_GE(r.max_block, 300);  // the strongly connected core (~40 %)
   EXPECT_NE(r.brief().find("klu n=1000"), std::string::npos) << r.brief();
 }
+
+TEST(Solver, AmdDenseThresholdKeepsTheAnswer) {
+  // A core with a few dense hub rows and columns: every threshold (hubs ordered last, or
+  // no row treated as dense) must give the dense LU's answer.
+  Eigen::MatrixXd A = test_util::random_technosphere(150, 0.03, 41);
+  for (Index h = 0; h < 4; ++h)
+    for (Index i = 0; i < 150; ++i)
+      if (i != h && i % 3 != 0) A(h, i) = A(i, h) = -0.001 * double(1 + (i % 7));
+  const CscMatrix csc = to_csc(A, true);
+  const Eigen::VectorXd b = Eigen::VectorXd::LinSpaced(150, 1.0, 3.0);
+  const Eigen::VectorXd want = A.partialPivLu().solve(b);
+  for (double dense : {10.0, 2.0, 1.0, 0.5, -1.0}) {
+    FactorizationOptions o;
+    o.amd_dense = dense;
+    Factorization f(csc, o);
+    EXPECT_LT(rel_error(span_solve(f, b), want), 1e-11) << "amd_dense=" << dense;
+  }
+  FactorizationOptions bad;
+  bad.amd_dense = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(SymbolicAnalysis::create(csc, bad), InvalidInputError);
+}
