@@ -102,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             gsd_b=args.gsd_b,
         )
         if args.html:
+            import matplotlib
+
+            matplotlib.use("Agg")  # files only, never a window
             from .report import write_report
 
             write_report(result, args.html, args.title or _title(args.data))

@@ -234,9 +234,8 @@ def _interval(row: pd.Series) -> str:
 
 
 def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    """pyplot, in whatever backend is active (the command line selects Agg; a notebook keeps
+    its inline backend so that the figure_* functions display)."""
     import matplotlib.pyplot as plt
 
     return plt
