@@ -103,9 +103,12 @@ def _year(text: str, where: str) -> int:
     if not text:
         raise InvalidInputError(f"{where}, column 'year': missing year")
     try:
-        year = int(text)
+        number = float(text)  # "2023" or "2023.0" (a DataFrame column with gaps is float)
     except ValueError:
         raise InvalidInputError(f"{where}, column 'year': {text!r} is not a year") from None
+    if not (math.isfinite(number) and number == int(number)):
+        raise InvalidInputError(f"{where}, column 'year': {text!r} is not a year")
+    year = int(number)
     if not 1900 <= year <= 2200:
         raise InvalidInputError(f"{where}, column 'year': {year} is not a plausible year")
     return year

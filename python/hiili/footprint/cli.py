@@ -164,7 +164,7 @@ def text_summary(result: FootprintResult) -> str:
 
 
 def _frame_text(frame: pd.DataFrame, title: str) -> str:
-    shown = frame.copy()
+    shown = frame.dropna(axis=1, how="all").copy()  # no MC run: no mean, std, low, high
     for column in shown.columns:
         if column in ("share", "p_decrease", "p_reduction"):
             shown[column] = shown[column].map(lambda v: f"{100 * v:.1f} %")
