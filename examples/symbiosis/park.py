@@ -467,6 +467,7 @@ def main() -> None:
     args = parser.parse_args()
     park = build(hiili.synth(args.n, seed=1, uncertainty=True))
     pd.set_option("display.width", 160)
+    pd.set_option("display.max_columns", None)
     print("Climate score per company, kt CO2-eq a year (deterministic):")
     print((deterministic(park) / 1e6).round(1))
     table = compare(park, monte_carlo(park, args.iterations, args.seed))
