@@ -18,7 +18,8 @@ PYTHON ?= python3
 
 APT_PACKAGES := build-essential cmake pkg-config libeigen3-dev libsuitesparse-dev libtbb-dev \
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev \
-  libfast-float-dev libzip-dev librandom123-dev libopenblas0-pthread
+  libfast-float-dev libzip-dev librandom123-dev libopenblas0-pthread \
+  chromium
 PY_STAMP := $(VENV)/.deps-stamp
 
 .PHONY: deps apt-deps build cpp python test test-cpp test-python demo bench format lint clean
@@ -56,6 +57,7 @@ test-cpp:
 
 test-python:
 	$(PY) -m pytest -q tests/python
+	$(PY) -m pytest -q --nbmake --nbmake-timeout=300 examples/notebooks
 
 demo: build
 	$(VENV)/bin/hiili demo

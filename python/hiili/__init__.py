@@ -11,7 +11,7 @@ The numerical work happens in the C++ core (hiili._core) with the GIL released.
 
 from __future__ import annotations
 
-from . import _core
+from . import _core, linking
 from ._core import (
     Backend,
     Error,
