@@ -96,4 +96,9 @@ struct McCommand;
 std::shared_ptr<McCommand> add_mc_command(CLI::App& app);
 std::optional<int> run_mc_command(const McCommand& command);
 
+// footprint (footprint.cpp): hands its arguments to `python -m hiili.footprint`.
+struct FootprintCommand;
+std::shared_ptr<FootprintCommand> add_footprint_command(CLI::App& app);
+std::optional<int> run_footprint_command(const FootprintCommand& command);
+
 }  // namespace hiili::cli

@@ -111,6 +111,8 @@ int main(int argc, char** argv) {
   add_output_flags(demo_cmd, demo.common);
   auto analysis = add_analysis_commands(app);  // contrib, paths, sensitivity (analyze.cpp)
   auto mc = add_mc_command(app);               // mc (mc.cpp)
+  // footprint (footprint.cpp): hands its arguments over to python -m hiili.footprint
+  auto footprint = add_footprint_command(app);
 
   try {
     app.parse(argc, argv);
@@ -127,6 +129,7 @@ int main(int argc, char** argv) {
     if (*demo_cmd) return run_demo(demo, argv[0]);
     if (auto code = run_analysis_command(*analysis)) return *code;
     if (auto code = run_mc_command(*mc)) return *code;
+    if (auto code = run_footprint_command(*footprint)) return *code;
   } catch (const hiili::Error& e) {
     std::fflush(stdout);
     fmt::print(stderr, "hiili: error: {}\n", e.what());
