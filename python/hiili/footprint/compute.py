@@ -515,7 +515,8 @@ def _measures(
     frame = pd.DataFrame(rows)
     single = frame[frame["measure"] != ALL_MEASURES].sort_values("reduction", ascending=False)
     frame = pd.concat([single, frame[frame["measure"] == ALL_MEASURES]], ignore_index=True)
-    frame.insert(0, "rank", [*range(1, len(single) + 1), *([None] * (len(frame) - len(single)))])
+    ranks = [*range(1, len(single) + 1), *([None] * (len(frame) - len(single)))]
+    frame.insert(0, "rank", pd.array(ranks, dtype="Int64"))
     return frame
 
 

@@ -357,17 +357,19 @@ def _figure_measures(result: FootprintResult) -> Any:
         capsize=2,
     )
     if "p_reduction" in frame.columns:
-        for i, p in enumerate(frame["p_reduction"]):
+        ends = frame[["reduction", "reduction_high"]].max(axis=1, skipna=True) / 1000.0
+        for i, (p, end) in enumerate(zip(frame["p_reduction"], ends, strict=True)):
             if not np.isnan(p):
                 ax.annotate(
                     f"P(>0) = {p:.2f}",
-                    (0, i),
-                    xytext=(4, 0),
+                    (max(end, 0.0), i),
+                    xytext=(6, 0),
                     textcoords="offset points",
                     va="center",
                     fontsize=7,
-                    color="white",
+                    color="#333333",
                 )
+        ax.margins(x=0.15)
     ax.set_xlabel("reduction, t CO2e")
     ax.grid(axis="x", alpha=0.3)
     return fig
