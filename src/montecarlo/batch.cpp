@@ -126,15 +126,12 @@ void philox_words_sse2(const std::uint32_t* c0, const std::uint32_t* c1, int n,
 }
 #endif
 
-// ---- the floating-point passes ---------------------------------------------------------------
+// ---- the floating-point kernels ---------------------------------------------------------------
 //
 // GCC/Clang vector extensions: four doubles per operation, the same IEEE operations in the same
 // order as the scalar functions of special.hpp (checked bit for bit by test_distributions).
 // Compiled twice, for AVX2 and for the x86-64 baseline, and chosen at run time.
 
-struct Arrays {
-  const double *w_lo, *w_width, *flip, *z_lo, *z_hi, *mu, *sigma, *sign, *is_log;
-};
 
 #ifdef HIILI_MC_VECTOR
 typedef double vd __attribute__((vector_size(32)));
@@ -218,91 +215,189 @@ HIILI_INLINE vd log_core(vd x) {
   return e * kLn2Hi + (lm + e * kLn2Lo);
 }
 
-// normal_quantile_tail for r = sqrt(-log tail) <= 5 (tail >= about 1.4e-11), the caller
-// redoing the rest; `q` gives the sign.
-HIILI_INLINE void tail_pass(const double* q, const double* tail, int len, double* z) {
-  for (int j = 0; j < len; j += 4) {
-    const vd r0 = sqrt4(-log_core(load(tail + j)));
-    const vd r = r0 - 1.6;
-    const vd num = (((((((r * 7.7454501427834140764e-4 + 0.0227238449892691845833) * r +
-                         0.24178072517745061177) * r + 1.27045825245236838258) * r +
-                       3.64784832476320460504) * r + 5.7694972214606914055) * r +
-                     4.6303378461565452959) * r + 1.42343711074968357734);
-    const vd den = (((((((r * 1.05075007164441684324e-9 + 5.475938084995344946e-4) * r +
-                         0.0151986665636164571966) * r + 0.14810397642748007459) * r +
-                       0.68976733498510000455) * r + 1.6763848301838038494) * r +
-                     2.05319162663775882187) * r + 1.0);
-    const vd val = num / den;
-    const vd signed_val = load(q + j) < 0.0 ? -val : val;
-    store(z + j, r0 <= 5.0 ? signed_val : splat(kNaN));  // NaN: the caller's scalar branch
+#endif  // HIILI_MC_VECTOR
+
+// Lane orders that compact a 4-lane mask's set lanes to the front, and how many there are.
+struct Compress {
+  std::int32_t lane[16][4];
+  std::int32_t count[16];
+};
+constexpr Compress make_compress() {
+  Compress c{};
+  for (int m = 0; m < 16; ++m) {
+    int k = 0;
+    for (int l = 0; l < 4; ++l)
+      if (m & (1 << l)) c.lane[m][k++] = l;
+    c.count[m] = k;
+  }
+  return c;
+}
+constexpr Compress kCompress = make_compress();
+
+// What one draw reads (the NormalBatch's arrays).
+struct View {
+  Index n;
+  const std::uint32_t *c0, *c1;
+  const double *mu, *sigma, *lsign;
+  const Index* position;
+  bool contiguous;
+  const std::int32_t* win_group;
+  std::size_t n_win;
+  const double *win_lo, *win_width, *win_flip, *win_z_lo, *win_z_hi;
+};
+
+using PhiloxFn = void (*)(const std::uint32_t*, const std::uint32_t*, int, std::uint32_t,
+                          std::uint32_t, std::uint32_t, std::uint32_t, double*);
+
+// The scalar tail for lanes the vector tail leaves out (r > 5, or a subnormal tail).
+void tail_fixup(const double* u, const int* tail_at, int nt, double* z) {
+  for (int t = 0; t < nt; ++t) {
+    const int i = tail_at[t];
+    if (z[i] == z[i]) continue;
+    const double q = u[i] - 0.5;
+    z[i] = normal_quantile_tail(q, q < 0.0 ? u[i] : 1.0 - u[i]);
   }
 }
 
-// z and p (probabilities) for `len` entries (len a multiple of 4).
-HIILI_INLINE void central_pass(const Arrays& a, const double* u, int len, double* p, double* z) {
+#ifdef HIILI_MC_VECTOR
+typedef std::int32_t vi4 __attribute__((vector_size(16)));
+
+HIILI_INLINE int lane_mask(vu m) {
+  return int((m[0] & 1u) | (m[1] & 2u) | (m[2] & 4u) | (m[3] & 8u));
+}
+
+// Block by block (kBlock entries): uniforms (Philox); windowed groups' p; the central z of
+// every lane, compacting the tail lanes' indices (4-lane mask and a table); the tails four at
+// a time, gathered and scattered by index; windowed groups' flip and clamp; the values,
+// written straight into `out` when positions are contiguous. Scalar fix-ups only where a flag
+// says a lane needs one (r > 5 or subnormal tails; |arg| > 708 for a lognormal).
+HIILI_INLINE void draw_blocks(const View& v, PhiloxFn philox, std::uint32_t c2,
+                              std::uint32_t c3, std::uint32_t k0, std::uint32_t k1,
+                              double* out) {
+  alignas(32) double u[kBlock + 4], z[kBlock + 4], val[kBlock];
+  alignas(16) int tail_at[kBlock + 4];
+  for (int j = kBlock; j < kBlock + 4; ++j) u[j] = 0.25;  // the padding lanes of the tails
   const vd tiny = splat(kTinyP), one = splat(kOneMinus), half = splat(0.5);
-  for (int j = 0; j < len; j += 4) {
-    const vd pj = clamp(load(a.w_lo + j) + load(u + j) * load(a.w_width + j), tiny, one);
-    store(p + j, pj);
-    store(z + j, quantile_central(pj - half));
-  }
-}
-
-HIILI_INLINE void value_pass(const Arrays& a, double* z, int len, double* out) {
-  const vd lo708 = splat(-708.0), hi708 = splat(708.0), zero = splat(0.0);
-  for (int j = 0; j < len; j += 4) {
-    const vd zz = clamp(load(z + j) * load(a.flip + j), load(a.z_lo + j), load(a.z_hi + j));
-    const vd arg = load(a.mu + j) + load(a.sigma + j) * zz;
-    const vd e = load(a.sign + j) * exp_core(clamp(arg, lo708, hi708));
-    store(out + j, load(a.is_log + j) != zero ? e : arg);
-    store(z + j, arg);
-  }
-}
-
-// stage 0: central pass (u -> p, z); 1: tail pass (u = q, p = tail -> z); 2: value pass.
-void passes_default(const Arrays& a, const double* u, int len, double* p, double* z, int stage) {
-  if (stage == 0)
-    central_pass(a, u, len, p, z);
-  else if (stage == 1)
-    tail_pass(u, p, len, z);
-  else
-    value_pass(a, z, len, p);
-}
-#ifdef HIILI_MC_X86
-__attribute__((target("avx2"))) void passes_avx2(const Arrays& a, const double* u, int len,
-                                                 double* p, double* z, int stage) {
-  if (stage == 0)
-    central_pass(a, u, len, p, z);
-  else if (stage == 1)
-    tail_pass(u, p, len, z);
-  else
-    value_pass(a, z, len, p);
-}
-#endif
-#else
-void passes_default(const Arrays& a, const double* u, int len, double* p, double* z, int stage) {
-  for (int j = 0; j < len; ++j) {
-    if (stage == 0) {
-      p[j] = std::clamp(a.w_lo[j] + u[j] * a.w_width[j], kTinyP, kOneMinus);
-      z[j] = normal_quantile_central(p[j] - 0.5);
-    } else if (stage == 1) {
-      z[j] = normal_quantile_tail(u[j], p[j]);
-    } else {
-      const double zz = std::clamp(z[j] * a.flip[j], a.z_lo[j], a.z_hi[j]);
-      const double arg = a.mu[j] + a.sigma[j] * zz;
-      const double e = a.sign[j] * exp_core(std::clamp(arg, -708.0, 708.0));
-      p[j] = a.is_log[j] != 0.0 ? e : arg;
-      z[j] = arg;
+  std::size_t g = 0;  // next windowed group
+  for (Index b0 = 0; b0 < v.n; b0 += kBlock) {
+    const int len = static_cast<int>(std::min<Index>(kBlock, v.n - b0));
+    const int padded = (len + 3) / 4 * 4;
+    philox(v.c0 + b0, v.c1 + b0, padded, c2, c3, k0, k1, u);
+    const std::size_t g_first = g;
+    const Index g_end = (b0 + padded) / 4;
+    for (; g < v.n_win && v.win_group[g] < g_end; ++g) {
+      const int j = static_cast<int>(Index(v.win_group[g]) * 4 - b0);
+      store(u + j, clamp(load(v.win_lo + 4 * g) + load(u + j) * load(v.win_width + 4 * g), tiny, one));
+    }
+    int nt = 0;
+    for (int j = 0; j < padded; j += 4) {
+      const vd q = load(u + j) - half;
+      store(z + j, quantile_central(q));
+      const int m = lane_mask((vu)((vd)((vu)q & 0x7FFFFFFFFFFFFFFFull) > 0.425));
+      vi4 at;
+      std::memcpy(&at, kCompress.lane[m], sizeof at);
+      at += j;
+      std::memcpy(tail_at + nt, &at, sizeof at);
+      nt += kCompress.count[m];
+    }
+    const int nt4 = (nt + 3) / 4 * 4;
+    for (int t = nt; t < nt4; ++t) tail_at[t] = kBlock;
+    vu bad = {0, 0, 0, 0};
+    for (int t = 0; t < nt4; t += 4) {
+      const int* i = tail_at + t;
+      const vd p{u[i[0]], u[i[1]], u[i[2]], u[i[3]]};
+      const vd q = p - half;
+      const vd tail = q < 0.0 ? p : 1.0 - p;
+      const vd r0 = sqrt4(-log_core(tail));
+      const vd r = r0 - 1.6;
+      const vd num = (((((((r * 7.7454501427834140764e-4 + 0.0227238449892691845833) * r +
+                           0.24178072517745061177) * r + 1.27045825245236838258) * r +
+                         3.64784832476320460504) * r + 5.7694972214606914055) * r +
+                       4.6303378461565452959) * r + 1.42343711074968357734);
+      const vd den = (((((((r * 1.05075007164441684324e-9 + 5.475938084995344946e-4) * r +
+                           0.0151986665636164571966) * r + 0.14810397642748007459) * r +
+                         0.68976733498510000455) * r + 1.6763848301838038494) * r +
+                       2.05319162663775882187) * r + 1.0);
+      const vd val4 = num / den;
+      const auto ok = (r0 <= 5.0) & (tail >= 2.2250738585072014e-308);
+      bad |= (vu)~ok;
+      const vd zt = ok ? (q < 0.0 ? -val4 : val4) : splat(kNaN);  // NaN: the scalar branch
+      z[i[0]] = zt[0];
+      z[i[1]] = zt[1];
+      z[i[2]] = zt[2];
+      z[i[3]] = zt[3];
+    }
+    if ((bad[0] | bad[1] | bad[2] | bad[3]) != 0) tail_fixup(u, tail_at, nt, z);
+    for (std::size_t w = g_first; w < g; ++w) {
+      const int j = static_cast<int>(Index(v.win_group[w]) * 4 - b0);
+      store(z + j, clamp(load(z + j) * load(v.win_flip + 4 * w), load(v.win_z_lo + 4 * w),
+                         load(v.win_z_hi + 4 * w)));
+    }
+    const bool direct = v.contiguous && len == padded;
+    double* dst = direct ? out + v.position[0] + b0 : val;
+    const double *mu = v.mu + b0, *sigma = v.sigma + b0, *ls = v.lsign + b0;
+    const vd lo708 = splat(-708.0), hi708 = splat(708.0), zero = splat(0.0);
+    vu big = {0, 0, 0, 0};
+    for (int j = 0; j < padded; j += 4) {
+      const vd arg = load(mu + j) + load(sigma + j) * load(z + j);
+      const vd s = load(ls + j);
+      const vd e = s * exp_core(clamp(arg, lo708, hi708));
+      store(dst + j, s != zero ? e : arg);
+      big |= (vu)((s != zero) & ((arg < lo708) | (arg > hi708)));
+    }
+    if ((big[0] | big[1] | big[2] | big[3]) != 0) {
+      // Beyond exp_core's range (never for validated parameters): the scalar exp.
+      for (int j = 0; j < len; ++j) {
+        const double arg = mu[j] + sigma[j] * z[j];
+        if (ls[j] != 0.0 && std::abs(arg) > 708.0) dst[j] = ls[j] * mc::exp(arg);
+      }
+    }
+    if (!direct) {
+      const Index* pos = v.position + b0;
+      for (int j = 0; j < len; ++j) out[pos[j]] = val[j];
     }
   }
 }
-#endif
 
-struct Kernels {
-  void (*philox)(const std::uint32_t*, const std::uint32_t*, int, std::uint32_t, std::uint32_t,
-                 std::uint32_t, std::uint32_t, double*);
-  void (*passes)(const Arrays&, const double*, int, double*, double*, int);
-};
+void draw_default(const View& v, std::uint32_t c2, std::uint32_t c3, std::uint32_t k0,
+                  std::uint32_t k1, double* out) {
+#ifdef HIILI_MC_X86
+  draw_blocks(v, philox_words_sse2, c2, c3, k0, k1, out);
+#else
+  draw_blocks(v, philox_words_scalar, c2, c3, k0, k1, out);
+#endif
+}
+#ifdef HIILI_MC_X86
+__attribute__((target("avx2"))) void draw_avx2(const View& v, std::uint32_t c2,
+                                               std::uint32_t c3, std::uint32_t k0,
+                                               std::uint32_t k1, double* out) {
+  draw_blocks(v, philox_words_avx2, c2, c3, k0, k1, out);
+}
+#endif
+#endif  // HIILI_MC_VECTOR
+
+// One entry at a time with the scalar functions of special.hpp (Sampler::operator()'s
+// formulas): the reference the vector kernels are tested against, and the path for compilers
+// without vector extensions.
+void draw_scalar(const View& v, std::uint32_t c2, std::uint32_t c3, std::uint32_t k0,
+                 std::uint32_t k1, double* out) {
+  std::size_t g = 0;
+  for (Index i = 0; i < v.n; ++i) {
+    double u;
+    philox_words_scalar(v.c0 + i, v.c1 + i, 1, c2, c3, k0, k1, &u);
+    while (g < v.n_win && Index(v.win_group[g]) < i / 4) ++g;
+    const bool win = g < v.n_win && Index(v.win_group[g]) == i / 4;
+    const std::size_t l = 4 * g + std::size_t(i % 4);
+    const double p = win ? std::clamp(v.win_lo[l] + u * v.win_width[l], kTinyP, kOneMinus) : u;
+    double z = normal_quantile(p);
+    if (win) z = std::clamp(z * v.win_flip[l], v.win_z_lo[l], v.win_z_hi[l]);
+    const double arg = v.mu[i] + v.sigma[i] * z;
+    out[v.position[i]] = v.lsign[i] != 0.0 ? v.lsign[i] * mc::exp(arg) : arg;
+  }
+}
+
+using DrawFn = void (*)(const View&, std::uint32_t, std::uint32_t, std::uint32_t,
+                        std::uint32_t, double*);
 
 bool has_avx2() {
 #ifdef HIILI_MC_X86
@@ -316,53 +411,60 @@ bool has_avx2() {
 #endif
 }
 
-Kernels kernels(NormalBatch::Kernel which) {
+DrawFn kernel_for(NormalBatch::Kernel which) {
   using K = NormalBatch::Kernel;
   if (which == K::Auto) which = has_avx2() ? K::Avx2 : K::Baseline;
+#ifdef HIILI_MC_VECTOR
 #ifdef HIILI_MC_X86
-  if (which == K::Avx2) return {philox_words_avx2, passes_avx2};
-  if (which == K::Baseline) return {philox_words_sse2, passes_default};
+  if (which == K::Avx2) return draw_avx2;
 #endif
-  return {philox_words_scalar, passes_default};
+  if (which == K::Baseline) return draw_default;
+#endif
+  return draw_scalar;
 }
-
 }  // namespace
 
 void NormalBatch::add(const Sampler& s, std::uint64_t stream, Index position) {
-  // Arrays are kept padded to a multiple of 4 with harmless entries (never written out).
-  const std::size_t n = position_.size();
-  for (auto* v : {&w_lo_, &w_width_, &z_lo_, &z_hi_, &flip_, &mu_, &sigma_, &sign_, &log_})
-    v->resize(n);
-  c0_.resize(n);
-  c1_.resize(n);
+  const std::size_t i = position_.size();
+  for (auto* v : {&mu_, &sigma_, &lsign_}) v->resize(i);
+  c0_.resize(i);
+  c1_.resize(i);
   c0_.push_back(std::uint32_t(stream));
   c1_.push_back(std::uint32_t(stream >> 32));
-  w_lo_.push_back(s.window_low());
-  w_width_.push_back(s.window_width());
-  z_lo_.push_back(s.z_low());
-  z_hi_.push_back(s.z_high());
-  flip_.push_back(s.window_upper() ? -1.0 : 1.0);
   mu_.push_back(s.mu());
   sigma_.push_back(s.sigma());
-  sign_.push_back(s.sign());
-  log_.push_back(s.type() == 2 ? 1.0 : 0.0);
+  lsign_.push_back(s.type() == 2 ? s.sign() : 0.0);
+  contiguous_ = contiguous_ && (i == 0 || position == position_[0] + Index(i));
   position_.push_back(position);
-  const std::size_t padded = (position_.size() + 3) / 4 * 4;
-  w_lo_.resize(padded, 0.0);
-  w_width_.resize(padded, 1.0);
-  z_lo_.resize(padded, -std::numeric_limits<double>::infinity());
-  z_hi_.resize(padded, std::numeric_limits<double>::infinity());
-  flip_.resize(padded, 1.0);
+  const bool plain = s.window_low() == 0.0 && s.window_width() == 1.0 && !s.window_upper() &&
+                     s.z_low() == -kInf && s.z_high() == kInf;
+  if (!plain) {
+    const auto group = static_cast<std::int32_t>(i / 4);
+    if (win_group_.empty() || win_group_.back() != group) {
+      win_group_.push_back(group);
+      win_lo_.insert(win_lo_.end(), 4, 0.0);
+      win_width_.insert(win_width_.end(), 4, 1.0);
+      win_flip_.insert(win_flip_.end(), 4, 1.0);
+      win_z_lo_.insert(win_z_lo_.end(), 4, -kInf);
+      win_z_hi_.insert(win_z_hi_.end(), 4, kInf);
+    }
+    const std::size_t l = 4 * (win_group_.size() - 1) + i % 4;
+    win_lo_[l] = s.window_low();
+    win_width_[l] = s.window_width();
+    win_flip_[l] = s.window_upper() ? -1.0 : 1.0;
+    win_z_lo_[l] = s.z_low();
+    win_z_hi_[l] = s.z_high();
+  }
+  const std::size_t padded = (i + 1 + 3) / 4 * 4;
   mu_.resize(padded, 0.0);
   sigma_.resize(padded, 1.0);
-  sign_.resize(padded, 1.0);
-  log_.resize(padded, 0.0);
+  lsign_.resize(padded, 0.0);
   c0_.resize(padded, 0u);
   c1_.resize(padded, 0u);
 }
 
 bool NormalBatch::available(Kernel kernel) {
-#ifdef HIILI_MC_X86
+#if defined(HIILI_MC_X86) && defined(HIILI_MC_VECTOR)
   return kernel != Kernel::Avx2 || has_avx2();
 #else
   return kernel == Kernel::Auto || kernel == Kernel::Scalar;
@@ -370,53 +472,14 @@ bool NormalBatch::available(Kernel kernel) {
 }
 
 void NormalBatch::draw(std::uint64_t seed, std::uint64_t iteration, double* out,
-                       std::vector<double>& scratch, Kernel kernel) const {
-  const Index n = size();
-  if (n == 0) return;
-  if (scratch.size() < 3 * kBlock) scratch.resize(3 * kBlock);
-  double* u = scratch.data();
-  double* p = u + kBlock;
-  double* z = p + kBlock;
-  int tail_at[kBlock + 4];
-  double tail_q[kBlock + 4], tail_p[kBlock + 4], tail_z[kBlock + 4];
-  const Kernels K = kernels(kernel);
-  const std::uint32_t k0 = std::uint32_t(seed), k1 = std::uint32_t(seed >> 32);
-  const std::uint32_t c2 = std::uint32_t(iteration), c3 = std::uint32_t(iteration >> 32);
-  for (Index b0 = 0; b0 < n; b0 += kBlock) {
-    const int len = static_cast<int>(std::min<Index>(kBlock, n - b0));
-    const int padded = (len + 3) / 4 * 4;
-    K.philox(c0_.data() + b0, c1_.data() + b0, padded, c2, c3, k0, k1, u);
-    const Arrays a{w_lo_.data() + b0,  w_width_.data() + b0, flip_.data() + b0,
-                   z_lo_.data() + b0,  z_hi_.data() + b0,    mu_.data() + b0,
-                   sigma_.data() + b0, sign_.data() + b0,    log_.data() + b0};
-    K.passes(a, u, padded, p, z, 0);
-    // The tails (|p - 0.5| > 0.425, about 15 %): gathered, then four at a time.
-    int nt = 0;
-    for (int j = 0; j < len; ++j) {  // branch-free compaction
-      const double q = p[j] - 0.5;
-      tail_at[nt] = j;
-      tail_q[nt] = q;
-      tail_p[nt] = q < 0.0 ? p[j] : 1.0 - p[j];
-      nt += std::abs(q) > 0.425;
-    }
-    const int nt4 = (nt + 3) / 4 * 4;
-    for (int t = nt; t < nt4; ++t) {
-      tail_q[t] = 0.5;
-      tail_p[t] = 0.01;
-    }
-    K.passes(a, tail_q, nt4, tail_p, tail_z, 1);
-    for (int t = 0; t < nt; ++t) {
-      // r = sqrt(-log tail) > 5, or a subnormal tail: the scalar function's other branch.
-      const bool scalar = std::isnan(tail_z[t]) || tail_p[t] < 2.2250738585072014e-308;
-      z[tail_at[t]] = scalar ? normal_quantile_tail(tail_q[t], tail_p[t]) : tail_z[t];
-    }
-    K.passes(a, u, padded, p, z, 2);
-    // Beyond exp_core's range (never for validated parameters): the scalar exp.
-    for (int j = 0; j < len; ++j)
-      if (a.is_log[j] != 0.0 && std::abs(z[j]) > 708.0) p[j] = a.sign[j] * mc::exp(z[j]);
-    const Index* pos = position_.data() + b0;
-    for (int j = 0; j < len; ++j) out[pos[j]] = p[j];
-  }
+                       std::vector<double>& /*scratch*/, Kernel kernel) const {
+  if (position_.empty()) return;
+  const View v{size(),          c0_.data(),       c1_.data(),       mu_.data(),
+               sigma_.data(),   lsign_.data(),    position_.data(), contiguous_,
+               win_group_.data(), win_group_.size(), win_lo_.data(),  win_width_.data(),
+               win_flip_.data(), win_z_lo_.data(), win_z_hi_.data()};
+  kernel_for(kernel)(v, std::uint32_t(iteration), std::uint32_t(iteration >> 32),
+                     std::uint32_t(seed), std::uint32_t(seed >> 32), out);
 }
 
 }  // namespace hiili::mc

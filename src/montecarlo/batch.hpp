@@ -30,10 +30,17 @@ class NormalBatch {
   static bool available(Kernel kernel);
 
  private:
+  // Per entry, padded to a multiple of 4 with harmless entries (never written out).
   std::vector<std::uint32_t> c0_, c1_;  // stream id, low and high words
-  std::vector<double> w_lo_, w_width_, z_lo_, z_hi_, flip_, mu_, sigma_, sign_;
-  std::vector<double> log_;  // 1: lognormal, 0: normal
+  std::vector<double> mu_, sigma_;
+  std::vector<double> lsign_;  // lognormal: its sign (+-1); normal: 0
   std::vector<Index> position_;
+  bool contiguous_ = true;  // position_[i] == position_[0] + i (the engine's layout)
+  // Groups of 4 entries with a truncation window or an upper-tail flip ("windowed"): most
+  // entries have neither (p = u, z unclamped), so their parameters are kept apart, 4 per group
+  // (the group's plain lanes hold 0, 1, 1, -inf, inf, which change no bit).
+  std::vector<std::int32_t> win_group_;  // ascending group numbers (entry / 4)
+  std::vector<double> win_lo_, win_width_, win_flip_, win_z_lo_, win_z_hi_;
 };
 
 }  // namespace hiili::mc

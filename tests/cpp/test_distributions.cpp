@@ -339,6 +339,46 @@ TEST(Distributions, BulkNormalFamilyIsBitIdenticalToTheSampler) {
   }
 }
 
+// Positions in any order (the scatter path), windowed and plain entries sharing groups of four,
+// blocks of every fill, and far tails (r > 5: the scalar branch) from windows in the tails.
+TEST(Distributions, BulkDrawsLandAtTheirPositionsBitIdentically) {
+  std::vector<Uncertainty> us = {
+      U(2, 0.3, 0.2), U(2, -9.0, 1.1, kNaN, kNaN, kNaN, true), U(3, 4.0, 0.5),
+      U(2, 0.0, 1.0, kNaN, std::exp(7.5), std::exp(9.0)),    // z in [7.5, 9]: r > 5
+      U(2, 0.0, 1.0, kNaN, std::exp(-9.0), std::exp(-7.5)),  // the lower tail likewise
+      U(3, 0.0, 1.0, kNaN, 38.0, 38.4),                        // subnormal tail probabilities
+      U(3, 0.0, 1.0, kNaN, -1.0, 1.0), U(2, 2.0, 0.05), U(2, 1.0, 0.6)};
+  for (const int count : {1, 3, 4, 5, 255, 256, 257, 1029})
+  for (const bool shifted : {false, true}) {  // a permutation, or contiguous from 1
+    std::vector<Sampler> samplers;
+    std::vector<Index> position;
+    mc::NormalBatch batch;
+    for (int i = 0; i < count; ++i) {
+      samplers.emplace_back(us[static_cast<std::size_t>((i * 7 + i / 5) % us.size())], 0.0);
+      position.push_back(shifted ? Index(i + 1) : Index((i * 389) % count));  // 389: prime
+    }
+    for (int i = 0; i < count; ++i)
+      batch.add(samplers[i], stream_id(MatrixKind::Technosphere, 11 * i), position[i]);
+    std::vector<double> out(static_cast<std::size_t>(count) + 2, -1.0), scratch;
+    using K = mc::NormalBatch::Kernel;
+    for (K kernel : {K::Auto, K::Avx2, K::Baseline, K::Scalar}) {
+      if (!mc::NormalBatch::available(kernel)) continue;
+      for (std::uint64_t it : {0ull, 9ull, 31337ull}) {
+        batch.draw(5, it, out.data(), scratch, kernel);
+        for (int i = 0; i < count; ++i) {
+          RandomStream s(5, stream_id(MatrixKind::Technosphere, 11 * i), it);
+          const double ref = samplers[i](s);
+          ASSERT_EQ(std::memcmp(&ref, &out[position[i]], sizeof(double)), 0)
+              << "count " << count << (shifted ? " shifted" : "") << " kernel " << int(kernel)
+          << " entry " << i << " iteration " << it << ": " << ref << " vs " << out[position[i]];
+        }
+        EXPECT_EQ(out[shifted ? 0 : count], -1.0);  // nothing written elsewhere
+        EXPECT_EQ(out[count + 1], -1.0);
+      }
+    }
+  }
+}
+
 // ---- parameter errors --------------------------------------------------------------------------
 
 TEST(Distributions, EveryParameterErrorIsInvalidInput) {
