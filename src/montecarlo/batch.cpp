@@ -55,42 +55,60 @@ void philox_words_scalar(const std::uint32_t* c0, const std::uint32_t* c1, int n
 #ifdef HIILI_MC_X86
 // Four blocks per vector: each 32-bit word in the low half of a 64-bit lane, so that
 // _mm256_mul_epu32 gives the full 64-bit products. Integer arithmetic: identical results.
+// The high halves of the lanes are left holding garbage: _mm256_mul_epu32 reads only the low
+// halves, and the low half of a xor depends only on the low halves, so only the final `a`
+// needs masking. `V` vectors (4 V blocks) go through the rounds together to hide the
+// multiplies' latency.
+template <int V>
+__attribute__((target("avx2"), always_inline)) inline void philox_avx2_group(
+    const std::uint32_t* c0, const std::uint32_t* c1, std::uint32_t c2, std::uint32_t c3,
+    std::uint32_t k0in, std::uint32_t k1in, double* out) {
+  const __m256i m0 = _mm256_set1_epi64x(kM0), m1 = _mm256_set1_epi64x(kM1);
+  __m256i a[V], b[V], c[V], d[V];
+  for (int v = 0; v < V; ++v) {
+    a[v] = _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c0 + 4 * v)));
+    b[v] = _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c1 + 4 * v)));
+    c[v] = _mm256_set1_epi64x(c2);
+    d[v] = _mm256_set1_epi64x(c3);
+  }
+  std::uint32_t k0 = k0in, k1 = k1in;
+  for (int r = 0; r < 10; ++r) {
+    const __m256i kk0 = _mm256_set1_epi64x(k0), kk1 = _mm256_set1_epi64x(k1);
+    for (int v = 0; v < V; ++v) {
+      const __m256i p0 = _mm256_mul_epu32(a[v], m0);
+      const __m256i p1 = _mm256_mul_epu32(c[v], m1);
+      const __m256i na = _mm256_xor_si256(_mm256_srli_epi64(p1, 32), _mm256_xor_si256(b[v], kk0));
+      const __m256i nc = _mm256_xor_si256(_mm256_srli_epi64(p0, 32), _mm256_xor_si256(d[v], kk1));
+      b[v] = p1;
+      d[v] = p0;
+      a[v] = na;
+      c[v] = nc;
+    }
+    k0 += kW0;
+    k1 += kW1;
+  }
+  const __m256i low = _mm256_set1_epi64x(0xFFFFFFFFll);
+  for (int v = 0; v < V; ++v) {
+    // to_uniform: (w >> 12) < 2^52 becomes a double exactly through the exponent field of
+    // 2^52; then (v + 1/2) 2^-52, also exact.
+    const __m256i w = _mm256_or_si256(_mm256_and_si256(a[v], low), _mm256_slli_epi64(b[v], 32));
+    const __m256i x = _mm256_srli_epi64(w, 12);
+    const __m256d dv = _mm256_sub_pd(
+        _mm256_castsi256_pd(_mm256_or_si256(x, _mm256_set1_epi64x(0x4330000000000000ll))),
+        _mm256_set1_pd(4503599627370496.0));
+    _mm256_storeu_pd(out + 4 * v, _mm256_add_pd(_mm256_mul_pd(dv, _mm256_set1_pd(0x1.0p-52)),
+                                                _mm256_set1_pd(0x1.0p-53)));
+  }
+}
+
 __attribute__((target("avx2"))) void philox_words_avx2(const std::uint32_t* c0,
                                                        const std::uint32_t* c1, int n,
                                                        std::uint32_t c2, std::uint32_t c3,
                                                        std::uint32_t k0in, std::uint32_t k1in,
                                                        double* out) {
-  const __m256i m0 = _mm256_set1_epi64x(kM0), m1 = _mm256_set1_epi64x(kM1);
-  const __m256i low = _mm256_set1_epi64x(0xFFFFFFFFll);
   int i = 0;
-  for (; i + 4 <= n; i += 4) {
-    __m256i a = _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c0 + i)));
-    __m256i b = _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c1 + i)));
-    __m256i c = _mm256_set1_epi64x(c2), d = _mm256_set1_epi64x(c3);
-    std::uint32_t k0 = k0in, k1 = k1in;
-    for (int r = 0; r < 10; ++r) {
-      const __m256i p0 = _mm256_mul_epu32(a, m0);
-      const __m256i p1 = _mm256_mul_epu32(c, m1);
-      const __m256i na = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), b),
-                                          _mm256_set1_epi64x(k0));
-      const __m256i nc = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), d),
-                                          _mm256_set1_epi64x(k1));
-      b = _mm256_and_si256(p1, low);
-      d = _mm256_and_si256(p0, low);
-      a = na;
-      c = nc;
-      k0 += kW0;
-      k1 += kW1;
-    }
-    // to_uniform: (w >> 12) < 2^52 becomes a double exactly through the exponent field of
-    // 2^52; then (v + 1/2) 2^-52, also exact.
-    const __m256i v = _mm256_srli_epi64(_mm256_or_si256(a, _mm256_slli_epi64(b, 32)), 12);
-    const __m256d dv = _mm256_sub_pd(
-        _mm256_castsi256_pd(_mm256_or_si256(v, _mm256_set1_epi64x(0x4330000000000000ll))),
-        _mm256_set1_pd(4503599627370496.0));
-    _mm256_storeu_pd(out + i, _mm256_add_pd(_mm256_mul_pd(dv, _mm256_set1_pd(0x1.0p-52)),
-                                            _mm256_set1_pd(0x1.0p-53)));
-  }
+  for (; i + 8 <= n; i += 8) philox_avx2_group<2>(c0 + i, c1 + i, c2, c3, k0in, k1in, out + i);
+  for (; i + 4 <= n; i += 4) philox_avx2_group<1>(c0 + i, c1 + i, c2, c3, k0in, k1in, out + i);
   philox_words_scalar(c0 + i, c1 + i, n - i, c2, c3, k0in, k1in, out + i);
 }
 
