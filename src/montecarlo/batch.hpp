@@ -19,7 +19,8 @@ class NormalBatch {
   Index size() const { return static_cast<Index>(position_.size()); }
 
   // Draws every entry for `iteration` (block 0 of each stream) into out[position].
-  // `scratch` is resized on the first call only (then reused: no allocation per iteration).
+  // Works in fixed buffers on the stack (about 7 KB): no allocation; `scratch` is unused (kept
+  // for the callers' signature).
   // Chooses AVX2 or baseline x86-64 kernels at run time; the results are the same bits.
   // `kernel` forces a code path (tests check that all give the same bits); Auto picks AVX2
   // where the CPU has it.
