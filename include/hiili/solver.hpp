@@ -56,6 +56,15 @@ struct FactorizationOptions {
   // KLU refactor keeps the first pivot order; when the new rcond estimate falls below this
   // fraction of the one at the last full factorisation, factorize afresh instead.
   double refactor_rcond_ratio = 1e-3;
+  // KLU: refactor() runs a static-pivot kernel on the structure (pivot order, patterns of L
+  // and U, row scale factors) of the last full factorisation instead of klu_refactor: no
+  // search, no rescaling, and a large block's nearly full trailing columns (the market hubs)
+  // factored dense with partial pivoting. A zero or tiny pivot, a multiplier above 1e8 or
+  // pivot growth above 1e8 falls back to a full factorisation (counted in
+  // refactor_fallbacks). Same values and same reference give the same bits. The structure is
+  // built on the first refactor after each factorize (a one-off solve does not pay for it).
+  // false: klu_refactor.
+  bool static_refactor = true;
 };
 
 // What the last analysis / factorisation did, for logs and benchmarks.
@@ -71,6 +80,8 @@ struct FactorizationReport {
   double factor_seconds = 0.0;   // last factorize or refactor
   long factorizations = 0;       // full numeric factorisations
   long refactors = 0;            // refactors that kept the pivot order
+  long static_refactors = 0;     // of those, done by the static-pivot kernel
+  Index dense_columns = 0;       // static kernel: columns of its dense trailing (hub) blocks
   long refactor_fallbacks = 0;   // refactors that had to factorize afresh
   long refinements = 0;          // solves that needed a refinement step
   double last_residual = 0.0;    // backward error of the last solve (worst column)

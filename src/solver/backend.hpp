@@ -14,6 +14,8 @@ struct NumericStatus {
   bool ok = true;          // false: refactor hit a zero/poor pivot, factorize afresh
   double rcond = 0.0;      // cheap reciprocal condition estimate
   Index nnz_factors = 0;   // nonzeros in L + U, 0 when unknown
+  bool static_kernel = false;  // refactor done by the static-pivot kernel (static_lu.hpp)
+  Index dense_columns = 0;     // of which columns factored dense (trailing hub blocks)
 };
 
 class BackendSymbolic {

@@ -3,10 +3,13 @@
 #include <klu.h>
 
 #include <cmath>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "hiili/error.hpp"
 #include "solver/backend.hpp"
+#include "solver/static_lu.hpp"
 
 namespace hiili::detail {
 namespace {
@@ -106,11 +109,20 @@ class KluNumeric final : public BackendNumeric {
   NumericStatus status();
   void release() {
     if (numeric_ != nullptr) klu_l_free_numeric(&numeric_, &common_);
+    static_current_ = false;
   }
+  StaticStructure extract();
+  void build_static();
   const KluSymbolic& symbolic_;
   klu_l_common common_;
   klu_l_numeric* numeric_ = nullptr;
   const double* values_ = nullptr;  // the values last factorized (owned by Factorization)
+  // The static-pivot kernel on the pivots of the last full factorisation (the reference), and
+  // whether it (rather than numeric_) holds the factors of values_.
+  std::unique_ptr<StaticLu> static_;
+  std::vector<Index> static_pivots_;  // KLU's row permutation static_ was built on
+  bool static_current_ = false;
+  bool static_stale_ = true;  // numeric_ changed since static_ was built
 };
 
 class KluSymbolic final : public BackendSymbolic {
@@ -179,11 +191,61 @@ NumericStatus KluNumeric::factorize(const double* values) {
                           symbolic_.get(), &common_);
   if (numeric_ == nullptr) throw_status(common_, "factor");
   values_ = values;
+  static_stale_ = true;  // built on the first refactor: a one-off solve does not pay for it
   return status();
+}
+
+StaticStructure KluNumeric::extract() {
+  const Index n = symbolic_.pattern().rows;
+  StaticStructure s;
+  s.n = n;
+  s.P.resize(n);
+  s.Q.resize(n);
+  s.R.resize(symbolic_.get()->nblocks + 1);
+  s.Lp.resize(n + 1);
+  s.Li.resize(numeric_->lnz);
+  s.Up.resize(n + 1);
+  s.Ui.resize(numeric_->unz);
+  std::vector<double> lx(numeric_->lnz), ux(numeric_->unz);
+  if (common_.scale > 0) s.Rs.resize(n);
+  if (!klu_l_extract(numeric_, symbolic_.get(), s.Lp.data(), s.Li.data(), lx.data(), s.Up.data(),
+                     s.Ui.data(), ux.data(), nullptr, nullptr, nullptr, s.P.data(), s.Q.data(),
+                     s.Rs.empty() ? nullptr : s.Rs.data(), s.R.data(), &common_))
+    throw_status(common_, "extract");
+  return s;
+}
+
+// The static structure depends only on A's pattern and the pivot order: rebuilt when a full
+// factorisation chose other pivots, kept when it chose the same (the Monte Carlo engine
+// refactorizes the reference values after each fallback).
+void KluNumeric::build_static() {
+  StaticStructure s = extract();
+  if (static_ && s.P == static_pivots_) return;
+  static_.reset();
+  static_ = std::make_unique<StaticLu>(symbolic_.pattern(), s);
+  static_pivots_ = std::move(s.P);
 }
 
 NumericStatus KluNumeric::refactor(const double* values) {
   if (numeric_ == nullptr) return factorize(values);
+  if (symbolic_.options().static_refactor && static_stale_) {
+    build_static();
+    static_stale_ = false;
+  }
+  if (static_) {
+    if (!static_->refactor(values)) {
+      static_current_ = false;
+      return {false, 0.0, 0};  // the caller factorizes afresh with pivoting
+    }
+    static_current_ = true;
+    values_ = values;
+    NumericStatus s;
+    s.rcond = static_->rcond();
+    s.nnz_factors = numeric_->lnz + numeric_->unz - symbolic_.pattern().rows + numeric_->nzoff;
+    s.static_kernel = true;
+    s.dense_columns = static_->dense_columns();
+    return s;
+  }
   const CscMatrix& p = symbolic_.pattern();
   if (!klu_l_refactor(mut(p.col_ptr.data()), mut(p.row_idx.data()), mut(values), symbolic_.get(),
                       numeric_, &common_)) {
@@ -196,6 +258,10 @@ NumericStatus KluNumeric::refactor(const double* values) {
 }
 
 void KluNumeric::solve(double* x, Index nrhs, bool transposed) {
+  if (static_current_) {
+    static_->solve(x, nrhs, transposed);
+    return;
+  }
   const Index n = symbolic_.pattern().rows;
   const int ok = transposed ? klu_l_tsolve(symbolic_.get(), numeric_, n, nrhs, x, &common_)
                             : klu_l_solve(symbolic_.get(), numeric_, n, nrhs, x, &common_);
@@ -204,6 +270,19 @@ void KluNumeric::solve(double* x, Index nrhs, bool transposed) {
 
 double KluNumeric::condition_estimate() {
   const CscMatrix& p = symbolic_.pattern();
+  if (static_current_) {
+    // numeric_ holds the reference's factors, not values_'s: estimate on a fresh KLU
+    // factorisation of values_, leaving the reference (and the static kernel) as it is.
+    klu_l_common common = make_common(symbolic_.options());
+    klu_l_numeric* fresh = klu_l_factor(mut(p.col_ptr.data()), mut(p.row_idx.data()),
+                                        mut(values_), symbolic_.get(), &common);
+    if (fresh == nullptr) throw_status(common, "factor (condest)");
+    const int ok = klu_l_condest(mut(p.col_ptr.data()), mut(values_), symbolic_.get(), fresh,
+                                 &common);
+    klu_l_free_numeric(&fresh, &common);
+    if (!ok) throw_status(common, "condest");
+    return common.condest;
+  }
   if (!klu_l_condest(mut(p.col_ptr.data()), mut(values_), symbolic_.get(), numeric_, &common_))
     throw_status(common_, "condest");
   return common_.condest;

@@ -50,16 +50,17 @@ Backend backend_from_string(std::string_view name) {
 }
 
 std::string FactorizationReport::brief() const {
-  char buf[320];
+  char buf[400];
   const double fill = nnz > 0 && nnz_factors > 0 ? double(nnz_factors) / double(nnz) : 0.0;
   std::snprintf(buf, sizeof buf,
                 "%s n=%lld nnz=%lld fill=%.2fx blocks=%lld max_block=%lld rcond=%.2e "
-                "analyze=%.2fms factor=%.2fms factorizations=%ld refactors=%ld fallbacks=%ld "
-                "residual=%.1e",
+                "analyze=%.2fms factor=%.2fms factorizations=%ld refactors=%ld (static %ld, dense "
+                "columns %lld) fallbacks=%ld residual=%.1e",
                 to_string(backend), static_cast<long long>(n), static_cast<long long>(nnz), fill,
                 static_cast<long long>(blocks), static_cast<long long>(max_block), rcond,
                 analyze_seconds * 1e3, factor_seconds * 1e3, factorizations, refactors,
-                refactor_fallbacks, last_residual);
+                static_refactors, static_cast<long long>(dense_columns), refactor_fallbacks,
+                last_residual);
   return buf;
 }
 
@@ -197,6 +198,8 @@ void Factorization::refactor(std::span<const double> values) {
     rcond_at_factor_ = s.rcond;
   } else {
     ++report_.refactors;
+    if (s.static_kernel) ++report_.static_refactors;
+    report_.dense_columns = s.dense_columns;
   }
   report_.factor_seconds = seconds_since(t0);
   report_.rcond = s.rcond;

@@ -1,0 +1,350 @@
+#include "solver/static_lu.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "hiili/error.hpp"
+
+namespace hiili::detail {
+namespace {
+
+// A pivot below this fraction of the largest entry of its (scaled) column of A, or of the
+// dense Schur complement, is taken as zero: the elimination cancelled all its digits.
+constexpr double kTinyPivot = 1e-14;
+// KLU's threshold pivoting (tol 0.001) keeps the reference's multipliers at or below 1e3;
+// far beyond that the old pivot order has gone bad for these values.
+constexpr double kMaxMultiplier = 1e8;
+// Pivot growth max|U| / max|A| per block beyond this: refactor afresh with pivoting.
+constexpr double kMaxGrowth = 1e8;
+// A trailing square of a block's L + U pattern at least this full goes dense ...
+constexpr double kDenseFill = 0.9;
+// ... when it has at least this many columns (below that the sparse kernel is as fast).
+constexpr Index kMinDense = 32;
+// Largest dense tail kept (h^2 doubles: 128 MB at 4,000).
+constexpr Index kMaxDense = 4000;
+
+[[noreturn]] void bad_structure(const std::string& what) {
+  throw InvalidInputError("static LU: the reference factorisation does not fit the pattern: " +
+                          what);
+}
+
+void check_permutation(const std::vector<Index>& p, Index n, const char* name) {
+  if (static_cast<Index>(p.size()) != n) bad_structure(std::string(name) + " has the wrong size");
+  std::vector<char> seen(n, 0);
+  for (Index v : p) {
+    if (v < 0 || v >= n || seen[v]) bad_structure(std::string(name) + " is not a permutation");
+    seen[v] = 1;
+  }
+}
+
+}  // namespace
+
+StaticLu::StaticLu(const CscMatrix& pattern, const StaticStructure& s)
+    : pattern_(pattern), n_(s.n), P_(s.P), Q_(s.Q) {
+  if (pattern.rows != n_ || pattern.cols != n_) bad_structure("n differs");
+  if (n_ > std::numeric_limits<std::int32_t>::max()) bad_structure("n above 2^31");
+  check_permutation(P_, n_, "P");
+  check_permutation(Q_, n_, "Q");
+  if (s.R.size() < 2 || s.R.front() != 0 || s.R.back() != n_) bad_structure("block bounds");
+  for (std::size_t b = 0; b + 1 < s.R.size(); ++b)
+    if (s.R[b] >= s.R[b + 1]) bad_structure("empty block " + std::to_string(b));
+  if (static_cast<Index>(s.Lp.size()) != n_ + 1 || static_cast<Index>(s.Up.size()) != n_ + 1)
+    bad_structure("L or U pointers have the wrong size");
+  build_blocks(s);
+  build_plan(s);
+}
+
+void StaticLu::build_blocks(const StaticStructure& s) {
+  block_of_.resize(n_);
+  Index max_size = 0;
+  for (std::size_t b = 0; b + 1 < s.R.size(); ++b) {
+    Block blk;
+    blk.r0 = s.R[b];
+    blk.size = s.R[b + 1] - s.R[b];
+    std::fill(block_of_.begin() + blk.r0, block_of_.begin() + blk.r0 + blk.size, Index(b));
+    max_size = std::max(max_size, blk.size);
+    blocks_.push_back(std::move(blk));
+  }
+  for (Block& blk : blocks_) {
+    blk.c0 = choose_dense_tail(s, blk.r0, blk.size);
+    const Index h = blk.size - blk.c0;
+    if (h > 0) {
+      blk.S = Eigen::MatrixXd::Identity(h, h);
+      blk.lu = std::make_unique<DenseLu>(blk.S);  // allocates its pivots once
+      dense_columns_ += h;
+    }
+  }
+  x_.assign(max_size, 0.0);
+  work_.assign(n_, 0.0);
+}
+
+// The largest h whose trailing h x h square of the block's L + U pattern is at least
+// kDenseFill full: the market hubs that AMD orders last.
+Index StaticLu::choose_dense_tail(const StaticStructure& s, Index r0, Index size) const {
+  if (size < kMinDense) return size;
+  // count[m]: pattern entries (i, j) of the block with min(i, j) = m (local).
+  std::vector<Index> count(size, 1);  // the diagonal
+  for (Index k = 0; k < size; ++k) {
+    const Index col = r0 + k;
+    for (Index p = s.Lp[col]; p < s.Lp[col + 1]; ++p)
+      if (s.Li[p] > col) ++count[k];
+    for (Index p = s.Up[col]; p < s.Up[col + 1]; ++p)
+      if (s.Ui[p] < col && s.Ui[p] >= r0) ++count[s.Ui[p] - r0];
+  }
+  Index best = 0;
+  Index inside = 0;
+  const Index limit = std::min(size, kMaxDense);
+  for (Index h = 1; h <= limit; ++h) {
+    inside += count[size - h];
+    if (double(inside) >= kDenseFill * double(h) * double(h)) best = h;
+  }
+  return best >= kMinDense ? size - best : size;
+}
+
+void StaticLu::build_plan(const StaticStructure& s) {
+  std::vector<Index> pinv(n_);
+  for (Index i = 0; i < n_; ++i) pinv[P_[i]] = i;
+  rscale_.assign(n_, 1.0);
+  if (!s.Rs.empty()) {
+    if (static_cast<Index>(s.Rs.size()) != n_) bad_structure("row scale has the wrong size");
+    for (Index i = 0; i < n_; ++i) {
+      if (!(s.Rs[i] > 0.0)) bad_structure("row scale factor not positive");
+      rscale_[i] = 1.0 / s.Rs[i];
+    }
+  }
+  // A's entries by permuted column: inside the diagonal block or above it (F).
+  ap_.assign(n_ + 1, 0);
+  fp_.assign(n_ + 1, 0);
+  for (Index k = 0; k < n_; ++k) {
+    const Index j = Q_[k];
+    const Block& blk = blocks_[block_of_[k]];
+    for (Index p = pattern_.col_ptr[j]; p < pattern_.col_ptr[j + 1]; ++p) {
+      const Index i = pinv[pattern_.row_idx[p]];
+      if (i >= blk.r0 + blk.size) bad_structure("an entry below the block diagonal");
+      if (i >= blk.r0) {
+        asrc_.push_back(p);
+        arow_.push_back(static_cast<std::int32_t>(i - blk.r0));
+        ascale_.push_back(rscale_[i]);
+      } else {
+        fsrc_.push_back(p);
+        frow_.push_back(i);
+        fscale_.push_back(rscale_[i]);
+      }
+    }
+    ap_[k + 1] = static_cast<Index>(asrc_.size());
+    fp_[k + 1] = static_cast<Index>(fsrc_.size());
+  }
+  fx_.assign(fsrc_.size(), 0.0);
+  // L below and U above the diagonal, local rows; a dense tail keeps only U rows above it.
+  lp_.assign(n_ + 1, 0);
+  up_.assign(n_ + 1, 0);
+  for (Index k = 0; k < n_; ++k) {
+    const Block& blk = blocks_[block_of_[k]];
+    const Index local = k - blk.r0;
+    const bool dense = local >= blk.c0;
+    const std::size_t u0 = ui_.size();
+    for (Index p = s.Up[k]; p < s.Up[k + 1]; ++p) {
+      const Index i = s.Ui[p];
+      if (i > k || i < blk.r0) bad_structure("U entry outside its block");
+      if (i < k && (!dense || i - blk.r0 < blk.c0))
+        ui_.push_back(static_cast<std::int32_t>(i - blk.r0));
+    }
+    // Increasing rows: a valid order for the left-looking updates (L is lower triangular).
+    std::sort(ui_.begin() + u0, ui_.end());
+    up_[k + 1] = static_cast<Index>(ui_.size());
+    const std::size_t l0 = li_.size();
+    for (Index p = s.Lp[k]; p < s.Lp[k + 1]; ++p) {
+      const Index i = s.Li[p];
+      if (i < k || i >= blk.r0 + blk.size) bad_structure("L entry outside its block");
+      if (i > k && !dense) li_.push_back(static_cast<std::int32_t>(i - blk.r0));
+    }
+    std::sort(li_.begin() + l0, li_.end());
+    lp_[k + 1] = static_cast<Index>(li_.size());
+  }
+  lx_.assign(li_.size(), 0.0);
+  ux_.assign(ui_.size(), 0.0);
+  ud_.assign(n_, 0.0);
+  nnz_factors_ = static_cast<Index>(li_.size() + ui_.size() + fsrc_.size()) + n_;
+  for (const Block& blk : blocks_) {
+    const Index h = blk.size - blk.c0;
+    nnz_factors_ += h * h - h;
+  }
+}
+
+bool StaticLu::refactor(const double* values) {
+  for (std::size_t t = 0; t < fsrc_.size(); ++t) fx_[t] = values[fsrc_[t]] * fscale_[t];
+  for (Block& blk : blocks_) {
+    if (blk.size == 1) {
+      const Index e = ap_[blk.r0];
+      if (ap_[blk.r0 + 1] != e + 1) return false;  // no diagonal entry: structurally zero
+      ud_[blk.r0] = values[asrc_[e]] * ascale_[e];
+      if (!(ud_[blk.r0] != 0.0)) return false;
+    } else if (!refactor_block(blk, values)) {
+      std::fill(x_.begin(), x_.begin() + blk.size, 0.0);
+      return false;
+    }
+  }
+  double lo = std::numeric_limits<double>::infinity(), hi = 0.0;
+  for (double d : ud_) {
+    lo = std::min(lo, std::abs(d));
+    hi = std::max(hi, std::abs(d));
+  }
+  rcond_ = hi > 0.0 ? lo / hi : 0.0;
+  return true;
+}
+
+// Left-looking over the block's columns; a dense tail collects the Schur complement of its
+// columns in S and factors it with partial pivoting.
+bool StaticLu::refactor_block(Block& blk, const double* values) {
+  double* x = x_.data();
+  const Index r0 = blk.r0, c0 = blk.c0, h = blk.size - blk.c0;
+  const Index* lp = lp_.data() + r0;
+  const std::int32_t* li = li_.data();
+  double* lx = lx_.data();
+  double max_a = 0.0, max_u = 0.0;
+  for (Index k = 0; k < blk.size; ++k) {
+    const Index kg = r0 + k;
+    double col_max = 0.0;
+    for (Index e = ap_[kg]; e < ap_[kg + 1]; ++e) {
+      const double v = values[asrc_[e]] * ascale_[e];
+      x[arow_[e]] = v;
+      col_max = std::max(col_max, std::abs(v));
+    }
+    max_a = std::max(max_a, col_max);
+    for (Index t = up_[kg]; t < up_[kg + 1]; ++t) {
+      const std::int32_t j = ui_[t];
+      const double u = x[j];
+      x[j] = 0.0;
+      ux_[t] = u;
+      max_u = std::max(max_u, std::abs(u));
+      if (u == 0.0) continue;
+      for (Index p = lp[j]; p < lp[j + 1]; ++p) x[li[p]] -= lx[p] * u;
+    }
+    if (k >= c0) {
+      double* s = blk.S.col(k - c0).data();
+      std::copy(x + c0, x + blk.size, s);
+      std::fill(x + c0, x + blk.size, 0.0);
+      continue;
+    }
+    const double pivot = x[k];
+    x[k] = 0.0;
+    if (!(std::abs(pivot) > kTinyPivot * col_max)) return false;
+    ud_[kg] = pivot;
+    max_u = std::max(max_u, std::abs(pivot));
+    double max_l = 0.0;
+    for (Index p = lp[k]; p < lp[k + 1]; ++p) {
+      const double l = x[li[p]] / pivot;
+      x[li[p]] = 0.0;
+      lx[p] = l;
+      max_l = std::max(max_l, std::abs(l));
+    }
+    if (!(max_l <= kMaxMultiplier)) return false;
+  }
+  if (h > 0) {
+    const double max_s = blk.S.cwiseAbs().maxCoeff();
+    blk.lu->compute(blk.S);
+    const Eigen::MatrixXd& lu = blk.lu->matrixLU();
+    for (Index i = 0; i < h; ++i) {
+      const double d = lu(i, i);
+      if (!(std::abs(d) > kTinyPivot * max_s)) return false;
+      ud_[r0 + c0 + i] = d;
+      for (Index r = 0; r <= i; ++r) max_u = std::max(max_u, std::abs(lu(r, i)));
+    }
+  }
+  return max_u <= kMaxGrowth * max_a;
+}
+
+void StaticLu::solve(double* x, Index nrhs, bool transposed) {
+  for (Index c = 0; c < nrhs; ++c) solve_one(x + c * n_, transposed);
+}
+
+// B = P diag(1/Rs) A Q is block upper triangular: A x = b is a block back-substitution on
+// B z = P (b / Rs), x = Q z; A^T x = b a forward one on B^T w = Q^T b, x = P^T w / Rs.
+void StaticLu::solve_one(double* x, bool transposed) {
+  double* y = work_.data();
+  if (!transposed) {
+    for (Index i = 0; i < n_; ++i) y[i] = x[P_[i]] * rscale_[i];
+    for (auto b = blocks_.rbegin(); b != blocks_.rend(); ++b) {
+      if (b->size == 1) y[b->r0] /= ud_[b->r0];
+      else block_solve(*b, y + b->r0);
+      for (Index k = b->r0; k < b->r0 + b->size; ++k) {
+        const double zk = y[k];
+        if (zk == 0.0) continue;
+        for (Index t = fp_[k]; t < fp_[k + 1]; ++t) y[frow_[t]] -= fx_[t] * zk;
+      }
+    }
+    for (Index k = 0; k < n_; ++k) x[Q_[k]] = y[k];
+  } else {
+    for (Index k = 0; k < n_; ++k) y[k] = x[Q_[k]];
+    for (const Block& b : blocks_) {
+      for (Index k = b.r0; k < b.r0 + b.size; ++k) {
+        double s = y[k];
+        for (Index t = fp_[k]; t < fp_[k + 1]; ++t) s -= fx_[t] * y[frow_[t]];
+        y[k] = s;
+      }
+      if (b.size == 1) y[b.r0] /= ud_[b.r0];
+      else block_solve_transposed(b, y + b.r0);
+    }
+    for (Index i = 0; i < n_; ++i) x[P_[i]] = y[i] * rscale_[i];
+  }
+}
+
+// M = [L11 0; L21 I] [U11 U12; 0 S], S = P_S^T L22 U22 (the dense tail; absent when c0 = size).
+void StaticLu::block_solve(const Block& b, double* y) {
+  const Index r0 = b.r0, c0 = b.c0, h = b.size - b.c0;
+  const Index* lp = lp_.data() + r0;
+  const Index* up = up_.data() + r0;
+  const double* ud = ud_.data() + r0;
+  for (Index j = 0; j < c0; ++j) {
+    const double yj = y[j];
+    if (yj == 0.0) continue;
+    for (Index p = lp[j]; p < lp[j + 1]; ++p) y[li_[p]] -= lx_[p] * yj;
+  }
+  if (h > 0) {
+    Eigen::Map<Eigen::VectorXd> tail(y + c0, h);
+    Eigen::Map<Eigen::VectorXd> tmp(x_.data(), h);  // x_ is zero between refactors
+    tmp = tail;
+    tail = b.lu->solve(tmp);
+    tmp.setZero();
+    for (Index k = c0; k < b.size; ++k) {
+      const double zk = y[k];
+      for (Index t = up[k]; t < up[k + 1]; ++t) y[ui_[t]] -= ux_[t] * zk;
+    }
+  }
+  for (Index k = c0 - 1; k >= 0; --k) {
+    const double zk = y[k] / ud[k];
+    y[k] = zk;
+    if (zk == 0.0) continue;
+    for (Index t = up[k]; t < up[k + 1]; ++t) y[ui_[t]] -= ux_[t] * zk;
+  }
+}
+
+// M^T = [U11^T 0; U12^T I] [I 0; 0 S^T] [L11^T L21^T; 0 I]: forward over U, the dense tail,
+// backward over L (dot products: the rows of M^T are the columns of L and U).
+void StaticLu::block_solve_transposed(const Block& b, double* y) {
+  const Index r0 = b.r0, c0 = b.c0, h = b.size - b.c0;
+  const Index* lp = lp_.data() + r0;
+  const Index* up = up_.data() + r0;
+  const double* ud = ud_.data() + r0;
+  for (Index k = 0; k < b.size; ++k) {
+    double s = y[k];
+    for (Index t = up[k]; t < up[k + 1]; ++t) s -= ux_[t] * y[ui_[t]];
+    y[k] = k < c0 ? s / ud[k] : s;
+  }
+  if (h > 0) {
+    Eigen::Map<Eigen::VectorXd> tail(y + c0, h);
+    Eigen::Map<Eigen::VectorXd> tmp(x_.data(), h);
+    tmp = tail;
+    tail = b.lu->transpose().solve(tmp);
+    tmp.setZero();
+  }
+  for (Index k = c0 - 1; k >= 0; --k) {
+    double s = y[k];
+    for (Index p = lp[k]; p < lp[k + 1]; ++p) s -= lx_[p] * y[li_[p]];
+    y[k] = s;
+  }
+}
+
+}  // namespace hiili::detail

@@ -1,0 +1,99 @@
+// Static-pivot numeric refactor (NICSLU / GLU style) on the structure of a reference
+// factorisation: the row and column permutations (pivots included), the BTF block boundaries
+// and the patterns of L and U. A refactor is a straight run over precompiled arrays: no DFS,
+// no pivot search, no scaling. A large block whose trailing columns are (nearly) full is split:
+// its leading columns are refactored sparse and left-looking, the Schur complement of the
+// trailing ones is factored dense with partial pivoting.
+//
+// It knows nothing of KLU; the KLU backend builds it from klu_l_extract. Not thread-safe
+// (refactor and solve write its arrays); one per Factorization.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <Eigen/Core>
+#include <Eigen/LU>
+
+#include "hiili/sparse.hpp"
+
+namespace hiili::detail {
+
+// The reference structure, in the permuted numbering of B = A(P, Q): B is block upper
+// triangular with diagonal blocks [R[b], R[b+1]), and those blocks factor as L U without
+// further pivoting. L and U hold the patterns of the diagonal blocks (CSC, n + 1 pointers,
+// diagonal entries optional and ignored). Rs: KLU's row scale factors of the reference, in
+// pivot order as klu_extract gives them (row i of B is row P[i] of A divided by Rs[i]; empty:
+// none), kept fixed so that the pivot checks see what KLU saw.
+struct StaticStructure {
+  Index n = 0;
+  std::vector<Index> P, Q, R;
+  std::vector<Index> Lp, Li, Up, Ui;
+  std::vector<double> Rs;
+};
+
+class StaticLu {
+ public:
+  // `pattern` is A's pattern (must outlive this object). Throws InvalidInputError when the
+  // structure does not fit the pattern.
+  StaticLu(const CscMatrix& pattern, const StaticStructure& s);
+
+  // Numeric refactor with A's values (CSC order of the pattern). Returns false when a pivot
+  // is zero or tiny against its column, a multiplier exceeds the bound, or the pivot growth
+  // of a block exceeds the limit: the caller then factorizes afresh with pivoting.
+  bool refactor(const double* values);
+  // In-place solve of nrhs column-major right-hand sides of leading dimension n.
+  void solve(double* x, Index nrhs, bool transposed);
+  // min / max |pivot| (KLU's klu_rcond), of the last successful refactor.
+  double rcond() const { return rcond_; }
+  Index nnz_factors() const { return nnz_factors_; }
+  Index dense_columns() const { return dense_columns_; }
+
+ private:
+  using DenseLu = Eigen::PartialPivLU<Eigen::Ref<Eigen::MatrixXd>>;
+  struct Block {
+    Index r0 = 0, size = 0;
+    Index c0 = 0;  // local index of the first dense trailing column (size: no dense part)
+    Eigen::MatrixXd S;            // the dense trailing Schur complement, h x h
+    std::unique_ptr<DenseLu> lu;  // factors S in place
+  };
+
+  void build_plan(const StaticStructure& s);
+  void build_blocks(const StaticStructure& s);
+  Index choose_dense_tail(const StaticStructure& s, Index r0, Index size) const;
+  bool refactor_block(Block& b, const double* values);
+  void solve_one(double* x, bool transposed);
+  void block_solve(const Block& b, double* y);
+  void block_solve_transposed(const Block& b, double* y);
+
+  const CscMatrix& pattern_;
+  Index n_ = 0;
+  std::vector<Index> P_, Q_;
+  std::vector<Block> blocks_;
+  std::vector<Index> block_of_;  // block of each permuted column
+
+  // Per permuted column k: A's entries inside the diagonal block (source slot in values and
+  // local row) and above it (F, the off-diagonal blocks: source slot and permuted row).
+  std::vector<Index> ap_, asrc_;
+  std::vector<std::int32_t> arow_;
+  std::vector<double> ascale_;
+  std::vector<Index> fp_, fsrc_, frow_;
+  std::vector<double> fscale_, fx_;
+  std::vector<double> rscale_;  // 1 / Rs of each permuted row
+
+  // L (strictly below the diagonal, local rows) and U (strictly above, local rows sorted
+  // increasing) of the sparse part of each block; pivots in ud_. Columns in a dense tail keep
+  // only their U rows above the tail; their L is in the block's dense LU.
+  std::vector<Index> lp_, up_;
+  std::vector<std::int32_t> li_, ui_;
+  std::vector<double> lx_, ux_, ud_;
+
+  std::vector<double> x_;     // scatter workspace, zero between columns
+  std::vector<double> work_;  // solve workspace, n
+  double rcond_ = 0.0;
+  Index nnz_factors_ = 0;
+  Index dense_columns_ = 0;
+};
+
+}  // namespace hiili::detail

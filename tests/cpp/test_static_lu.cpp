@@ -1,0 +1,299 @@
+// The static-pivot refactor kernel (FactorizationOptions::static_refactor, KLU backend):
+// answers against a dense LU of the same matrix, bit-for-bit determinism, agreement with
+// klu_refactor, fallbacks and errors.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <random>
+
+#include "hiili/error.hpp"
+#include "hiili/solver.hpp"
+#include "hiili/synth.hpp"
+#include "test_util.hpp"
+
+using namespace hiili;
+using test_util::rel_error;
+using test_util::to_csc;
+
+namespace {
+
+// A scrambled block upper triangular system: singletons, a few small strongly connected
+// blocks and one core of `core` activities (a cycle keeps it strongly connected) whose first
+// `hubs` activities supply and use about half of the core (the market hubs AMD orders last,
+// whose trailing block fills in and goes dense). hubs = 0: the core is a cycle with one more
+// band (little fill, no dense part); hubs < 0: a random sparse core without hubs. Activities
+// are permuted at random (rows and columns alike, as products and activities pair up in LCA)
+// so that BTF has to find the blocks.
+Eigen::MatrixXd block_system(Index singletons, Index core, Index hubs, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<Index> sizes(singletons, 1);
+  for (Index s : {2, 3, 5}) sizes.push_back(s);
+  sizes.push_back(core);
+  std::shuffle(sizes.begin(), sizes.end(), rng);
+  const Index n = std::accumulate(sizes.begin(), sizes.end(), Index(0));
+  Eigen::MatrixXd A = Eigen::MatrixXd::Zero(n, n);
+  Index r0 = 0;
+  for (Index size : sizes) {
+    for (Index j = r0; j < r0 + size; ++j) {
+      for (Index i = 0; i < r0; ++i)  // inputs from earlier blocks (the off-diagonal part)
+        if (u(rng) < 3.0 / double(n)) A(i, j) = -u(rng);
+      if (size > 1) {
+        A(r0 + (j - r0 + 1) % size, j) = -0.2 - u(rng);  // the cycle
+        const bool is_core = size == core;
+        for (Index i = r0; i < r0 + size; ++i) {
+          const bool hub = is_core && (i - r0 < hubs || j - r0 < hubs);
+          const double sparse = hubs == 0 ? 0.0 : 4.0 / double(size);
+          const double density = hub ? 0.5 : (is_core ? sparse : 0.5);
+          if (i != j && u(rng) < density) A(i, j) = -0.3 * u(rng) - 0.01;
+        }
+        if (is_core && hubs == 0) A(r0 + (j - r0 + 2) % size, j) = -0.1 - 0.2 * u(rng);
+      }
+      // Not diagonally dominant (KLU pivots off the diagonal at times), except the banded core
+      // (a cyclic band is close to singular otherwise).
+      const double dominance = hubs == 0 ? 1.5 : 0.5;
+      A(j, j) = 1.0 + 2.0 * u(rng) + dominance * A.col(j).cwiseAbs().sum();
+      if (u(rng) < 0.2) A(j, j) = -A(j, j);
+    }
+    r0 += size;
+  }
+  std::vector<Index> p(n);
+  std::iota(p.begin(), p.end(), 0);
+  std::shuffle(p.begin(), p.end(), rng);
+  Eigen::MatrixXd B(n, n);
+  for (Index j = 0; j < n; ++j)
+    for (Index i = 0; i < n; ++i) B(i, j) = A(p[i], p[j]);
+  return B;
+}
+
+// The same pattern with every value scaled by a factor in [1 - spread, 1 + spread].
+std::vector<double> perturbed(const CscMatrix& A, double spread, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(1.0 - spread, 1.0 + spread);
+  std::vector<double> v = A.values;
+  for (double& x : v) x *= u(rng);
+  return v;
+}
+
+Eigen::MatrixXd dense_of(const CscMatrix& pattern, const std::vector<double>& values) {
+  CscMatrix m = pattern;
+  m.values = values;
+  return m.to_dense();
+}
+
+FactorizationOptions with_static(bool on) {
+  FactorizationOptions o;
+  o.static_refactor = on;
+  return o;
+}
+
+bool same_bits(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
+  return a.size() == b.size() &&
+         std::memcmp(a.data(), b.data(), sizeof(double) * std::size_t(a.size())) == 0;
+}
+
+// x = A^-1 b, A^-T b and A^-1 F (3 columns) from `f`, against a dense LU of the same values.
+void expect_matches_dense(Factorization& f, const Eigen::MatrixXd& dense, double tol) {
+  const Index n = dense.rows();
+  Eigen::PartialPivLU<Eigen::MatrixXd> lu(dense);
+  const Eigen::VectorXd b = Eigen::VectorXd::LinSpaced(n, -1.0, 2.0);
+  EXPECT_LT(rel_error(f.solve({b.data(), std::size_t(n)}), lu.solve(b)), tol);
+  EXPECT_LT(rel_error(f.solve_transposed({b.data(), std::size_t(n)}), lu.transpose().solve(b)),
+            tol);
+  Eigen::MatrixXd F = test_util::random_dense(n, 3, 0.3, 9) + Eigen::MatrixXd::Identity(n, 3);
+  for (bool transposed : {false, true}) {
+    Eigen::MatrixXd X = F;
+    f.solve_many_in_place(X, transposed);
+    const Eigen::MatrixXd want = transposed ? Eigen::MatrixXd(lu.transpose().solve(F))
+                                            : Eigen::MatrixXd(lu.solve(F));
+    EXPECT_LT(rel_error(X, want), tol) << "transposed=" << transposed;
+  }
+}
+
+struct Shape {
+  Index singletons, core, hubs;
+};
+
+class StaticLuTest : public ::testing::TestWithParam<Shape> {};
+
+}  // namespace
+
+TEST_P(StaticLuTest, RefactorMatchesDenseLu) {
+  const Shape s = GetParam();
+  const CscMatrix A = to_csc(block_system(s.singletons, s.core, s.hubs, 17 + unsigned(s.core)));
+  auto symbolic = SymbolicAnalysis::create(A);
+  Factorization f(symbolic);
+  f.factorize(A.values);
+  for (unsigned round = 0; round < 4; ++round) {
+    const std::vector<double> v = perturbed(A, 0.3, 100 + round);
+    f.refactor(v);
+    SCOPED_TRACE("round " + std::to_string(round) + ": " + f.report().brief());
+    expect_matches_dense(f, dense_of(A, v), 1e-12);
+  }
+  EXPECT_EQ(f.report().static_refactors, 4);
+  EXPECT_EQ(f.report().refactor_fallbacks, 0);
+  if (s.hubs >= 40) EXPECT_GE(f.report().dense_columns, 32) << f.report().brief();
+  if (s.hubs == 0) EXPECT_EQ(f.report().dense_columns, 0) << f.report().brief();
+}
+
+TEST_P(StaticLuTest, SameValuesSameReferenceSameBits) {
+  const Shape s = GetParam();
+  const CscMatrix A = to_csc(block_system(s.singletons, s.core, s.hubs, 5 + unsigned(s.core)));
+  auto symbolic = SymbolicAnalysis::create(A);
+  const std::vector<double> v1 = perturbed(A, 0.3, 1), v2 = perturbed(A, 0.3, 2);
+  const Index n = A.rows;
+  Eigen::MatrixXd B = test_util::random_dense(n, 2, 0.5, 3);
+  auto solved = [&](Factorization& f) {
+    Eigen::MatrixXd X = B, Y = B;
+    f.solve_many_in_place(X);
+    f.solve_many_in_place(Y, true);
+    Eigen::MatrixXd both(n, 4);
+    both << X, Y;
+    return both;
+  };
+  Factorization fresh(symbolic), used(symbolic);
+  fresh.factorize(A.values);
+  fresh.refactor(v2);
+  used.factorize(A.values);
+  used.refactor(v1);
+  solved(used);
+  used.refactor(v2);
+  EXPECT_TRUE(same_bits(solved(fresh), solved(used)));
+  // After a fresh factorisation of other values and of the reference again (what the Monte
+  // Carlo engine does after a fallback), the same bits again.
+  used.factorize(v1);
+  used.factorize(A.values);
+  used.refactor(v2);
+  EXPECT_TRUE(same_bits(solved(fresh), solved(used)));
+}
+
+TEST_P(StaticLuTest, AgreesWithKluRefactor) {
+  const Shape s = GetParam();
+  const CscMatrix A = to_csc(block_system(s.singletons, s.core, s.hubs, 29 + unsigned(s.core)));
+  Factorization on(A, with_static(true)), off(A, with_static(false));
+  const std::vector<double> v = perturbed(A, 0.2, 7);
+  on.refactor(v);
+  off.refactor(v);
+  EXPECT_EQ(on.report().static_refactors, 1);
+  EXPECT_EQ(off.report().static_refactors, 0);
+  EXPECT_EQ(off.report().refactors, 1);
+  const Eigen::VectorXd b = Eigen::VectorXd::Ones(A.rows);
+  EXPECT_LT(rel_error(on.solve({b.data(), std::size_t(b.size())}),
+                      off.solve({b.data(), std::size_t(b.size())})),
+            1e-12);
+  EXPECT_LT(rel_error(on.solve_transposed({b.data(), std::size_t(b.size())}),
+                      off.solve_transposed({b.data(), std::size_t(b.size())})),
+            1e-12);
+  // rcond: min/max |pivot| on KLU's row scaling, which the static kernel keeps from the
+  // reference; on new values it may differ from klu_refactor's (KLU rescales, and keeps the
+  // reference's pivots in the hub block where the static kernel pivots afresh).
+  EXPECT_GT(on.rcond(), 0.0);
+  EXPECT_LE(on.rcond(), 1.0);
+  Factorization same(A);
+  const double at_factor = same.rcond();
+  same.refactor(A.values);
+  EXPECT_EQ(same.report().static_refactors, 1);
+  if (same.report().dense_columns == 0) EXPECT_NEAR(same.rcond(), at_factor, 1e-12 * at_factor);
+  const double cond = dense_of(A, v).inverse().cwiseAbs().colwise().sum().maxCoeff() *
+                      dense_of(A, v).cwiseAbs().colwise().sum().maxCoeff();
+  const double est = on.condition_estimate();
+  EXPECT_LE(est, cond * (1 + 1e-9));
+  EXPECT_GE(est, cond / 10.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, StaticLuTest,
+                         ::testing::Values(Shape{0, 2, 0}, Shape{10, 40, 0}, Shape{30, 300, 0},
+                                           Shape{30, 150, -1}, Shape{20, 120, 40},
+                                           Shape{50, 400, 60}, Shape{5, 60, 60}),
+                         [](const ::testing::TestParamInfo<Shape>& info) {
+                           const Shape& s = info.param;
+                           return "s" + std::to_string(s.singletons) + "_core" +
+                                  std::to_string(s.core) + "_hubs" +
+                                  (s.hubs < 0 ? std::string("none") : std::to_string(s.hubs));
+                         });
+
+TEST(StaticLu, ZeroTinyOrHugeMultiplierPivotFallsBackAndStaysCorrect) {
+  // A 2 x 2 strongly connected block after a singleton; KLU pivots on the dominant diagonal.
+  const Eigen::MatrixXd A = (Eigen::MatrixXd(3, 3) << 1, -1, -1, 0, 4, 1, 0, 1, 4).finished();
+  const CscMatrix csc = to_csc(A, true);
+  for (double pivot : {0.0, 1e-17, 1e-10}) {  // zero, tiny, multiplier 1e10
+    Factorization f(csc);
+    Eigen::MatrixXd B = A;
+    B(1, 1) = pivot;
+    B(2, 2) = 1.0;
+    const CscMatrix bad = to_csc(B, true);
+    f.refactor(bad.values);
+    EXPECT_EQ(f.report().refactor_fallbacks, 1) << "pivot " << pivot;
+    EXPECT_EQ(f.report().static_refactors, 0);
+    expect_matches_dense(f, B, 1e-12);
+    // Back on the reference: the static kernel again.
+    f.factorize(csc.values);
+    f.refactor(csc.values);
+    EXPECT_EQ(f.report().static_refactors, 1);
+    expect_matches_dense(f, A, 1e-12);
+  }
+}
+
+TEST(StaticLu, SingularValuesThrowSingularMatrixError) {
+  const CscMatrix A = to_csc(block_system(10, 100, 40, 3));
+  Factorization f(A);
+  std::vector<double> v = A.values;
+  // A zero column inside the pattern: no pivot, static or not.
+  const Index j = A.cols / 2;
+  for (Index p = A.col_ptr[j]; p < A.col_ptr[j + 1]; ++p) v[p] = 0.0;
+  EXPECT_THROW(f.refactor(v), SingularMatrixError);
+  // A zero row (first a hub row, then a row of the sparse part): no pivot, static or not.
+  for (Index r : {Index(0), A.rows - 1}) {
+    Factorization g(A);
+    std::vector<double> w = A.values;
+    for (Index p = 0; p < A.nnz(); ++p)
+      if (A.row_idx[p] == r) w[p] = 0.0;
+    EXPECT_THROW(g.refactor(w), SingularMatrixError) << "row " << r;
+  }
+}
+
+TEST(StaticLu, NonFiniteValuesAreRejected) {
+  const CscMatrix A = to_csc(block_system(5, 60, 40, 4));
+  Factorization f(A);
+  std::vector<double> v = A.values;
+  v[7] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(f.refactor(v), InvalidInputError);
+  v[7] = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(f.refactor(v), InvalidInputError);
+  f.refactor(A.values);  // still usable
+  expect_matches_dense(f, A.to_dense(), 1e-12);
+}
+
+TEST(StaticLu, RefactorBeforeFactorizeFactorizes) {
+  const CscMatrix A = to_csc(block_system(5, 60, 40, 6));
+  Factorization f(SymbolicAnalysis::create(A));
+  EXPECT_FALSE(f.is_factorized());
+  f.refactor(A.values);
+  EXPECT_EQ(f.report().factorizations, 1);
+  EXPECT_EQ(f.report().refactors, 0);
+  expect_matches_dense(f, A.to_dense(), 1e-12);
+}
+
+TEST(StaticLu, SynthEndToEnd) {
+  SynthOptions o;
+  o.n = 2000;
+  o.labels = false;
+  const Model m = synth(o);
+  const CscMatrix& A = m.A();
+  Factorization on(A, with_static(true)), off(A, with_static(false));
+  const std::vector<double> v = perturbed(A, 0.1, 11);
+  on.refactor(v);
+  off.refactor(v);
+  EXPECT_EQ(on.report().static_refactors, 1) << on.report().brief();
+  EXPECT_EQ(on.report().refactor_fallbacks, 0);
+  expect_matches_dense(on, dense_of(A, v), 1e-12);
+  Eigen::VectorXd b = Eigen::VectorXd::Zero(A.rows);
+  b[A.rows - 1] = 1.0;
+  EXPECT_LT(rel_error(on.solve({b.data(), std::size_t(b.size())}),
+                      off.solve({b.data(), std::size_t(b.size())})),
+            1e-12);
+}
