@@ -5,6 +5,8 @@
 // (the headline job), refactor, refactor_solve, solve, solve_transposed, solve_many/d,
 // activity_scores (k = 20 categories), lca_solve, and a thread sweep of refactor+solve
 // throughput (Monte-Carlo-like: per-thread Factorizations on one shared SymbolicAnalysis).
+// KLU's refactor jobs run twice: with the static-pivot kernel (backend "klu", the default)
+// and with klu_refactor (backend "klu-nostatic", FactorizationOptions::static_refactor off).
 //
 // Everything is built outside the timed loop; results go through benchmark::DoNotOptimize.
 // Each benchmark reports counters: nnz, fill, blocks, the relative residual of its last solve
@@ -136,9 +138,12 @@ const Loaded& load(const Problem& problem) {
   return g_loaded;
 }
 
-hiili::FactorizationOptions options_for(Backend backend) {
+// static_refactor = false: KLU's own klu_refactor (the "klu-nostatic" rows), the baseline of
+// the static-pivot kernel.
+hiili::FactorizationOptions options_for(Backend backend, bool static_refactor = true) {
   hiili::FactorizationOptions o;
   o.backend = backend;
+  o.static_refactor = static_refactor;
   return o;
 }
 
@@ -151,6 +156,8 @@ void set_counters(benchmark::State& state, const hiili::Factorization& f) {
   if (r.max_block > 0) state.counters["max_block"] = double(r.max_block);
   state.counters["residual"] = r.last_residual;
   state.counters["fallbacks"] = double(r.refactor_fallbacks);
+  if (r.refactors > 0) state.counters["static_refactors"] = double(r.static_refactors);
+  if (r.dense_columns > 0) state.counters["dense_columns"] = double(r.dense_columns);
 }
 
 // Every benchmark body: load the problem, run `body`, turn hiili errors into skip messages.
@@ -199,8 +206,10 @@ void job_analyze_factor_solve(benchmark::State& state, const Loaded& p, Backend 
   set_counters(state, *last);
 }
 
-void job_refactor(benchmark::State& state, const Loaded& p, Backend backend, bool solve) {
-  hiili::Factorization f(p.model->A(), options_for(backend));
+void job_refactor(benchmark::State& state, const Loaded& p, Backend backend, bool solve,
+                  bool static_refactor = true) {
+  hiili::Factorization f(p.model->A(), options_for(backend, static_refactor));
+  f.refactor(p.values3);  // the first refactor builds the static kernel's structure: once
   Eigen::VectorXd x(p.b.size());
   bool flip = false;
   for (auto _ : state) {
@@ -274,10 +283,12 @@ void job_lca_solve(benchmark::State& state, const Loaded& p, Backend backend) {
 
 // Monte-Carlo-like throughput: `threads` workers, each with its own Factorization on one
 // shared SymbolicAnalysis, doing refactor + solve on alternating value draws.
-void job_mc_throughput(benchmark::State& state, const Loaded& p, Backend backend) {
+void job_mc_throughput(benchmark::State& state, const Loaded& p, Backend backend,
+                       bool static_refactor = true) {
   const int threads = int(state.range(0));
   const int per_iteration = 8 * threads;
-  auto symbolic = hiili::SymbolicAnalysis::create(p.model->A(), options_for(backend));
+  auto symbolic =
+      hiili::SymbolicAnalysis::create(p.model->A(), options_for(backend, static_refactor));
   struct Worker {
     std::unique_ptr<hiili::Factorization> f;
     Eigen::VectorXd x;
@@ -287,6 +298,7 @@ void job_mc_throughput(benchmark::State& state, const Loaded& p, Backend backend
   for (auto& w : workers) {
     w.f = std::make_unique<hiili::Factorization>(symbolic);
     w.f->factorize(p.model->A().values);
+    w.f->refactor(p.values3);  // builds the static kernel's structure, outside the timing
     w.x.resize(p.b.size());
   }
   for (auto _ : state) {
@@ -392,6 +404,33 @@ bool is_large(const std::string& problem) {
   return pos == 0 && std::stoll(problem.substr(6)) >= 100000;
 }
 
+// KLU with static_refactor off (klu_refactor): the refactor jobs again, as backend
+// "klu-nostatic", so that the static kernel and its baseline sit in the same run.
+void register_klu_baseline(const Problem& problem, bool quick) {
+  const std::string tag = "/klu-nostatic/" + problem.name;
+  const Problem* pr = &problem;
+  auto add = [&](const std::string& job, auto fn) {
+    return benchmark::RegisterBenchmark((job + tag).c_str(), [pr, fn](benchmark::State& s) {
+             run_job(s, *pr, fn);
+           })
+        ->Unit(benchmark::kMillisecond);
+  };
+  add("refactor_solve", [](benchmark::State& s, const Loaded& p) {
+    job_refactor(s, p, Backend::Klu, true, false);
+  });
+  if (!quick)
+    add("refactor", [](benchmark::State& s, const Loaded& p) {
+      job_refactor(s, p, Backend::Klu, false, false);
+    });
+  add("mc_refactor_solve", [](benchmark::State& s, const Loaded& p) {
+    job_mc_throughput(s, p, Backend::Klu, false);
+  })
+      ->ArgName("threads")
+      ->Arg(1)
+      ->Arg(2)
+      ->UseRealTime();
+}
+
 void register_all(const Config& c) {
   // Problems are kept alive for the whole run (the registered lambdas refer to them).
   static std::vector<Problem> list;
@@ -458,6 +497,7 @@ void register_all(const Config& c) {
             ->Arg(1)
             ->Arg(2)
             ->UseRealTime();
+      if (backend == Backend::Klu && !huge) register_klu_baseline(problem, c.quick);
     }
   }
 }
