@@ -117,6 +117,10 @@ void StaticLu::build_plan(const StaticStructure& s) {
   // A's entries by permuted column: inside the diagonal block or above it (F).
   ap_.assign(n_ + 1, 0);
   fp_.assign(n_ + 1, 0);
+  const std::size_t nnz = pattern_.row_idx.size();
+  asrc_.reserve(nnz);
+  arow_.reserve(nnz);
+  ascale_.reserve(nnz);
   for (Index k = 0; k < n_; ++k) {
     const Index j = Q_[k];
     const Block& blk = blocks_[block_of_[k]];
@@ -140,6 +144,8 @@ void StaticLu::build_plan(const StaticStructure& s) {
   // L below and U above the diagonal, local rows; a dense tail keeps only U rows above it.
   lp_.assign(n_ + 1, 0);
   up_.assign(n_ + 1, 0);
+  li_.reserve(s.Li.size());
+  ui_.reserve(s.Ui.size());
   for (Index k = 0; k < n_; ++k) {
     const Block& blk = blocks_[block_of_[k]];
     const Index local = k - blk.r0;
@@ -151,7 +157,8 @@ void StaticLu::build_plan(const StaticStructure& s) {
       if (i < k && (!dense || i - blk.r0 < blk.c0))
         ui_.push_back(static_cast<std::int32_t>(i - blk.r0));
     }
-    // Increasing rows: a valid order for the left-looking updates (L is lower triangular).
+    // Increasing rows: a valid order for the left-looking updates (L is lower triangular),
+    // and measured faster than KLU's own (topological) order: neighbouring rows of x.
     std::sort(ui_.begin() + u0, ui_.end());
     up_[k + 1] = static_cast<Index>(ui_.size());
     const std::size_t l0 = li_.size();
