@@ -202,44 +202,61 @@ bool StaticLu::refactor(const double* values) {
   return true;
 }
 
-// Left-looking over the block's columns; a dense tail collects the Schur complement of its
-// columns in S and factors it with partial pivoting.
-bool StaticLu::refactor_block(Block& blk, const double* values) {
-  double* x = x_.data();
-  const Index r0 = blk.r0, c0 = blk.c0, h = blk.size - blk.c0;
-  const Index* lp = lp_.data() + r0;
-  const std::int32_t* li = li_.data();
-  double* lx = lx_.data();
+namespace {
+
+// One block's sparse refactor on plain arrays (no Eigen here: the kernel is compiled twice,
+// for any x86-64 and for AVX2 + FMA, and Eigen objects must not cross such a boundary).
+struct SparseBlock {
+  Index r0, size, c0;
+  const Index *ap, *asrc, *up, *lp;
+  const std::int32_t *arow, *ui, *li;
+  const double *ascale, *values;
+  double *x, *ux, *lx, *ud, *S;  // S: the dense tail, column-major, size - c0 rows
   double max_a = 0.0, max_u = 0.0;
-  for (Index k = 0; k < blk.size; ++k) {
-    const Index kg = r0 + k;
+};
+
+// Left-looking over the block's columns; columns of a dense tail only collect their Schur
+// complement in S. Returns false on a zero/tiny pivot or a multiplier above the bound.
+template <bool kFma>
+[[gnu::always_inline]] inline bool sparse_block(SparseBlock& b) {
+  double* x = b.x;
+  const Index* lp = b.lp + b.r0;
+  const std::int32_t* li = b.li;
+  double* lx = b.lx;
+  for (Index k = 0; k < b.size; ++k) {
+    const Index kg = b.r0 + k;
     double col_max = 0.0;
-    for (Index e = ap_[kg]; e < ap_[kg + 1]; ++e) {
-      const double v = values[asrc_[e]] * ascale_[e];
-      x[arow_[e]] = v;
+    for (Index e = b.ap[kg]; e < b.ap[kg + 1]; ++e) {
+      const double v = b.values[b.asrc[e]] * b.ascale[e];
+      x[b.arow[e]] = v;
       col_max = std::max(col_max, std::abs(v));
     }
-    max_a = std::max(max_a, col_max);
-    for (Index t = up_[kg]; t < up_[kg + 1]; ++t) {
-      const std::int32_t j = ui_[t];
+    b.max_a = std::max(b.max_a, col_max);
+    for (Index t = b.up[kg]; t < b.up[kg + 1]; ++t) {
+      const std::int32_t j = b.ui[t];
       const double u = x[j];
       x[j] = 0.0;
-      ux_[t] = u;
-      max_u = std::max(max_u, std::abs(u));
+      b.ux[t] = u;
+      b.max_u = std::max(b.max_u, std::abs(u));
       if (u == 0.0) continue;
-      for (Index p = lp[j]; p < lp[j + 1]; ++p) x[li[p]] -= lx[p] * u;
+      const Index end = lp[j + 1];
+#pragma GCC unroll 4
+      for (Index p = lp[j]; p < end; ++p) {
+        if constexpr (kFma) x[li[p]] = std::fma(-lx[p], u, x[li[p]]);
+        else x[li[p]] -= lx[p] * u;
+      }
     }
-    if (k >= c0) {
-      double* s = blk.S.col(k - c0).data();
-      std::copy(x + c0, x + blk.size, s);
-      std::fill(x + c0, x + blk.size, 0.0);
+    if (k >= b.c0) {
+      double* s = b.S + (k - b.c0) * (b.size - b.c0);
+      std::copy(x + b.c0, x + b.size, s);
+      std::fill(x + b.c0, x + b.size, 0.0);
       continue;
     }
     const double pivot = x[k];
     x[k] = 0.0;
     if (!(std::abs(pivot) > kTinyPivot * col_max)) return false;
-    ud_[kg] = pivot;
-    max_u = std::max(max_u, std::abs(pivot));
+    b.ud[kg] = pivot;
+    b.max_u = std::max(b.max_u, std::abs(pivot));
     double max_l = 0.0;
     for (Index p = lp[k]; p < lp[k + 1]; ++p) {
       const double l = x[li[p]] / pivot;
@@ -249,6 +266,31 @@ bool StaticLu::refactor_block(Block& blk, const double* values) {
     }
     if (!(max_l <= kMaxMultiplier)) return false;
   }
+  return true;
+}
+
+bool sparse_block_plain(SparseBlock& b) { return sparse_block<false>(b); }
+// Fused multiply-adds: ~1 instruction less per update. Which variant runs depends only on
+// the CPU, so a machine always gets the same bits for the same values.
+[[gnu::target("avx2,fma")]] bool sparse_block_fma(SparseBlock& b) { return sparse_block<true>(b); }
+
+bool run_sparse_block(SparseBlock& b) {
+  static const bool fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return fma ? sparse_block_fma(b) : sparse_block_plain(b);
+}
+
+}  // namespace
+
+// The sparse part of a block, then its dense tail with partial pivoting; the pivot growth
+// check covers both.
+bool StaticLu::refactor_block(Block& blk, const double* values) {
+  const Index r0 = blk.r0, c0 = blk.c0, h = blk.size - blk.c0;
+  SparseBlock b{r0, blk.size, c0, ap_.data(), asrc_.data(), up_.data(), lp_.data(),
+                arow_.data(), ui_.data(), li_.data(), ascale_.data(), values, x_.data(),
+                ux_.data(), lx_.data(), ud_.data(), h > 0 ? blk.S.data() : nullptr};
+  if (!run_sparse_block(b)) return false;
+  double max_u = b.max_u;
+  const double max_a = b.max_a;
   if (h > 0) {
     const double max_s = blk.S.cwiseAbs().maxCoeff();
     blk.lu->compute(blk.S);
