@@ -1,6 +1,7 @@
 #include "solver/static_lu.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -71,8 +72,8 @@ void StaticLu::build_blocks(const StaticStructure& s) {
     blk.c0 = choose_dense_tail(s, blk.r0, blk.size);
     const Index h = blk.size - blk.c0;
     if (h > 0) {
-      blk.S = Eigen::MatrixXd::Identity(h, h);
-      blk.lu = std::make_unique<DenseLu>(blk.S);  // allocates its pivots once
+      blk.S.assign(h * h, 0.0);
+      blk.ipiv.assign(h, 0);
       dense_columns_ += h;
     }
   }
@@ -204,8 +205,8 @@ bool StaticLu::refactor(const double* values) {
 
 namespace {
 
-// One block's sparse refactor on plain arrays (no Eigen here: the kernel is compiled twice,
-// for any x86-64 and for AVX2 + FMA, and Eigen objects must not cross such a boundary).
+// One block's sparse refactor on plain arrays (the kernels below are compiled twice, for any
+// x86-64 and for AVX2 + FMA; no Eigen here: its alignment differs between such builds).
 struct SparseBlock {
   Index r0, size, c0;
   const Index *ap, *asrc, *up, *lp;
@@ -274,9 +275,131 @@ bool sparse_block_plain(SparseBlock& b) { return sparse_block<false>(b); }
 // the CPU, so a machine always gets the same bits for the same values.
 [[gnu::target("avx2,fma")]] bool sparse_block_fma(SparseBlock& b) { return sparse_block<true>(b); }
 
-bool run_sparse_block(SparseBlock& b) {
+std::atomic<bool> g_plain_kernels{false};
+
+bool cpu_has_fma() {
   static const bool fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return fma ? sparse_block_fma(b) : sparse_block_plain(b);
+  return fma && !g_plain_kernels.load(std::memory_order_relaxed);
+}
+
+bool run_sparse_block(SparseBlock& b) {
+  return cpu_has_fma() ? sparse_block_fma(b) : sparse_block_plain(b);
+}
+
+// a[i] -= sum_q l_q[i] u_q over four columns at once (one load and store of a per 4 updates).
+template <bool kFma>
+[[gnu::always_inline]] inline void axpy4(double* a, const double* l0, const double* l1,
+                                         const double* l2, const double* l3, const double* u,
+                                         Index begin, Index end) {
+  for (Index i = begin; i < end; ++i) {
+    if constexpr (kFma) {
+      double t = std::fma(-l0[i], u[0], a[i]);
+      t = std::fma(-l1[i], u[1], t);
+      t = std::fma(-l2[i], u[2], t);
+      a[i] = std::fma(-l3[i], u[3], t);
+    } else {
+      a[i] = a[i] - l0[i] * u[0] - l1[i] * u[1] - l2[i] * u[2] - l3[i] * u[3];
+    }
+  }
+}
+
+template <bool kFma>
+[[gnu::always_inline]] inline void axpy1(double* a, const double* l, double u, Index begin,
+                                         Index end) {
+  for (Index i = begin; i < end; ++i) {
+    if constexpr (kFma) a[i] = std::fma(-l[i], u, a[i]);
+    else a[i] -= l[i] * u;
+  }
+}
+
+// Columns [j0, j1) of the column-major h x h matrix a lose L(r0:, k0:k1) * U(k0:k1, j) on rows
+// [r0, h): the update of a right-looking LU.
+template <bool kFma>
+[[gnu::always_inline]] inline void update(double* a, Index h, Index k0, Index k1, Index j0,
+                                          Index j1, Index r0) {
+  for (Index j = j0; j < j1; ++j) {
+    double* aj = a + j * h;
+    Index k = k0;
+    for (; k + 4 <= k1; k += 4) {
+      const double u[4] = {aj[k], aj[k + 1], aj[k + 2], aj[k + 3]};
+      const double* l = a + k * h;
+      axpy4<kFma>(aj, l, l + h, l + 2 * h, l + 3 * h, u, r0, h);
+    }
+    for (; k < k1; ++k) axpy1<kFma>(aj, a + k * h, aj[k], r0, h);
+  }
+}
+
+// In-place LU with partial pivoting of the column-major h x h matrix a (as LAPACK's dgetrf:
+// ipiv[k] is the row swapped with row k at step k, whole rows swapped). Right-looking with
+// panels of 32 columns, so that the bulk of the work is the four-column update above. A zero
+// pivot is left in place (the caller checks the diagonal).
+template <bool kFma>
+[[gnu::always_inline]] inline void dense_lu(double* a, Index h, std::int32_t* ipiv) {
+  constexpr Index kPanel = 32;
+  for (Index k0 = 0; k0 < h; k0 += kPanel) {
+    const Index k1 = std::min(h, k0 + kPanel);
+    for (Index k = k0; k < k1; ++k) {
+      double* ak = a + k * h;
+      Index p = k;
+      for (Index i = k + 1; i < h; ++i)
+        if (std::abs(ak[i]) > std::abs(ak[p])) p = i;
+      ipiv[k] = static_cast<std::int32_t>(p);
+      if (p != k)
+        for (Index j = 0; j < h; ++j) std::swap(a[k + j * h], a[p + j * h]);
+      const double pivot = ak[k];
+      if (pivot != 0.0)
+        for (Index i = k + 1; i < h; ++i) ak[i] /= pivot;
+      update<kFma>(a, h, k, k + 1, k + 1, k1, k + 1);  // the rest of the panel
+    }
+    // U of the panel's rows right of it (unit lower triangular solve), then the trailing update.
+    for (Index j = k1; j < h; ++j) {
+      double* aj = a + j * h;
+      for (Index k = k0; k < k1; ++k) axpy1<kFma>(aj, a + k * h, aj[k], k + 1, k1);
+    }
+    update<kFma>(a, h, k0, k1, k1, h, k1);
+  }
+}
+
+void dense_lu_plain(double* a, Index h, std::int32_t* ipiv) { dense_lu<false>(a, h, ipiv); }
+[[gnu::target("avx2,fma")]] void dense_lu_fma(double* a, Index h, std::int32_t* ipiv) {
+  dense_lu<true>(a, h, ipiv);
+}
+
+void run_dense_lu(double* a, Index h, std::int32_t* ipiv) {
+  if (cpu_has_fma()) dense_lu_fma(a, h, ipiv);
+  else dense_lu_plain(a, h, ipiv);
+}
+
+// Solves with the dense LU in place: A y = b (transposed: A^T y = b).
+void dense_solve(const double* lu, Index h, const std::int32_t* ipiv, double* y, bool transposed) {
+  if (!transposed) {
+    for (Index k = 0; k < h; ++k) std::swap(y[k], y[ipiv[k]]);
+    for (Index k = 0; k < h; ++k) {
+      const double yk = y[k];
+      const double* l = lu + k * h;
+      for (Index i = k + 1; i < h; ++i) y[i] -= l[i] * yk;
+    }
+    for (Index k = h - 1; k >= 0; --k) {
+      const double* u = lu + k * h;
+      y[k] /= u[k];
+      const double yk = y[k];
+      for (Index i = 0; i < k; ++i) y[i] -= u[i] * yk;
+    }
+  } else {
+    for (Index k = 0; k < h; ++k) {  // U^T: row k of U^T is column k of U
+      const double* u = lu + k * h;
+      double s = y[k];
+      for (Index i = 0; i < k; ++i) s -= u[i] * y[i];
+      y[k] = s / u[k];
+    }
+    for (Index k = h - 1; k >= 0; --k) {  // L^T, unit diagonal
+      const double* l = lu + k * h;
+      double s = y[k];
+      for (Index i = k + 1; i < h; ++i) s -= l[i] * y[i];
+      y[k] = s;
+    }
+    for (Index k = h - 1; k >= 0; --k) std::swap(y[k], y[ipiv[k]]);
+  }
 }
 
 }  // namespace
@@ -292,18 +415,21 @@ bool StaticLu::refactor_block(Block& blk, const double* values) {
   double max_u = b.max_u;
   const double max_a = b.max_a;
   if (h > 0) {
-    const double max_s = blk.S.cwiseAbs().maxCoeff();
-    blk.lu->compute(blk.S);
-    const Eigen::MatrixXd& lu = blk.lu->matrixLU();
+    double* S = blk.S.data();
+    double max_s = 0.0;
+    for (Index i = 0; i < h * h; ++i) max_s = std::max(max_s, std::abs(S[i]));
+    run_dense_lu(S, h, blk.ipiv.data());
     for (Index i = 0; i < h; ++i) {
-      const double d = lu(i, i);
+      const double d = S[i + i * h];
       if (!(std::abs(d) > kTinyPivot * max_s)) return false;
       ud_[r0 + c0 + i] = d;
-      for (Index r = 0; r <= i; ++r) max_u = std::max(max_u, std::abs(lu(r, i)));
+      for (Index r = 0; r <= i; ++r) max_u = std::max(max_u, std::abs(S[r + i * h]));
     }
   }
   return max_u <= kMaxGrowth * max_a;
 }
+
+void force_plain_kernels(bool plain) { g_plain_kernels = plain; }
 
 void StaticLu::solve(double* x, Index nrhs, bool transposed) {
   for (Index c = 0; c < nrhs; ++c) solve_one(x + c * n_, transposed);
@@ -352,11 +478,7 @@ void StaticLu::block_solve(const Block& b, double* y) {
     for (Index p = lp[j]; p < lp[j + 1]; ++p) y[li_[p]] -= lx_[p] * yj;
   }
   if (h > 0) {
-    Eigen::Map<Eigen::VectorXd> tail(y + c0, h);
-    Eigen::Map<Eigen::VectorXd> tmp(x_.data(), h);  // x_ is zero between refactors
-    tmp = tail;
-    tail = b.lu->solve(tmp);
-    tmp.setZero();
+    dense_solve(b.S.data(), h, b.ipiv.data(), y + c0, false);
     for (Index k = c0; k < b.size; ++k) {
       const double zk = y[k];
       for (Index t = up[k]; t < up[k + 1]; ++t) y[ui_[t]] -= ux_[t] * zk;
@@ -383,11 +505,7 @@ void StaticLu::block_solve_transposed(const Block& b, double* y) {
     y[k] = k < c0 ? s / ud[k] : s;
   }
   if (h > 0) {
-    Eigen::Map<Eigen::VectorXd> tail(y + c0, h);
-    Eigen::Map<Eigen::VectorXd> tmp(x_.data(), h);
-    tmp = tail;
-    tail = b.lu->transpose().solve(tmp);
-    tmp.setZero();
+    dense_solve(b.S.data(), h, b.ipiv.data(), y + c0, true);
   }
   for (Index k = c0 - 1; k >= 0; --k) {
     double s = y[k];

@@ -10,11 +10,7 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <vector>
-
-#include <Eigen/Core>
-#include <Eigen/LU>
 
 #include "hiili/sparse.hpp"
 
@@ -51,12 +47,11 @@ class StaticLu {
   Index dense_columns() const { return dense_columns_; }
 
  private:
-  using DenseLu = Eigen::PartialPivLU<Eigen::Ref<Eigen::MatrixXd>>;
   struct Block {
     Index r0 = 0, size = 0;
     Index c0 = 0;  // local index of the first dense trailing column (size: no dense part)
-    Eigen::MatrixXd S;            // the dense trailing Schur complement, h x h
-    std::unique_ptr<DenseLu> lu;  // factors S in place
+    std::vector<double> S;            // the dense trailing Schur complement, h x h column-major,
+    std::vector<std::int32_t> ipiv;   // then its LU in place with LAPACK-style row swaps
   };
 
   void build_plan(const StaticStructure& s);
@@ -95,5 +90,9 @@ class StaticLu {
   Index nnz_factors_ = 0;
   Index dense_columns_ = 0;
 };
+
+// Tests only: run the portable kernels even where the CPU has AVX2 + FMA (both variants must
+// agree with a dense LU). Not for production: threads would then see different bits.
+void force_plain_kernels(bool plain);
 
 }  // namespace hiili::detail

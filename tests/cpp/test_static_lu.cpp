@@ -13,6 +13,7 @@
 #include "hiili/error.hpp"
 #include "hiili/solver.hpp"
 #include "hiili/synth.hpp"
+#include "../../src/solver/static_lu.hpp"  // force_plain_kernels: test both kernel variants
 #include "test_util.hpp"
 
 using namespace hiili;
@@ -215,6 +216,20 @@ INSTANTIATE_TEST_SUITE_P(Shapes, StaticLuTest,
                                   std::to_string(s.core) + "_hubs" +
                                   (s.hubs < 0 ? std::string("none") : std::to_string(s.hubs));
                          });
+
+TEST(StaticLu, PortableAndFmaKernelsBothMatchDenseLu) {
+  const CscMatrix A = to_csc(block_system(20, 200, 50, 77));
+  const std::vector<double> v = perturbed(A, 0.3, 78);
+  for (bool plain : {true, false}) {
+    detail::force_plain_kernels(plain);
+    Factorization f(A);
+    f.refactor(v);
+    EXPECT_EQ(f.report().static_refactors, 1);
+    EXPECT_GE(f.report().dense_columns, 32);
+    expect_matches_dense(f, dense_of(A, v), 1e-12);
+  }
+  detail::force_plain_kernels(false);
+}
 
 TEST(StaticLu, ZeroTinyOrHugeMultiplierPivotFallsBackAndStaysCorrect) {
   // A 2 x 2 strongly connected block after a singleton; KLU pivots on the dominant diagonal.
