@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "bindings.hpp"
@@ -71,6 +72,59 @@ py::dict entries_dict(const MatrixData& data) {
   return out;
 }
 
+
+using IndexArray = py::array_t<Index, py::array::c_style | py::array::forcecast>;
+using ValueArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
+using BoolArray = py::array_t<bool, py::array::c_style | py::array::forcecast>;
+using TypeArray = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>;
+
+// One array of an entries dict, of the dict's length; a missing optional key gives nullopt.
+template <class Array>
+std::optional<Array> entry_array(const py::dict& d, const char* key, const char* matrix,
+                                 py::ssize_t length, bool required) {
+  if (!d.contains(key)) {
+    if (required)
+      throw InvalidInputError(std::string(matrix) + " entries: missing array '" + key + "'");
+    return std::nullopt;
+  }
+  Array a = py::cast<Array>(d[key]);
+  if (a.ndim() != 1 || (length >= 0 && a.size() != length))
+    throw InvalidInputError(std::string(matrix) + " entries: '" + key + "' has " +
+                            std::to_string(a.size()) + " values, expected " +
+                            std::to_string(length) + " (one per entry)");
+  return a;
+}
+
+// Adds the entries of one matrix given as a dict of arrays (the shape entries() returns).
+void add_entries(ModelBuilder& builder, MatrixKind kind, const py::dict& d, const char* matrix) {
+  if (d.empty()) return;
+  const IndexArray row = *entry_array<IndexArray>(d, "row", matrix, -1, true);
+  const py::ssize_t ne = row.size();
+  const IndexArray col = *entry_array<IndexArray>(d, "col", matrix, ne, true);
+  const ValueArray amount = *entry_array<ValueArray>(d, "amount", matrix, ne, true);
+  const auto flip = entry_array<BoolArray>(d, "flip", matrix, ne, false);
+  const auto type = entry_array<TypeArray>(d, "uncertainty_type", matrix, ne, false);
+  std::optional<ValueArray> params[5];
+  const char* names[5] = {"loc", "scale", "shape", "minimum", "maximum"};
+  for (int q = 0; q < 5; ++q) params[q] = entry_array<ValueArray>(d, names[q], matrix, ne, false);
+  const auto negative = entry_array<BoolArray>(d, "negative", matrix, ne, false);
+  builder.reserve(kind, static_cast<std::size_t>(ne));
+  for (py::ssize_t e = 0; e < ne; ++e) {
+    const Entry entry{row.data()[e], col.data()[e], amount.data()[e], flip && flip->data()[e]};
+    if (!type) {
+      builder.add(kind, entry.row, entry.col, entry.amount, entry.flip);
+      continue;
+    }
+    Uncertainty u;
+    u.type = type->data()[e];
+    double* fields[5] = {&u.loc, &u.scale, &u.shape, &u.minimum, &u.maximum};
+    for (int q = 0; q < 5; ++q)
+      if (params[q]) *fields[q] = params[q]->data()[e];
+    u.negative = negative && negative->data()[e];
+    builder.add(kind, entry, u);
+  }
+}
+
 }  // namespace
 
 void bind_model(py::module_& m) {
@@ -121,6 +175,31 @@ void bind_model(py::module_& m) {
           py::arg("flows") = Labels(), py::arg("categories") = Labels(),
           "Builds a model from scipy.sparse CSC matrices (float64 values, int32/int64 indices; "
           "copied once). Raises InvalidInputError for bad shapes, indices or values.")
+      .def_static(
+          "from_entries",
+          [](Index n, Index m, Index k, const py::dict& technosphere, const py::dict& biosphere,
+             const py::dict& characterization, Labels activities, Labels flows,
+             Labels categories) {
+            ModelBuilder builder(n, m, k);
+            add_entries(builder, MatrixKind::Technosphere, technosphere, "technosphere");
+            add_entries(builder, MatrixKind::Biosphere, biosphere, "biosphere");
+            add_entries(builder, MatrixKind::Characterization, characterization,
+                        "characterization");
+            builder.set_activities(std::move(activities));
+            builder.set_flows(std::move(flows));
+            builder.set_categories(std::move(categories));
+            py::gil_scoped_release release;
+            return std::make_shared<Model>(builder.build());
+          },
+          py::arg("n"), py::arg("m"), py::arg("k"), py::arg("technosphere"),
+          py::arg("biosphere") = py::dict(), py::arg("characterization") = py::dict(),
+          py::arg("activities") = Labels(), py::arg("flows") = Labels(),
+          py::arg("categories") = Labels(),
+          "Builds a model from entries (hiili::ModelBuilder): per matrix a dict of equal-length "
+          "arrays row, col, amount and optionally flip and the uncertainty columns "
+          "uncertainty_type, loc, scale, shape, minimum, maximum, negative (the shape entries() "
+          "returns). Entries at the same position are summed in the matrix and keep their own "
+          "uncertainty. Raises InvalidInputError naming the matrix and entry.")
       .def_property_readonly("num_activities", &Model::num_activities)
       .def_property_readonly("num_flows", &Model::num_flows)
       .def_property_readonly("num_categories", &Model::num_categories)

@@ -85,6 +85,18 @@ class Model:
         flows: Labels = ...,
         categories: Labels = ...,
     ) -> Model: ...
+    @staticmethod
+    def from_entries(
+        n: int,
+        m: int,
+        k: int,
+        technosphere: dict[str, Any],
+        biosphere: dict[str, Any] = ...,
+        characterization: dict[str, Any] = ...,
+        activities: Labels = ...,
+        flows: Labels = ...,
+        categories: Labels = ...,
+    ) -> Model: ...
     @property
     def num_activities(self) -> int: ...
     @property

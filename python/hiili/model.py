@@ -76,6 +76,51 @@ class Model:
         )
 
     @classmethod
+    def from_entries(
+        cls,
+        n: int,
+        m: int = 0,
+        k: int = 0,
+        *,
+        A: Any,
+        B: Any = None,
+        C: Any = None,
+        activities: Any = None,
+        flows: Any = None,
+        categories: Any = None,
+    ) -> Model:
+        """A model from entries (triplets), each of which may carry its own uncertainty.
+
+        A, B and C are tables of entries: a pandas DataFrame or a dict of equal-length arrays
+        with the columns row, col, amount, optionally flip (Brightway's sign flag) and the
+        uncertainty columns uncertainty_type (stats_arrays id), loc, scale, shape, minimum,
+        maximum, negative (the shape :meth:`entries` returns). Entries at the same position
+        are summed in the matrix and keep their own uncertainty (each is drawn on its own in
+        Monte Carlo). Raises hiili.InvalidInputError naming the matrix and entry for an index
+        out of range, a non-finite amount or a missing column.
+        """
+
+        def table(entries: Any) -> dict[str, np.ndarray]:
+            if entries is None:
+                return {}
+            if isinstance(entries, pd.DataFrame):
+                return {c: entries[c].to_numpy() for c in entries.columns}
+            return {str(c): np.asarray(v) for c, v in dict(entries).items()}
+
+        core = _core.Model.from_entries(
+            n,
+            m,
+            k,
+            table(A),
+            table(B),
+            table(C),
+            _convert.labels(activities, n, "activity"),
+            _convert.labels(flows, m, "flow"),
+            _convert.labels(categories, k, "category"),
+        )
+        return cls._wrap(core)
+
+    @classmethod
     def _wrap(cls, core: _core.Model) -> Model:
         """A Model around an existing _core.Model (from synth, read, or C++)."""
         if not isinstance(core, _core.Model):
