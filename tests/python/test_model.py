@@ -301,7 +301,7 @@ def test_from_entries_keeps_each_entrys_uncertainty():
 
 
 def test_from_entries_errors_name_the_matrix():
-    n, m, k, A, B, C = _entries_fixture()
+    n, m, k, A, _, _ = _entries_fixture()
     with pytest.raises(hiili.InvalidInputError, match="technosphere entries: missing array 'col'"):
         hiili.Model.from_entries(n, m, k, A={"row": A["row"], "amount": A["amount"]})
     with pytest.raises(hiili.InvalidInputError, match="biosphere entries: 'amount' has 3 values"):
