@@ -73,6 +73,7 @@ __all__ = [
     "default_model",
     "detect_format",
     "factorization_options",
+    "linking",
     "read",
     "sample_distribution",
     "synth",
