@@ -32,7 +32,6 @@ import argparse
 import gc
 import importlib
 import json
-import math
 import os
 import platform
 import re
@@ -106,8 +105,11 @@ def measure(fn, *, reps: int, budget: float, setup=None, min_reps: int = 3):
             spent += dt
     peak = _status_kib("VmHWM")
     # CPU time of the whole process (all threads): the share of a loaded machine the job got
-    rss = {"peak_rss_mb": peak / 1024.0, "job_rss_mb": (peak - base) / 1024.0,
-           "cpu_median_s": statistics.median(cpu)}
+    rss = {
+        "peak_rss_mb": peak / 1024.0,
+        "job_rss_mb": (peak - base) / 1024.0,
+        "cpu_median_s": statistics.median(cpu),
+    }
     return statistics.median(times), times, out, rss
 
 
@@ -156,8 +158,10 @@ class Problem:
             v[offdiag] *= 0.9 + 0.2 * rng.random(int(offdiag.sum()))
             self.values.append(v)
         # the same draws as scipy matrices (CSR and CSC)
-        self.Acsc_draws = [sp.csc_matrix((v, self.Acsc.indices, self.Acsc.indptr), shape=self.A.shape)
-                           for v in self.values]
+        self.Acsc_draws = [
+            sp.csc_matrix((v, self.Acsc.indices, self.Acsc.indptr), shape=self.A.shape)
+            for v in self.values
+        ]
         self.Acsr_draws = [M.tocsr() for M in self.Acsc_draws]
 
     def demands(self, d: int) -> np.ndarray:
@@ -542,7 +546,7 @@ class ScikitUmfpack:
     def refactor_solve(self, p):
         import scikits.umfpack as um
 
-        ctx, A0 = self._ctx(p)
+        ctx, _A0 = self._ctx(p)
         draws = []
         for M in p.Acsc_draws:
             M = sp.csc_matrix(M)
@@ -614,8 +618,9 @@ class Bw2calc:
         def fn():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                dp = bwp.load_datapackage(bwp.io_helpers.generic_directory_filesystem(
-                    dirpath=Path(p.datapackage_dir)))
+                dp = bwp.load_datapackage(
+                    bwp.io_helpers.generic_directory_filesystem(dirpath=Path(p.datapackage_dir))
+                )
                 lca = bc.LCA({p.n - 1: 1.0}, data_objs=[dp])
                 lca.lci()
                 lca.lcia()
@@ -646,8 +651,16 @@ class Bw2calc:
         return fn, None, lambda lca: residual(lca.technosphere_matrix, lca.supply_array, p.b)
 
 
-METHODS = [Hiili(), ScipySpsolveCsr(), ScipySpsolveCsc(), ScipySplu(), ScipySpluT(), Pypardiso(),
-           ScikitUmfpack(), Bw2calc()]
+METHODS = [
+    Hiili(),
+    ScipySpsolveCsr(),
+    ScipySpsolveCsc(),
+    ScipySplu(),
+    ScipySpluT(),
+    Pypardiso(),
+    ScikitUmfpack(),
+    Bw2calc(),
+]
 
 JOBS = [
     "analyze_factor_solve",
@@ -666,7 +679,7 @@ JOBS = [
 def job_call(method, job, p):
     if job.startswith("solve_many_d"):
         fn = getattr(method, "solve_many", None)
-        d = int(job[len("solve_many_d"):])
+        d = int(job[len("solve_many_d") :])
         return None if fn is None else fn(p, d)
     fn = getattr(method, job, None)
     return None if fn is None else fn(p)
@@ -729,8 +742,11 @@ def attach_datapackage(p: Problem, workdir: Path, with_distributions: bool):
             indices_array=indices(B.row + n, B.col),
             data_array=B.data.astype(np.float64),
             flip_array=np.zeros(len(B.data), dtype=bool),
-            **({"distributions_array": distributions(B.data, np.ones(len(B.data), bool))}
-               if dists else {}),
+            **(
+                {"distributions_array": distributions(B.data, np.ones(len(B.data), bool))}
+                if dists
+                else {}
+            ),
         )
         dp.add_persistent_vector(
             matrix="characterization_matrix",
@@ -819,16 +835,30 @@ def run_isolated(method_name: str, job: str, pname: str, args, timeout: float) -
 
     with tempfile.TemporaryDirectory(prefix="hiili-child-") as tmp:
         out = Path(tmp) / "row.json"
-        cmd = [sys.executable, __file__, "--child", json.dumps(
-            {"method": method_name, "job": job, "problem": pname, "out": str(out)}),
-            "--sizes", args.sizes, "--data", args.data or "", "--reps", str(args.reps),
-            "--budget", str(args.budget)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            json.dumps({"method": method_name, "job": job, "problem": pname, "out": str(out)}),
+            "--sizes",
+            args.sizes,
+            "--data",
+            args.data or "",
+            "--reps",
+            str(args.reps),
+            "--budget",
+            str(args.budget),
+        ]
         try:
             subprocess.run(cmd, timeout=timeout, stdout=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            return {"problem": pname, "method": method_name, "job": job,
-                    "skipped": f"did not finish within {timeout:.0f} s (killed)",
-                    "lower_bound_s": timeout}
+            return {
+                "problem": pname,
+                "method": method_name,
+                "job": job,
+                "skipped": f"did not finish within {timeout:.0f} s (killed)",
+                "lower_bound_s": timeout,
+            }
         if out.exists():
             row = json.loads(out.read_text())
             row["isolated"] = True
@@ -859,7 +889,9 @@ DEPENDS = {"bw2calc": "pypardiso"}  # bw2calc solves with pypardiso when it is i
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--sizes", default="2000,20000,100000")
     ap.add_argument("--data", default=None, help="folder with useeio_v1.2 etc. ('' for none)")
     ap.add_argument("--reps", type=int, default=7)
@@ -867,13 +899,17 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=None, help="write the results here")
     ap.add_argument("--methods", default=None, help="comma-separated substrings of method names")
     ap.add_argument("--jobs", default=None, help="comma-separated job names")
-    ap.add_argument("--mc-max-n", type=int, default=20000,
-                    help="bw2calc Monte Carlo only up to this n")
-    ap.add_argument("--quick", action="store_true",
-                    help="time limits for the quick set: a method whose analyse+factor+solve is "
-                         "predicted (from the last size, time ~ n^2) above --isolate-s runs it once "
-                         "in a child killed after --max-job-s; above --rest-s its other jobs at "
-                         "that size are skipped")
+    ap.add_argument(
+        "--mc-max-n", type=int, default=20000, help="bw2calc Monte Carlo only up to this n"
+    )
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="time limits for the quick set: a method whose analyse+factor+solve is "
+        "predicted (from the last size, time ~ n^2) above --isolate-s runs it once "
+        "in a child killed after --max-job-s; above --rest-s its other jobs at "
+        "that size are skipped",
+    )
     ap.add_argument("--isolate-s", type=float, default=None)
     ap.add_argument("--max-job-s", type=float, default=None)
     ap.add_argument("--rest-s", type=float, default=None)
@@ -909,9 +945,19 @@ def main(argv=None) -> int:
             missing[m.name] = why
             print(f"compare: {m.name} is missing: {why}", file=sys.stderr)
 
-    results = {"machine": machine_info(), "versions": versions(), "missing": missing, "rows": [],
-               "problems": {}, "settings": {"reps": args.reps, "budget_s": args.budget,
-                                            "quick": args.quick, "max_job_s": args.max_job_s}}
+    results = {
+        "machine": machine_info(),
+        "versions": versions(),
+        "missing": missing,
+        "rows": [],
+        "problems": {},
+        "settings": {
+            "reps": args.reps,
+            "budget_s": args.budget,
+            "quick": args.quick,
+            "max_job_s": args.max_job_s,
+        },
+    }
     last_time = {}  # (method, job) -> (n, seconds) of its last run on synth
     with tempfile.TemporaryDirectory(prefix="hiili-bench-") as tmp:
         for pname, make in make_problems(sizes, data, quick=False):
@@ -923,10 +969,16 @@ def main(argv=None) -> int:
                 results["problems"][pname] = {"error": str(e)}
                 continue
             attach_datapackage(p, Path(tmp), with_distributions=p.n <= args.mc_max_n)
-            results["problems"][pname] = {"n": p.n, "nnz": int(p.A.nnz), "m": p.model.m,
-                                          "k": p.model.k}
-            print(f"== {pname}: n={p.n} nnz={p.A.nnz} (built in {time.perf_counter() - t0:.1f} s)",
-                  file=sys.stderr)
+            results["problems"][pname] = {
+                "n": p.n,
+                "nnz": int(p.A.nnz),
+                "m": p.model.m,
+                "k": p.model.k,
+            }
+            print(
+                f"== {pname}: n={p.n} nnz={p.A.nnz} (built in {time.perf_counter() - t0:.1f} s)",
+                file=sys.stderr,
+            )
             stop = {}  # method -> why its remaining jobs on this problem are skipped
             for job in jobs:
                 for m in methods:
@@ -934,25 +986,52 @@ def main(argv=None) -> int:
                         continue
                     dep = DEPENDS.get(m.package)
                     dep_name = next((x.name for x in methods if x.package == dep), None)
-                    if m.name not in stop and dep_name in stop and getattr(m, "uses_dependency", True):
-                        stop[m.name] = f"solves with {dep_name} here, which was stopped: {stop[dep_name]}"
+                    if (
+                        m.name not in stop
+                        and dep_name in stop
+                        and getattr(m, "uses_dependency", True)
+                    ):
+                        stop[m.name] = (
+                            f"solves with {dep_name} here, which was stopped: {stop[dep_name]}"
+                        )
                     if m.name in stop:
                         if job_call_exists(m, job):
-                            results["rows"].append({"problem": pname, "n": p.n, "method": m.name,
-                                                    "job": job, "skipped": stop[m.name]})
+                            results["rows"].append(
+                                {
+                                    "problem": pname,
+                                    "n": p.n,
+                                    "method": m.name,
+                                    "job": job,
+                                    "skipped": stop[m.name],
+                                }
+                            )
                         continue
                     predicted = None
                     if (m.name, job) in last_time and pname.startswith("synth_"):
                         n0, t = last_time[(m.name, job)]
                         predicted = t * (p.n / n0) ** 2
-                    if predicted is not None and (predicted > 4 * args.max_job_s or (
-                            job != "analyze_factor_solve" and predicted > args.max_job_s)):
-                        row = {"problem": pname, "n": p.n, "method": m.name, "job": job,
-                               "skipped": f"predicted {predicted:.0f} s from n = {n0:,} "
-                                          f"(time ~ n^2), above the {args.max_job_s:.0f} s limit"}
-                    elif predicted is not None and predicted > args.isolate_s and m.name != Hiili.name:
-                        print(f"  {job:24s} {m.name:30s} predicted {predicted:.0f} s: in a child "
-                              f"process, limit {args.max_job_s:.0f} s", file=sys.stderr)
+                    if predicted is not None and (
+                        predicted > 4 * args.max_job_s
+                        or (job != "analyze_factor_solve" and predicted > args.max_job_s)
+                    ):
+                        row = {
+                            "problem": pname,
+                            "n": p.n,
+                            "method": m.name,
+                            "job": job,
+                            "skipped": f"predicted {predicted:.0f} s from n = {n0:,} "
+                            f"(time ~ n^2), above the {args.max_job_s:.0f} s limit",
+                        }
+                    elif (
+                        predicted is not None
+                        and predicted > args.isolate_s
+                        and m.name != Hiili.name
+                    ):
+                        print(
+                            f"  {job:24s} {m.name:30s} predicted {predicted:.0f} s: in a child "
+                            f"process, limit {args.max_job_s:.0f} s",
+                            file=sys.stderr,
+                        )
                         row = run_isolated(m.name, job, pname, args, args.max_job_s)
                         row.setdefault("n", p.n)
                         row.setdefault("nnz", int(p.A.nnz))
@@ -961,7 +1040,11 @@ def main(argv=None) -> int:
                     if row is None:
                         continue
                     results["rows"].append(row)
-                    if job == "analyze_factor_solve" and "median_s" not in row and m.name != Hiili.name:
+                    if (
+                        job == "analyze_factor_solve"
+                        and "median_s" not in row
+                        and m.name != Hiili.name
+                    ):
                         # no factorisation at this size: its other jobs would need one
                         stop[m.name] = row.get("skipped") or row.get("error") or "not run"
                     t_row = row.get("median_s", row.get("lower_bound_s"))
@@ -970,15 +1053,22 @@ def main(argv=None) -> int:
                     if job == "analyze_factor_solve":
                         t = row.get("median_s", row.get("lower_bound_s"))
                         if t is not None and t > args.rest_s and m.name != Hiili.name:
-                            stop[m.name] = (f"analyse+factor+solve alone takes "
-                                            f"{'more than ' if 'lower_bound_s' in row else ''}{t:.1f} s")
+                            stop[m.name] = (
+                                f"analyse+factor+solve alone takes "
+                                f"{'more than ' if 'lower_bound_s' in row else ''}{t:.1f} s"
+                            )
                     if "median_s" in row:
-                        print(f"  {job:24s} {m.name:30s} {row['median_s'] * 1e3:10.3f} ms "
-                              f"(n={len(row['times_s'])}) residual={row.get('residual', float('nan')):.1e}",
-                              file=sys.stderr)
+                        print(
+                            f"  {job:24s} {m.name:30s} {row['median_s'] * 1e3:10.3f} ms "
+                            f"(n={len(row['times_s'])}) "
+                            f"residual={row.get('residual', float('nan')):.1e}",
+                            file=sys.stderr,
+                        )
                     else:
-                        print(f"  {job:24s} {m.name:30s} {row.get('skipped') or row.get('error')}",
-                              file=sys.stderr)
+                        print(
+                            f"  {job:24s} {m.name:30s} {row.get('skipped') or row.get('error')}",
+                            file=sys.stderr,
+                        )
             del p
             gc.collect()
     text = json.dumps(results, indent=1, default=float)
