@@ -165,9 +165,8 @@ class Factorization {
 
  private:
   void require_factorized() const;
-  void check_values(std::span<const double> values) const;
+  void check_values(std::span<const double> values);  // and the norms below
   void solve_checked(double* x, Index nrhs, bool transposed);
-  void compute_norms();
   double relative_residual(const double* x, const double* b, bool transposed) const;
 
   std::shared_ptr<const SymbolicAnalysis> symbolic_;

@@ -143,16 +143,30 @@ void Factorization::require_factorized() const {
   if (!is_factorized()) throw InvalidInputError("the matrix has not been factorized");
 }
 
-void Factorization::check_values(std::span<const double> values) const {
+// One pass over new values: all finite (else InvalidInputError naming the entry), and the
+// norms ||A||_1 and ||A||_inf of the residual check, kept only when every value is finite.
+void Factorization::check_values(std::span<const double> values) {
   if (static_cast<Index>(values.size()) != symbolic_->nnz())
     throw InvalidInputError("got " + std::to_string(values.size()) + " values for a pattern with " +
                             std::to_string(symbolic_->nnz()) + " nonzeros");
   const CscMatrix& p = symbolic_->pattern();
-  for (Index j = 0; j < p.cols; ++j)
-    for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k)
-      if (!std::isfinite(values[k]))
+  double* row_sums = work_.data();  // scratch, n entries
+  std::fill(row_sums, row_sums + p.rows, 0.0);
+  double norm_one = 0.0;
+  for (Index j = 0; j < p.cols; ++j) {
+    double col = 0.0;
+    for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k) {
+      const double v = values[k];
+      if (!std::isfinite(v))
         throw InvalidInputError("technosphere value at (" + std::to_string(p.row_idx[k]) + ", " +
                                 std::to_string(j) + ") is not finite");
+      col += std::abs(v);
+      row_sums[p.row_idx[k]] += std::abs(v);
+    }
+    norm_one = std::max(norm_one, col);
+  }
+  norm_one_ = norm_one;
+  norm_inf_ = inf_norm(row_sums, p.rows);
 }
 
 namespace {
@@ -170,7 +184,6 @@ void Factorization::factorize(std::span<const double> values) {
   check_values(values);
   const auto t0 = std::chrono::steady_clock::now();
   std::copy(values.begin(), values.end(), values_.begin());
-  compute_norms();
   const detail::NumericStatus s = numeric_->factorize(values_.data());
   report_.factor_seconds = seconds_since(t0);
   report_.rcond = s.rcond;
@@ -188,7 +201,6 @@ void Factorization::refactor(std::span<const double> values) {
   check_values(values);
   const auto t0 = std::chrono::steady_clock::now();
   std::copy(values.begin(), values.end(), values_.begin());
-  compute_norms();
   detail::NumericStatus s = numeric_->refactor(values_.data());
   const FactorizationOptions& o = symbolic_->options();
   if (!s.ok || s.rcond < o.refactor_rcond_ratio * rcond_at_factor_ || s.rcond < o.singular_rcond) {
@@ -236,23 +248,6 @@ double Factorization::relative_residual(const double* x, const double* b, bool t
   if (!std::isfinite(rnorm)) return std::numeric_limits<double>::infinity();
   const double scale = (transposed ? norm_one_ : norm_inf_) * inf_norm(x, n) + inf_norm(b, n);
   return scale > 0.0 ? rnorm / scale : rnorm;
-}
-
-void Factorization::compute_norms() {
-  const CscMatrix& p = symbolic_->pattern();
-  std::vector<double>& row_sums = work_;  // scratch, n entries
-  std::fill(row_sums.begin(), row_sums.begin() + p.rows, 0.0);
-  norm_one_ = 0.0;
-  for (Index j = 0; j < p.cols; ++j) {
-    double col = 0.0;
-    for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k) {
-      const double a = std::abs(values_[k]);
-      col += a;
-      row_sums[p.row_idx[k]] += a;
-    }
-    norm_one_ = std::max(norm_one_, col);
-  }
-  norm_inf_ = inf_norm(row_sums.data(), p.rows);
 }
 
 void Factorization::solve_checked(double* x, Index nrhs, bool transposed) {
