@@ -8,6 +8,13 @@
 
 #include "hiili/error.hpp"
 
+// The AVX2 + FMA kernel variants need GCC/Clang on x86; elsewhere only the portable ones exist.
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define HIILI_X86_FMA 1
+#else
+#define HIILI_X86_FMA 0
+#endif
+
 namespace hiili::detail {
 namespace {
 
@@ -273,12 +280,20 @@ template <bool kFma>
 bool sparse_block_plain(SparseBlock& b) { return sparse_block<false>(b); }
 // Fused multiply-adds: ~1 instruction less per update. Which variant runs depends only on
 // the CPU, so a machine always gets the same bits for the same values.
+#if HIILI_X86_FMA
 [[gnu::target("avx2,fma")]] bool sparse_block_fma(SparseBlock& b) { return sparse_block<true>(b); }
+#else
+bool sparse_block_fma(SparseBlock& b) { return sparse_block<false>(b); }
+#endif
 
 std::atomic<bool> g_plain_kernels{false};
 
 bool cpu_has_fma() {
+#if HIILI_X86_FMA
   static const bool fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  constexpr bool fma = false;
+#endif
   return fma && !g_plain_kernels.load(std::memory_order_relaxed);
 }
 
@@ -361,9 +376,13 @@ template <bool kFma>
 }
 
 void dense_lu_plain(double* a, Index h, std::int32_t* ipiv) { dense_lu<false>(a, h, ipiv); }
+#if HIILI_X86_FMA
 [[gnu::target("avx2,fma")]] void dense_lu_fma(double* a, Index h, std::int32_t* ipiv) {
   dense_lu<true>(a, h, ipiv);
 }
+#else
+void dense_lu_fma(double* a, Index h, std::int32_t* ipiv) { dense_lu<false>(a, h, ipiv); }
+#endif
 
 void run_dense_lu(double* a, Index h, std::int32_t* ipiv) {
   if (cpu_has_fma()) dense_lu_fma(a, h, ipiv);
