@@ -43,7 +43,7 @@ void bind_solver(py::module_& m) {
   py::class_<FactorizationOptions>(m, "FactorizationOptions")
       .def(py::init([](Backend backend, Ordering ordering, bool btf, double refine_tolerance,
                        double residual_tolerance, double singular_rcond,
-                       double refactor_rcond_ratio) {
+                       double refactor_rcond_ratio, double amd_dense, bool static_refactor) {
              FactorizationOptions o;
              o.backend = backend;
              o.ordering = ordering;
@@ -52,6 +52,8 @@ void bind_solver(py::module_& m) {
              o.residual_tolerance = residual_tolerance;
              o.singular_rcond = singular_rcond;
              o.refactor_rcond_ratio = refactor_rcond_ratio;
+             o.amd_dense = amd_dense;
+             o.static_refactor = static_refactor;
              return o;
            }),
            py::kw_only(), py::arg("backend") = defaults.backend,
@@ -59,7 +61,9 @@ void bind_solver(py::module_& m) {
            py::arg("refine_tolerance") = defaults.refine_tolerance,
            py::arg("residual_tolerance") = defaults.residual_tolerance,
            py::arg("singular_rcond") = defaults.singular_rcond,
-           py::arg("refactor_rcond_ratio") = defaults.refactor_rcond_ratio)
+           py::arg("refactor_rcond_ratio") = defaults.refactor_rcond_ratio,
+           py::arg("amd_dense") = defaults.amd_dense,
+           py::arg("static_refactor") = defaults.static_refactor)
       .def_readwrite("backend", &FactorizationOptions::backend)
       .def_readwrite("ordering", &FactorizationOptions::ordering)
       .def_readwrite("btf", &FactorizationOptions::btf)
@@ -67,6 +71,8 @@ void bind_solver(py::module_& m) {
       .def_readwrite("residual_tolerance", &FactorizationOptions::residual_tolerance)
       .def_readwrite("singular_rcond", &FactorizationOptions::singular_rcond)
       .def_readwrite("refactor_rcond_ratio", &FactorizationOptions::refactor_rcond_ratio)
+      .def_readwrite("amd_dense", &FactorizationOptions::amd_dense)
+      .def_readwrite("static_refactor", &FactorizationOptions::static_refactor)
       .def("__repr__", [](const FactorizationOptions& o) {
         return std::string("FactorizationOptions(backend=") + to_string(o.backend) +
                ", ordering=" + (o.ordering == Ordering::Amd ? "amd" : "colamd") +
@@ -74,7 +80,9 @@ void bind_solver(py::module_& m) {
                ", refine_tolerance=" + std::to_string(o.refine_tolerance) +
                ", residual_tolerance=" + std::to_string(o.residual_tolerance) +
                ", singular_rcond=" + std::to_string(o.singular_rcond) +
-               ", refactor_rcond_ratio=" + std::to_string(o.refactor_rcond_ratio) + ")";
+               ", refactor_rcond_ratio=" + std::to_string(o.refactor_rcond_ratio) +
+               ", amd_dense=" + std::to_string(o.amd_dense) +
+               ", static_refactor=" + (o.static_refactor ? "True" : "False") + ")";
       });
 
   py::class_<FactorizationReport>(m, "FactorizationReport",
@@ -91,6 +99,8 @@ void bind_solver(py::module_& m) {
       .def_readonly("factorizations", &FactorizationReport::factorizations)
       .def_readonly("refactors", &FactorizationReport::refactors)
       .def_readonly("refactor_fallbacks", &FactorizationReport::refactor_fallbacks)
+      .def_readonly("static_refactors", &FactorizationReport::static_refactors)
+      .def_readonly("dense_columns", &FactorizationReport::dense_columns)
       .def_readonly("refinements", &FactorizationReport::refinements)
       .def_readonly("last_residual", &FactorizationReport::last_residual)
       .def("brief", &FactorizationReport::brief, "One line for logs.")

@@ -137,6 +137,8 @@ class FactorizationOptions:
     residual_tolerance: float
     singular_rcond: float
     refactor_rcond_ratio: float
+    amd_dense: float
+    static_refactor: bool
     def __init__(
         self,
         *,
@@ -147,6 +149,8 @@ class FactorizationOptions:
         residual_tolerance: float = 1e-9,
         singular_rcond: float = 1e-15,
         refactor_rcond_ratio: float = 1e-3,
+        amd_dense: float = 2.0,
+        static_refactor: bool = True,
     ) -> None: ...
 
 class FactorizationReport:
@@ -174,6 +178,10 @@ class FactorizationReport:
     def refactors(self) -> int: ...
     @property
     def refactor_fallbacks(self) -> int: ...
+    @property
+    def static_refactors(self) -> int: ...
+    @property
+    def dense_columns(self) -> int: ...
     @property
     def refinements(self) -> int: ...
     @property

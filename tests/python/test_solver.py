@@ -163,3 +163,29 @@ def test_pivot_growth_is_refined():
     assert F.report.refinements >= 1
     assert F.report.last_residual <= 1e-12
     assert rel_err(x, spsolve(A, b)) < 1e-12
+
+
+@pytest.mark.parametrize("static_refactor", [True, False])
+def test_static_refactor_kernel_matches_spsolve(static_refactor):
+    # synth: BTF blocks around a strongly connected core (at n = 2,000 its hub tail is not dense
+    # enough for the kernel's dense block; tests/cpp/test_static_lu.cpp covers that path)
+    model = hiili.synth(2000, seed=4)
+    A = model.A.tocsc()
+    F = hiili.Factorization(A, static_refactor=static_refactor, amd_dense=2.0)
+    b = np.random.default_rng(1).standard_normal(A.shape[0])
+    rng = np.random.default_rng(2)
+    for _ in range(3):
+        A2 = A.copy()
+        off = A2.indices != np.repeat(np.arange(A2.shape[1]), np.diff(A2.indptr))
+        A2.data = np.where(off, A.data * rng.uniform(0.7, 1.3, A.nnz), A.data)
+        F.refactor(A2.data)
+        assert rel_err(F.solve(b), spsolve(A2, b)) < 1e-11
+        assert rel_err(F.solve_transposed(b), spsolve(A2.T.tocsc(), b)) < 1e-11
+    report = F.report
+    assert report.refactor_fallbacks == 0
+    if static_refactor:
+        assert report.static_refactors == 3
+    else:
+        assert report.static_refactors == 0
+    with pytest.raises(hiili.InvalidInputError):
+        F.refactor(np.full(A.nnz, np.nan))
