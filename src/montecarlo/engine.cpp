@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <exception>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -92,6 +94,49 @@ struct Worker {
 std::string location(MatrixKind kind, Index entry, const Entry& e) {
   return std::string(to_string(kind)) + " entry " + std::to_string(entry) + " (row " +
          std::to_string(e.row) + ", column " + std::to_string(e.col) + ")";
+}
+
+// Runs `work` on a thread of its own while the calling thread calls `report` every `interval`
+// seconds until it is done. The caller may be the only thread that can see a signal (Python's
+// Ctrl-C), and oneTBB does not promise that the thread entering an arena runs any of the
+// pipeline's iterations, so progress is never left to the workers. An exception from `report`
+// stops the run (through `stopping`) and is rethrown once the work has finished.
+template <class Work, class Report>
+void run_watched(Work&& work, Report&& report, std::atomic<bool>& stopping, double interval) {
+  std::exception_ptr work_failure, report_failure;
+  std::mutex m;
+  std::condition_variable cv;
+  bool finished = false;
+  std::thread runner([&] {
+    try {
+      work();
+    } catch (...) {
+      work_failure = std::current_exception();
+    }
+    {
+      std::lock_guard<std::mutex> lock(m);
+      finished = true;
+    }
+    cv.notify_all();
+  });
+  const auto period = std::chrono::duration<double>(std::max(interval, 1e-3));
+  std::unique_lock<std::mutex> lock(m);
+  while (!cv.wait_for(lock, period, [&] { return finished; })) {
+    lock.unlock();
+    if (!report_failure) {
+      try {
+        report();
+      } catch (...) {
+        report_failure = std::current_exception();
+        stopping.store(true);
+      }
+    }
+    lock.lock();
+  }
+  lock.unlock();
+  runner.join();
+  if (report_failure) std::rethrow_exception(report_failure);
+  if (work_failure) std::rethrow_exception(work_failure);
 }
 
 }  // namespace
@@ -576,8 +621,6 @@ MonteCarloResult MonteCarlo::run(Index iterations, Index first_iteration,
 
   std::atomic<bool> stopping{false};
   std::atomic<Index> done{0};
-  const auto caller = std::this_thread::get_id();
-  auto last_report = Clock::now();
   auto should_stop = [&] {
     return stopping.load(std::memory_order_relaxed) ||
            (stop != nullptr && stop->load(std::memory_order_relaxed));
@@ -599,7 +642,7 @@ MonteCarloResult MonteCarlo::run(Index iterations, Index first_iteration,
   if (threads > tbb::info::default_concurrency())
     allow.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
   tbb::task_arena arena(threads);
-  arena.execute([&] {
+  auto run_pipeline = [&] { arena.execute([&] {
     tbb::parallel_pipeline(
         ntokens,
         tbb::make_filter<void, Token*>(
@@ -641,11 +684,6 @@ MonteCarloResult MonteCarlo::run(Index iterations, Index first_iteration,
                     }
                     t->done_end = i + 1;
                     done.fetch_add(1, std::memory_order_relaxed);
-                    if (progress && std::this_thread::get_id() == caller &&
-                        since(last_report) >= I.options.progress_interval) {
-                      last_report = Clock::now();
-                      report();
-                    }
                   }
                   return t;
                 }) &
@@ -664,7 +702,11 @@ MonteCarloResult MonteCarlo::run(Index iterations, Index first_iteration,
                   prefix = t->done_end;
                   if (t->done_end < t->end) broken = true;
                 }));
-  });
+  }); };
+  if (progress)
+    run_watched(run_pipeline, report, stopping, I.options.progress_interval);
+  else
+    run_pipeline();
 
   result.completed = prefix - first_iteration;
   result.cancelled = result.completed < iterations;
