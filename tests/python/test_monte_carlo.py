@@ -333,6 +333,9 @@ def test_progress_callback_errors_propagate(model):
 def test_keyboard_interrupt_stops_within_a_second_and_keeps_the_prefix():
     big = hiili.synth(3000, seed=2, uncertainty=True)
     mc = hiili.MonteCarlo(big, {2999: 1.0}, seed=1)
+    # Python ignores SIGINT when it started with it ignored (a job put in the background by a
+    # non-interactive shell): install the usual handler so the test sees what a user's Ctrl-C does.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     start = time.monotonic()
     timer.start()
@@ -341,6 +344,7 @@ def test_keyboard_interrupt_stops_within_a_second_and_keeps_the_prefix():
             mc.run(1_000_000, progress=False)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - start < 0.5 + 1.5
     part = mc.partial
     assert part is not None
