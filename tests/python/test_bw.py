@@ -7,19 +7,17 @@ import json
 import warnings
 from pathlib import Path
 
+import bw2calc as bc
+import bw_processing as bwp
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
 import hiili
-
-bwp = pytest.importorskip("bw_processing")
-bc = pytest.importorskip("bw2calc")
-hb = pytest.importorskip("hiili.bw")
+import hiili.bw as hb
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bw2calc_fixtures"
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason="../shared/data not present")
 RTOL = 1e-10
 
 PRODUCT, ACTIVITY, FLOW = 100_000, 500_000, 900_000  # id offsets of the exported synth model
@@ -144,7 +142,6 @@ def synth_dps(synth_model):
 # ---- bw2calc's fixtures ----------------------------------------------------------------------
 
 
-@needs_fixtures
 def test_basic_fixture_supply_matches_bw2calc_and_upstream_numbers():
     ref, ours = both("LCA", {1: 1}, data_objs=[fixture("basic_fixture.zip")])
     run(ref, ours, lcia=False)
@@ -157,7 +154,6 @@ def test_basic_fixture_supply_matches_bw2calc_and_upstream_numbers():
     assert rel(ours.technosphere_matrix, ref.technosphere_matrix) == 0.0
 
 
-@needs_fixtures
 def test_mobility_example_matches_bw2calc():
     expected = json.loads((FIXTURES / "expected.json").read_text())
     mob = next(v for k, v in expected["computed_here_independently"].items() if k.startswith("mob"))
@@ -183,7 +179,6 @@ MULTI_CONFIG = {
 MULTI_DEMANDS = {"gamma": {100: 1}, "epsilon": {103: 2}, "zeta": {105: 3}}
 
 
-@needs_fixtures
 def test_multi_lca_fixture_scores_normalized_weighted_match_bw2calc():
     names = [f"multi_lca_simple_{x}.zip" for x in (1, 2, 3, 4, 5, "normalization", "weighting")]
     ref = bc.MultiLCA(MULTI_DEMANDS, MULTI_CONFIG, [fixture(x) for x in names])
@@ -216,7 +211,6 @@ def test_multi_lca_fixture_scores_normalized_weighted_match_bw2calc():
         assert rel(ours.characterized_inventories[key], value) <= RTOL
 
 
-@needs_fixtures
 def test_fixture_errors_like_bw2calc():
     lca = hb.LCA({1: 1}, data_objs=[fixture("missing_characterization.zip")])
     lca.lci()
@@ -234,7 +228,6 @@ def test_fixture_errors_like_bw2calc():
         lca.lcia()
 
 
-@needs_fixtures
 def test_demand_errors_name_the_key():
     lca = hb.LCA({1: 1}, data_objs=[fixture("basic_fixture.zip")])
     lca.lci()

@@ -16,9 +16,6 @@ import textwrap
 import numpy as np
 import pytest
 
-pytest.importorskip("bw2data")
-pytest.importorskip("bw2calc")
-
 CHILD = textwrap.dedent(
     """
     import json, warnings

@@ -21,7 +21,6 @@ ACTIVITY = SCHOOL / "activity.csv"
 MEASURES = SCHOOL / "measures.csv"
 SHIPPED = ROOT / "python" / "hiili" / "footprint" / "data"
 
-pytestmark = pytest.mark.skipif(not USEEIO.is_dir(), reason="../shared/data not present")
 
 # Unit conversions written out independently of hiili.footprint.units.
 TO_CANONICAL = {

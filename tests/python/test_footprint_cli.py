@@ -21,9 +21,6 @@ USEEIO = ROOT.parent / "shared" / "data" / "useeio_v2.0_ghg"
 ACTIVITY = ROOT / "examples" / "footprint" / "activity.csv"
 MEASURES = ROOT / "examples" / "footprint" / "measures.csv"
 INSTALLED = Path(sys.executable).parent / "hiili"  # where pip puts the command
-BUILD_FP = ROOT / "build-fp" / "src" / "cli" / "hiili"  # a helper's own build, when present
-
-pytestmark = pytest.mark.skipif(not USEEIO.is_dir(), reason="../shared/data not present")
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 120):
@@ -95,11 +92,6 @@ def test_python_m_exit_codes(tmp_path):
 def binaries() -> list:
     return [
         pytest.param(INSTALLED, id="installed"),
-        pytest.param(
-            BUILD_FP,
-            id="build-fp",
-            marks=pytest.mark.skipif(not BUILD_FP.exists(), reason=f"{BUILD_FP} not built"),
-        ),
     ]
 
 
@@ -153,7 +145,7 @@ def test_hiili_footprint_help_and_exit_codes(binary, tmp_path):
 
 
 def test_hiili_footprint_without_python(tmp_path):
-    binary = BUILD_FP if BUILD_FP.exists() else INSTALLED
+    binary = INSTALLED
     require_footprint(binary)
     lonely = tmp_path / "bin" / "hiili"  # no python3 beside it, none on PATH
     lonely.parent.mkdir()

@@ -19,7 +19,6 @@ def _dense(path: Path) -> np.ndarray:
     return np.array(json.loads(path.read_text()), dtype=float)
 
 
-@pytest.mark.skipif(not USEEIO.is_dir(), reason="shared/data/useeio_v1.2 not present")
 def test_useeio_total_impacts_match_published_oracle():
     model = hiili.read(USEEIO)
     assert hiili.detect_format(USEEIO) == "useeio"
@@ -40,7 +39,6 @@ def test_useeio_total_impacts_match_published_oracle():
     assert rel_err(r.supply, L[:, 5]) < 1e-9
 
 
-@pytest.mark.skipif(not BASIC.is_file(), reason="bw2calc fixtures not present")
 def test_brightway_basic_fixture():
     # bw2calc tests/test_lca.py::test_basic: supply of 101 -> 1.0 and 102 -> 0.5.
     model = hiili.read(BASIC, format="datapackage")
