@@ -18,37 +18,18 @@
 #include <thread>
 #include <vector>
 
+#include "cli_runner.hpp"
 #include "hiili/monte_carlo.hpp"
 #include "hiili/synth.hpp"
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 using namespace hiili;
+using cli_test::command_path;
+using cli_test::Outcome;
+using cli_test::slurp;
 
 namespace {
-
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-fs::path command_path() {
-  const fs::path self = fs::read_symlink("/proc/self/exe");
-  return self.parent_path().parent_path().parent_path() / "src" / "cli" / "hiili";
-}
 
 const char* kModel = "synth:n=500,k=2,seed=3,uncertainty=1";
 
@@ -61,35 +42,8 @@ std::shared_ptr<const Model> reference_model() {
   return std::make_shared<const Model>(synth(o));
 }
 
-class CliMcTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!fs::exists(command_path())) GTEST_SKIP() << "the hiili command is not built";
-    dir_ = fs::temp_directory_path() /
-           ("hiili_cli_mc_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
-  }
 
-  Outcome run(const std::vector<std::string>& args) {
-    Outcome r;
-    std::string command = quote(command_path().string());
-    for (const auto& a : args) command += " " + quote(a);
-    command += " >" + quote((dir_ / "out").string()) + " 2>" + quote((dir_ / "err").string()) +
-               " </dev/null";
-    const int status = std::system(command.c_str());
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(dir_ / "out");
-    r.err = slurp(dir_ / "err");
-    return r;
-  }
-
-  fs::path dir_;
-};
+class CliMcTest : public cli_test::CliFixture {};
 
 }  // namespace
 

@@ -301,7 +301,7 @@ double dense_sum(const hiili::CscMatrix& m) { return m.to_dense().sum(); }
 // ---- bw2calc's fixtures ---------------------------------------------------------------------
 
 TEST(DatapackageFixtures, BasicZipAndFolder) {
-  if (!fs::exists(kFixtures)) GTEST_SKIP();
+  ASSERT_TRUE(fs::exists(kFixtures)) << "missing " << kFixtures;
   for (const fs::path& p : {kFixtures / "basic_fixture.zip", kFixtures / "basic_fixture",
                             kFixtures / "basic_fixture" / "datapackage.json"}) {
     SCOPED_TRACE(p.string());
@@ -325,7 +325,7 @@ TEST(DatapackageFixtures, BasicZipAndFolder) {
 }
 
 TEST(DatapackageFixtures, DemandByActivityIdIsRejected) {
-  if (!fs::exists(kFixtures)) GTEST_SKIP();
+  ASSERT_TRUE(fs::exists(kFixtures)) << "missing " << kFixtures;
   const hiili::Model model = hiili::io::read_datapackage(kFixtures / "basic_fixture.zip");
   EXPECT_EQ(hiili::io::brightway_product_index(model, 2), 1);
   try {
@@ -340,7 +340,7 @@ TEST(DatapackageFixtures, DemandByActivityIdIsRejected) {
 }
 
 TEST(DatapackageFixtures, MultiLcaMatricesAndScores) {
-  if (!fs::exists(kFixtures)) GTEST_SKIP();
+  ASSERT_TRUE(fs::exists(kFixtures)) << "missing " << kFixtures;
   std::vector<fs::path> packages;
   for (int i = 1; i <= 5; ++i) packages.push_back(kFixtures / ("multi_lca_simple_" + std::to_string(i) + ".zip"));
   packages.push_back(kFixtures / "multi_lca_simple_normalization.zip");
@@ -394,7 +394,7 @@ TEST(DatapackageFixtures, MultiLcaMatricesAndScores) {
 }
 
 TEST(DatapackageFixtures, MultiLcaUncertainty) {
-  if (!fs::exists(kFixtures)) GTEST_SKIP();
+  ASSERT_TRUE(fs::exists(kFixtures)) << "missing " << kFixtures;
   const hiili::Model one = hiili::io::read_datapackage(kFixtures / "multi_lca_simple_1.zip");
   const auto& tech = one.technosphere();
   ASSERT_TRUE(tech.has_uncertainty());
@@ -415,7 +415,7 @@ TEST(DatapackageFixtures, MultiLcaUncertainty) {
 }
 
 TEST(DatapackageFixtures, MobilityExample) {
-  if (!fs::exists(kFixtures)) GTEST_SKIP();
+  ASSERT_TRUE(fs::exists(kFixtures)) << "missing " << kFixtures;
   const std::vector<fs::path> packages = {kFixtures / "bw2io_example_db.zip", kFixtures / "ipcc_simple.zip"};
   hiili::io::DatapackageReport report;
   const hiili::Model model = hiili::io::read_datapackages(packages, {}, &report);
@@ -440,7 +440,7 @@ TEST(DatapackageFixtures, MobilityExample) {
 }
 
 TEST(DatapackageFixtures, MissingAndEmptyParts) {
-  if (!fs::exists(kFixtures)) GTEST_SKIP();
+  ASSERT_TRUE(fs::exists(kFixtures)) << "missing " << kFixtures;
   const hiili::Model missing = hiili::io::read_datapackage(kFixtures / "missing_characterization.zip");
   EXPECT_EQ(missing.num_categories(), 0);
   EXPECT_EQ(missing.num_flows(), 1);

@@ -1004,7 +1004,7 @@ class Uslci : public ::testing::Test {
     report_ = nullptr;
   }
   void SetUp() override {
-    if (model_ == nullptr) GTEST_SKIP() << "USLCI zip not found under " << HIILI_SHARED_DATA;
+    ASSERT_NE(model_, nullptr) << "USLCI zip not found under " << HIILI_SHARED_DATA;
   }
   static hiili::Model* model_;
   static OpenLcaReport* report_;

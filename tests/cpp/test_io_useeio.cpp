@@ -213,7 +213,7 @@ class UseeioPublished : public ::testing::TestWithParam<UseeioCase> {};
 TEST_P(UseeioPublished, ActivityScoresEqualPublishedU) {
   const UseeioCase c = GetParam();
   const fs::path dir = kShared / c.folder;
-  if (!fs::exists(dir)) GTEST_SKIP() << "no " << dir;
+  ASSERT_TRUE(fs::exists(dir)) << "missing " << dir;
   auto model = std::make_shared<const hiili::Model>(hiili::io::read_useeio(dir));
   ASSERT_EQ(model->num_activities(), c.n);
   ASSERT_EQ(model->num_flows(), c.m);
@@ -249,7 +249,7 @@ TEST_P(UseeioPublished, ActivityScoresEqualPublishedU) {
 TEST_P(UseeioPublished, LabelsMatchTheJsonFiles) {
   const UseeioCase c = GetParam();
   const fs::path dir = kShared / c.folder;
-  if (!fs::exists(dir)) GTEST_SKIP() << "no " << dir;
+  ASSERT_TRUE(fs::exists(dir)) << "missing " << dir;
   const hiili::Model model = hiili::io::read_useeio(dir);
   std::ifstream in(dir / "sectors.json");
   const nlohmann::json sectors = nlohmann::json::parse(in);
@@ -271,7 +271,7 @@ INSTANTIATE_TEST_SUITE_P(Data, UseeioPublished,
 
 TEST(UseeioPublishedV20, FlowsAreGeneratedNotGuessed) {
   const fs::path dir = kShared / "useeio_v2.0_ghg";
-  if (!fs::exists(dir)) GTEST_SKIP();
+  ASSERT_TRUE(fs::exists(dir)) << "missing " << dir;
   const hiili::Model model = hiili::io::read_useeio(dir);
   ASSERT_EQ(model.num_flows(), 15);
   EXPECT_EQ(model.flows().column("id")[0], "flow 0");
@@ -303,7 +303,7 @@ TEST(UseeioPublishedDemands, TotalsMatchSourceTable) {
   std::map<std::string, std::shared_ptr<hiili::Lca>> lcas;
   for (const Row& r : rows) {
     const fs::path dir = kShared / r.folder;
-    if (!fs::exists(dir)) GTEST_SKIP();
+    ASSERT_TRUE(fs::exists(dir)) << "missing " << dir;
     auto& lca = lcas[r.folder];
     if (!lca) lca = std::make_shared<hiili::Lca>(hiili::io::read_useeio(dir));
     const auto list = hiili::io::list_useeio_demands(dir);
@@ -320,7 +320,8 @@ TEST(UseeioPublishedDemands, TotalsMatchSourceTable) {
 
 TEST(UseeioPublishedDemands, ListedDemands) {
   const fs::path v12 = kShared / "useeio_v1.2", v20 = kShared / "useeio_v2.0_ghg";
-  if (!fs::exists(v12) || !fs::exists(v20)) GTEST_SKIP();
+  ASSERT_TRUE(fs::exists(v12)) << "missing " << v12;
+  ASSERT_TRUE(fs::exists(v20)) << "missing " << v20;
   const auto a = hiili::io::list_useeio_demands(v12);
   ASSERT_EQ(a.size(), 2u);
   EXPECT_EQ(a[0].id, "2007_us_consumption");
@@ -337,7 +338,7 @@ TEST(UseeioPublishedDemands, ListedDemands) {
 
 TEST(UseeioPublishedDemands, ForeignDemandFilesAreRejected) {
   const fs::path dir = kShared / "useeio_v1.2";
-  if (!fs::exists(dir)) GTEST_SKIP();
+  ASSERT_TRUE(fs::exists(dir)) << "missing " << dir;
   const hiili::Model model = hiili::io::read_useeio(dir);
   for (const char* name : {"2007_ga_consumption", "2007_ga_consumption_food", "2007_ga_production",
                            "2007_ga_production_food", "2007_us_consumption_food",
