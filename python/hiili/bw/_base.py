@@ -120,7 +120,10 @@ class Base(Iterator):
             offsets = np.cumsum([0] + [len(p.distributions) for p in parts])
             e.group = np.concatenate([p.group + offsets[i] for i, p in enumerate(parts)])
             e.distributions = [d for p in parts for d in p.distributions]
-            e.rescaled = any(p.rescaled for p in parts)
+            if any(p.rescale is not None for p in parts):
+                e.rescale = np.concatenate(
+                    [np.ones(len(p.rows)) if p.rescale is None else p.rescale for p in parts]
+                )
         self._C = _calc.Matrix("C", e, (len(rows), m), self._sampled("C"))
         if self._iteration is not None:
             self._C.start_draws(self._seed)

@@ -4,11 +4,15 @@ A deterministic calculation builds one hiili.Model from A and B (canonical CSC, 
 summed) and factorizes it once; characterization, normalization and weighting are diagonal, so
 scores are dot products with the inventory.
 
-A stochastic one (use_distributions=True) also builds a Model whose CSC entries carry the
-stats_arrays distributions (hiili.with_uncertainty). Iteration i's values of entry e are hiili's
-draws for (seed, matrix, e, i): hiili.MonteCarlo computes scores for many iterations in C++,
-and hiili.sample_distribution with the same stream reproduces the very same values when a
-script asks for the iteration's matrices, supply or inventory.
+A stochastic one (use_distributions=True) also builds a Model from the entries themselves
+(hiili.Model.from_entries), each with its stats_arrays distribution and flip: entries at one
+position are summed in the matrix but drawn apart, as bw2calc draws every entry, flips it,
+rescales it and then sums duplicates. Iteration i's value of entry e is hiili's draw for
+(seed, matrix, e, i), negated where flipped: hiili.MonteCarlo computes scores for many
+iterations in C++, and hiili.sample_distribution with the same stream reproduces the very same
+values when a script asks for the iteration's matrices, supply or inventory. A rescale factor r
+is folded into the distribution (r X is again a stats_arrays distribution, except for Bernoulli
+and discrete uniform).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import scipy.sparse as sp
 from .. import _core
 from ..lca import Lca
 from ..model import Model
-from ..monte_carlo import MonteCarlo, with_uncertainty
+from ..monte_carlo import MonteCarlo
 from ._matrices import Entries
 
 _KIND = {"A": 0, "B": 1, "C": 2}  # hiili::MatrixKind, the high bits of a draw's stream
@@ -45,139 +49,150 @@ def csc_slots(e: Entries, shape: tuple[int, int]) -> tuple[sp.csc_array, np.ndar
     return M, slot
 
 
-def _flipped(table: np.ndarray, flip: np.ndarray, where: str) -> np.ndarray:
-    """stats_arrays records of -X for the flipped entries (Brightway's flip negates a draw)."""
-    out = table.copy()
-    f = flip & (table["uncertainty_type"] > 1)
-    t = table["uncertainty_type"]
-    bad = f & ~np.isin(t, (2, 3, 4, 5, 10, 12))
+_PARAMETERS = ("loc", "scale", "shape", "minimum", "maximum")
+_TIMES_LOC = (3, 4, 5, 8, 9, 11, 12)  # loc is a location: r X has loc r loc
+_TIMES_SCALE = (3, 8, 9, 11, 12)  # scale is a spread: r X has scale r scale
+
+
+def _rescale(
+    cols: dict[str, np.ndarray], amounts: np.ndarray, flip: np.ndarray, r: np.ndarray, where: str
+) -> None:
+    """Turns each drawn entry's record into that of r X (bw2calc multiplies every draw by the
+    entry's rescale factor r after flipping it), in place. r < 0 is |r| X with the flip
+    toggled (and the amount negated, so that the entry's value is unchanged); r = 0 a fixed 0.
+
+    Raises NotImplementedError for Bernoulli and discrete uniform entries with |r| other than
+    0 or 1: r X then takes values no stats_arrays distribution that hiili samples has.
+    """
+    t = cols["uncertainty_type"]
+    moved = (t > 1) & (r != 1)
+    if not moved.any():
+        return
+    negative = moved & (r < 0)
+    flip[negative] = ~flip[negative]
+    amounts[negative] = -amounts[negative]
+    zero = moved & (r == 0)
+    t[zero], amounts[zero] = 0, 0.0
+    a = np.abs(r)
+    at = moved & (t > 1) & (a != 1)
+    bad = at & np.isin(t, (6, 7))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise NotImplementedError(
-            f"{where}: entry {i} is flipped and has uncertainty type {int(t[i])}; hiili.bw can "
-            "negate lognormal, normal, uniform, triangular, beta and Student's t only"
+            f"{where}: entry {i} has uncertainty type {int(t[i])} (Bernoulli or discrete "
+            f"uniform) and rescale factor {float(r[i])!r}; hiili cannot sample a multiple of "
+            "these distributions"
         )
-    lo, hi = table["minimum"][f], table["maximum"][f]
-    beta = f & (t == 10)
-    lo_b = np.where(np.isnan(table["minimum"]), 0.0, table["minimum"])
-    hi_b = np.where(np.isnan(table["maximum"]), 1.0, table["maximum"])
-    out["minimum"][f], out["maximum"][f] = -hi, -lo
-    out["minimum"][beta], out["maximum"][beta] = -hi_b[beta], -lo_b[beta]
-    out["loc"][beta], out["shape"][beta] = table["shape"][beta], table["loc"][beta]
-    shift = f & np.isin(t, (3, 4, 5, 12))
-    out["loc"][shift] = -table["loc"][shift]
-    lognormal = f & (t == 2)
-    out["negative"][lognormal] = ~table["negative"][lognormal]
-    return out
+    loc, scale, lo, hi = cols["loc"], cols["scale"], cols["minimum"], cols["maximum"]
+    beta = at & (t == 10)
+    lo[beta] = np.where(np.isnan(lo[beta]), 0.0, lo[beta])
+    hi[beta] = np.where(np.isnan(hi[beta]), 1.0, hi[beta])
+    student = at & (t == 12)
+    scale[student] = np.where(np.isnan(scale[student]), 1.0, scale[student])
+    lognormal = at & (t == 2)
+    loc[lognormal] += np.log(a[lognormal])
+    for column, kinds in ((loc, _TIMES_LOC), (scale, _TIMES_SCALE)):
+        f = at & np.isin(t, kinds)
+        column[f] *= a[f]
+    lo[at] *= a[at]  # NaN (no bound) stays NaN, infinite bounds stay infinite
+    hi[at] *= a[at]
 
 
-def slot_uncertainty(e: Entries, slot: np.ndarray, nslots: int, where: str) -> dict | None:
-    """One uncertainty record per CSC slot (hiili.with_uncertainty's columns), or None when no
-    entry is uncertain. A slot gets its entry's distribution (negated where flipped).
-
-    Raises NotImplementedError where an uncertain entry shares its slot with other entries
-    (hiili's C++ model keeps such entries apart, but no Python binding builds one yet).
-    """
-    table = e.distribution_table()
-    if table is None:
-        return None
-    uncertain = table["uncertainty_type"] > 1
-    if not uncertain.any():
-        return None
-    if e.rescaled:
-        raise NotImplementedError(
-            f"{where}: a resource group has both distributions and a rescale vector; hiili.bw "
-            "does not rescale draws"
-        )
-    count = np.bincount(slot, minlength=nslots)
-    shared = uncertain & (count[slot] > 1)
-    if shared.any():
-        i = int(np.flatnonzero(shared)[0])
-        raise NotImplementedError(
-            f"{where}: the uncertain entry at matrix position ({int(e.rows[i])}, "
-            f"{int(e.cols[i])}) shares it with {int(count[slot[i]]) - 1} other entries; "
-            "hiili.bw cannot yet sample summed entries (a binding of hiili::ModelBuilder is "
-            "needed)"
-        )
-    table = _flipped(table, e.flip, where)
-    out = {
-        "uncertainty_type": np.zeros(nslots, np.uint8),
-        "negative": np.zeros(nslots, bool),
-    }
-    for name in ("loc", "scale", "shape", "minimum", "maximum"):
-        out[name] = np.full(nslots, np.nan)
-    pick = np.flatnonzero(uncertain)
-    for name in out:
-        out[name][slot[pick]] = table[name][pick]
-    return out
+def entry_table(e: Entries, stochastic: bool, where: str) -> dict[str, np.ndarray]:
+    """The entries as Model.from_entries takes them: row, col, amount, flip and, when
+    `stochastic` and some entry is uncertain, each entry's stats_arrays record (rescaled as
+    bw2calc rescales draws; flip stays the entry's own, applied to the draw by hiili)."""
+    table = {"row": e.rows, "col": e.cols, "amount": e.amounts, "flip": e.flip}
+    dist = e.distribution_table() if stochastic else None
+    if dist is None or not (dist["uncertainty_type"] > 1).any():
+        return table
+    # bw_processing stores the parameters as float32: widen before rescaling, as numpy does
+    # when bw2calc multiplies a draw by its rescale factor.
+    cols = {name: dist[name].astype(np.float64) for name in _PARAMETERS}
+    cols["uncertainty_type"] = dist["uncertainty_type"].astype(np.uint8)
+    cols["negative"] = dist["negative"].astype(bool)
+    if e.rescale is not None:
+        table["amount"], table["flip"] = e.amounts.copy(), e.flip.copy()
+        _rescale(cols, table["amount"], table["flip"], e.rescale, where)
+    return table | cols
 
 
 class Draws:
-    """The values of one matrix's CSC slots in each Monte Carlo iteration, as hiili draws them
-    (the same streams as hiili.MonteCarlo)."""
+    """The values of one matrix's CSC slots in each Monte Carlo iteration, as hiili draws them:
+    each uncertain entry e from its own stream (seed, matrix, e), negated where flipped, added
+    to the fixed entries of its slot (the same numbers as hiili.MonteCarlo)."""
 
-    def __init__(self, kind: str, amounts: np.ndarray, uncertainty: dict | None, seed: int) -> None:
+    def __init__(
+        self, kind: str, amounts: np.ndarray, table: dict, slot: np.ndarray, seed: int
+    ) -> None:
         self.kind = kind
-        self.amounts = amounts
         self.seed = seed
-        self.slots = (
-            np.zeros(0, np.int64)
-            if uncertainty is None
-            else np.flatnonzero(uncertainty["uncertainty_type"] > 1)
-        )
-        self.params = uncertainty
+        self.table = table
+        types = table.get("uncertainty_type")
+        drawn = np.zeros(len(slot), bool) if types is None else types > 1
+        self.entries = np.flatnonzero(drawn)
+        self.slots = slot[self.entries]
+        self.sign = np.where(table["flip"][self.entries], -1.0, 1.0)
+        # Slots with drawn entries restart from the sum of their fixed entries.
+        self.base = amounts.copy()
+        touched = np.zeros(len(amounts), bool)
+        touched[self.slots] = True
+        fixed = ~drawn & touched[slot]
+        values = np.where(table["flip"], -table["amount"], table["amount"])
+        self.base[touched] = np.bincount(slot[fixed], values[fixed], len(amounts))[touched]
         self._chunk: tuple[int, np.ndarray] | None = None
 
     def values(self, iteration: int) -> np.ndarray:
         """The slot values of `iteration` (a fresh array)."""
-        out = self.amounts.copy()
-        if len(self.slots) == 0:
+        out = self.base.copy()
+        if len(self.entries) == 0:
             return out
         start = iteration - iteration % _CHUNK
         if self._chunk is None or self._chunk[0] != start:
             self._chunk = (start, self._draw(start))
-        out[self.slots] = self._chunk[1][:, iteration - start]
+        np.add.at(out, self.slots, self.sign * self._chunk[1][:, iteration - start])
         return out
 
     def _draw(self, start: int) -> np.ndarray:
-        p = self.params
+        t = self.table
         high = _KIND[self.kind] << 62
-        out = np.empty((len(self.slots), _CHUNK))
-        for r, s in enumerate(self.slots.tolist()):
+        out = np.empty((len(self.entries), _CHUNK))
+        for r, e in enumerate(self.entries.tolist()):
             out[r] = _core.sample_distribution(
-                type=int(p["uncertainty_type"][s]),
-                loc=float(p["loc"][s]),
-                scale=float(p["scale"][s]),
-                shape=float(p["shape"][s]),
-                minimum=float(p["minimum"][s]),
-                maximum=float(p["maximum"][s]),
-                negative=bool(p["negative"][s]),
-                amount=float(self.amounts[s]),
+                type=int(t["uncertainty_type"][e]),
+                loc=float(t["loc"][e]),
+                scale=float(t["scale"][e]),
+                shape=float(t["shape"][e]),
+                minimum=float(t["minimum"][e]),
+                maximum=float(t["maximum"][e]),
+                negative=bool(t["negative"][e]),
+                amount=float(t["amount"][e]),
                 seed=self.seed,
                 count=_CHUNK,
                 first_iteration=start,
-                stream=s | high,
+                stream=e | high,
             )
         return out
 
 
 class Matrix:
-    """One matrix of the calculation: its CSC pattern, deterministic values and draws."""
+    """One matrix of the calculation: its CSC pattern, deterministic values, its entries (with
+    their uncertainty when stochastic) and draws."""
 
     def __init__(self, kind: str, e: Entries, shape: tuple[int, int], stochastic: bool) -> None:
         self.kind = kind
-        self.csc, slot = csc_slots(e, shape)
-        self.uncertainty = (
-            slot_uncertainty(e, slot, self.csc.nnz, f"{kind} matrix") if stochastic else None
-        )
+        self.shape = shape
+        self.csc, self.slot = csc_slots(e, shape)
+        self.table = entry_table(e, stochastic, f"{kind} matrix")
+        self.uncertain = "uncertainty_type" in self.table
         self.draws: Draws | None = None
 
     def start_draws(self, seed: int) -> None:
-        self.draws = Draws(self.kind, self.csc.data, self.uncertainty, seed)
+        self.draws = Draws(self.kind, self.csc.data, self.table, self.slot, seed)
 
     def at(self, iteration: int | None) -> sp.csc_array:
         """The matrix in `iteration` (None: the deterministic values)."""
-        if iteration is None or self.draws is None or self.uncertainty is None:
+        if iteration is None or self.draws is None or not self.uncertain:
             return self.csc
         M = self.csc.copy()
         M.data = self.draws.values(iteration)
@@ -185,12 +200,16 @@ class Matrix:
 
 
 def hiili_model(A: Matrix, B: Matrix, C: Matrix | None) -> Model:
-    """A hiili.Model of the matrices, with their uncertainty."""
-    model = Model(A.csc, B.csc, None if C is None else C.csc)
-    for m in (A, B, C):
-        if m is not None and m.uncertainty is not None:
-            model = with_uncertainty(model, m.kind, m.uncertainty)
-    return model
+    """A hiili.Model of the matrices' entries, each with its own uncertainty (entries at one
+    position summed in the matrix, drawn apart in Monte Carlo)."""
+    return Model.from_entries(
+        A.shape[0],
+        B.shape[0],
+        0 if C is None else C.shape[0],
+        A=A.table,
+        B=B.table,
+        C=None if C is None else C.table,
+    )
 
 
 class Solver:
@@ -204,8 +223,8 @@ class Solver:
     def factor(self, iteration: int | None) -> None:
         if iteration == self.iteration:
             return
-        if iteration is None or self.A.uncertainty is None:
-            if self.iteration is not None and self.A.uncertainty is not None:
+        if iteration is None or not self.A.uncertain:
+            if self.iteration is not None and self.A.uncertain:
                 self.lca.update_technosphere(self.A.csc.data)
         else:
             self.lca.update_technosphere(self.A.at(iteration).data)

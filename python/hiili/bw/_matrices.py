@@ -168,8 +168,9 @@ class IdMap:
 
 @dataclass
 class Entries:
-    """The surviving entries of one matrix: mapped row and column, amount (flip not applied),
-    flip, the stats_arrays record or None, and the group each came from."""
+    """The surviving entries of one matrix: mapped row and column, amount (rescaled, flip not
+    applied), flip, the stats_arrays record or None, the group each came from, and each entry's
+    rescale factor (None: no group has a rescale vector)."""
 
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     cols: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -177,7 +178,7 @@ class Entries:
     flip: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     distributions: list[np.ndarray | None] = field(default_factory=list)
     group: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    rescaled: bool = False  # some group has a rescale vector
+    rescale: np.ndarray | None = None
 
     @property
     def values(self) -> np.ndarray:
@@ -228,7 +229,7 @@ def entries(
     """
     parts: list[tuple[np.ndarray, ...]] = []
     dists: list[np.ndarray | None] = []
-    for g, group in enumerate(groups):
+    for group in groups:
         keep = np.ones(len(group.rows), dtype=bool)
         if keep_col is not None:
             keep &= group.cols == keep_col
@@ -236,17 +237,20 @@ def entries(
         cols = rows if col_map is None else col_map.find(group.cols)
         keep &= (rows >= 0) & (cols >= 0)
         keep &= ~np.isnan(group.data)
-        amounts = group.data if group.rescale is None else group.data * group.rescale
+        rescale = np.ones(len(rows)) if group.rescale is None else group.rescale
         flip = np.zeros(len(rows), bool) if group.flip is None else group.flip
         idx = np.flatnonzero(keep)
-        parts.append((rows[idx], cols[idx], amounts[idx], flip[idx], np.full(len(idx), g)))
+        parts.append(
+            (rows[idx], cols[idx], group.data[idx] * rescale[idx], flip[idx], rescale[idx])
+        )
         dists.append(None if group.distributions is None else group.distributions[idx])
     if not parts:
         return Entries()
     out = Entries(*(np.concatenate([p[i] for p in parts]) for i in range(4)))
-    out.group = np.concatenate([p[4] for p in parts])
+    out.group = np.concatenate([np.full(len(p[0]), g) for g, p in enumerate(parts)])
     out.distributions = dists
-    out.rescaled = any(g.rescale is not None for g in groups)
+    if any(g.rescale is not None for g in groups):
+        out.rescale = np.concatenate([p[4] for p in parts])
     alive = _resolve_duplicates(out, groups)
     if not alive.all():
         out = _select(out, alive)
@@ -260,7 +264,7 @@ def _select(e: Entries, alive: np.ndarray) -> Entries:
     out = Entries(e.rows[alive], e.cols[alive], e.amounts[alive], e.flip[alive])
     out.group = kept_groups
     out.distributions = dists
-    out.rescaled = e.rescaled
+    out.rescale = None if e.rescale is None else e.rescale[alive]
     return out
 
 
