@@ -341,6 +341,26 @@ def test_next_is_reproducible_by_seed_and_consistent_with_the_iteration_matrices
     assert lca.score == before
 
 
+def test_next_draws_each_entry_as_hiili_monte_carlo_does_on_the_source_model(
+    synth_model, synth_dps
+):
+    """The datapackage holds the model's entries in its order (inputs positive and flipped):
+    entry e is drawn from the same stream as in hiili.MonteCarlo on the model, so the scores
+    agree up to the float32 that bw_processing stores parameters in."""
+    lca = hb.LCA(
+        {PRODUCT + 799: 1.0}, data_objs=synth_dps[:2], use_distributions=True, seed_override=7
+    )
+    run(lca)
+    ours = []
+    for _ in range(20):
+        ours.append(lca.score)
+        next(lca)
+    mc = hiili.MonteCarlo(synth_model, {799: 1.0}, seed=7, sample=("A", "B"))
+    ref = mc.run(20, progress=False).scores[:, 0]
+    np.testing.assert_allclose(ours, ref, rtol=1e-6)
+    assert np.ptp(ref) > 0.1 * np.mean(np.abs(ref))
+
+
 def test_multi_lca_next_draws_as_lca_does(synth_dps):
     demand = {PRODUCT + 799: 1.0}
     single = hb.LCA(demand, data_objs=synth_dps[:2], use_distributions=True, seed_override=3)
