@@ -43,7 +43,8 @@ void bind_solver(py::module_& m) {
   py::class_<FactorizationOptions>(m, "FactorizationOptions")
       .def(py::init([](Backend backend, Ordering ordering, bool btf, double refine_tolerance,
                        double residual_tolerance, double singular_rcond,
-                       double refactor_rcond_ratio, double amd_dense, bool static_refactor) {
+                       double refactor_rcond_ratio, double amd_dense, bool static_refactor,
+                       Index static_solve_after) {
              FactorizationOptions o;
              o.backend = backend;
              o.ordering = ordering;
@@ -54,6 +55,7 @@ void bind_solver(py::module_& m) {
              o.refactor_rcond_ratio = refactor_rcond_ratio;
              o.amd_dense = amd_dense;
              o.static_refactor = static_refactor;
+             o.static_solve_after = static_solve_after;
              return o;
            }),
            py::kw_only(), py::arg("backend") = defaults.backend,
@@ -63,7 +65,8 @@ void bind_solver(py::module_& m) {
            py::arg("singular_rcond") = defaults.singular_rcond,
            py::arg("refactor_rcond_ratio") = defaults.refactor_rcond_ratio,
            py::arg("amd_dense") = defaults.amd_dense,
-           py::arg("static_refactor") = defaults.static_refactor)
+           py::arg("static_refactor") = defaults.static_refactor,
+           py::arg("static_solve_after") = defaults.static_solve_after)
       .def_readwrite("backend", &FactorizationOptions::backend)
       .def_readwrite("ordering", &FactorizationOptions::ordering)
       .def_readwrite("btf", &FactorizationOptions::btf)
@@ -73,6 +76,7 @@ void bind_solver(py::module_& m) {
       .def_readwrite("refactor_rcond_ratio", &FactorizationOptions::refactor_rcond_ratio)
       .def_readwrite("amd_dense", &FactorizationOptions::amd_dense)
       .def_readwrite("static_refactor", &FactorizationOptions::static_refactor)
+      .def_readwrite("static_solve_after", &FactorizationOptions::static_solve_after)
       .def("__repr__", [](const FactorizationOptions& o) {
         return std::string("FactorizationOptions(backend=") + to_string(o.backend) +
                ", ordering=" + (o.ordering == Ordering::Amd ? "amd" : "colamd") +
@@ -82,7 +86,8 @@ void bind_solver(py::module_& m) {
                ", singular_rcond=" + std::to_string(o.singular_rcond) +
                ", refactor_rcond_ratio=" + std::to_string(o.refactor_rcond_ratio) +
                ", amd_dense=" + std::to_string(o.amd_dense) +
-               ", static_refactor=" + (o.static_refactor ? "True" : "False") + ")";
+               ", static_refactor=" + (o.static_refactor ? "True" : "False") +
+               ", static_solve_after=" + std::to_string(o.static_solve_after) + ")";
       });
 
   py::class_<FactorizationReport>(m, "FactorizationReport",
@@ -101,6 +106,7 @@ void bind_solver(py::module_& m) {
       .def_readonly("refactor_fallbacks", &FactorizationReport::refactor_fallbacks)
       .def_readonly("static_refactors", &FactorizationReport::static_refactors)
       .def_readonly("dense_columns", &FactorizationReport::dense_columns)
+      .def_readonly("static_solves", &FactorizationReport::static_solves)
       .def_readonly("refinements", &FactorizationReport::refinements)
       .def_readonly("last_residual", &FactorizationReport::last_residual)
       .def("brief", &FactorizationReport::brief, "One line for logs.")

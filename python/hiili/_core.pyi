@@ -139,6 +139,7 @@ class FactorizationOptions:
     refactor_rcond_ratio: float
     amd_dense: float
     static_refactor: bool
+    static_solve_after: int
     def __init__(
         self,
         *,
@@ -151,6 +152,7 @@ class FactorizationOptions:
         refactor_rcond_ratio: float = 1e-3,
         amd_dense: float = 2.0,
         static_refactor: bool = True,
+        static_solve_after: int = 32,
     ) -> None: ...
 
 class FactorizationReport:
@@ -182,6 +184,8 @@ class FactorizationReport:
     def static_refactors(self) -> int: ...
     @property
     def dense_columns(self) -> int: ...
+    @property
+    def static_solves(self) -> bool: ...
     @property
     def refinements(self) -> int: ...
     @property

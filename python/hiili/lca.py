@@ -59,6 +59,7 @@ _OPTION_NAMES = (
     "refactor_rcond_ratio",
     "amd_dense",
     "static_refactor",
+    "static_solve_after",
 )
 
 
@@ -70,7 +71,8 @@ class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: h
 
     solver is "klu" (default), "umfpack" or "eigen"; further keywords set FactorizationOptions
     fields (btf, ordering, refine_tolerance, residual_tolerance, singular_rcond,
-    refactor_rcond_ratio, amd_dense, static_refactor: see docs/math.md and FactorizationOptions).
+    refactor_rcond_ratio, amd_dense, static_refactor, static_solve_after: see docs/math.md and
+    FactorizationOptions).
 
     Raises hiili.SingularMatrixError when A is singular. One Lca may be shared between
     threads (calls take turns); use one Lca per thread to solve in parallel.

@@ -11,9 +11,9 @@ namespace hiili::detail {
 
 // Result of a numeric factorisation or refactor.
 struct NumericStatus {
-  bool ok = true;          // false: refactor hit a zero/poor pivot, factorize afresh
-  double rcond = 0.0;      // cheap reciprocal condition estimate
-  Index nnz_factors = 0;   // nonzeros in L + U, 0 when unknown
+  bool ok = true;              // false: refactor hit a zero/poor pivot, factorize afresh
+  double rcond = 0.0;          // cheap reciprocal condition estimate
+  Index nnz_factors = 0;       // nonzeros in L + U, 0 when unknown
   bool static_kernel = false;  // refactor done by the static-pivot kernel (static_lu.hpp)
   Index dense_columns = 0;     // of which columns factored dense (trailing hub blocks)
 };
@@ -37,6 +37,8 @@ class BackendNumeric {
   virtual bool supports_refactor() const { return false; }
   // In-place solve of nrhs column-major right-hand sides of leading dimension n.
   virtual void solve(double* x, Index nrhs, bool transposed) = 0;
+  // Whether solves now run on the static kernel's factors (KLU only).
+  virtual bool static_solves() const { return false; }
   virtual double condition_estimate() = 0;
   virtual bool is_factorized() const = 0;
 };

@@ -19,8 +19,8 @@ static_assert(sizeof(SuiteSparse_long) == sizeof(Index), "KLU's long must be 64-
 // What KLU's user-ordering hook needs, and what it reports back (common.user_data).
 struct AmdOrdering {
   double dense = 10.0;
-  int status = AMD_OK;   // the first AMD failure, if any
-  Index failed_n = 0;    // the size of the block it failed on
+  int status = AMD_OK;  // the first AMD failure, if any
+  Index failed_n = 0;   // the size of the block it failed on
 };
 
 // KLU calls this for each diagonal block of the BTF form (ordering = 3). It is AMD as KLU's
@@ -102,6 +102,7 @@ class KluNumeric final : public BackendNumeric {
   NumericStatus refactor(const double* values) override;
   bool supports_refactor() const override { return true; }
   void solve(double* x, Index nrhs, bool transposed) override;
+  bool static_solves() const override { return static_current_; }
   double condition_estimate() override;
   bool is_factorized() const override { return numeric_ != nullptr; }
 
@@ -113,6 +114,7 @@ class KluNumeric final : public BackendNumeric {
   }
   StaticStructure extract();
   void build_static();
+  void maybe_switch_to_static(Index nrhs);
   const KluSymbolic& symbolic_;
   klu_l_common common_;
   klu_l_numeric* numeric_ = nullptr;
@@ -122,7 +124,9 @@ class KluNumeric final : public BackendNumeric {
   std::unique_ptr<StaticLu> static_;
   std::vector<Index> static_pivots_;  // KLU's row permutation static_ was built on
   bool static_current_ = false;
-  bool static_stale_ = true;  // numeric_ changed since static_ was built
+  bool static_stale_ = true;     // numeric_ changed since static_ was built
+  Index columns_on_klu_ = 0;     // right-hand sides solved with KLU's factors since factorize
+  bool static_refused_ = false;  // the static kernel refused these values: stay with KLU
 };
 
 class KluSymbolic final : public BackendSymbolic {
@@ -139,16 +143,16 @@ class KluSymbolic final : public BackendSymbolic {
       if (ordering.status != AMD_OK) throw_amd(ordering);
       if (common.status == KLU_SINGULAR || common.structural_rank < pattern.rows)
         throw SingularMatrixError("technosphere matrix is structurally singular: structural rank " +
-                                      std::to_string(common.structural_rank) + " < n = " +
-                                      std::to_string(pattern.rows),
+                                      std::to_string(common.structural_rank) +
+                                      " < n = " + std::to_string(pattern.rows),
                                   -1, 0.0);
       throw_status(common, "analyze");
     }
     if (common.structural_rank >= 0 && common.structural_rank < pattern.rows) {
       klu_l_free_symbolic(&symbolic_, &common);
       throw SingularMatrixError("technosphere matrix is structurally singular: structural rank " +
-                                    std::to_string(common.structural_rank) + " < n = " +
-                                    std::to_string(pattern.rows),
+                                    std::to_string(common.structural_rank) +
+                                    " < n = " + std::to_string(pattern.rows),
                                 -1, 0.0);
     }
   }
@@ -192,6 +196,8 @@ NumericStatus KluNumeric::factorize(const double* values) {
   if (numeric_ == nullptr) throw_status(common_, "factor");
   values_ = values;
   static_stale_ = true;  // built on the first refactor: a one-off solve does not pay for it
+  columns_on_klu_ = 0;
+  static_refused_ = false;
   return status();
 }
 
@@ -257,7 +263,24 @@ NumericStatus KluNumeric::refactor(const double* values) {
   return status();
 }
 
+// Many solves with one factorisation (analyses, scenarios, repeated demands): past
+// static_solve_after columns, refactor the same values with the static kernel once and solve
+// with its factors from then on. When it refuses the values, solves stay with KLU's.
+void KluNumeric::maybe_switch_to_static(Index nrhs) {
+  const FactorizationOptions& o = symbolic_.options();
+  if (static_current_ || static_refused_ || !o.static_refactor || o.static_solve_after < 0) return;
+  columns_on_klu_ += nrhs;
+  if (columns_on_klu_ <= o.static_solve_after) return;
+  if (static_stale_) {
+    build_static();
+    static_stale_ = false;
+  }
+  static_current_ = static_->refactor(values_);
+  static_refused_ = !static_current_;
+}
+
 void KluNumeric::solve(double* x, Index nrhs, bool transposed) {
+  maybe_switch_to_static(nrhs);
   if (static_current_) {
     static_->solve(x, nrhs, transposed);
     return;
@@ -274,11 +297,11 @@ double KluNumeric::condition_estimate() {
     // numeric_ holds the reference's factors, not values_'s: estimate on a fresh KLU
     // factorisation of values_, leaving the reference (and the static kernel) as it is.
     klu_l_common common = make_common(symbolic_.options());
-    klu_l_numeric* fresh = klu_l_factor(mut(p.col_ptr.data()), mut(p.row_idx.data()),
-                                        mut(values_), symbolic_.get(), &common);
+    klu_l_numeric* fresh = klu_l_factor(mut(p.col_ptr.data()), mut(p.row_idx.data()), mut(values_),
+                                        symbolic_.get(), &common);
     if (fresh == nullptr) throw_status(common, "factor (condest)");
-    const int ok = klu_l_condest(mut(p.col_ptr.data()), mut(values_), symbolic_.get(), fresh,
-                                 &common);
+    const int ok =
+        klu_l_condest(mut(p.col_ptr.data()), mut(values_), symbolic_.get(), fresh, &common);
     klu_l_free_numeric(&fresh, &common);
     if (!ok) throw_status(common, "condest");
     return common.condest;

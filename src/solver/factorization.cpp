@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -8,6 +9,7 @@
 #include "hiili/error.hpp"
 #include "hiili/solver.hpp"
 #include "solver/backend.hpp"
+#include "solver/lanes.hpp"
 
 namespace hiili {
 
@@ -19,7 +21,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 
@@ -29,13 +32,64 @@ double inf_norm(const double* x, Index n) {
   return m;
 }
 
+// Backward errors ||b_c - op(A) x_c|| / (||op(A)|| ||x_c|| + ||b_c||) of columns [0, ncols) of
+// x and b (leading dimension n), ncols <= W, in one pass over A: the columns are copied
+// row-interleaved into `wide` (n x W) first.
+template <int W>
+void relative_residuals(const CscMatrix& p, const double* values, const double* x, const double* b,
+                        Index ncols, bool transposed, double op_norm, std::vector<double>& wide,
+                        double* out) {
+  const Index n = p.rows;
+  wide.resize(std::size_t(2 * n * W + 8));
+  const auto address = reinterpret_cast<std::uintptr_t>(wide.data());
+  double* xi = wide.data() + ((64 - address % 64) % 64) / sizeof(double);  // rows in cache lines
+  double* ri = xi + n * W;
+  for (Index i = 0; i < n; ++i)
+    for (Index c = 0; c < W; ++c) xi[i * W + c] = c < ncols ? x[c * n + i] : 0.0;
+  if (transposed) {
+    for (Index j = 0; j < n; ++j) {
+      detail::Lanes<W> sum = {};
+      for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k)
+        sum += values[k] * detail::load_lanes<W>(xi + p.row_idx[k] * W);
+      detail::store_lanes<W>(ri + j * W, sum);
+    }
+  } else {
+    std::fill(ri, ri + n * W, 0.0);
+    for (Index j = 0; j < n; ++j) {
+      const detail::Lanes<W> xj = detail::load_lanes<W>(xi + j * W);
+      for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k) {
+        double* rr = ri + p.row_idx[k] * W;
+        detail::store_lanes<W>(rr, detail::load_lanes<W>(rr) + values[k] * xj);
+      }
+    }
+  }
+  for (Index c = 0; c < ncols; ++c) {
+    const double* bc = b + c * n;
+    double rnorm = 0.0, xnorm = 0.0, bnorm = 0.0;
+    for (Index i = 0; i < n; ++i) {
+      rnorm = std::max(rnorm, std::abs(bc[i] - ri[i * W + c]));
+      xnorm = std::max(xnorm, std::abs(xi[i * W + c]));
+      bnorm = std::max(bnorm, std::abs(bc[i]));
+    }
+    if (!std::isfinite(rnorm)) {
+      out[c] = std::numeric_limits<double>::infinity();
+      continue;
+    }
+    const double scale = op_norm * xnorm + bnorm;
+    out[c] = scale > 0.0 ? rnorm / scale : rnorm;
+  }
+}
+
 }  // namespace
 
 const char* to_string(Backend backend) {
   switch (backend) {
-    case Backend::Klu: return "klu";
-    case Backend::Umfpack: return "umfpack";
-    case Backend::Eigen: return "eigen";
+    case Backend::Klu:
+      return "klu";
+    case Backend::Umfpack:
+      return "umfpack";
+    case Backend::Eigen:
+      return "eigen";
   }
   return "?";
 }
@@ -66,8 +120,8 @@ std::string FactorizationReport::brief() const {
 
 // ---- SymbolicAnalysis --------------------------------------------------------------------
 
-std::shared_ptr<const SymbolicAnalysis> SymbolicAnalysis::create(const CscMatrix& A,
-                                                                 const FactorizationOptions& options) {
+std::shared_ptr<const SymbolicAnalysis> SymbolicAnalysis::create(
+    const CscMatrix& A, const FactorizationOptions& options) {
   if (A.rows != A.cols)
     throw InvalidInputError("technosphere matrix must be square, got " + std::to_string(A.rows) +
                             " x " + std::to_string(A.cols));
@@ -88,21 +142,25 @@ std::shared_ptr<const SymbolicAnalysis> SymbolicAnalysis::create(const CscMatrix
   std::vector<char> row_seen(A.rows, 0);
   for (Index j = 0; j < A.cols; ++j) {
     if (A.col_ptr[j] == A.col_ptr[j + 1])
-      throw SingularMatrixError("technosphere matrix is singular: column " + std::to_string(j) +
-                                    " is empty",
-                                j, 0.0);
+      throw SingularMatrixError(
+          "technosphere matrix is singular: column " + std::to_string(j) + " is empty", j, 0.0);
     for (Index p = A.col_ptr[j]; p < A.col_ptr[j + 1]; ++p) row_seen[A.row_idx[p]] = 1;
   }
   for (Index i = 0; i < A.rows; ++i)
     if (!row_seen[i])
-      throw SingularMatrixError("technosphere matrix is singular: row " + std::to_string(i) +
-                                    " is empty",
-                                -1, 0.0);
+      throw SingularMatrixError(
+          "technosphere matrix is singular: row " + std::to_string(i) + " is empty", -1, 0.0);
   s->options_ = options;
   switch (options.backend) {
-    case Backend::Klu: s->backend_ = detail::analyze_klu(s->pattern_, options); break;
-    case Backend::Umfpack: s->backend_ = detail::analyze_umfpack(s->pattern_, options); break;
-    case Backend::Eigen: s->backend_ = detail::analyze_eigen(s->pattern_, options); break;
+    case Backend::Klu:
+      s->backend_ = detail::analyze_klu(s->pattern_, options);
+      break;
+    case Backend::Umfpack:
+      s->backend_ = detail::analyze_umfpack(s->pattern_, options);
+      break;
+    case Backend::Eigen:
+      s->backend_ = detail::analyze_eigen(s->pattern_, options);
+      break;
   }
   s->seconds_ = seconds_since(t0);
   return s;
@@ -173,10 +231,11 @@ namespace {
 void check_rcond(double rcond, const FactorizationOptions& options) {
   // NaN: the backend has no cheap estimate; the residual check judges its answers.
   if (!std::isnan(rcond) && rcond < options.singular_rcond)
-    throw SingularMatrixError("technosphere matrix is numerically singular: reciprocal condition "
-                              "estimate " + std::to_string(rcond) + " is below " +
-                              std::to_string(options.singular_rcond),
-                              -1, rcond);
+    throw SingularMatrixError(
+        "technosphere matrix is numerically singular: reciprocal condition "
+        "estimate " +
+            std::to_string(rcond) + " is below " + std::to_string(options.singular_rcond),
+        -1, rcond);
 }
 }  // namespace
 
@@ -250,38 +309,63 @@ double Factorization::relative_residual(const double* x, const double* b, bool t
   return scale > 0.0 ? rnorm / scale : rnorm;
 }
 
-void Factorization::solve_checked(double* x, Index nrhs, bool transposed) {
+// One step of iterative refinement of column x (right-hand side b): solve A d = r, x += d.
+// Returns the new backward error; throws IllConditionedError when it stays above `tol`.
+double Factorization::refine(double* x, const double* b, bool transposed, double tol) {
+  const Index n = symbolic_->n();
+  ++report_.refinements;
+  relative_residual(x, b, transposed);  // r in work_[0, n)
+  double* d = work_.data() + n;
+  std::copy(work_.begin(), work_.begin() + n, d);
+  numeric_->solve(d, 1, transposed);
+  for (Index i = 0; i < n; ++i) x[i] += d[i];
+  const double res = relative_residual(x, b, transposed);
+  if (!(res <= tol))
+    throw IllConditionedError("solve rejected: backward error " + std::to_string(res) +
+                                  " stays above tolerance " + std::to_string(tol) +
+                                  " after refinement (reciprocal condition estimate " +
+                                  std::to_string(report_.rcond) + ")",
+                              res, report_.rcond);
+  return res;
+}
+
+void Factorization::check_rhs(const double* x, Index nrhs) const {
   require_factorized();
   const Index n = symbolic_->n();
   for (Index i = 0; i < n * nrhs; ++i)
     if (!std::isfinite(x[i]))
       throw InvalidInputError("right-hand side entry " + std::to_string(i % n) + " of column " +
                               std::to_string(i / n) + " is not finite");
+}
+
+void Factorization::solve_checked(double* x, Index nrhs, bool transposed) {
+  check_rhs(x, nrhs);
+  const Index n = symbolic_->n();
   rhs_copy_.assign(x, x + n * nrhs);
   numeric_->solve(x, nrhs, transposed);
+  report_.static_solves = numeric_->static_solves();
   const double tol = symbolic_->options().residual_tolerance;
   const double refine_tol = std::min(symbolic_->options().refine_tolerance, tol);
+  const double op_norm = transposed ? norm_one_ : norm_inf_;
   double worst = 0.0;
-  for (Index c = 0; c < nrhs; ++c) {
-    double* xc = x + c * n;
-    const double* bc = rhs_copy_.data() + c * n;
-    double res = relative_residual(xc, bc, transposed);
-    if (res > refine_tol) {
-      // One step of iterative refinement: solve A d = r, x += d.
-      ++report_.refinements;
-      double* d = work_.data() + n;
-      std::copy(work_.begin(), work_.begin() + n, d);
-      numeric_->solve(d, 1, transposed);
-      for (Index i = 0; i < n; ++i) xc[i] += d[i];
-      res = relative_residual(xc, bc, transposed);
-      if (!(res <= tol))
-        throw IllConditionedError("solve rejected: backward error " + std::to_string(res) +
-                                      " stays above tolerance " + std::to_string(tol) +
-                                      " after refinement (reciprocal condition estimate " +
-                                      std::to_string(report_.rcond) + ")",
-                                  res, report_.rcond);
+  double res[8];
+  for (Index c0 = 0; c0 < nrhs; c0 += 8) {
+    const Index cols = std::min<Index>(8, nrhs - c0);
+    const double* xc = x + c0 * n;
+    const double* bc = rhs_copy_.data() + c0 * n;
+    const CscMatrix& p = symbolic_->pattern();
+    if (cols == 1)
+      res[0] = relative_residual(xc, bc, transposed);
+    else if (cols == 2)
+      relative_residuals<2>(p, values_.data(), xc, bc, 2, transposed, op_norm, wide_, res);
+    else if (cols <= 4)
+      relative_residuals<4>(p, values_.data(), xc, bc, cols, transposed, op_norm, wide_, res);
+    else
+      relative_residuals<8>(p, values_.data(), xc, bc, cols, transposed, op_norm, wide_, res);
+    for (Index c = 0; c < cols; ++c) {
+      if (res[c] > refine_tol) res[c] = refine(x + (c0 + c) * n, bc + c * n, transposed, tol);
+      worst = std::max(worst, res[c]);
     }
-    worst = std::max(worst, res);
   }
   report_.last_residual = worst;
 }
@@ -306,6 +390,16 @@ void Factorization::solve_many_in_place(Eigen::MatrixXd& X, bool transposed) {
                             " rows, expected " + std::to_string(n()));
   if (X.cols() == 0) return;
   solve_checked(X.data(), X.cols(), transposed);
+}
+
+void Factorization::solve_many_unchecked(Eigen::MatrixXd& X, bool transposed) {
+  if (X.rows() != n())
+    throw InvalidInputError("right-hand sides have " + std::to_string(X.rows()) +
+                            " rows, expected " + std::to_string(n()));
+  if (X.cols() == 0) return;
+  check_rhs(X.data(), X.cols());
+  numeric_->solve(X.data(), X.cols(), transposed);
+  report_.static_solves = numeric_->static_solves();
 }
 
 Eigen::VectorXd Factorization::solve(std::span<const double> b) {

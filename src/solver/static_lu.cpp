@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 
 #include "hiili/error.hpp"
+#include "solver/lanes.hpp"
 
 // The AVX2 + FMA kernel variants need GCC/Clang on x86; elsewhere only the portable ones exist.
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
@@ -250,8 +252,10 @@ template <bool kFma>
       const Index end = lp[j + 1];
 #pragma GCC unroll 4
       for (Index p = lp[j]; p < end; ++p) {
-        if constexpr (kFma) x[li[p]] = std::fma(-lx[p], u, x[li[p]]);
-        else x[li[p]] -= lx[p] * u;
+        if constexpr (kFma)
+          x[li[p]] = std::fma(-lx[p], u, x[li[p]]);
+        else
+          x[li[p]] -= lx[p] * u;
       }
     }
     if (k >= b.c0) {
@@ -322,8 +326,10 @@ template <bool kFma>
 [[gnu::always_inline]] inline void axpy1(double* a, const double* l, double u, Index begin,
                                          Index end) {
   for (Index i = begin; i < end; ++i) {
-    if constexpr (kFma) a[i] = std::fma(-l[i], u, a[i]);
-    else a[i] -= l[i] * u;
+    if constexpr (kFma)
+      a[i] = std::fma(-l[i], u, a[i]);
+    else
+      a[i] -= l[i] * u;
   }
 }
 
@@ -385,8 +391,10 @@ void dense_lu_fma(double* a, Index h, std::int32_t* ipiv) { dense_lu<false>(a, h
 #endif
 
 void run_dense_lu(double* a, Index h, std::int32_t* ipiv) {
-  if (cpu_has_fma()) dense_lu_fma(a, h, ipiv);
-  else dense_lu_plain(a, h, ipiv);
+  if (cpu_has_fma())
+    dense_lu_fma(a, h, ipiv);
+  else
+    dense_lu_plain(a, h, ipiv);
 }
 
 // Solves with the dense LU in place: A y = b (transposed: A^T y = b).
@@ -427,9 +435,23 @@ void dense_solve(const double* lu, Index h, const std::int32_t* ipiv, double* y,
 // check covers both.
 bool StaticLu::refactor_block(Block& blk, const double* values) {
   const Index r0 = blk.r0, c0 = blk.c0, h = blk.size - blk.c0;
-  SparseBlock b{r0, blk.size, c0, ap_.data(), asrc_.data(), up_.data(), lp_.data(),
-                arow_.data(), ui_.data(), li_.data(), ascale_.data(), values, x_.data(),
-                ux_.data(), lx_.data(), ud_.data(), h > 0 ? blk.S.data() : nullptr};
+  SparseBlock b{r0,
+                blk.size,
+                c0,
+                ap_.data(),
+                asrc_.data(),
+                up_.data(),
+                lp_.data(),
+                arow_.data(),
+                ui_.data(),
+                li_.data(),
+                ascale_.data(),
+                values,
+                x_.data(),
+                ux_.data(),
+                lx_.data(),
+                ud_.data(),
+                h > 0 ? blk.S.data() : nullptr};
   if (!run_sparse_block(b)) return false;
   double max_u = b.max_u;
   const double max_a = b.max_a;
@@ -451,7 +473,18 @@ bool StaticLu::refactor_block(Block& blk, const double* values) {
 void force_plain_kernels(bool plain) { g_plain_kernels = plain; }
 
 void StaticLu::solve(double* x, Index nrhs, bool transposed) {
-  for (Index c = 0; c < nrhs; ++c) solve_one(x + c * n_, transposed);
+  Index c = 0;
+  while (nrhs - c >= 5) {
+    const Index cols = std::min<Index>(8, nrhs - c);
+    solve_wide<8>(x + c * n_, cols, transposed);
+    c += cols;
+  }
+  if (nrhs - c >= 3)
+    solve_wide<4>(x + c * n_, nrhs - c, transposed);
+  else if (nrhs - c == 2)
+    solve_wide<2>(x + c * n_, 2, transposed);
+  else if (nrhs - c == 1)
+    solve_one(x + c * n_, transposed);
 }
 
 // B = P diag(1/Rs) A Q is block upper triangular: A x = b is a block back-substitution on
@@ -461,8 +494,10 @@ void StaticLu::solve_one(double* x, bool transposed) {
   if (!transposed) {
     for (Index i = 0; i < n_; ++i) y[i] = x[P_[i]] * rscale_[i];
     for (auto b = blocks_.rbegin(); b != blocks_.rend(); ++b) {
-      if (b->size == 1) y[b->r0] /= ud_[b->r0];
-      else block_solve(*b, y + b->r0);
+      if (b->size == 1)
+        y[b->r0] /= ud_[b->r0];
+      else
+        block_solve(*b, y + b->r0);
       for (Index k = b->r0; k < b->r0 + b->size; ++k) {
         const double zk = y[k];
         if (zk == 0.0) continue;
@@ -478,8 +513,10 @@ void StaticLu::solve_one(double* x, bool transposed) {
         for (Index t = fp_[k]; t < fp_[k + 1]; ++t) s -= fx_[t] * y[frow_[t]];
         y[k] = s;
       }
-      if (b.size == 1) y[b.r0] /= ud_[b.r0];
-      else block_solve_transposed(b, y + b.r0);
+      if (b.size == 1)
+        y[b.r0] /= ud_[b.r0];
+      else
+        block_solve_transposed(b, y + b.r0);
     }
     for (Index i = 0; i < n_; ++i) x[P_[i]] = y[i] * rscale_[i];
   }
@@ -530,6 +567,155 @@ void StaticLu::block_solve_transposed(const Block& b, double* y) {
     double s = y[k];
     for (Index p = lp[k]; p < lp[k + 1]; ++p) s -= lx_[p] * y[li_[p]];
     y[k] = s;
+  }
+}
+
+// The multi-column solve: solve_one and the block solves above, on W columns held row-
+// interleaved (y[i * W + c]), so that each entry of the factors is read once per W columns.
+// Each column sees exactly solve_one's operations in solve_one's order (a row is skipped only
+// when it is zero in every column, and subtracting l * 0 leaves a value as it is), so the
+// results are bit-identical to solving the columns one at a time.
+namespace {
+
+// A 64-byte aligned area of `size` doubles in `buffer` (a row of 8 doubles: one cache line).
+double* aligned_rows(std::vector<double>& buffer, std::size_t size) {
+  buffer.resize(size + 8);
+  const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
+  return buffer.data() + ((64 - address % 64) % 64) / sizeof(double);
+}
+
+// Row i of y -= l * z.
+template <int W>
+[[gnu::always_inline]] inline void sub_row(double* y, Index i, double l, Lanes<W> z) {
+  store_lanes<W>(y + i * W, load_lanes<W>(y + i * W) - l * z);
+}
+
+template <int W>
+void dense_solve_wide(const double* lu, Index h, const std::int32_t* ipiv, double* y,
+                      bool transposed) {
+  auto swap_rows = [y](Index a, Index b) {
+    const Lanes<W> t = load_lanes<W>(y + a * W);
+    store_lanes<W>(y + a * W, load_lanes<W>(y + b * W));
+    store_lanes<W>(y + b * W, t);
+  };
+  if (!transposed) {
+    for (Index k = 0; k < h; ++k) swap_rows(k, ipiv[k]);
+    for (Index k = 0; k < h; ++k) {
+      const Lanes<W> yk = load_lanes<W>(y + k * W);
+      const double* l = lu + k * h;
+      for (Index i = k + 1; i < h; ++i) sub_row<W>(y, i, l[i], yk);
+    }
+    for (Index k = h - 1; k >= 0; --k) {
+      const double* u = lu + k * h;
+      const Lanes<W> yk = load_lanes<W>(y + k * W) / u[k];
+      store_lanes<W>(y + k * W, yk);
+      for (Index i = 0; i < k; ++i) sub_row<W>(y, i, u[i], yk);
+    }
+  } else {
+    for (Index k = 0; k < h; ++k) {
+      const double* u = lu + k * h;
+      Lanes<W> s = load_lanes<W>(y + k * W);
+      for (Index i = 0; i < k; ++i) s -= u[i] * load_lanes<W>(y + i * W);
+      store_lanes<W>(y + k * W, s / u[k]);
+    }
+    for (Index k = h - 1; k >= 0; --k) {
+      const double* l = lu + k * h;
+      Lanes<W> s = load_lanes<W>(y + k * W);
+      for (Index i = k + 1; i < h; ++i) s -= l[i] * load_lanes<W>(y + i * W);
+      store_lanes<W>(y + k * W, s);
+    }
+    for (Index k = h - 1; k >= 0; --k) swap_rows(k, ipiv[k]);
+  }
+}
+
+}  // namespace
+
+template <int W>
+void StaticLu::solve_wide(double* x, Index ncols, bool transposed) {
+  double* y = aligned_rows(wide_, std::size_t(n_) * 8);
+  const Index* in = transposed ? Q_.data() : P_.data();
+  for (Index i = 0; i < n_; ++i) {
+    double* yi = y + i * W;
+    for (Index c = 0; c < ncols; ++c) yi[c] = x[c * n_ + in[i]];
+    if (!transposed)
+      for (Index c = 0; c < ncols; ++c) yi[c] *= rscale_[i];
+    for (Index c = ncols; c < W; ++c) yi[c] = 0.0;
+  }
+  if (!transposed) {
+    for (auto b = blocks_.rbegin(); b != blocks_.rend(); ++b) {
+      if (b->size == 1) {
+        store_lanes<W>(y + b->r0 * W, load_lanes<W>(y + b->r0 * W) / ud_[b->r0]);
+      } else {
+        block_solve_wide<W>(*b, y + b->r0 * W);
+      }
+      for (Index k = b->r0; k < b->r0 + b->size; ++k) {
+        const Lanes<W> zk = load_lanes<W>(y + k * W);
+        if (all_zero<W>(zk)) continue;
+        for (Index t = fp_[k]; t < fp_[k + 1]; ++t) sub_row<W>(y, frow_[t], fx_[t], zk);
+      }
+    }
+    for (Index k = 0; k < n_; ++k)
+      for (Index c = 0; c < ncols; ++c) x[c * n_ + Q_[k]] = y[k * W + c];
+  } else {
+    for (const Block& b : blocks_) {
+      for (Index k = b.r0; k < b.r0 + b.size; ++k) {
+        Lanes<W> s = load_lanes<W>(y + k * W);
+        for (Index t = fp_[k]; t < fp_[k + 1]; ++t) s -= fx_[t] * load_lanes<W>(y + frow_[t] * W);
+        store_lanes<W>(y + k * W, s);
+      }
+      if (b.size == 1) {
+        store_lanes<W>(y + b.r0 * W, load_lanes<W>(y + b.r0 * W) / ud_[b.r0]);
+      } else {
+        block_solve_transposed_wide<W>(b, y + b.r0 * W);
+      }
+    }
+    for (Index i = 0; i < n_; ++i)
+      for (Index c = 0; c < ncols; ++c) x[c * n_ + P_[i]] = y[i * W + c] * rscale_[i];
+  }
+}
+
+template <int W>
+void StaticLu::block_solve_wide(const Block& b, double* y) {
+  const Index r0 = b.r0, c0 = b.c0, h = b.size - b.c0;
+  const Index* lp = lp_.data() + r0;
+  const Index* up = up_.data() + r0;
+  const double* ud = ud_.data() + r0;
+  for (Index j = 0; j < c0; ++j) {
+    const Lanes<W> yj = load_lanes<W>(y + j * W);
+    if (all_zero<W>(yj)) continue;
+    for (Index p = lp[j]; p < lp[j + 1]; ++p) sub_row<W>(y, li_[p], lx_[p], yj);
+  }
+  if (h > 0) {
+    dense_solve_wide<W>(b.S.data(), h, b.ipiv.data(), y + c0 * W, false);
+    for (Index k = c0; k < b.size; ++k) {
+      const Lanes<W> zk = load_lanes<W>(y + k * W);
+      for (Index t = up[k]; t < up[k + 1]; ++t) sub_row<W>(y, ui_[t], ux_[t], zk);
+    }
+  }
+  for (Index k = c0 - 1; k >= 0; --k) {
+    const Lanes<W> zk = load_lanes<W>(y + k * W) / ud[k];
+    store_lanes<W>(y + k * W, zk);
+    if (all_zero<W>(zk)) continue;
+    for (Index t = up[k]; t < up[k + 1]; ++t) sub_row<W>(y, ui_[t], ux_[t], zk);
+  }
+}
+
+template <int W>
+void StaticLu::block_solve_transposed_wide(const Block& b, double* y) {
+  const Index r0 = b.r0, c0 = b.c0, h = b.size - b.c0;
+  const Index* lp = lp_.data() + r0;
+  const Index* up = up_.data() + r0;
+  const double* ud = ud_.data() + r0;
+  for (Index k = 0; k < b.size; ++k) {
+    Lanes<W> s = load_lanes<W>(y + k * W);
+    for (Index t = up[k]; t < up[k + 1]; ++t) s -= ux_[t] * load_lanes<W>(y + Index(ui_[t]) * W);
+    store_lanes<W>(y + k * W, k < c0 ? s / ud[k] : s);
+  }
+  if (h > 0) dense_solve_wide<W>(b.S.data(), h, b.ipiv.data(), y + c0 * W, true);
+  for (Index k = c0 - 1; k >= 0; --k) {
+    Lanes<W> s = load_lanes<W>(y + k * W);
+    for (Index p = lp[k]; p < lp[k + 1]; ++p) s -= lx_[p] * load_lanes<W>(y + Index(li_[p]) * W);
+    store_lanes<W>(y + k * W, s);
   }
 }
 

@@ -39,7 +39,9 @@ class StaticLu {
   // is zero or tiny against its column, a multiplier exceeds the bound, or the pivot growth
   // of a block exceeds the limit: the caller then factorizes afresh with pivoting.
   bool refactor(const double* values);
-  // In-place solve of nrhs column-major right-hand sides of leading dimension n.
+  // In-place solve of nrhs column-major right-hand sides of leading dimension n. Several
+  // columns are solved together (up to 8 per pass over the factors, row-interleaved), with
+  // the same operations per column as one at a time: the same bits.
   void solve(double* x, Index nrhs, bool transposed);
   // min / max |pivot| (KLU's klu_rcond), of the last successful refactor.
   double rcond() const { return rcond_; }
@@ -49,9 +51,9 @@ class StaticLu {
  private:
   struct Block {
     Index r0 = 0, size = 0;
-    Index c0 = 0;  // local index of the first dense trailing column (size: no dense part)
-    std::vector<double> S;            // the dense trailing Schur complement, h x h column-major,
-    std::vector<std::int32_t> ipiv;   // then its LU in place with LAPACK-style row swaps
+    Index c0 = 0;           // local index of the first dense trailing column (size: no dense part)
+    std::vector<double> S;  // the dense trailing Schur complement, h x h column-major,
+    std::vector<std::int32_t> ipiv;  // then its LU in place with LAPACK-style row swaps
   };
 
   void build_plan(const StaticStructure& s);
@@ -61,6 +63,12 @@ class StaticLu {
   void solve_one(double* x, bool transposed);
   void block_solve(const Block& b, double* y);
   void block_solve_transposed(const Block& b, double* y);
+  template <int W>
+  void solve_wide(double* x, Index ncols, bool transposed);
+  template <int W>
+  void block_solve_wide(const Block& b, double* y);
+  template <int W>
+  void block_solve_transposed_wide(const Block& b, double* y);
 
   const CscMatrix& pattern_;
   Index n_ = 0;
@@ -86,6 +94,7 @@ class StaticLu {
 
   std::vector<double> x_;     // scatter workspace, zero between columns
   std::vector<double> work_;  // solve workspace, n
+  std::vector<double> wide_;  // multi-column solve workspace, n x 8 row-interleaved (on demand)
   double rcond_ = 0.0;
   Index nnz_factors_ = 0;
   Index dense_columns_ = 0;

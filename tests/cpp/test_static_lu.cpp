@@ -206,6 +206,39 @@ TEST_P(StaticLuTest, AgreesWithKluRefactor) {
   EXPECT_GE(est, cond / 10.0);
 }
 
+// Several columns per pass (2, 4 or 8 side by side, with padding) must give exactly the bits
+// of one column at a time, also for zero and single-entry columns (the zero-row skips).
+TEST_P(StaticLuTest, ManyColumnsAtOnceGiveTheBitsOfOneAtATime) {
+  const Shape s = GetParam();
+  const CscMatrix A = to_csc(block_system(s.singletons, s.core, s.hubs, 41 + unsigned(s.core)));
+  const Index n = A.rows;
+  Factorization f(A);
+  const std::vector<double> v = perturbed(A, 0.3, 8);
+  f.refactor(v);
+  ASSERT_EQ(f.report().static_refactors, 1);
+  Eigen::PartialPivLU<Eigen::MatrixXd> lu(dense_of(A, v));
+  for (Index cols : {2, 3, 4, 5, 7, 8, 9, 13, 17}) {
+    Eigen::MatrixXd F = test_util::random_dense(n, cols, 0.3, unsigned(cols));
+    F.col(0).setZero();
+    F.col(1).setZero();
+    F(n - 1, 1) = 1.0;
+    for (bool transposed : {false, true}) {
+      SCOPED_TRACE("columns " + std::to_string(cols) + (transposed ? ", transposed" : ""));
+      Eigen::MatrixXd together = F, apart = F;
+      f.solve_many_unchecked(together, transposed);
+      for (Index c = 0; c < cols; ++c) {
+        Eigen::MatrixXd one = F.col(c);
+        f.solve_many_unchecked(one, transposed);
+        apart.col(c) = one;
+      }
+      EXPECT_TRUE(same_bits(together, apart));
+      const Eigen::MatrixXd want = transposed ? Eigen::MatrixXd(lu.transpose().solve(F))
+                                              : Eigen::MatrixXd(lu.solve(F));
+      EXPECT_LT(rel_error(together, want), 1e-12);
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Shapes, StaticLuTest,
                          ::testing::Values(Shape{0, 2, 0}, Shape{10, 40, 0}, Shape{30, 300, 0},
                                            Shape{30, 150, -1}, Shape{20, 120, 40},
@@ -311,4 +344,80 @@ TEST(StaticLu, SynthEndToEnd) {
   EXPECT_LT(rel_error(on.solve({b.data(), std::size_t(b.size())}),
                       off.solve({b.data(), std::size_t(b.size())})),
             1e-12);
+}
+
+// Past static_solve_after columns on one factorisation, solves move to the static kernel's
+// factors (same values): same answers to 1e-12; a new factorisation starts the count again.
+TEST(StaticLu, SolvesMoveToTheStaticFactorsAfterManyColumns) {
+  const CscMatrix A = to_csc(block_system(30, 300, 60, 12));
+  const Index n = A.rows;
+  Eigen::PartialPivLU<Eigen::MatrixXd> lu(A.to_dense());
+  const Eigen::MatrixXd F = test_util::random_dense(n, 3, 0.5, 13);
+  FactorizationOptions o;
+  o.static_solve_after = 5;
+  Factorization f(A, o);
+  for (int round = 0; round < 2; ++round) {
+    Eigen::MatrixXd X = F;
+    f.solve_many_in_place(X);  // columns 1-3
+    EXPECT_FALSE(f.report().static_solves);
+    X = F.leftCols(2);
+    f.solve_many_in_place(X, true);  // 4-5
+    EXPECT_FALSE(f.report().static_solves);
+    X = F;
+    f.solve_many_in_place(X);  // 6-8: now on the static factors
+    EXPECT_TRUE(f.report().static_solves) << f.report().brief();
+    EXPECT_LT(rel_error(X, lu.solve(F)), 1e-12);
+    X = F;
+    f.solve_many_in_place(X, true);
+    EXPECT_LT(rel_error(X, lu.transpose().solve(F)), 1e-12);
+    EXPECT_EQ(f.report().refinements, 0);
+    f.factorize(A.values);  // counts again from zero
+    Eigen::VectorXd b = F.col(0);
+    f.solve_in_place({b.data(), std::size_t(n)});
+    EXPECT_FALSE(f.report().static_solves);
+    f.factorize(A.values);
+  }
+  // Never (negative), and from the first solve (0).
+  const Eigen::VectorXd b0 = F.col(0);
+  const std::span<const double> b{b0.data(), std::size_t(n)};
+  o.static_solve_after = -1;
+  Factorization never(A, o);
+  for (int i = 0; i < 40; ++i) never.solve(b);
+  EXPECT_FALSE(never.report().static_solves);
+  o.static_solve_after = 0;
+  Factorization first(A, o);
+  EXPECT_LT(rel_error(first.solve(b), lu.solve(b0)), 1e-12);
+  EXPECT_TRUE(first.report().static_solves);
+  // And never without the static kernel.
+  o.static_refactor = false;
+  Factorization off(A, o);
+  off.solve(b);
+  EXPECT_FALSE(off.report().static_solves);
+}
+
+// Every column of a many-column solve is checked: with a refinement threshold no residual
+// meets, each column is refined once (KLU's factors and the static kernel's, both directions).
+TEST(StaticLu, EveryColumnOfAManyColumnSolveIsChecked) {
+  const CscMatrix A = to_csc(block_system(20, 200, 50, 21));
+  const Index n = A.rows;
+  Eigen::PartialPivLU<Eigen::MatrixXd> lu(A.to_dense());
+  const Eigen::MatrixXd F = test_util::random_dense(n, 11, 0.4, 22);
+  for (Index after : {Index(-1), Index(0)}) {
+    FactorizationOptions o;
+    o.refine_tolerance = 1e-300;
+    o.static_solve_after = after;
+    Factorization f(A, o);
+    for (bool transposed : {false, true}) {
+      const long before = f.report().refinements;
+      Eigen::MatrixXd X = F;
+      f.solve_many_in_place(X, transposed);
+      EXPECT_EQ(f.report().refinements - before, F.cols()) << "after " << after;
+      EXPECT_EQ(f.report().static_solves, after == 0);
+      const Eigen::MatrixXd want = transposed ? Eigen::MatrixXd(lu.transpose().solve(F))
+                                              : Eigen::MatrixXd(lu.solve(F));
+      EXPECT_LT(rel_error(X, want), 1e-12);
+      EXPECT_GT(f.report().last_residual, 0.0);
+      EXPECT_LT(f.report().last_residual, 1e-13);
+    }
+  }
 }

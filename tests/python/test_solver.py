@@ -189,3 +189,21 @@ def test_static_refactor_kernel_matches_spsolve(static_refactor):
         assert report.static_refactors == 0
     with pytest.raises(hiili.InvalidInputError):
         F.refactor(np.full(A.nnz, np.nan))
+
+
+@pytest.mark.parametrize("after", [-1, 0, 4])
+def test_solves_move_to_static_factors_after_many_columns(after):
+    # static_solve_after: past that many solved columns on one factorisation, solves run on the
+    # static kernel's factors (same answers to ~1e-12); -1: never.
+    model = hiili.synth(2000, seed=6)
+    A = model.A.tocsc()
+    lca = hiili.Lca(model, static_solve_after=after)
+    assert lca.options.static_solve_after == after
+    F = np.random.default_rng(3).standard_normal((A.shape[0], 3))
+    want = spsolve(A, F)
+    for round_ in range(3):  # 3, 6, 9 columns solved
+        got = lca.solve_many(F).supply
+        assert rel_err(got, want) < 1e-11
+        expected = after >= 0 and 3 * (round_ + 1) > after
+        assert lca.report.static_solves == expected, (round_, lca.report.brief())
+    assert "static_solve_after=" in repr(lca.options)
