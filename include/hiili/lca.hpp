@@ -13,13 +13,12 @@
 // Use one Lca per thread, or one SymbolicAnalysis shared by per-thread Factorizations.
 #pragma once
 
+#include <Eigen/Core>
 #include <memory>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "hiili/model.hpp"
 #include "hiili/solver.hpp"
@@ -67,6 +66,14 @@ class Lca {
 
   // Replaces A's values (same pattern, CSC order) and refactors; B and C stay.
   void update_technosphere(std::span<const double> values);
+
+  // Whether the factorisation holds the model's A: false after update_technosphere (or a
+  // refactor through factorization()) with other values. The analyses, which read the
+  // model's A, B and C, require it. Compares the values (one pass, no solve).
+  bool factorization_matches_model() const;
+
+  // Throws InvalidInputError unless `demand` has n entries, all finite, not all zero.
+  void check_demand(std::span<const double> demand) const;
 
   // The dense demand vector for a sparse one (checks indices and values).
   Eigen::VectorXd dense_demand(const SparseDemand& demand) const;

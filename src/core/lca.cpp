@@ -1,6 +1,7 @@
 #include "hiili/lca.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "hiili/error.hpp"
@@ -43,7 +44,7 @@ void Lca::finish(LcaResult& result) const {
       std::span<const double>(result.inventory.data(), std::size_t(result.inventory.size())));
 }
 
-LcaResult Lca::solve(std::span<const double> demand) {
+void Lca::check_demand(std::span<const double> demand) const {
   const Index n = model_->num_activities();
   if (static_cast<Index>(demand.size()) != n)
     throw InvalidInputError("demand has " + std::to_string(demand.size()) +
@@ -55,6 +56,19 @@ LcaResult Lca::solve(std::span<const double> demand) {
     any = any || demand[i] != 0.0;
   }
   if (!any) throw InvalidInputError("demand is empty: every entry is zero");
+}
+
+bool Lca::factorization_matches_model() const {
+  const std::span<const double> factorized = factorization_.values();
+  const std::vector<double>& model_values = model_->A().values;
+  return factorized.size() == model_values.size() &&
+         std::memcmp(factorized.data(), model_values.data(),
+                     model_values.size() * sizeof(double)) == 0;
+}
+
+LcaResult Lca::solve(std::span<const double> demand) {
+  check_demand(demand);
+  const Index n = model_->num_activities();
   LcaResult result;
   result.supply = Eigen::Map<const Eigen::VectorXd>(demand.data(), n);
   factorization_.solve_in_place({result.supply.data(), std::size_t(n)});
@@ -74,9 +88,11 @@ LcaResults Lca::solve_many(const Eigen::MatrixXd& demands) {
                             " rows, the model has " + std::to_string(n) + " activities");
   for (Index c = 0; c < demands.cols(); ++c) {
     if (!demands.col(c).allFinite())
-      throw InvalidInputError("demand column " + std::to_string(c) + " has a value that is not finite");
+      throw InvalidInputError("demand column " + std::to_string(c) +
+                              " has a value that is not finite");
     if ((demands.col(c).array() == 0.0).all())
-      throw InvalidInputError("demand column " + std::to_string(c) + " is empty: every entry is zero");
+      throw InvalidInputError("demand column " + std::to_string(c) +
+                              " is empty: every entry is zero");
   }
   LcaResults results;
   results.supply = demands;

@@ -29,7 +29,8 @@ void CscMatrix::validate(const char* name) const {
          std::to_string(row_idx.size()) + " row indices, " + std::to_string(values.size()) +
          " values");
   for (Index j = 0; j < cols; ++j) {
-    if (col_ptr[j + 1] < col_ptr[j]) fail("column pointers decrease at column " + std::to_string(j));
+    if (col_ptr[j + 1] < col_ptr[j])
+      fail("column pointers decrease at column " + std::to_string(j));
     for (Index p = col_ptr[j]; p < col_ptr[j + 1]; ++p) {
       const Index i = row_idx[p];
       if (i < 0 || i >= rows)
@@ -69,19 +70,51 @@ Eigen::VectorXd CscMatrix::multiply_transposed(std::span<const double> x) const 
   return y;
 }
 
+namespace {
+
+// Y += M X for row-major X (cols x d) and Y (rows x d): one pass over M, the d values of a row
+// side by side. D > 0: d known at compile time (the common few-column case, vectorised).
+template <int D>
+void multiply_rows(const CscMatrix& M, const double* X, double* Y, Index d) {
+  const Index w = D > 0 ? D : d;
+  for (Index j = 0; j < M.cols; ++j) {
+    const double* xj = X + j * w;
+    for (Index p = M.col_ptr[j]; p < M.col_ptr[j + 1]; ++p) {
+      double* y = Y + M.row_idx[p] * w;
+      const double v = M.values[p];
+      for (Index c = 0; c < w; ++c) y[c] += v * xj[c];
+    }
+  }
+}
+
+}  // namespace
+
+// One pass over the matrix for all columns of X: X and the product are held row-major while
+// the entries are scattered. Each column gets the sums of multiply(x) in the same order.
 Eigen::MatrixXd CscMatrix::multiply(const Eigen::MatrixXd& X) const {
   if (X.rows() != cols)
     throw InvalidInputError("multiply: matrix has " + std::to_string(X.rows()) +
                             " rows, expected " + std::to_string(cols));
-  Eigen::MatrixXd Y = Eigen::MatrixXd::Zero(rows, X.cols());
-  for (Index d = 0; d < X.cols(); ++d) {
-    for (Index j = 0; j < cols; ++j) {
-      const double xj = X(j, d);
-      if (xj == 0.0) continue;
-      for (Index p = col_ptr[j]; p < col_ptr[j + 1]; ++p) Y(row_idx[p], d) += values[p] * xj;
-    }
+  const Index d = X.cols();
+  if (d == 1) return multiply(std::span<const double>(X.data(), std::size_t(cols)));
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const RowMajor Xr = X;
+  RowMajor Yr = RowMajor::Zero(rows, d);
+  switch (d) {
+    case 2:
+      multiply_rows<2>(*this, Xr.data(), Yr.data(), d);
+      break;
+    case 3:
+      multiply_rows<3>(*this, Xr.data(), Yr.data(), d);
+      break;
+    case 4:
+      multiply_rows<4>(*this, Xr.data(), Yr.data(), d);
+      break;
+    default:
+      multiply_rows<0>(*this, Xr.data(), Yr.data(), d);
+      break;
   }
-  return Y;
+  return Yr;
 }
 
 Eigen::MatrixXd CscMatrix::to_dense() const {

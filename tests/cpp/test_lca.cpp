@@ -103,6 +103,21 @@ TEST_P(LcaTest, UpdateTechnosphereRefactors) {
   EXPECT_LT(rel_error(r.supply, (1.05 * d.A).partialPivLu().solve(f)), 1e-10);
 }
 
+TEST_P(LcaTest, KnowsWhetherItsFactorisationMatchesTheModel) {
+  const Dense d = random_model(30, 5, 2, 14);
+  Model m = to_model(d);
+  Lca lca(m, options());
+  EXPECT_TRUE(lca.factorization_matches_model());
+  std::vector<double> values = m.A().values;
+  values[3] *= 1.0 + 1e-15;
+  lca.update_technosphere(values);
+  EXPECT_FALSE(lca.factorization_matches_model());
+  lca.update_technosphere(m.A().values);
+  EXPECT_TRUE(lca.factorization_matches_model());
+  lca.factorization().factorize(values);
+  EXPECT_FALSE(lca.factorization_matches_model());
+}
+
 TEST_P(LcaTest, RejectsBadDemands) {
   const Dense d = random_model(10, 3, 2, 17);
   Lca lca(to_model(d), options());

@@ -133,3 +133,24 @@ TEST(Labels, FindsByIdThenNameAndRejectsAmbiguity) {
   ModelBuilder b(2, 1, 1);
   EXPECT_THROW(b.set_activities(l), InvalidInputError);  // 3 rows for 2 activities
 }
+
+// The many-column product (one pass over the matrix) against the dense product, and equal to
+// the one-column product column by column (same sums in the same order).
+TEST(CscMatrix, ManyColumnProductMatchesDenseAndOneColumnProducts) {
+  const Eigen::MatrixXd D = test_util::random_dense(40, 30, 0.2, 3);
+  const CscMatrix M = test_util::to_csc(D);
+  for (Index d : {1, 2, 5, 9}) {
+    Eigen::MatrixXd X = test_util::random_dense(30, d, 0.6, unsigned(d));
+    X(0, 0) = -2.5;
+    const Eigen::MatrixXd Y = M.multiply(X);
+    ASSERT_EQ(Y.rows(), 40);
+    ASSERT_EQ(Y.cols(), d);
+    EXPECT_LT(test_util::rel_error(Y, D * X), 1e-14);
+    for (Index c = 0; c < d; ++c) {
+      const Eigen::VectorXd x = X.col(c);
+      EXPECT_TRUE(Y.col(c) == M.multiply(std::span<const double>(x.data(), 30))) << c;
+    }
+  }
+  EXPECT_THROW(M.multiply(Eigen::MatrixXd(29, 2)), InvalidInputError);
+  EXPECT_EQ(M.multiply(Eigen::MatrixXd(30, 0)).cols(), 0);
+}
