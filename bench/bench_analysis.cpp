@@ -6,7 +6,10 @@
 //   sensitivity          every dh/dA, dh/dB, dh/dC of one score, solves included
 //                        (target: under 50 ms)
 //   sensitivity_only     the derivative matrices from an existing ScoreAnalysis
-//   what_if/woodbury/r   one rank-r scenario by the Woodbury update (target: r = 5 under 5 ms)
+//   what_if/woodbury/r   one rank-r scenario by the Woodbury update (target: r = 5 under 5 ms),
+//                        on an Lca past its first 32 solved columns (solves on the static
+//                        kernel's factors, FactorizationOptions::static_solve_after)
+//   what_if/woodbury_klu/r  the same on an Lca that keeps solving with KLU's factors
 //   what_if/refactor/r   the same scenario refactored, for comparison
 //   paths/100            top-100 structural paths (target: under 1 s)
 //   tree/0.01            supply-chain tree with a 1 % cutoff
@@ -34,10 +37,11 @@ struct Problem {
   Eigen::VectorXd demand;
 };
 
-// One analysed and factorised system per size, shared by the benchmarks.
-Problem& problem(Index n) {
-  static std::map<Index, Problem> problems;
-  auto it = problems.find(n);
+// One analysed and factorised system per size (and per static_solve_after), shared by the
+// benchmarks.
+Problem& problem(Index n, Index static_solve_after = FactorizationOptions{}.static_solve_after) {
+  static std::map<std::pair<Index, Index>, Problem> problems;
+  auto it = problems.find({n, static_solve_after});
   if (it != problems.end()) return it->second;
   SynthOptions o;
   o.n = n;
@@ -45,10 +49,12 @@ Problem& problem(Index n) {
   o.seed = 1;
   Problem p;
   p.model = std::make_shared<const Model>(synth(o));
-  p.lca = std::make_unique<Lca>(p.model);
+  FactorizationOptions fo;
+  fo.static_solve_after = static_solve_after;
+  p.lca = std::make_unique<Lca>(p.model, fo);
   p.demand = Eigen::VectorXd::Zero(n);
   p.demand[n - 1] = 1.0;  // a periphery activity: its chain reaches the core
-  return problems.emplace(n, std::move(p)).first->second;
+  return problems.emplace(std::make_pair(n, static_solve_after), std::move(p)).first->second;
 }
 
 std::span<const double> span_of(const Eigen::VectorXd& v) {
@@ -81,6 +87,7 @@ void BM_Solve(benchmark::State& state) {
       p.lca->factorization().solve_in_place({x.data(), std::size_t(x.size())});
     benchmark::DoNotOptimize(x.data());
   }
+  state.SetLabel(p.lca->report().static_solves ? "static factors" : "klu factors");
 }
 
 void BM_AnalyzeScore(benchmark::State& state) {
@@ -99,8 +106,8 @@ void BM_SensitivityOnly(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(sensitivity(p.model, a));
 }
 
-void what_if_bench(benchmark::State& state, WhatIfStrategy strategy) {
-  Problem& p = problem(20000);
+void what_if_bench(benchmark::State& state, WhatIfStrategy strategy, bool klu_only = false) {
+  Problem& p = klu_only ? problem(20000, -1) : problem(20000);
   const std::vector<Scenario> scenarios{rank_scenario(p, state.range(0))};
   WhatIfOptions o;
   o.strategy = strategy;
@@ -114,6 +121,9 @@ void what_if_bench(benchmark::State& state, WhatIfStrategy strategy) {
 }
 
 void BM_WhatIfWoodbury(benchmark::State& state) { what_if_bench(state, WhatIfStrategy::Woodbury); }
+void BM_WhatIfWoodburyKlu(benchmark::State& state) {
+  what_if_bench(state, WhatIfStrategy::Woodbury, true);
+}
 void BM_WhatIfRefactor(benchmark::State& state) { what_if_bench(state, WhatIfStrategy::Refactor); }
 
 void BM_Paths(benchmark::State& state) {
@@ -151,6 +161,7 @@ BENCHMARK(BM_AnalyzeScore)->Arg(20000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Sensitivity)->Arg(20000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SensitivityOnly)->Arg(20000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WhatIfWoodbury)->Arg(1)->Arg(5)->Arg(32)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_WhatIfWoodburyKlu)->Arg(1)->Arg(5)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WhatIfRefactor)->Arg(5)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Paths)->Arg(100)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Tree)->Unit(benchmark::kMillisecond);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "hiili/error.hpp"
+#include "hiili/lca.hpp"
 #include "hiili/model.hpp"
 #include "hiili/sparse.hpp"
 
@@ -22,11 +23,10 @@ Index find_slot(const CscMatrix& M, Index row, Index col);
 // A's diagonal (0 where not stored).
 Eigen::VectorXd diagonal(const CscMatrix& A);
 
-// The analyses read the model's A; the Lca solves with the values it last factorized. They
-// differ after Lca::update_technosphere: catch it from the supply's residual in the model's
-// A (cheap, one product) instead of answering with a mix of two matrices.
-void require_factorization_matches(const CscMatrix& A, const Eigen::VectorXd& supply,
-                                   const Eigen::VectorXd& demand, const char* what);
+// The analyses read the model's A, B and C; the Lca solves with the values it last
+// factorized. They differ after Lca::update_technosphere: refuse instead of answering with a
+// mix of two matrices.
+void require_factorization_matches(const Lca& lca, const char* what);
 
 inline void require_category(const Model& model, Index category, const char* what) {
   if (model.num_categories() == 0)

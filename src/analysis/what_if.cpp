@@ -1,4 +1,6 @@
 // what_if(): scenarios answered by a Woodbury update of the existing factorisation.
+#include <tbb/parallel_invoke.h>
+
 #include <Eigen/LU>
 #include <algorithm>
 #include <cmath>
@@ -79,15 +81,19 @@ double dot(const SparseVec& v, const double* x) {
   return s;
 }
 
-// The Woodbury operator x -> x - Z K^-1 V^T x, applied to x = A^-1 b.
+// The right-hand sides A^-1 U needs: column t of U in column t of the block.
+void put_columns(const LowRank& lr, Eigen::Ref<Eigen::MatrixXd> block) {
+  block.setZero();
+  for (Index t = 0; t < lr.rank(); ++t)
+    for (const auto& [i, a] : lr.U[t]) block(i, t) += a;
+}
+
+// The Woodbury operator x -> x - Z K^-1 V^T x, applied to x = A^-1 b; Z = A^-1 U solved by
+// the caller (all scenarios' columns in one multi-column solve).
 class Woodbury {
  public:
-  Woodbury(Factorization& factorization, const LowRank& lr, Index n) : lr_(lr) {
+  Woodbury(const LowRank& lr, Eigen::MatrixXd Z) : lr_(lr), Z_(std::move(Z)) {
     const Index r = lr.rank();
-    Z_ = Eigen::MatrixXd::Zero(n, r);
-    for (Index t = 0; t < r; ++t)
-      for (const auto& [i, a] : lr.U[t]) Z_(i, t) += a;
-    factorization.solve_many_in_place(Z_);
     Eigen::MatrixXd K = Eigen::MatrixXd::Identity(r, r);
     for (Index a = 0; a < r; ++a)
       for (Index b = 0; b < r; ++b) K(a, b) += dot(lr.V[a], Z_.col(b).data());
@@ -96,7 +102,7 @@ class Woodbury {
   }
   double rcond() const { return rcond_; }
 
-  void apply(Eigen::VectorXd& x) const {
+  void apply(Eigen::Ref<Eigen::VectorXd> x) const {
     const Index r = lr_.rank();
     Eigen::VectorXd w(r);
     for (Index t = 0; t < r; ++t) w[t] = dot(lr_.V[t], x.data());
@@ -104,22 +110,28 @@ class Woodbury {
   }
 
  private:
-  const LowRank& lr_;
+  LowRank lr_;
   Eigen::MatrixXd Z_;
   Eigen::PartialPivLU<Eigen::MatrixXd> lu_;
   double rcond_ = 0.0;
 };
 
-// ||A' x - f||_inf / ||f||_inf with A' = A + the changes.
-double residual(const CscMatrix& A, const std::vector<Delta>& d, const Eigen::VectorXd& x,
-                const Eigen::VectorXd& f, Eigen::VectorXd* r_out = nullptr) {
-  Eigen::VectorXd r = f - A.multiply(span_of(x));
+// ||f - A' x||_inf / ||f||_inf with A' = A + the changes, given Ax = A x.
+double residual_from(const Eigen::VectorXd& Ax, const std::vector<Delta>& d,
+                     const Eigen::VectorXd& x, const Eigen::VectorXd& f,
+                     Eigen::VectorXd* r_out = nullptr) {
+  Eigen::VectorXd r = f - Ax;
   for (const Delta& e : d) r[e.row] -= e.delta * x[e.col];
   const double fnorm = inf_norm(f);
   const double rnorm = inf_norm(r);
   if (r_out) *r_out = std::move(r);
   if (!std::isfinite(rnorm)) return std::numeric_limits<double>::infinity();
   return fnorm > 0.0 ? rnorm / fnorm : rnorm;
+}
+
+double residual(const CscMatrix& A, const std::vector<Delta>& d, const Eigen::VectorXd& x,
+                const Eigen::VectorXd& f, Eigen::VectorXd* r_out = nullptr) {
+  return residual_from(A.multiply(span_of(x)), d, x, f, r_out);
 }
 
 // A' with the changes applied; its pattern is A's plus any new entries (explicit zeros kept).
@@ -173,101 +185,198 @@ void check_options(const WhatIfOptions& o) {
     throw InvalidInputError("what_if: residual_tolerance must be a positive number");
 }
 
+// How one scenario is answered, decided before any solve.
+struct Plan {
+  std::vector<Delta> dA;
+  LowRank lr;
+  bool woodbury = false;
+  Index first = 0;  // its first column in the stacked right-hand sides
+  std::optional<Woodbury> wb;
+};
+
+bool wants_woodbury(const WhatIfOptions& o, Index rank, Index n) {
+  switch (o.strategy) {
+    case WhatIfStrategy::Auto:
+      return rank <= o.max_rank && rank <= n / 4;
+    case WhatIfStrategy::Woodbury:
+      return true;
+    case WhatIfStrategy::Refactor:
+      return false;
+  }
+  return false;
+}
+
+// The scenario refactored afresh: on A's analysis when the pattern is unchanged.
+Eigen::VectorXd refactored_supply(Factorization& base, const CscMatrix& A, const Plan& p,
+                                  const Eigen::VectorXd& f, ScenarioResult& sr) {
+  bool same_pattern = true;
+  const CscMatrix changed = changed_matrix(A, p.dA, &same_pattern);
+  std::optional<Factorization> fresh;
+  if (same_pattern) {
+    fresh.emplace(base.symbolic());
+    fresh->factorize(changed.values);
+    sr.method = UpdateMethod::Refactor;
+  } else {
+    fresh.emplace(changed, base.symbolic()->options());
+    sr.method = UpdateMethod::Factorize;
+  }
+  Eigen::VectorXd supply = fresh->solve(span_of(f));
+  sr.residual = fresh->report().last_residual;
+  return supply;
+}
+
+// Woodbury supplies s' of every planned scenario from the baseline s (columns of S after the
+// first, which holds s).
+void apply_updates(std::vector<Plan>& plans, Eigen::MatrixXd& S) {
+  Index c = 1;
+  for (const Plan& p : plans) {
+    if (!p.wb) continue;
+    S.col(c) = S.col(0);
+    p.wb->apply(S.col(c));
+    ++c;
+  }
+}
+
 }  // namespace
 
+// The demand and the U columns of every Woodbury scenario are solved together (one pass over
+// the factors per 8 columns), unchecked: what is checked is what is answered, the baseline's
+// residual in A and each scenario's in its A', all from one product with A. The inventories
+// of the baseline and every scenario come from one product with B.
 WhatIfResults what_if(Lca& lca, std::span<const double> demand,
                       const std::vector<Scenario>& scenarios, const WhatIfOptions& options) {
   check_options(options);
   const Model& model = lca.model();
+  const CscMatrix& A = model.A();
   const Index n = model.num_activities();
   std::vector<Scenario> resolved;
   resolved.reserve(scenarios.size());
   for (const Scenario& s : scenarios) resolved.push_back(s.resolved(model));
-
-  WhatIfResults out;
-  out.baseline = lca.solve(demand);  // checks the demand
-  const Eigen::VectorXd f =
-      Eigen::Map<const Eigen::VectorXd>(demand.data(), static_cast<Index>(demand.size()));
-  analysis::require_factorization_matches(model.A(), out.baseline.supply, f, "what_if");
+  lca.check_demand(demand);
+  analysis::require_factorization_matches(lca, "what_if");
+  const Eigen::VectorXd f = Eigen::Map<const Eigen::VectorXd>(demand.data(), n);
   Factorization& base = lca.factorization();
 
-  for (const Scenario& s : resolved) {
-    ScenarioResult sr;
-    sr.name = s.name;
-    const std::vector<Delta> dA = deltas(model.A(), s, MatrixKind::Technosphere);
-    const LowRank lr = low_rank(dA);
-    sr.rank = lr.rank();
-    Eigen::VectorXd supply;
+  std::vector<Plan> plans(resolved.size());
+  Index columns = 1;
+  for (std::size_t k = 0; k < resolved.size(); ++k) {
+    Plan& p = plans[k];
+    p.dA = deltas(A, resolved[k], MatrixKind::Technosphere);
+    p.lr = low_rank(p.dA);
+    p.woodbury = p.lr.rank() > 0 && wants_woodbury(options, p.lr.rank(), n);
+    if (p.woodbury) {
+      p.first = columns;
+      columns += p.lr.rank();
+    }
+  }
+  Eigen::MatrixXd X(n, columns);
+  X.col(0) = f;
+  for (const Plan& p : plans)
+    if (p.woodbury) put_columns(p.lr, X.middleCols(p.first, p.lr.rank()));
+  base.solve_many_unchecked(X);
+
+  // A near-singular capacitance matrix means A' is (near) singular or the update is badly
+  // conditioned: let a fresh factorisation decide and report.
+  Index updates = 0;
+  for (Plan& p : plans) {
+    if (!p.woodbury) continue;
+    p.wb.emplace(p.lr, X.middleCols(p.first, p.lr.rank()));
+    if (p.wb->rcond() > 1e-12)
+      ++updates;
+    else
+      p.wb.reset();
+  }
+  Eigen::MatrixXd S(n, 1 + updates);
+  S.col(0) = X.col(0);
+  X.resize(0, 0);
+  apply_updates(plans, S);
+  // One pass over A for the residuals and one over B for the inventories, side by side; the
+  // inventories serve every answer that is a column of S as it stands.
+  Eigen::MatrixXd AS, GS;
+  tbb::parallel_invoke([&] { AS = A.multiply(S); }, [&] { GS = model.B().multiply(S); });
+  if (!(residual_from(AS.col(0), {}, S.col(0), f) <= options.residual_tolerance)) {
+    // Not accurate enough unchecked: the checked solve refines (or rejects) it.
+    S.col(0) = f;
+    base.solve_in_place({S.col(0).data(), std::size_t(n)});
+    apply_updates(plans, S);
+    AS = A.multiply(S);
+    GS = model.B().multiply(S);
+  }
+
+  std::vector<ScenarioResult> out(resolved.size());
+  std::vector<Index> from(resolved.size(), -1);  // column of S (and GS) of the answer, or -1
+  Index c = 1;
+  for (std::size_t k = 0; k < resolved.size(); ++k) {
+    Plan& p = plans[k];
+    ScenarioResult& sr = out[k];
+    sr.name = resolved[k].name;
+    sr.rank = p.lr.rank();
+    Eigen::VectorXd& supply = sr.result.supply;
     if (sr.rank == 0) {
-      supply = out.baseline.supply;
+      supply = S.col(0);
       sr.method = UpdateMethod::Unchanged;
-    } else {
-      bool woodbury = false;
-      switch (options.strategy) {
-        case WhatIfStrategy::Auto:
-          woodbury = sr.rank <= options.max_rank && sr.rank <= n / 4;
-          break;
-        case WhatIfStrategy::Woodbury:
-          woodbury = true;
-          break;
-        case WhatIfStrategy::Refactor:
-          woodbury = false;
-          break;
+      from[k] = 0;
+      continue;
+    }
+    if (p.wb) {
+      supply = S.col(c);
+      Eigen::VectorXd r;
+      double res = residual_from(AS.col(c), p.dA, supply, f, &r);
+      if (res <= options.residual_tolerance) {
+        from[k] = c;
+      } else {
+        base.solve_in_place({r.data(), std::size_t(n)});
+        p.wb->apply(r);
+        supply += r;
+        res = residual(A, p.dA, supply, f);
+        sr.refined = true;
       }
-      if (woodbury) {
-        const Woodbury wb(base, lr, n);
-        // A near-singular capacitance matrix means A' is (near) singular or the update is
-        // badly conditioned: let a fresh factorisation decide and report.
-        if (wb.rcond() > 1e-12) {
-          supply = out.baseline.supply;
-          wb.apply(supply);
-          Eigen::VectorXd r;
-          double res = residual(model.A(), dA, supply, f, &r);
-          if (!(res <= options.residual_tolerance)) {
-            base.solve_in_place({r.data(), std::size_t(n)});
-            wb.apply(r);
-            supply += r;
-            res = residual(model.A(), dA, supply, f);
-            sr.refined = true;
-          }
-          if (res <= options.residual_tolerance) {
-            sr.method = UpdateMethod::Woodbury;
-            sr.residual = res;
-          } else {
-            woodbury = false;
-            sr.fell_back = true;
-          }
-        } else {
-          woodbury = false;
-          sr.fell_back = true;
-        }
-      }
-      if (!woodbury) {
-        bool same_pattern = true;
-        const CscMatrix changed = changed_matrix(model.A(), dA, &same_pattern);
-        std::optional<Factorization> fresh;
-        if (same_pattern) {
-          fresh.emplace(base.symbolic());
-          fresh->factorize(changed.values);
-          sr.method = UpdateMethod::Refactor;
-        } else {
-          fresh.emplace(changed, base.symbolic()->options());
-          sr.method = UpdateMethod::Factorize;
-        }
-        supply = fresh->solve(span_of(f));
-        sr.residual = fresh->report().last_residual;
+      ++c;
+      if (res <= options.residual_tolerance) {
+        sr.method = UpdateMethod::Woodbury;
+        sr.residual = res;
+        continue;
       }
     }
-    sr.result.supply = std::move(supply);
-    const std::vector<Delta> dB = deltas(model.B(), s, MatrixKind::Biosphere);
-    sr.result.inventory = model.B().multiply(span_of(sr.result.supply));
-    add_delta_product(dB, sr.result.supply, sr.result.inventory);
-    const std::vector<Delta> dC = deltas(model.C(), s, MatrixKind::Characterization);
-    sr.result.scores = model.C().multiply(span_of(sr.result.inventory));
-    add_delta_product(dC, sr.result.inventory, sr.result.scores);
-    out.scenarios.push_back(std::move(sr));
+    sr.fell_back = p.woodbury;
+    supply = refactored_supply(base, A, p, f, sr);
   }
-  return out;
+
+  // Inventories: from GS, or one more product with B for the answers that are not columns of
+  // S (refined, refactored); then the scenarios' own B changes. Scores: one product with C.
+  std::vector<std::size_t> pending;
+  for (std::size_t k = 0; k < out.size(); ++k)
+    if (from[k] < 0) pending.push_back(k);
+  Eigen::MatrixXd GP;
+  if (!pending.empty()) {
+    Eigen::MatrixXd P(n, Index(pending.size()));
+    for (std::size_t t = 0; t < pending.size(); ++t)
+      P.col(Index(t)) = out[pending[t]].result.supply;
+    GP = model.B().multiply(P);
+  }
+  Eigen::MatrixXd G(GS.rows(), 1 + Index(out.size()));
+  G.col(0) = GS.col(0);
+  for (std::size_t k = 0, t = 0; k < out.size(); ++k) {
+    G.col(1 + Index(k)) = from[k] >= 0 ? GS.col(from[k]) : GP.col(Index(t++));
+    Eigen::VectorXd g = G.col(1 + Index(k));
+    add_delta_product(deltas(model.B(), resolved[k], MatrixKind::Biosphere), out[k].result.supply,
+                      g);
+    G.col(1 + Index(k)) = g;
+  }
+  const Eigen::MatrixXd H = model.C().multiply(G);
+  WhatIfResults results;
+  results.baseline.supply = S.col(0);
+  results.baseline.inventory = G.col(0);
+  results.baseline.scores = H.col(0);
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    LcaResult& r = out[k].result;
+    r.inventory = G.col(1 + Index(k));
+    r.scores = H.col(1 + Index(k));
+    add_delta_product(deltas(model.C(), resolved[k], MatrixKind::Characterization), r.inventory,
+                      r.scores);
+  }
+  results.scenarios = std::move(out);
+  return results;
 }
 
 WhatIfResults what_if(Lca& lca, const SparseDemand& demand, const std::vector<Scenario>& scenarios,
