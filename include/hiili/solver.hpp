@@ -167,8 +167,11 @@ class Factorization {
   Eigen::VectorXd solve(std::span<const double> b);
   Eigen::VectorXd solve_transposed(std::span<const double> b);
 
-  // The values last factorized or refactored (the pattern's CSC order).
+  // The values last factorized or refactored (the pattern's CSC order), and their norms
+  // ||A||_inf (largest row sum of |a_ij|) and ||A||_1 (largest column sum).
   std::span<const double> values() const { return values_; }
+  double norm_inf() const { return norm_inf_; }
+  double norm_one() const { return norm_one_; }
 
   // Cheap reciprocal condition estimate of the current factorisation (min/max pivot ratio).
   double rcond() const;

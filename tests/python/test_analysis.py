@@ -483,3 +483,37 @@ def test_analysis_functions_are_public(small):
     assert isinstance(analysis.tree(lca, {0: 1.0}), analysis.Tree)
     assert isinstance(analysis.sensitivity(lca, {0: 1.0}), analysis.Sensitivity)
     assert analysis.display_labels(hiili._core.Labels(), 2) == ["#0", "#1"]
+
+
+def test_what_if_on_uslci_is_woodbury_and_equals_refactoring():
+    # A real database (USLCI, 766 processes; supplies up to ~1e6, coefficients up to ~1e8):
+    # Woodbury answers are exact to rounding there, and the scale-aware check (the solver's
+    # backward error) accepts them; a check relative to ||f|| alone sent some to refactoring.
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "shared" / "data" / "uslci"
+    model = hiili.read(path / "uslci_olca1_5_0_json_ld.zip")
+    lca = hiili.Lca(model)
+    A = sp.csc_matrix(model.A)
+    n = A.shape[0]
+    rng = np.random.default_rng(1)
+    scenarios, demands = [], []
+    while len(scenarios) < 40:
+        j = int(rng.integers(n))
+        rows = [int(i) for i in A.indices[A.indptr[j] : A.indptr[j + 1]] if i != j]
+        if rows:
+            i = rows[int(rng.integers(len(rows)))]
+            scenarios.append(hiili.Scenario(f"s{j}", [("A", i, j, 0.5 * A[i, j])]))
+            demands.append(j)
+    methods = []
+    for j, sc in zip(demands, scenarios, strict=True):
+        f = np.zeros(n)
+        f[j] = 1.0
+        got = lca.what_if(f, [sc], full=True)
+        ref = lca.what_if(f, [sc], strategy="refactor", full=True)
+        methods.append(got.details["method"].iloc[0])
+        assert not got.details["fell_back"].iloc[0]
+        s_got = got.results[sc.name].supply
+        s_ref = ref.results[sc.name].supply
+        assert np.max(np.abs(s_got - s_ref)) <= 1e-9 * np.max(np.abs(s_ref))
+    assert set(methods) == {"woodbury"}
