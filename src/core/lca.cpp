@@ -103,7 +103,6 @@ LcaResults Lca::solve_many(const Eigen::MatrixXd& demands) {
 }
 
 Eigen::MatrixXd Lca::activity_scores() {
-  const Index n = model_->num_activities();
   const Index k = model_->num_categories();
   const CscMatrix& B = model_->B();
   const CscMatrix& C = model_->C();
@@ -111,9 +110,7 @@ Eigen::MatrixXd Lca::activity_scores() {
   Eigen::MatrixXd Ct = Eigen::MatrixXd::Zero(C.cols, k);
   for (Index f = 0; f < C.cols; ++f)
     for (Index p = C.col_ptr[f]; p < C.col_ptr[f + 1]; ++p) Ct(f, C.row_idx[p]) += C.values[p];
-  Eigen::MatrixXd Y(n, k);
-  for (Index q = 0; q < k; ++q)
-    Y.col(q) = B.multiply_transposed({Ct.col(q).data(), std::size_t(Ct.rows())});
+  Eigen::MatrixXd Y = B.multiply_transposed(Ct);  // one pass over B
   // A^T y_q = B^T c_q: one transposed multi-RHS solve for all categories.
   factorization_.solve_many_in_place(Y, /*transposed=*/true);
   return Y.transpose();

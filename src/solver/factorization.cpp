@@ -6,10 +6,10 @@
 #include <limits>
 #include <string>
 
+#include "core/lanes.hpp"
 #include "hiili/error.hpp"
 #include "hiili/solver.hpp"
 #include "solver/backend.hpp"
-#include "solver/lanes.hpp"
 
 namespace hiili {
 
@@ -36,9 +36,9 @@ double inf_norm(const double* x, Index n) {
 // x and b (leading dimension n), ncols <= W, in one pass over A: the columns are copied
 // row-interleaved into `wide` (n x W) first.
 template <int W>
-void relative_residuals(const CscMatrix& p, const double* values, const double* x, const double* b,
-                        Index ncols, bool transposed, double op_norm, std::vector<double>& wide,
-                        double* out) {
+HIILI_LANE_KERNEL void relative_residuals(const CscMatrix& p, const double* values, const double* x,
+                                          const double* b, Index ncols, bool transposed,
+                                          double op_norm, std::vector<double>& wide, double* out) {
   const Index n = p.rows;
   wide.resize(std::size_t(2 * n * W + 8));
   const auto address = reinterpret_cast<std::uintptr_t>(wide.data());

@@ -7,8 +7,8 @@
 #include <limits>
 #include <string>
 
+#include "core/lanes.hpp"
 #include "hiili/error.hpp"
-#include "solver/lanes.hpp"
 
 // The AVX2 + FMA kernel variants need GCC/Clang on x86; elsewhere only the portable ones exist.
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
@@ -591,8 +591,8 @@ template <int W>
 }
 
 template <int W>
-void dense_solve_wide(const double* lu, Index h, const std::int32_t* ipiv, double* y,
-                      bool transposed) {
+HIILI_LANE_KERNEL void dense_solve_wide(const double* lu, Index h, const std::int32_t* ipiv,
+                                        double* y, bool transposed) {
   auto swap_rows = [y](Index a, Index b) {
     const Lanes<W> t = load_lanes<W>(y + a * W);
     store_lanes<W>(y + a * W, load_lanes<W>(y + b * W));
@@ -631,7 +631,7 @@ void dense_solve_wide(const double* lu, Index h, const std::int32_t* ipiv, doubl
 }  // namespace
 
 template <int W>
-void StaticLu::solve_wide(double* x, Index ncols, bool transposed) {
+HIILI_LANE_KERNEL void StaticLu::solve_wide(double* x, Index ncols, bool transposed) {
   double* y = aligned_rows(wide_, std::size_t(n_) * 8);
   const Index* in = transposed ? Q_.data() : P_.data();
   for (Index i = 0; i < n_; ++i) {
@@ -675,7 +675,7 @@ void StaticLu::solve_wide(double* x, Index ncols, bool transposed) {
 }
 
 template <int W>
-void StaticLu::block_solve_wide(const Block& b, double* y) {
+HIILI_LANE_KERNEL void StaticLu::block_solve_wide(const Block& b, double* y) {
   const Index r0 = b.r0, c0 = b.c0, h = b.size - b.c0;
   const Index* lp = lp_.data() + r0;
   const Index* up = up_.data() + r0;
@@ -701,7 +701,7 @@ void StaticLu::block_solve_wide(const Block& b, double* y) {
 }
 
 template <int W>
-void StaticLu::block_solve_transposed_wide(const Block& b, double* y) {
+HIILI_LANE_KERNEL void StaticLu::block_solve_transposed_wide(const Block& b, double* y) {
   const Index r0 = b.r0, c0 = b.c0, h = b.size - b.c0;
   const Index* lp = lp_.data() + r0;
   const Index* up = up_.data() + r0;

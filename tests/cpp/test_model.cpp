@@ -153,4 +153,18 @@ TEST(CscMatrix, ManyColumnProductMatchesDenseAndOneColumnProducts) {
   }
   EXPECT_THROW(M.multiply(Eigen::MatrixXd(29, 2)), InvalidInputError);
   EXPECT_EQ(M.multiply(Eigen::MatrixXd(30, 0)).cols(), 0);
+  // And M^T X.
+  for (Index d : {1, 2, 7, 20}) {
+    const Eigen::MatrixXd X = test_util::random_dense(40, d, 0.6, 50 + unsigned(d));
+    const Eigen::MatrixXd Y = M.multiply_transposed(X);
+    ASSERT_EQ(Y.rows(), 30);
+    ASSERT_EQ(Y.cols(), d);
+    EXPECT_LT(test_util::rel_error(Y, D.transpose() * X), 1e-14);
+    for (Index c = 0; c < d; ++c) {
+      const Eigen::VectorXd x = X.col(c);
+      EXPECT_TRUE(Y.col(c) == M.multiply_transposed(std::span<const double>(x.data(), 40))) << c;
+    }
+  }
+  EXPECT_THROW(M.multiply_transposed(Eigen::MatrixXd(30, 2)), InvalidInputError);
+  EXPECT_EQ(M.multiply_transposed(Eigen::MatrixXd(40, 0)).rows(), 30);
 }
