@@ -36,7 +36,7 @@ struct CscMatrix {
   Eigen::VectorXd multiply(std::span<const double> x) const;
   Eigen::VectorXd multiply_transposed(std::span<const double> x) const;
   // Y = M X for a dense column-major X with cols() rows (one pass over M), and Y = M^T X for
-  // one with rows() rows (one pass per 8 columns); each column gets the sums of the
+  // one with rows() rows (one pass per 4 columns); each column gets the sums of the
   // one-column product in the same order.
   Eigen::MatrixXd multiply(const Eigen::MatrixXd& X) const;
   Eigen::MatrixXd multiply_transposed(const Eigen::MatrixXd& X) const;
