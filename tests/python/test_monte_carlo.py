@@ -303,19 +303,24 @@ def test_inventory_statistics(model):
         hiili.MonteCarlo(model, {599: 1.0}).run(5).inventory_summary()
 
 
-def test_progress_callback_can_cancel(model):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_progress_callback_can_cancel(model, threads):
     seen = []
 
     def progress(done, total, seconds):
         seen.append(done)
         return done < 10
 
-    mc = hiili.MonteCarlo(model, {599: 1.0}, seed=1, progress_interval=0.0)
+    mc = hiili.MonteCarlo(model, {599: 1.0}, seed=1, progress_interval=0.0, threads=threads)
     res = mc.run(5000, progress=progress)
     assert res.cancelled
-    assert 1 <= res.completed < 5000
+    # The result keeps the iterations finished in order. On one thread that is every finished
+    # one (at least the 10 that stopped it); on two, iterations finished ahead of an unfinished
+    # one are dropped, so a slow first chunk can leave none.
+    assert (10 if threads == 1 else 0) <= res.completed < 5000
     assert res.scores.shape[0] == res.completed
-    assert np.array_equal(res.scores, mc.run(res.completed).scores)
+    if res.completed:
+        assert np.array_equal(res.scores, mc.run(res.completed).scores)
     assert seen
     assert seen[-1] == res.completed
     hiili.MonteCarlo(model, {599: 1.0}).run(20, progress=True)  # a tqdm bar, when installed
