@@ -208,6 +208,20 @@ def _version(module: str) -> str | None:
         return None
 
 
+def _steady(owner, call):
+    """A setup (run before each repetition, untimed) that calls `call` until `owner` (a
+    Factorization or Lca) solves on the static kernel's factors (static_solve_after; at most
+    64 calls, once): the steady state bench_solver's C++ jobs time too."""
+
+    def setup():
+        for _ in range(64):
+            if owner.report.static_solves:
+                break
+            call()
+
+    return setup
+
+
 class Hiili:
     name = "hiili (Python, KLU)"
     package = "hiili"
@@ -244,16 +258,19 @@ class Hiili:
 
     def solve(self, p: Problem):
         f = self._fact(p)
-        return (lambda: f.solve(p.b)), None, lambda x: residual(p.A, x, p.b)
+        call = lambda: f.solve(p.b)  # noqa: E731
+        return (lambda _: call()), _steady(f, call), lambda x: residual(p.A, x, p.b)
 
     def solve_transposed(self, p: Problem):
         f = self._fact(p)
-        return (lambda: f.solve_transposed(p.bt)), None, lambda x: residual(p.A, x, p.bt, True)
+        call = lambda: f.solve_transposed(p.bt)  # noqa: E731
+        return (lambda _: call()), _steady(f, call), lambda x: residual(p.A, x, p.bt, True)
 
     def solve_many(self, p: Problem, d: int):
         f = self._fact(p)
         F = p.F[d]
-        return (lambda: f.solve_many(F)), None, lambda X: residual(p.A, X, F)
+        call = lambda: f.solve_many(F)  # noqa: E731
+        return (lambda _: call()), _steady(f, call), lambda X: residual(p.A, X, F)
 
     def _lca(self, p):
         if getattr(p, "_hiili_lca", None) is None:
@@ -267,11 +284,12 @@ class Hiili:
         def check(S):
             return residual(p.A, np.asarray(S).T, rhs, True)
 
-        return (lambda: lca.activity_scores()), None, check
+        return (lambda _: lca.activity_scores()), _steady(lca, lca.activity_scores), check
 
     def lca_solve(self, p: Problem):
         lca = self._lca(p)
-        return (lambda: lca.solve(p.b)), None, lambda r: residual(p.A, r.supply, p.b)
+        call = lambda: lca.solve(p.b)  # noqa: E731
+        return (lambda _: call()), _steady(lca, call), lambda r: residual(p.A, r.supply, p.b)
 
     def datapackage_lca(self, p: Problem):
         path = p.datapackage_dir
