@@ -41,7 +41,8 @@ std::vector<Delta> deltas(const CscMatrix& M, const Scenario& s, MatrixKind kind
 double inf_norm(const Eigen::VectorXd& v) { return v.size() ? v.cwiseAbs().maxCoeff() : 0.0; }
 
 // y += Delta x for a list of entry changes.
-void add_delta_product(const std::vector<Delta>& d, const Eigen::VectorXd& x, Eigen::VectorXd& y) {
+void add_delta_product(const std::vector<Delta>& d, const Eigen::VectorXd& x,
+                       Eigen::Ref<Eigen::VectorXd> y) {
   for (const Delta& e : d) y[e.row] += e.delta * x[e.col];
 }
 
@@ -201,8 +202,9 @@ struct Plan {
   std::vector<Delta> dA;
   LowRank lr;
   bool woodbury = false;
-  Index first = 0;  // its first column in the stacked right-hand sides
-  std::optional<Woodbury> wb;
+  Index first = 0;             // its first column in the stacked right-hand sides
+  std::optional<Woodbury> wb;  // kept when the update is well conditioned ...
+  Index column = 0;            // ... and then its answer's column in S (and in A S, B S)
 };
 
 bool wants_woodbury(const WhatIfOptions& o, Index rank, Index n) {
@@ -238,13 +240,11 @@ Eigen::VectorXd refactored_supply(Factorization& base, const CscMatrix& A, const
 
 // Woodbury supplies s' of every planned scenario from the baseline s (columns of S after the
 // first, which holds s).
-void apply_updates(std::vector<Plan>& plans, Eigen::MatrixXd& S) {
-  Index c = 1;
+void apply_updates(const std::vector<Plan>& plans, Eigen::MatrixXd& S) {
   for (const Plan& p : plans) {
     if (!p.wb) continue;
-    S.col(c) = S.col(0);
-    p.wb->apply(S.col(c));
-    ++c;
+    S.col(p.column) = S.col(0);
+    p.wb->apply(S.col(p.column));
   }
 }
 
@@ -293,7 +293,7 @@ WhatIfResults what_if(Lca& lca, std::span<const double> demand,
     if (!p.woodbury) continue;
     p.wb.emplace(p.lr, X.middleCols(p.first, p.lr.rank()));
     if (p.wb->rcond() > 1e-12)
-      ++updates;
+      p.column = ++updates;
     else
       p.wb.reset();
   }
@@ -317,7 +317,6 @@ WhatIfResults what_if(Lca& lca, std::span<const double> demand,
 
   std::vector<ScenarioResult> out(resolved.size());
   std::vector<Index> from(resolved.size(), -1);  // column of S (and GS) of the answer, or -1
-  Index c = 1;
   for (std::size_t k = 0; k < resolved.size(); ++k) {
     Plan& p = plans[k];
     ScenarioResult& sr = out[k];
@@ -331,12 +330,12 @@ WhatIfResults what_if(Lca& lca, std::span<const double> demand,
       continue;
     }
     if (p.wb) {
-      supply = S.col(c);
+      supply = S.col(p.column);
       Eigen::VectorXd r;
       const double changed = changed_norm(a_norm, p.dA);
-      double res = residual_from(AS.col(c), p.dA, supply, f, changed, &r);
+      double res = residual_from(AS.col(p.column), p.dA, supply, f, changed, &r);
       if (res <= options.residual_tolerance) {
-        from[k] = c;
+        from[k] = p.column;
       } else {
         base.solve_in_place({r.data(), std::size_t(n)});
         p.wb->apply(r);
@@ -344,7 +343,6 @@ WhatIfResults what_if(Lca& lca, std::span<const double> demand,
         res = residual(A, p.dA, supply, f, changed);
         sr.refined = true;
       }
-      ++c;
       if (res <= options.residual_tolerance) {
         sr.method = UpdateMethod::Woodbury;
         sr.residual = res;
@@ -371,10 +369,8 @@ WhatIfResults what_if(Lca& lca, std::span<const double> demand,
   G.col(0) = GS.col(0);
   for (std::size_t k = 0, t = 0; k < out.size(); ++k) {
     G.col(1 + Index(k)) = from[k] >= 0 ? GS.col(from[k]) : GP.col(Index(t++));
-    Eigen::VectorXd g = G.col(1 + Index(k));
     add_delta_product(deltas(model.B(), resolved[k], MatrixKind::Biosphere), out[k].result.supply,
-                      g);
-    G.col(1 + Index(k)) = g;
+                      G.col(1 + Index(k)));
   }
   const Eigen::MatrixXd H = model.C().multiply(G);
   WhatIfResults results;

@@ -8,7 +8,9 @@
 // GCC gives for vectors wider than the target's registers do not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"
 
+#include <cstdint>
 #include <cstring>
+#include <vector>
 
 // A kernel on Lanes compiled twice, for AVX2 and for any x86-64 (GCC / Clang pick one when
 // the library loads, ifunc). Neither clone uses fused multiply-adds, so the results are the
@@ -81,6 +83,13 @@ template <int W>
   } else {
     std::memcpy(p, &v, sizeof v);
   }
+}
+
+// A 64-byte aligned area of `size` doubles in `buffer` (a row of 8 lanes: one cache line).
+inline double* aligned_rows(std::vector<double>& buffer, std::size_t size) {
+  buffer.resize(size + 8);
+  const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
+  return buffer.data() + ((64 - address % 64) % 64) / sizeof(double);
 }
 
 template <int W>

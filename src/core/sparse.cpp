@@ -76,7 +76,8 @@ Eigen::VectorXd CscMatrix::multiply_transposed(std::span<const double> x) const 
 namespace {
 
 // Y += M X for row-major X (cols x d) and Y (rows x d): one pass over M, the d values of a row
-// side by side. D > 0: d known at compile time (the common few-column case, vectorised).
+// side by side. D > 0: d known at compile time (the common few-column case; with a runtime
+// width a rank-5 what_if took 5.5 instead of 3.1-3.3 ms).
 template <int D>
 HIILI_LANE_KERNEL void multiply_rows(const CscMatrix& M, const double* X, double* Y, Index d) {
   const Index w = D > 0 ? D : d;

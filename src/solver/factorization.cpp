@@ -1,7 +1,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -40,9 +39,7 @@ HIILI_LANE_KERNEL void relative_residuals(const CscMatrix& p, const double* valu
                                           const double* b, Index ncols, bool transposed,
                                           double op_norm, std::vector<double>& wide, double* out) {
   const Index n = p.rows;
-  wide.resize(std::size_t(2 * n * W + 8));
-  const auto address = reinterpret_cast<std::uintptr_t>(wide.data());
-  double* xi = wide.data() + ((64 - address % 64) % 64) / sizeof(double);  // rows in cache lines
+  double* xi = detail::aligned_rows(wide, std::size_t(2 * n * W));  // rows in cache lines
   double* ri = xi + n * W;
   for (Index i = 0; i < n; ++i)
     for (Index c = 0; c < W; ++c) xi[i * W + c] = c < ncols ? x[c * n + i] : 0.0;
@@ -348,12 +345,12 @@ void Factorization::solve_checked(double* x, Index nrhs, bool transposed) {
   const double refine_tol = std::min(symbolic_->options().refine_tolerance, tol);
   const double op_norm = transposed ? norm_one_ : norm_inf_;
   double worst = 0.0;
+  const CscMatrix& p = symbolic_->pattern();
   double res[8];
   for (Index c0 = 0; c0 < nrhs; c0 += 8) {
     const Index cols = std::min<Index>(8, nrhs - c0);
     const double* xc = x + c0 * n;
     const double* bc = rhs_copy_.data() + c0 * n;
-    const CscMatrix& p = symbolic_->pattern();
     if (cols == 1)
       res[0] = relative_residual(xc, bc, transposed);
     else if (cols == 2)

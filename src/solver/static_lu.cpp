@@ -577,13 +577,6 @@ void StaticLu::block_solve_transposed(const Block& b, double* y) {
 // results are bit-identical to solving the columns one at a time.
 namespace {
 
-// A 64-byte aligned area of `size` doubles in `buffer` (a row of 8 doubles: one cache line).
-double* aligned_rows(std::vector<double>& buffer, std::size_t size) {
-  buffer.resize(size + 8);
-  const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
-  return buffer.data() + ((64 - address % 64) % 64) / sizeof(double);
-}
-
 // Row i of y -= l * z.
 template <int W>
 [[gnu::always_inline]] inline void sub_row(double* y, Index i, double l, Lanes<W> z) {
