@@ -179,13 +179,16 @@ struct ScoreSummary {
 ScoreSummary summarize_scores(const Eigen::MatrixXd& scores, const std::vector<double>& levels);
 
 struct MonteCarloProgress {
-  Index completed = 0;  // iterations finished so far in this run
+  Index completed = 0;  // iterations finished in order so far: the prefix a stop now keeps
   Index total = 0;      // iterations requested
   double seconds = 0.0;
 };
-// Called on the thread that called run(), between iterations, about every progress_interval
-// seconds, and once at the end. Return false to stop the run: in-flight iterations finish
-// (within about one iteration's time) and run() returns the completed prefix, cancelled = true.
+// Called on the thread that called run(): once before the first iteration (completed = 0),
+// about every progress_interval seconds while the run goes on, and once at the end (completed
+// = the result's). Return false to stop the run: in-flight iterations finish (within about one
+// iteration's time) and run() returns the completed prefix, cancelled = true. `completed`
+// counts only iterations with every earlier one finished (threads finish chunks out of order),
+// so it never decreases and the result keeps at least the last `completed` reported.
 using ProgressFunction = std::function<bool(const MonteCarloProgress&)>;
 
 // A copy of `model` whose entries of matrix `kind` carry `uncertainty` (one per entry, in

@@ -620,20 +620,23 @@ MonteCarloResult MonteCarlo::run(Index iterations, Index first_iteration,
     if (w->factorization) w->at_run_start = w->factorization->report();
 
   std::atomic<bool> stopping{false};
-  std::atomic<Index> done{0};
   auto should_stop = [&] {
     return stopping.load(std::memory_order_relaxed) ||
            (stop != nullptr && stop->load(std::memory_order_relaxed));
   };
+  // Progress reports the iterations finished in order (the prefix the output filter has
+  // taken), not every finished one: what a stop at that moment keeps at least. Iterations
+  // finished ahead of an unfinished one are not counted until it finishes.
+  Index prefix = first_iteration;
+  std::atomic<Index> kept{0};
   auto report = [&] {
-    MonteCarloProgress p{done.load(), iterations, since(t0)};
+    MonteCarloProgress p{kept.load(), iterations, since(t0)};
     if (!progress(p)) stopping.store(true);
   };
 
   Index next = first_iteration;
   const Index end = first_iteration + iterations;
   std::size_t issued = 0;
-  Index prefix = first_iteration;
   bool broken = false;
 
   // More threads than cores was asked for: let oneTBB's pool grow for this run (the default
@@ -683,7 +686,6 @@ MonteCarloResult MonteCarlo::run(Index iterations, Index first_iteration,
                                   t->inventory.data() + local * static_cast<std::size_t>(I.m * I.d));
                     }
                     t->done_end = i + 1;
-                    done.fetch_add(1, std::memory_order_relaxed);
                   }
                   return t;
                 }) &
@@ -700,11 +702,14 @@ MonteCarloResult MonteCarlo::run(Index iterations, Index first_iteration,
                     }
                   }
                   prefix = t->done_end;
+                  kept.store(prefix - first_iteration);
                   if (t->done_end < t->end) broken = true;
                 }));
   }); };
-  if (progress)
+  if (progress) {
+    report();  // once before the first iteration: completed = 0; false stops before any
     run_watched(run_pipeline, report, stopping, I.options.progress_interval);
+  }
   else
     run_pipeline();
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -397,24 +398,36 @@ TEST(MonteCarlo, ProgressRunsOnTheCallingThreadAndCancelReturnsAPrefix) {
   o.progress_interval = 0.0;
   MonteCarlo mc(model, SparseDemand{{799, 1.0}}, o);
   const auto caller = std::this_thread::get_id();
-  int calls = 0;
+  // Far more iterations than run before the callback stops them: the run ends by the callback,
+  // whatever the scheduling (it would take minutes to finish on its own).
+  constexpr Index kMany = 1'000'000;
+  std::vector<Index> seen;
   bool on_caller = true;
-  const MonteCarloResult r = mc.run(400, 0, [&](const MonteCarloProgress& p) {
-    ++calls;
+  const MonteCarloResult r = mc.run(kMany, 0, [&](const MonteCarloProgress& p) {
+    seen.push_back(p.completed);
     on_caller = on_caller && std::this_thread::get_id() == caller;
-    EXPECT_EQ(p.total, 400);
-    return p.completed < 20;  // stop once 20 are done
+    EXPECT_EQ(p.total, kMany);
+    return p.completed < 20;  // stop once 20 are done in order
   });
   EXPECT_TRUE(on_caller);
-  EXPECT_GT(calls, 1);
+  ASSERT_GE(seen.size(), 3u);  // before the first iteration, at least once between, at the end
+  EXPECT_EQ(seen.front(), 0);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
   EXPECT_TRUE(r.cancelled);
-  EXPECT_GE(r.completed, 1);
-  EXPECT_LT(r.completed, 400);
+  // Progress counts the in-order prefix, so the run keeps at least what stopped it.
+  EXPECT_GE(r.completed, 20);
+  EXPECT_LT(r.completed, kMany);
+  EXPECT_EQ(seen.back(), r.completed);
   EXPECT_EQ(r.scores[0].rows(), r.completed);
   // The prefix is exactly what an uncancelled run gives.
   MonteCarlo again(model, SparseDemand{{799, 1.0}}, o);
   const MonteCarloResult full = again.run(r.completed);
   EXPECT_TRUE(same_bits(full.scores[0], r.scores[0]));
+
+  // A callback that says stop before the first iteration: nothing runs.
+  const MonteCarloResult at_once = mc.run(100, 0, [](const MonteCarloProgress&) { return false; });
+  EXPECT_TRUE(at_once.cancelled);
+  EXPECT_EQ(at_once.completed, 0);
 
   std::atomic<bool> stop{true};
   const MonteCarloResult none = mc.run(100, 0, {}, &stop);
@@ -430,7 +443,7 @@ TEST(MonteCarlo, ProgressRunsOnTheCallingThreadAndCancelReturnsAPrefix) {
     return true;
   });
   EXPECT_FALSE(done.cancelled);
-  EXPECT_GE(final_calls, 1);
+  EXPECT_GE(final_calls, 2);  // before the first iteration and at the end
   EXPECT_EQ(last, 10);
 }
 
