@@ -258,7 +258,8 @@ NpyArray load_array(const Package& pkg, const Group& g, const Resource& r) {
 
 // Folds the group's rescale factors into its distributions (rescale_uncertainty), where the
 // amounts already hold data * factor.
-void rescale_distributions(GroupData& g, const std::vector<double>& factors, const std::string& file) {
+void rescale_distributions(GroupData& g, const std::vector<double>& factors,
+                           const std::string& file) {
   if (g.flip.empty()) g.flip.assign(factors.size(), false);
   for (std::size_t i = 0; i < factors.size(); ++i) {
     bool flip = g.flip[i];
@@ -329,7 +330,8 @@ std::optional<GroupData> load_group(const Package& pkg, const Group& g, Datapack
     rescale_file = a.file();
     rescale = a.as_double();
     for (std::size_t i = 0; i < count; ++i) {
-      if (!std::isfinite(rescale[i])) fail(a.file(), "entry " + std::to_string(i), "rescale factor is not finite");
+      if (!std::isfinite(rescale[i]))
+        fail(a.file(), "entry " + std::to_string(i), "rescale factor is not finite");
       out.amounts[i] *= rescale[i];
     }
   }
@@ -460,11 +462,12 @@ std::optional<std::int64_t> consistent_global_index(const std::vector<Package>& 
   const Package* first_package = nullptr;
   const Resource* first = nullptr;
   auto describe = [](const Package& pkg, const Resource& r) {
-    return pkg.source->display("datapackage.json") + " resource " + std::to_string(r.number) + " (" +
-           r.name + ")";
+    return pkg.source->display("datapackage.json") + " resource " + std::to_string(r.number) +
+           " (" + r.name + ")";
   };
   auto value = [](const Resource& r) {
-    return r.global_index ? "global_index " + std::to_string(*r.global_index) : std::string("no global_index");
+    return r.global_index ? "global_index " + std::to_string(*r.global_index)
+                          : std::string("no global_index");
   };
   for (const Package& pkg : packages) {
     for (const Resource& r : pkg.resources) {
@@ -474,8 +477,8 @@ std::optional<std::int64_t> consistent_global_index(const std::vector<Package>& 
         first = &r;
       } else if (r.global_index != first->global_index) {
         fail(describe(pkg, r),
-             "has " + value(r) + " but " + describe(*first_package, *first) + " has " + value(*first) +
-                 ": the characterization factors of one calculation need one global location "
+             "has " + value(r) + " but " + describe(*first_package, *first) + " has " +
+                 value(*first) + ": the characterization factors of one calculation need one global location "
                  "(bw2calc raises InconsistentGlobalIndex)");
       }
     }
@@ -685,7 +688,8 @@ Model read_datapackage(const fs::path& package, const DatapackageOptions& option
 // ---- rescale ------------------------------------------------------------------------------
 
 void rescale_uncertainty(double factor, double& amount, bool& flip, Uncertainty& u) {
-  if (!std::isfinite(factor)) throw InvalidInputError("rescale factor " + std::to_string(factor) + " is not finite");
+  if (!std::isfinite(factor))
+    throw InvalidInputError("rescale factor " + std::to_string(factor) + " is not finite");
   if (!u.is_uncertain() || factor == 1.0) return;
   if (factor == 0.0) {
     u.type = 0;
