@@ -48,6 +48,8 @@ from hiili.bw.errors import InconsistentGlobalIndex
 
 OURS, REFERENCE, BW2CALC = 20_000, 200_000, 1_000
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+COLUMNS = ("row", "col", "amount", "flip", "uncertainty_type", "loc", "scale", "shape")
+COLUMNS += ("minimum", "maximum", "negative")
 KIND = {"technosphere_matrix": "A", "biosphere_matrix": "B", "characterization_matrix": "C"}
 
 
@@ -90,8 +92,7 @@ def test_reader_records_are_hiili_bw_records(rescaled):
         ours = model.entries(kind)
         theirs = matrix.table
         assert len(ours) == len(theirs["row"]), kind
-        for column in ("row", "col", "amount", "flip", "uncertainty_type", "loc", "scale",
-                       "shape", "minimum", "maximum", "negative"):  # fmt: skip
+        for column in COLUMNS:
             np.testing.assert_array_equal(
                 ours[column].to_numpy(), np.asarray(theirs[column]), err_msg=f"{kind} {column}"
             )
@@ -133,7 +134,8 @@ def test_each_distribution_is_r_times_the_file_distribution(rescaled, matrix):
             np.testing.assert_array_equal(ours, 0.0)
             np.testing.assert_array_equal(bw2calc_values[i], 0.0)
         else:
-            assert difference(ours, bw2calc_values[i]) is None, (i, difference(ours, bw2calc_values[i]))
+            why = difference(ours, bw2calc_values[i])
+            assert why is None, (i, why)
         if e.rescale != 1:
             assert difference(ours, unscaled_values[i]) is not None, i
         checked += 1
@@ -192,7 +194,8 @@ def test_reader_monte_carlo_agrees_with_bw2calc(rescaled):
 
 def test_rescaled_bernoulli_is_a_format_error(tmp_path):
     matrices = {key: list(value) for key, value in RESCALED.items()}
-    matrices["biosphere_matrix"].append(E(21, 11, 1.0, rescale=2.0, dist=(6, 0.5, *[np.nan] * 4, False)))
+    bernoulli = (6, 0.5, np.nan, np.nan, np.nan, np.nan, False)
+    matrices["biosphere_matrix"].append(E(21, 11, 1.0, rescale=2.0, dist=bernoulli))
     path = write(matrices, tmp_path / "bernoulli.zip")
     with pytest.raises(hiili.FormatError, match=r"biosphere\.rescale\.npy: entry 8: .*Bernoulli"):
         hiili.read(path)
@@ -237,7 +240,9 @@ def bw2calc_multi_scores(dp, names: list[str]) -> list[float]:
 
 
 def test_global_index_is_one_across_characterization_resources(tmp_path):
-    path, dp = with_methods(tmp_path / "gi.zip", ("first", FIRST, GLOBAL), ("second", SECOND, GLOBAL))
+    path, dp = with_methods(
+        tmp_path / "gi.zip", ("first", FIRST, GLOBAL), ("second", SECOND, GLOBAL)
+    )
     model = hiili.read(path)
     assert model.k == 2
     scores = hiili.Lca(model).solve(demand_index(model)).scores
@@ -257,11 +262,14 @@ def test_global_index_is_one_across_characterization_resources(tmp_path):
 
 @pytest.mark.parametrize(("first", "second"), [(GLOBAL, 5), (GLOBAL, None)])
 def test_conflicting_global_index_raises_like_bw2calc(tmp_path, first, second):
-    path, dp = with_methods(tmp_path / "conflict.zip", ("first", FIRST, first), ("second", SECOND, second))
+    path, dp = with_methods(
+        tmp_path / "conflict.zip", ("first", FIRST, first), ("second", SECOND, second)
+    )
     said = "no global_index" if second is None else f"global_index {second}"
     with pytest.raises(
         hiili.FormatError,
-        match=rf"\(second\.indices\): has {said} but .* \(first\.indices\) has global_index {first}",
+        match=rf"\(second\.indices\): has {said} but .* \(first\.indices\) has "
+        rf"global_index {first}",
     ):
         hiili.read(path)
     with warnings.catch_warnings():
