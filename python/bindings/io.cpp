@@ -1,15 +1,94 @@
-// hiili::io::read and format detection (io/read.hpp).
+// hiili::io::read and format detection (io/read.hpp); the datapackage rescale rule
+// (io/datapackage.hpp).
 #include <pybind11/native_enum.h>
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "bindings.hpp"
+#include "hiili/error.hpp"
+#include "hiili/io/datapackage.hpp"
 #include "hiili/io/read.hpp"
 
 namespace hiili::python {
+
+namespace {
+
+using BoolArray = py::array_t<bool, py::array::c_style>;
+using TypeArray = py::array_t<std::uint8_t, py::array::c_style>;
+
+py::dict rescale_distributions(const DoubleArray& factor, const DoubleArray& amount,
+                               const BoolArray& flip, const TypeArray& type, const DoubleArray& loc,
+                               const DoubleArray& scale, const DoubleArray& shape,
+                               const DoubleArray& minimum, const DoubleArray& maximum,
+                               const BoolArray& negative) {
+  const py::ssize_t n = factor.size();
+  auto check = [n](const py::array& a, const char* name) {
+    if (a.ndim() != 1 || a.size() != n)
+      throw InvalidInputError(std::string("rescale_distributions: ") + name +
+                              " needs the factor's length " + std::to_string(n));
+  };
+  check(amount, "amount");
+  check(flip, "flip");
+  check(type, "uncertainty_type");
+  check(loc, "loc");
+  check(scale, "scale");
+  check(shape, "shape");
+  check(minimum, "minimum");
+  check(maximum, "maximum");
+  check(negative, "negative");
+  // New arrays: the caller's stay as they are.
+  DoubleArray out_amount(n), out_loc(n), out_scale(n), out_shape(n), out_min(n), out_max(n);
+  BoolArray out_flip(n);
+  TypeArray out_type(n);
+  for (py::ssize_t i = 0; i < n; ++i) {
+    Uncertainty u;
+    u.type = type.at(i);
+    u.loc = loc.at(i);
+    u.scale = scale.at(i);
+    u.shape = shape.at(i);
+    u.minimum = minimum.at(i);
+    u.maximum = maximum.at(i);
+    u.negative = negative.at(i);
+    double a = amount.at(i);
+    bool f = flip.at(i);
+    const double r = factor.at(i);
+    try {
+      io::rescale_uncertainty(r, a, f, u);
+    } catch (const InvalidInputError& e) {
+      const std::string what = "entry " + std::to_string(i) + ": " + e.what();
+      if (!std::isfinite(r)) throw InvalidInputError(what);
+      // A valid factor that hiili cannot fold into this family: a missing feature.
+      py::set_error(PyExc_NotImplementedError, what.c_str());
+      throw py::error_already_set();
+    }
+    out_amount.mutable_at(i) = a;
+    out_flip.mutable_at(i) = f;
+    out_type.mutable_at(i) = u.type;
+    out_loc.mutable_at(i) = u.loc;
+    out_scale.mutable_at(i) = u.scale;
+    out_shape.mutable_at(i) = u.shape;
+    out_min.mutable_at(i) = u.minimum;
+    out_max.mutable_at(i) = u.maximum;
+  }
+  py::dict out;
+  out["amount"] = out_amount;
+  out["flip"] = out_flip;
+  out["uncertainty_type"] = out_type;
+  out["loc"] = out_loc;
+  out["scale"] = out_scale;
+  out["shape"] = out_shape;
+  out["minimum"] = out_min;
+  out["maximum"] = out_max;
+  return out;
+}
+
+}  // namespace
 
 void bind_io(py::module_& m) {
   using io::Format;
@@ -41,6 +120,15 @@ void bind_io(py::module_& m) {
       py::arg("path"), py::arg("format") = Format::Auto,
       "Reads a model (file or folder). FormatError naming the file and entry or line when "
       "the content is bad, InvalidInputError for a bad argument.");
+  m.def("rescale_distributions", &rescale_distributions, py::kw_only(), py::arg("factor"),
+        py::arg("amount"), py::arg("flip"), py::arg("uncertainty_type"), py::arg("loc"),
+        py::arg("scale"), py::arg("shape"), py::arg("minimum"), py::arg("maximum"),
+        py::arg("negative"),
+        "io::rescale_uncertainty over arrays: entry e's amount (already data * factor), flip and "
+        "stats_arrays record become those that draw factor times the record's draws, as bw2calc "
+        "rescales. Returns a dict of new arrays (amount, flip and the record's fields). "
+        "NotImplementedError for Bernoulli and discrete uniform entries with |factor| other than "
+        "0 and 1, InvalidInputError for a factor that is not finite or arrays of unequal length.");
 }
 
 }  // namespace hiili::python

@@ -284,6 +284,21 @@ def format_from_string(name: str) -> Format: ...
 def detect_format(path: str | os.PathLike[str]) -> Format: ...
 def read(path: str | os.PathLike[str], format: Format = ...) -> Model: ...
 
+# io/datapackage.hpp: rescale_uncertainty over arrays (hiili.bw's rescale of draws)
+def rescale_distributions(
+    *,
+    factor: _Float,
+    amount: _Float,
+    flip: npt.NDArray[np.bool_],
+    uncertainty_type: npt.NDArray[np.uint8],
+    loc: _Float,
+    scale: _Float,
+    shape: _Float,
+    minimum: _Float,
+    maximum: _Float,
+    negative: npt.NDArray[np.bool_],
+) -> dict[str, np.ndarray]: ...
+
 # ---- contribution.hpp, sensitivity.hpp, scenario.hpp (python/bindings/analysis.cpp) -----
 
 class ScoreAnalysis:

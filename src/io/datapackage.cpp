@@ -4,6 +4,7 @@
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <system_error>
 #include <unordered_map>
 
@@ -11,6 +12,7 @@
 #include "io/json_util.hpp"
 #include "io/npy.hpp"
 #include "io/util.hpp"
+#include "montecarlo/special.hpp"
 
 namespace hiili::io {
 
@@ -233,7 +235,6 @@ struct GroupData {
   std::vector<bool> flip;                 // empty when absent
   std::vector<Uncertainty> uncertainty;   // empty when absent
   json identifier;
-  std::optional<std::int64_t> global_index;
 };
 
 NpyArray load_array(const Package& pkg, const Group& g, const Resource& r) {
@@ -253,6 +254,22 @@ NpyArray load_array(const Package& pkg, const Group& g, const Resource& r) {
     fail(a.file(), "holds " + std::to_string(a.count()) + " elements, datapackage.json says nrows " +
                        std::to_string(*r.nrows));
   return a;
+}
+
+// Folds the group's rescale factors into its distributions (rescale_uncertainty), where the
+// amounts already hold data * factor.
+void rescale_distributions(GroupData& g, const std::vector<double>& factors,
+                           const std::string& file) {
+  if (g.flip.empty()) g.flip.assign(factors.size(), false);
+  for (std::size_t i = 0; i < factors.size(); ++i) {
+    bool flip = g.flip[i];
+    try {
+      rescale_uncertainty(factors[i], g.amounts[i], flip, g.uncertainty[i]);
+    } catch (const InvalidInputError& e) {
+      fail(file, "entry " + std::to_string(i), e.what());
+    }
+    g.flip[i] = flip;
+  }
 }
 
 // Reads one group's arrays; nullopt when the group is skipped (no vector data).
@@ -279,7 +296,6 @@ std::optional<GroupData> load_group(const Package& pkg, const Group& g, Datapack
   out.package = &pkg;
   out.group = &g;
   out.identifier = indices->identifier.is_null() ? data->identifier : indices->identifier;
-  out.global_index = indices->global_index ? indices->global_index : data->global_index;
   {
     const NpyArray a = load_array(pkg, g, *indices);
     out.file = a.file();
@@ -306,13 +322,17 @@ std::optional<GroupData> load_group(const Package& pkg, const Group& g, Datapack
     check_count(a);
     out.flip = a.as_bool();
   }
+  std::vector<double> rescale;
+  std::string rescale_file;
   if (const Resource* r = g.find("rescale")) {
     const NpyArray a = load_array(pkg, g, *r);
     check_count(a);
-    const std::vector<double> scale = a.as_double();
+    rescale_file = a.file();
+    rescale = a.as_double();
     for (std::size_t i = 0; i < count; ++i) {
-      if (!std::isfinite(scale[i])) fail(a.file(), "entry " + std::to_string(i), "rescale factor is not finite");
-      out.amounts[i] *= scale[i];
+      if (!std::isfinite(rescale[i]))
+        fail(a.file(), "entry " + std::to_string(i), "rescale factor is not finite");
+      out.amounts[i] *= rescale[i];
     }
   }
   if (const Resource* r = g.find("distributions")) {
@@ -340,6 +360,7 @@ std::optional<GroupData> load_group(const Package& pkg, const Group& g, Datapack
       u.maximum = maximum[i];
       u.negative = negative[i];
     }
+    if (!rescale.empty()) rescale_distributions(out, rescale, rescale_file);
   }
   for (std::size_t i = 0; i < count; ++i) {
     if (out.rows[i] < 0 || out.cols[i] < 0)
@@ -434,6 +455,37 @@ std::vector<std::vector<char>> resolve_duplicates(const std::vector<std::vector<
   return alive;
 }
 
+// bw2calc's consistent_global_index: the "global_index" of every characterisation indices
+// resource of every package (absent counts as a value of its own); more than one value is an
+// error. nullopt when none gives one.
+std::optional<std::int64_t> consistent_global_index(const std::vector<Package>& packages) {
+  const Package* first_package = nullptr;
+  const Resource* first = nullptr;
+  auto describe = [](const Package& pkg, const Resource& r) {
+    return pkg.source->display("datapackage.json") + " resource " + std::to_string(r.number) +
+           " (" + r.name + ")";
+  };
+  auto value = [](const Resource& r) {
+    return r.global_index ? "global_index " + std::to_string(*r.global_index)
+                          : std::string("no global_index");
+  };
+  for (const Package& pkg : packages) {
+    for (const Resource& r : pkg.resources) {
+      if (matrix_kind(r.matrix) != Kind::Characterization || r.kind != "indices") continue;
+      if (first == nullptr) {
+        first_package = &pkg;
+        first = &r;
+      } else if (r.global_index != first->global_index) {
+        fail(describe(pkg, r),
+             "has " + value(r) + " but " + describe(*first_package, *first) + " has " +
+                 value(*first) + ": the characterization factors of one calculation need one global location "
+                 "(bw2calc raises InconsistentGlobalIndex)");
+      }
+    }
+  }
+  return first != nullptr ? first->global_index : std::nullopt;
+}
+
 std::string identifier_name(const json& identifier) {
   if (identifier.is_string()) return identifier.get<std::string>();
   if (identifier.is_array()) {
@@ -459,6 +511,7 @@ Model read_datapackages(std::span<const fs::path> paths, const DatapackageOption
   std::vector<Package> packages;
   packages.reserve(paths.size());
   for (const fs::path& p : paths) packages.push_back(load_package(p, &rep));
+  const std::optional<std::int64_t> global_index = consistent_global_index(packages);
 
   std::vector<GroupData> groups[3];
   for (const Package& pkg : packages)
@@ -550,7 +603,7 @@ Model read_datapackages(std::span<const fs::path> paths, const DatapackageOption
             continue;
           }
         } else {
-          if (g.global_index && g.cols[i] != *g.global_index) {
+          if (global_index && g.cols[i] != *global_index) {
             ++rep.regionalized_factors_skipped;
             continue;
           }
@@ -630,6 +683,46 @@ Model read_datapackages(std::span<const fs::path> paths, const DatapackageOption
 Model read_datapackage(const fs::path& package, const DatapackageOptions& options,
                        DatapackageReport* report) {
   return read_datapackages(std::span<const fs::path>(&package, 1), options, report);
+}
+
+// ---- rescale ------------------------------------------------------------------------------
+
+void rescale_uncertainty(double factor, double& amount, bool& flip, Uncertainty& u) {
+  if (!std::isfinite(factor))
+    throw InvalidInputError("rescale factor " + std::to_string(factor) + " is not finite");
+  if (!u.is_uncertain() || factor == 1.0) return;
+  if (factor == 0.0) {
+    u.type = 0;
+    amount = 0.0;
+    return;
+  }
+  const double a = std::abs(factor);
+  if (factor < 0.0) {
+    flip = !flip;
+    amount = -amount;
+  }
+  if (a == 1.0) return;
+  const int t = u.type;
+  if (t == 6 || t == 7) {
+    std::ostringstream r;
+    r << factor;
+    throw InvalidInputError("uncertainty type " + std::to_string(t) + " (" + distribution_name(t) +
+                            ") with rescale factor " + r.str() +
+                            ": hiili cannot sample a multiple of Bernoulli or discrete uniform "
+                            "distributions");
+  }
+  if (t == 10) {  // beta: the default support [0, 1] becomes [0, a]
+    if (std::isnan(u.minimum)) u.minimum = 0.0;
+    if (std::isnan(u.maximum)) u.maximum = 1.0;
+  }
+  if (t == 12 && std::isnan(u.scale)) u.scale = 1.0;
+  if (t == 2) u.loc += mc::log(a);  // a exp(mu + sigma z) = exp(mu + ln a + sigma z)
+  const bool location = t == 3 || t == 4 || t == 5 || t == 8 || t == 9 || t == 11 || t == 12;
+  const bool spread = t == 3 || t == 8 || t == 9 || t == 11 || t == 12;
+  if (location) u.loc *= a;
+  if (spread) u.scale *= a;
+  u.minimum *= a;  // NaN (no bound) stays NaN, infinite bounds stay infinite
+  u.maximum *= a;
 }
 
 // ---- ids in demands ----------------------------------------------------------------------

@@ -23,10 +23,12 @@
 #include <Eigen/Dense>
 #include <nlohmann/json.hpp>
 
+#include "hiili/distributions.hpp"
 #include "hiili/error.hpp"
 #include "hiili/io/datapackage.hpp"
 #include "hiili/io/read.hpp"
 #include "hiili/lca.hpp"
+#include "hiili/monte_carlo.hpp"
 
 namespace fs = std::filesystem;
 using hiili::FormatError;
@@ -586,7 +588,8 @@ TEST(DatapackageRules, GlobalIndexAndCategories) {
   // A regionalised factor (col 5) is left out where global_index is 0.
   p.vector("characterization_matrix", "cf2", {{30, 0}, {30, 5}}, {1.0, 100.0}, std::nullopt,
            {{"global_index", 0}, {"identifier", {"m", "x"}}});  // same method as "cf"
-  p.vector("characterization_matrix", "other", {{30, 3}}, {2.0});  // no identifier, no global index
+  p.vector("characterization_matrix", "other", {{30, 0}}, {2.0}, std::nullopt,
+           {{"global_index", 0}});  // no identifier: a category of its own
   hiili::io::DatapackageReport report;
   const hiili::Model m = hiili::io::read_datapackage(p.folder(dir, "p"), {}, &report);
   ASSERT_EQ(m.num_categories(), 2);
@@ -595,6 +598,298 @@ TEST(DatapackageRules, GlobalIndexAndCategories) {
   EXPECT_DOUBLE_EQ(m.C().to_dense()(1, 0), 2.0);
   EXPECT_EQ(m.categories().column("id")[1], "other");
   EXPECT_EQ(report.regionalized_factors_skipped, 1);
+}
+
+TEST(DatapackageRules, GlobalIndexIsOneAcrossPackages) {
+  TempDir dir;
+  // Two methods in two packages with the same global location 0: each keeps its col-0 factor.
+  Package first = small_package();
+  Package method("method");
+  method.vector("characterization_matrix", "m2", {{30, 0}, {30, 7}}, {5.0, 50.0}, std::nullopt,
+                {{"global_index", 0}, {"identifier", {"m", "y"}}});
+  const std::vector<fs::path> both = {first.folder(dir, "p"), method.folder(dir, "q")};
+  hiili::io::DatapackageReport report;
+  const hiili::Model m = hiili::io::read_datapackages(both, {}, &report);
+  ASSERT_EQ(m.num_categories(), 2);
+  EXPECT_DOUBLE_EQ(m.C().to_dense()(0, 0), 7.0);
+  EXPECT_DOUBLE_EQ(m.C().to_dense()(1, 0), 5.0);
+  EXPECT_EQ(report.regionalized_factors_skipped, 1);
+  // Without any global_index every factor counts, the regionalised one too (bw2calc: no filter).
+  Package plain;
+  plain.vector("technosphere_matrix", "tech", {{10, 20}}, {1.0});
+  plain.vector("biosphere_matrix", "bio", {{30, 20}}, {3.0});
+  plain.vector("characterization_matrix", "cf", {{30, 0}, {30, 7}}, {1.0, 2.0});
+  const hiili::Model unfiltered = hiili::io::read_datapackage(plain.folder(dir, "plain"));
+  EXPECT_DOUBLE_EQ(unfiltered.C().to_dense()(0, 0), 3.0);
+}
+
+TEST(DatapackageRules, ConflictingGlobalIndexIsAFormatErrorNamingBoth) {
+  TempDir dir;
+  // Another location across packages (bw2calc: InconsistentGlobalIndex).
+  Package method("method");
+  method.vector("characterization_matrix", "m2", {{30, 5}}, {5.0}, std::nullopt,
+                {{"global_index", 5}, {"identifier", {"m", "y"}}});
+  const std::vector<fs::path> both = {small_package().folder(dir, "p"), method.folder(dir, "q")};
+  expect_format_error([&] { hiili::io::read_datapackages(both); },
+                      {"q/datapackage.json resource 0 (m2.indices)", "global_index 5",
+                       "p/datapackage.json resource 5 (cf.indices)", "global_index 0",
+                       "InconsistentGlobalIndex"});
+  // One with and one without, in one package: also two values for bw2calc.
+  Package mixed = small_package();
+  mixed.vector("characterization_matrix", "other", {{30, 0}}, {2.0});
+  expect_format_error([&] { hiili::io::read_datapackage(mixed.folder(dir, "mixed")); },
+                      {"resource 7 (other.indices)", "no global_index", "resource 5 (cf.indices)",
+                       "global_index 0"});
+  // Only the indices resource counts (bw2calc reads kind "indices"): another value on the data
+  // resource is no conflict, and the indices' value filters.
+  Package data_only = small_package();
+  data_only.resource("characterization_matrix", "cf2", "indices", npy_indices({{30, 0}, {30, 4}}),
+                     {{"global_index", 0}});
+  data_only.resource("characterization_matrix", "cf2", "data", npy_f8({1.0, 9.0}),
+                     {{"global_index", 4}});
+  const hiili::Model m = hiili::io::read_datapackage(data_only.folder(dir, "data_only"));
+  EXPECT_DOUBLE_EQ(m.C().to_dense()(1, 0), 1.0);
+}
+
+// ---- rescale with distributions --------------------------------------------------------------
+
+hiili::Uncertainty record(int type, double loc, double scale, double shape, double minimum,
+                          double maximum, bool negative = false) {
+  hiili::Uncertainty u;
+  u.type = static_cast<std::uint8_t>(type);
+  u.loc = loc;
+  u.scale = scale;
+  u.shape = shape;
+  u.minimum = minimum;
+  u.maximum = maximum;
+  u.negative = negative;
+  return u;
+}
+
+// Every family hiili can rescale, with and without bounds and `negative` (as test_bw_mc.py).
+std::vector<hiili::Uncertainty> rescalable_records() {
+  return {
+      record(2, std::log(0.5), 0.3, NAN, NAN, NAN),
+      record(2, 0.1, 0.3, NAN, 0.8, 1.6),
+      record(2, 0.1, 0.3, NAN, -1.6, -0.9, true),
+      record(3, 1.0, 0.2, NAN, NAN, NAN),
+      record(3, 1.0, 0.2, NAN, 0.8, 1.5),
+      record(4, NAN, NAN, NAN, 0.1, 0.3),
+      record(5, 0.2, NAN, NAN, 0.1, 0.4),
+      record(8, 0.1, 0.5, 2.0, NAN, NAN),
+      record(8, NAN, 0.5, 2.0, NAN, NAN, true),
+      record(8, 0.1, 0.5, 2.0, 0.2, 0.9),
+      record(9, NAN, 0.1, 4.0, NAN, NAN),
+      record(9, 0.2, 0.1, 4.0, -1.0, -0.3, true),
+      record(10, 2.0, NAN, 3.0, NAN, NAN),
+      record(10, 2.0, NAN, 3.0, -1.0, 2.0),
+      record(11, 0.3, 0.05, 0.0, NAN, NAN),
+      record(11, 0.3, 0.05, NAN, 0.25, 0.5),
+      record(12, NAN, NAN, 5.0, NAN, NAN),
+      record(12, 1.0, 0.2, 5.0, 0.8, 1.5),
+  };
+}
+
+void expect_close(double got, double want, const std::string& what) {
+  EXPECT_NEAR(got, want, 1e-12 * std::abs(want) + 1e-15) << what;
+}
+
+TEST(DatapackageRescale, DrawsAreFactorTimesTheUnscaledDraws) {
+  // The sampler is affine in location and scale: with the same stream the folded record draws
+  // r times what the original draws (negated where the flip toggles).
+  for (double r : {2.5, 0.3, -1.7, -1.0, 0.0}) {
+    const auto records = rescalable_records();
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const hiili::Uncertainty original = records[i];
+      hiili::Uncertainty u = original;
+      double amount = 1.0 * r;  // the reader's amount already holds data * r
+      bool flip = false;
+      hiili::io::rescale_uncertainty(r, amount, flip, u);
+      const auto x = hiili::sample_distribution(original, 1.0, 3, 400, 0, 17);
+      const auto y = hiili::sample_distribution(u, amount, 3, 400, 0, 17);
+      for (std::size_t j = 0; j < x.size(); ++j)
+        expect_close(flip ? -y[j] : y[j], r * x[j],
+                     "r " + std::to_string(r) + ", record " + std::to_string(i) + ", draw " +
+                         std::to_string(j));
+      // The deterministic value is unchanged: data * r.
+      EXPECT_DOUBLE_EQ(flip ? -amount : amount, r) << "record " << i;
+    }
+  }
+}
+
+TEST(DatapackageRescale, ParametersOfEachFamily) {
+  using hiili::io::rescale_uncertainty;
+  double amount = 2.0;
+  bool flip = false;
+  auto u = record(2, 0.1, 0.3, NAN, 0.8, 1.6);  // lognormal: loc + ln 2, bounds times 2
+  rescale_uncertainty(2.0, amount, flip, u);
+  EXPECT_NEAR(u.loc, 0.1 + std::log(2.0), 1e-15);
+  EXPECT_DOUBLE_EQ(u.scale, 0.3);
+  EXPECT_DOUBLE_EQ(u.minimum, 1.6);
+  EXPECT_DOUBLE_EQ(u.maximum, 3.2);
+  EXPECT_FALSE(flip);
+  EXPECT_DOUBLE_EQ(amount, 2.0);
+
+  amount = -1.5, flip = true;  // normal with r = -3: |r| X, flip toggled, amount negated
+  u = record(3, 0.5, 0.1, NAN, NAN, NAN);
+  rescale_uncertainty(-3.0, amount, flip, u);
+  EXPECT_DOUBLE_EQ(u.loc, 1.5);
+  EXPECT_DOUBLE_EQ(u.scale, 0.1 * 3.0);
+  EXPECT_FALSE(flip);
+  EXPECT_DOUBLE_EQ(amount, 1.5);
+  EXPECT_TRUE(std::isnan(u.minimum));
+
+  u = record(5, 0.2, NAN, NAN, 0.1, 0.4);  // triangular: mode and ends
+  rescale_uncertainty(-0.5, amount, flip, u);
+  EXPECT_DOUBLE_EQ(u.loc, 0.1);
+  EXPECT_DOUBLE_EQ(u.minimum, 0.05);
+  EXPECT_DOUBLE_EQ(u.maximum, 0.2);
+  EXPECT_TRUE(flip);
+
+  u = record(10, 2.0, NAN, 3.0, NAN, NAN);  // beta: support [0, 1] -> [0, 4], alpha and beta kept
+  rescale_uncertainty(4.0, amount, flip, u);
+  EXPECT_DOUBLE_EQ(u.loc, 2.0);
+  EXPECT_DOUBLE_EQ(u.shape, 3.0);
+  EXPECT_DOUBLE_EQ(u.minimum, 0.0);
+  EXPECT_DOUBLE_EQ(u.maximum, 4.0);
+
+  u = record(12, NAN, NAN, 5.0, NAN, NAN);  // Student's t: scale NaN is 1
+  rescale_uncertainty(2.0, amount, flip, u);
+  EXPECT_DOUBLE_EQ(u.scale, 2.0);
+  EXPECT_TRUE(std::isnan(u.loc));
+  EXPECT_DOUBLE_EQ(u.shape, 5.0);
+
+  u = record(9, 0.2, 0.1, 4.0, NAN, NAN);  // gamma: offset and scale, not shape
+  rescale_uncertainty(1.5, amount, flip, u);
+  EXPECT_DOUBLE_EQ(u.loc, 0.2 * 1.5);
+  EXPECT_DOUBLE_EQ(u.scale, 0.1 * 1.5);
+  EXPECT_DOUBLE_EQ(u.shape, 4.0);
+
+  amount = 0.0;
+  u = record(3, 0.5, 0.1, NAN, NAN, NAN);  // r = 0: fixed at 0
+  rescale_uncertainty(0.0, amount, flip, u);
+  EXPECT_EQ(u.type, 0);
+  EXPECT_EQ(amount, 0.0);
+
+  amount = 4.0, flip = false;  // fixed entries keep their (already rescaled) amount
+  u = record(1, 2.0, NAN, NAN, NAN, NAN);
+  rescale_uncertainty(-2.0, amount, flip, u);
+  EXPECT_EQ(u.type, 1);
+  EXPECT_DOUBLE_EQ(amount, 4.0);
+  EXPECT_FALSE(flip);
+}
+
+TEST(DatapackageRescale, BernoulliAndDiscreteUniformOnlyByOneOrZero) {
+  using hiili::io::rescale_uncertainty;
+  double amount = 1.0;
+  bool flip = false;
+  auto bernoulli = record(6, 0.3, NAN, NAN, NAN, NAN);
+  rescale_uncertainty(-1.0, amount, flip, bernoulli);  // -X: the flip toggles
+  EXPECT_TRUE(flip);
+  EXPECT_DOUBLE_EQ(bernoulli.loc, 0.3);
+  EXPECT_THROW(rescale_uncertainty(2.0, amount, flip, bernoulli), InvalidInputError);
+  auto discrete = record(7, NAN, NAN, NAN, 1.0, 4.0);
+  try {
+    rescale_uncertainty(0.5, amount, flip, discrete);
+    ADD_FAILURE() << "no error";
+  } catch (const InvalidInputError& e) {
+    EXPECT_NE(std::string(e.what()).find("discrete uniform"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("0.5"), std::string::npos) << e.what();
+  }
+  rescale_uncertainty(0.0, amount, flip, discrete);
+  EXPECT_EQ(discrete.type, 0);
+  auto normal = record(3, 0.5, 0.1, NAN, NAN, NAN);
+  EXPECT_THROW(rescale_uncertainty(std::nan(""), amount, flip, normal), InvalidInputError);
+  EXPECT_THROW(rescale_uncertainty(INFINITY, amount, flip, normal), InvalidInputError);
+}
+
+// One activity, four flows, one category per flow: each flow's score is its B entry.
+Package rescaled_package() {
+  Package p;
+  p.vector("technosphere_matrix", "tech", {{1, 1}}, {1.0});
+  p.resource("biosphere_matrix", "bio", "indices", npy_indices({{5, 1}, {6, 1}, {7, 1}, {8, 1}}));
+  p.resource("biosphere_matrix", "bio", "data", npy_f8({2.0, 0.5, 1.0, 1.5}));
+  p.resource("biosphere_matrix", "bio", "flip", npy_bool({false, true, false, true}));
+  p.resource("biosphere_matrix", "bio", "rescale", npy_f8({3.0, -2.0, 0.5, 4.0}));
+  p.resource("biosphere_matrix", "bio", "distributions",
+             npy_distributions({{2, 0.6931472f, 0.2f, NAN, NAN, NAN, false},  // lognormal
+                                {3, 0.5f, 0.1f, NAN, NAN, NAN, false},        // normal
+                                {4, NAN, NAN, NAN, 0.5f, 1.5f, false},        // uniform
+                                {0, 1.5f, NAN, NAN, NAN, NAN, false}}));      // fixed
+  for (std::int64_t flow : {5, 6, 7, 8})
+    p.vector("characterization_matrix", "cf" + std::to_string(flow), {{flow, 0}}, {1.0});
+  return p;
+}
+
+TEST(DatapackageRescale, ReaderFoldsTheFactorIntoEachDistribution) {
+  TempDir dir;
+  const hiili::Model m = hiili::io::read_datapackage(rescaled_package().folder(dir, "p"));
+  const auto& bio = m.biosphere();
+  ASSERT_TRUE(bio.has_uncertainty());
+  ASSERT_EQ(bio.entries.size(), 4u);
+  // Deterministic values: r (flip ? -data : data).
+  Eigen::MatrixXd B(4, 1);
+  B << 6.0, 1.0, 0.5, -6.0;
+  EXPECT_EQ(m.B().to_dense(), B);
+  // lognormal times 3: loc + ln 3
+  EXPECT_NEAR(bio.uncertainty[0].loc, static_cast<double>(0.6931472f) + std::log(3.0), 1e-15);
+  EXPECT_DOUBLE_EQ(bio.uncertainty[0].scale, static_cast<double>(0.2f));
+  EXPECT_FALSE(bio.entries[0].flip);
+  // flipped normal times -2: 2 X, flip toggled off, amount 0.5 * -2 negated (value +1)
+  EXPECT_DOUBLE_EQ(bio.uncertainty[1].loc, 2.0 * static_cast<double>(0.5f));
+  EXPECT_DOUBLE_EQ(bio.uncertainty[1].scale, 2.0 * static_cast<double>(0.1f));
+  EXPECT_FALSE(bio.entries[1].flip);
+  EXPECT_DOUBLE_EQ(bio.entries[1].amount, 1.0);
+  // uniform times 0.5
+  EXPECT_DOUBLE_EQ(bio.uncertainty[2].minimum, 0.25);
+  EXPECT_DOUBLE_EQ(bio.uncertainty[2].maximum, 0.75);
+  // fixed: the amount alone carries the factor
+  EXPECT_EQ(bio.uncertainty[3].type, 0);
+  EXPECT_DOUBLE_EQ(bio.entries[3].amount, 6.0);
+  EXPECT_TRUE(bio.entries[3].flip);
+}
+
+TEST(DatapackageRescale, MonteCarloDrawsAreRescaledDraws) {
+  // What bw2calc computes for each iteration: r (flip ? -X : X), X a draw of the file's own
+  // distribution. hiili draws X with the stream of each B entry; the scores must be r times
+  // those draws (to rounding), not the unscaled draws the reader used to give.
+  TempDir dir;
+  const auto model = std::make_shared<const hiili::Model>(
+      hiili::io::read_datapackage(rescaled_package().folder(dir, "p")));
+  hiili::MonteCarloOptions options;
+  options.seed = 11;
+  options.threads = 1;
+  hiili::MonteCarlo mc(model, hiili::SparseDemand{{0, 1.0}}, options);
+  const Index n = 300;
+  const hiili::MonteCarloResult result = mc.run(n);
+  ASSERT_EQ(result.completed, n);
+  const Eigen::MatrixXd& scores = result.scores[0];  // n x 4: the flows' values
+  const std::vector<hiili::Uncertainty> file = {record(2, 0.6931472f, 0.2f, NAN, NAN, NAN),
+                                                record(3, 0.5f, 0.1f, NAN, NAN, NAN),
+                                                record(4, NAN, NAN, NAN, 0.5f, 1.5f)};
+  const double factor[] = {3.0, -2.0, 0.5}, sign[] = {1.0, -1.0, 1.0};
+  for (int e = 0; e < 3; ++e) {
+    const auto x = hiili::sample_distribution(file[static_cast<std::size_t>(e)], 0.0, 11, n, 0,
+                                              hiili::stream_id(hiili::MatrixKind::Biosphere, e));
+    for (Index i = 0; i < n; ++i)
+      expect_close(scores(i, e), factor[e] * sign[e] * x[static_cast<std::size_t>(i)],
+                   "entry " + std::to_string(e) + ", iteration " + std::to_string(i));
+  }
+  for (Index i = 0; i < n; ++i) EXPECT_DOUBLE_EQ(scores(i, 3), -6.0);
+}
+
+TEST(DatapackageRescale, BernoulliTimesTwoIsAFormatError) {
+  TempDir dir;
+  Package p;
+  p.vector("technosphere_matrix", "tech", {{1, 1}}, {1.0});
+  p.resource("biosphere_matrix", "bio", "indices", npy_indices({{5, 1}, {6, 1}}));
+  p.resource("biosphere_matrix", "bio", "data", npy_f8({1.0, 0.5}));
+  p.resource("biosphere_matrix", "bio", "rescale", npy_f8({1.0, 2.0}));
+  p.resource("biosphere_matrix", "bio", "distributions",
+             npy_distributions({{3, 1.0f, 0.1f, NAN, NAN, NAN, false},
+                                {6, 0.5f, NAN, NAN, NAN, NAN, false}}));
+  expect_format_error([&] { hiili::io::read_datapackage(p.folder(dir, "p")); },
+                      {"bio.rescale.npy", "entry 1", "Bernoulli", "rescale factor 2"});
 }
 
 TEST(DatapackageRules, NanSkippedOnRequest) {

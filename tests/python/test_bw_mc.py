@@ -73,10 +73,10 @@ class E:
     dist: tuple | None = None
 
 
-def package(matrices: dict[str, list[E]], name: str = "mc cases") -> bwp.Datapackage:
+def package(matrices: dict[str, list[E]], name: str = "mc cases", fs=None) -> bwp.Datapackage:
     """One datapackage with one resource group per matrix (the characterization's identified
-    as the method ("mc", name))."""
-    dp = bwp.create_datapackage(name=name, sum_intra_duplicates=True)
+    as the method ("mc", name)); in memory, or written to the fsspec filesystem `fs`."""
+    dp = bwp.create_datapackage(fs=fs, name=name, sum_intra_duplicates=True)
     for matrix, entries in matrices.items():
         indices = np.empty(len(entries), dtype=bwp.INDICES_DTYPE)
         indices["row"] = [e.row for e in entries]

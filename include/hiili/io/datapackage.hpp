@@ -19,24 +19,29 @@
 //     keeps each method apart as one category (one row of C): resources with the same
 //     "identifier" (bw2calc's MultiLCA key) form one category across packages; a group
 //     without an identifier is its own category. Factors for flows not in the biosphere are
-//     dropped (bw2calc does the same). Where a resource gives "global_index", only factors
-//     whose col equals it are used (bw2calc's site-generic filter; regionalised factors are
-//     left out). Category labels: "id" (the identifier as a JSON array, or the group name),
-//     "name" (identifier parts joined by ", ", or the group name), "package", "group".
+//     dropped (bw2calc does the same). "global_index" is bw2calc's site-generic filter: the
+//     indices resources of all characterisation groups of all packages must agree on it (all
+//     the same id, or all without one; else a FormatError naming two resources that differ,
+//     where bw2calc raises InconsistentGlobalIndex); when they give one, only factors whose
+//     col equals it are used (regionalised factors are left out). Category labels: "id" (the
+//     identifier as a JSON array, or the group name), "name" (identifier parts joined by
+//     ", ", or the group name), "package", "group".
 //   - Duplicates: within a group they are summed when the package says
 //     "sum_intra_duplicates" (the default), else the last one counts. Across groups, a later
 //     group's value at the same position replaces the earlier one unless its package says
 //     "sum_inter_duplicates" (then they add up): matrix_utils' rule. Replaced entries are not
 //     entries of the Model. Disjoint groups (the usual case: one database per package) simply
 //     fill different positions.
-//   - flip negates (Entry::flip); "rescale" arrays multiply the amount.
+//   - flip negates (Entry::flip); a "rescale" array multiplies each value, the amount and, as
+//     in bw2calc, every Monte Carlo draw: see rescale_uncertainty.
 //   - Data arrays may be float64, float32 (widened), integer or bool.
 //   - Other matrices (normalisation, weighting, geomapping...), "array" resources (samples
 //     for Monte Carlo; bw2calc ignores them unless use_arrays) are skipped and listed in the
 //     report. Interfaces (data supplied at run time) and parquet resources are FormatErrors.
 //
 // Uncertainty: a group with distributions gives each of its entries an Uncertainty
-// (uncertainty_type, loc, scale, shape, minimum, maximum, negative; float32 widened).
+// (uncertainty_type, loc, scale, shape, minimum, maximum, negative; float32 widened), rescaled
+// by the group's rescale factors (rescale_uncertainty).
 //
 // Safety: .npy files are parsed by hiili (no pickles: object dtypes are refused); shapes must
 // match the bytes present, so no size in a header leads to an allocation; resource paths
@@ -54,6 +59,7 @@
 
 #include "hiili/lca.hpp"
 #include "hiili/model.hpp"
+#include "hiili/uncertainty.hpp"
 
 namespace hiili::io {
 
@@ -91,6 +97,25 @@ Model read_datapackage(const std::filesystem::path& package, const DatapackageOp
 Model read_datapackages(std::span<const std::filesystem::path> packages,
                         const DatapackageOptions& options = {},
                         DatapackageReport* report = nullptr);
+
+// bw2calc multiplies every value of an entry by its rescale factor r: the amount, and in a
+// Monte Carlo run each draw X of its distribution after the flip (matrix_utils'
+// ResourceGroup.calculate: value = r (flip ? -X : X)). hiili samples the Uncertainty itself,
+// so the factor is folded into it. Given an entry whose `amount` already holds data * r, this
+// makes (amount, flip, uncertainty) draw r times what the unscaled distribution draws, with the
+// same random numbers (to rounding):
+//   - r = 1, or type 0 / 1 (fixed at the amount): nothing changes;
+//   - r = 0: type 0 (fixed), amount 0;
+//   - r < 0: the distribution of |r| X, the flip toggled and the amount negated (the entry's
+//     value is unchanged);
+//   - |r| X: lognormal loc + ln|r| (scale unchanged); normal, Gumbel, Student's t loc and
+//     scale times |r| (Student's t scale NaN counts as 1); Weibull and gamma loc (offset) and
+//     scale times |r| (shape unchanged); uniform and triangular loc times |r|; beta's alpha and
+//     beta unchanged, its support [minimum, maximum] (default [0, 1]) times |r|; every other
+//     family's minimum and maximum (truncation bounds, uniform and triangular ends) times |r|.
+// Throws InvalidInputError when r is not finite, or for Bernoulli and discrete uniform with |r|
+// other than 0 and 1 (r X is then no distribution hiili samples). hiili.bw calls the same rule.
+void rescale_uncertainty(double factor, double& amount, bool& flip, Uncertainty& uncertainty);
 
 // The index (row of A, the demand position) of a Brightway product id; the column of an
 // activity id; the row of B of a flow id. Throw InvalidInputError when the model has no such

@@ -50,52 +50,34 @@ def csc_slots(e: Entries, shape: tuple[int, int]) -> tuple[sp.csc_array, np.ndar
 
 
 _PARAMETERS = ("loc", "scale", "shape", "minimum", "maximum")
-_TIMES_LOC = (3, 4, 5, 8, 9, 11, 12)  # loc is a location: r X has loc r loc
-_TIMES_SCALE = (3, 8, 9, 11, 12)  # scale is a spread: r X has scale r scale
+_RECORD = ("uncertainty_type", *_PARAMETERS)
 
 
 def _rescale(
     cols: dict[str, np.ndarray], amounts: np.ndarray, flip: np.ndarray, r: np.ndarray, where: str
 ) -> None:
     """Turns each drawn entry's record into that of r X (bw2calc multiplies every draw by the
-    entry's rescale factor r after flipping it), in place. r < 0 is |r| X with the flip
+    entry's rescale factor r after flipping it), in place: hiili::io::rescale_uncertainty, the
+    rule the C++ datapackage reader applies (docs/brightway.md). r < 0 is |r| X with the flip
     toggled (and the amount negated, so that the entry's value is unchanged); r = 0 a fixed 0.
 
     Raises NotImplementedError for Bernoulli and discrete uniform entries with |r| other than
     0 or 1: r X then takes values no stats_arrays distribution that hiili samples has.
     """
-    t = cols["uncertainty_type"]
-    moved = (t > 1) & (r != 1)
-    if not moved.any():
-        return
-    negative = moved & (r < 0)
-    flip[negative] = ~flip[negative]
-    amounts[negative] = -amounts[negative]
-    zero = moved & (r == 0)
-    t[zero], amounts[zero] = 0, 0.0
-    a = np.abs(r)
-    at = moved & (t > 1) & (a != 1)
-    bad = at & np.isin(t, (6, 7))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise NotImplementedError(
-            f"{where}: entry {i} has uncertainty type {int(t[i])} (Bernoulli or discrete "
-            f"uniform) and rescale factor {float(r[i])!r}; hiili cannot sample a multiple of "
-            "these distributions"
+    try:
+        out = _core.rescale_distributions(
+            factor=np.ascontiguousarray(r, dtype=np.float64),
+            amount=amounts,
+            flip=flip,
+            negative=cols["negative"],
+            **{name: cols[name] for name in _RECORD},
         )
-    loc, scale, lo, hi = cols["loc"], cols["scale"], cols["minimum"], cols["maximum"]
-    beta = at & (t == 10)
-    lo[beta] = np.where(np.isnan(lo[beta]), 0.0, lo[beta])
-    hi[beta] = np.where(np.isnan(hi[beta]), 1.0, hi[beta])
-    student = at & (t == 12)
-    scale[student] = np.where(np.isnan(scale[student]), 1.0, scale[student])
-    lognormal = at & (t == 2)
-    loc[lognormal] += np.log(a[lognormal])
-    for column, kinds in ((loc, _TIMES_LOC), (scale, _TIMES_SCALE)):
-        f = at & np.isin(t, kinds)
-        column[f] *= a[f]
-    lo[at] *= a[at]  # NaN (no bound) stays NaN, infinite bounds stay infinite
-    hi[at] *= a[at]
+    except NotImplementedError as e:
+        raise NotImplementedError(f"{where}: {e}") from None
+    for name in _RECORD:
+        cols[name][...] = out[name]
+    amounts[...] = out["amount"]
+    flip[...] = out["flip"]
 
 
 def entry_table(e: Entries, stochastic: bool, where: str) -> dict[str, np.ndarray]:
