@@ -522,19 +522,20 @@ def sample_distribution(
     """``count`` draws of one stats_arrays distribution (ids 0-12, parameters as in
     stats_arrays), as a Monte Carlo run draws them for one entry in consecutive iterations.
     Raises hiili.InvalidInputError for invalid parameters."""
+    u64 = _convert.UINT64
     return _core.sample_distribution(
-        type=int(type),
-        loc=loc,
-        scale=scale,
-        shape=shape,
-        minimum=minimum,
-        maximum=maximum,
+        type=_convert.integer(type, "type", (0, 255), _convert.INT32),
+        loc=_convert.real(loc, "loc", "the distribution's range"),
+        scale=_convert.real(scale, "scale", "the distribution's range"),
+        shape=_convert.real(shape, "shape", "the distribution's range"),
+        minimum=_convert.real(minimum, "minimum", "the distribution's range"),
+        maximum=_convert.real(maximum, "maximum", "the distribution's range"),
         negative=bool(negative),
-        amount=amount,
-        seed=int(seed),
-        count=int(count),
-        first_iteration=int(first_iteration),
-        stream=int(stream),
+        amount=_convert.real(amount, "amount", "any number"),
+        seed=_convert.integer(seed, "seed", u64, u64),
+        count=_convert.integer(count, "count", (0, 2**40)),
+        first_iteration=_convert.integer(first_iteration, "first_iteration", (0, 2**40), u64),
+        stream=_convert.integer(stream, "stream", u64, u64),
     )
 
 

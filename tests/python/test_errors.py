@@ -294,3 +294,14 @@ def test_analysis_arguments_at_the_edges(uncertain_model):
     _raises(lambda: lca.paths({299: 1.0}, max_length=True), "max_length must be an integer")
     _raises(lambda: lca.tree({299: 1.0}, max_depth=10**12), "max_depth must be in [0, 10000]")
     _raises(lambda: lca.tree({299: 1.0}, max_nodes=0), "max_nodes")
+
+
+def test_sample_distribution_arguments_at_the_edges():
+    lognormal = {"loc": 0.0, "scale": 0.1}
+    _raises(lambda: hiili.sample_distribution(2, **lognormal, count=-1), "count must be >= 0")
+    _raises(lambda: hiili.sample_distribution(2, loc=0.0, scale=0.1, count=2.5), "count")
+    _raises(lambda: hiili.sample_distribution(2, loc=0.0, scale=0.1, seed=-1), "seed must be in")
+    _raises(lambda: hiili.sample_distribution(True, loc=0.0, scale=0.1), "type must be an integer")
+    # 2^40 draws (8 TiB) are refused before allocating, not by MemoryError.
+    _raises(lambda: hiili.sample_distribution(2, **lognormal, count=2**40), "draws", "memory")
+    assert hiili.sample_distribution(2, loc=0.0, scale=0.1, count=3).shape == (3,)
