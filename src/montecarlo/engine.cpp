@@ -692,6 +692,10 @@ MonteCarloResult MonteCarlo::run_streaming(Index iterations, Index first_iterati
   const Index block = I.options.stream_block > 0
                           ? I.options.stream_block
                           : std::max<Index>(1, kStreamBlockScores / std::max<Index>(1, I.k * I.d));
+  check_memory(8.0 * double(std::min(block, iterations)) * double(std::max<Index>(I.k, 1)) *
+                   double(I.d),
+               "Monte Carlo: a block of " + std::to_string(block) + " iterations' scores",
+               "use a smaller stream_block");
   Index done = 0;
   bool stopped = false;  // the callback asked to stop (perhaps in a block's final call)
   ProgressFunction inner;
