@@ -71,7 +71,9 @@ SynthOptions parse_synth_spec(const std::string& text) {
     // 1e6 is a whole number too; one beyond 64 bits is out of every range (limits.hpp).
     if (!integer && real && *real == std::floor(*real)) {
       if (std::abs(*real) >= 0x1p63) {
-        const long long hi = key == "k" ? kMaxSynthCategories : key == "seed" ? LLONG_MAX : kMaxSynthSize;
+        const long long hi = key == "k"      ? kMaxSynthCategories
+                             : key == "seed" ? LLONG_MAX
+                                             : kMaxSynthSize;
         throw InvalidInputError(fmt::format("model '{}': {} must be in [{}, {}], got {}", text, key,
                                             key == "k" || key == "seed" ? 0 : 1, hi, value));
       }

@@ -185,8 +185,10 @@ std::optional<int> run_mc_command(const McCommand& c) {
   o.seed = c.seed;
   o.threads = c.threads;
   o.factorization.backend = backend_from_string(c.solver);
-  const double table = 8.0 * double(c.iterations) * double(m.num_categories()) * double(demands.size());
-  o.keep_scores = !c.stream && (table <= kAutoStreamBytes || !c.versus.empty() || !c.scores_path.empty());
+  const double table =
+      8.0 * double(c.iterations) * double(m.num_categories()) * double(demands.size());
+  o.keep_scores =
+      !c.stream && (table <= kAutoStreamBytes || !c.versus.empty() || !c.scores_path.empty());
   // From here Ctrl-C stops the run (a Ctrl-C during the engine's setup stops it at once).
   g_stop.store(false);
   auto previous = std::signal(SIGINT, on_sigint);

@@ -43,8 +43,10 @@ std::uint64_t parse_memory_variable(const char* text) {
     if (scale == 0.0 || !unit_ok) scale = -1.0;
   }
   if (end == s.c_str() || scale < 0.0 || !(v > 0.0) || !std::isfinite(v) || v * scale > 0x1p62)
-    throw InvalidInputError("HIILI_MEMORY_LIMIT must be a positive number of bytes (suffix K, M, "
-                            "G or T allowed), got '" + s + "'");
+    throw InvalidInputError(
+        "HIILI_MEMORY_LIMIT must be a positive number of bytes (suffix K, M, "
+        "G or T allowed), got '" +
+        s + "'");
   return static_cast<std::uint64_t>(v * scale);
 }
 
@@ -78,9 +80,10 @@ std::uint64_t memory_limit_bytes() {
   if (const char* env = std::getenv("HIILI_MEMORY_LIMIT"); env != nullptr && *env != '\0')
     return parse_memory_variable(env);
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  std::uint64_t limit = pages > 0 && page > 0 ? std::uint64_t(pages) * std::uint64_t(page)
-                                              : std::uint64_t(1) << 62;
-  for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+  std::uint64_t limit =
+      pages > 0 && page > 0 ? std::uint64_t(pages) * std::uint64_t(page) : std::uint64_t(1) << 62;
+  for (const char* path :
+       {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
     const std::uint64_t c = cgroup_limit(path);
     if (c > 0) limit = std::min(limit, c);
   }

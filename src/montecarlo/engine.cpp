@@ -160,8 +160,10 @@ void check_options(const MonteCarloOptions& o) {
 // that what the run keeps fits in memory.
 void check_run(const MonteCarloOptions& o, Index iterations, Index first, Index k, Index d,
                Index m) {
-  if (iterations < 0) throw InvalidInputError("iterations must be >= 0, got " + std::to_string(iterations));
-  if (first < 0) throw InvalidInputError("first_iteration must be >= 0, got " + std::to_string(first));
+  if (iterations < 0)
+    throw InvalidInputError("iterations must be >= 0, got " + std::to_string(iterations));
+  if (first < 0)
+    throw InvalidInputError("first_iteration must be >= 0, got " + std::to_string(first));
   if (static_cast<std::uint64_t>(first) + static_cast<std::uint64_t>(iterations) >
       RandomStream::kMaxIteration + 1)
     throw InvalidInputError("first_iteration + iterations must be at most 2^40, got " +
@@ -199,7 +201,8 @@ void fold_block(MonteCarloResult& total, const MonteCarloResult& part) {
       total.score_statistics[c].add(row.data());
     }
   }
-  for (std::size_t c = 0; c < part.inventory.size(); ++c) total.inventory[c].merge(part.inventory[c]);
+  for (std::size_t c = 0; c < part.inventory.size(); ++c)
+    total.inventory[c].merge(part.inventory[c]);
   total.failed.insert(total.failed.end(), part.failed.begin(), part.failed.end());
   MonteCarloReport& r = total.report;
   const MonteCarloReport& p = part.report;
@@ -1020,7 +1023,8 @@ void MonteCarloResult::append(const MonteCarloResult& next) {
   if (next.scores.size() != scores.size() || next.inventory.size() != inventory.size())
     throw InvalidInputError("append: pieces of runs with different demands or options");
   if (next.score_statistics.size() != score_statistics.size())
-    throw InvalidInputError("append: one piece kept its scores and the other did not (keep_scores)");
+    throw InvalidInputError(
+        "append: one piece kept its scores and the other did not (keep_scores)");
   for (std::size_t c = 0; c < score_statistics.size(); ++c)
     score_statistics[c].merge(next.score_statistics[c]);
   for (std::size_t c = 0; c < scores.size() && scores_kept(); ++c) {

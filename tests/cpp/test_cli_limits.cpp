@@ -28,7 +28,8 @@ class CliLimits : public hiili::cli_test::CliFixture {
     EXPECT_EQ(r.code, 2) << line << r.err;
     EXPECT_EQ(r.err.rfind("hiili: error: ", 0), 0u) << line << r.err;
     EXPECT_EQ(r.err.find("internal error"), std::string::npos) << line << r.err;
-    for (const auto& p : parts) EXPECT_NE(r.err.find(p), std::string::npos) << line << "\n" << r.err;
+    for (const auto& p : parts)
+      EXPECT_NE(r.err.find(p), std::string::npos) << line << "\n" << r.err;
     EXPECT_TRUE(r.out.empty()) << line << r.out;
   }
 };
@@ -36,29 +37,38 @@ class CliLimits : public hiili::cli_test::CliFixture {
 const char* kModel = "synth:n=300,k=2,seed=3,uncertainty=1";
 
 TEST_F(CliLimits, SynthSizesBeyondTheBoundsAreUsageErrors) {
-  expect_usage_error({"info", "synth:n=1000000000000"}, {"n must be in [1, 1000000000]", "got 1000000000000"});
+  expect_usage_error({"info", "synth:n=1000000000000"},
+                     {"n must be in [1, 1000000000]", "got 1000000000000"});
   expect_usage_error({"info", "synth:n=1e12"}, {"n must be in [1, 1000000000]"});
   expect_usage_error({"info", "synth:n=1e30"}, {"n must be in [1, 1000000000]", "1e30"});
   expect_usage_error({"info", "synth:n=2.5"}, {"bad value '2.5' for 'n'"});
   expect_usage_error({"info", "synth:k=-1"}, {"k must be in [0, 100000]"});
   expect_usage_error({"info", "synth:n=5,m=0"}, {"m (-1: n / 8) must be in [1, "});
   // Within the bound but beyond memory: refused by the estimate, not by the allocator.
-  expect_usage_error({"info", "synth:n=1000000000"}, {"synth: a model with n = 1000000000", "memory"});
+  expect_usage_error({"info", "synth:n=1000000000"},
+                     {"synth: a model with n = 1000000000", "memory"});
 }
 
 TEST_F(CliLimits, CountsAndThreadsNameTheOptionAndTheRange) {
   const std::string threads = "[1, " + std::to_string(hiili::max_threads()) + "]";
-  expect_usage_error({"mc", kModel, "-d", "#1=1", "--threads", "100000"}, {"--threads", threads, "got 100000"});
+  expect_usage_error({"mc", kModel, "-d", "#1=1", "--threads", "100000"},
+                     {"--threads", threads, "got 100000"});
   expect_usage_error({"mc", kModel, "-d", "#1=1", "--threads", "-1"}, {"--threads", threads});
-  expect_usage_error({"mc", kModel, "-d", "#1=1", "--threads", "2.5"}, {"--threads must be an integer"});
-  expect_usage_error({"mc", kModel, "-d", "#1=1", "-N", "-5"}, {"--iterations must be in [0, 1099511627776]"});
+  expect_usage_error({"mc", kModel, "-d", "#1=1", "--threads", "2.5"},
+                     {"--threads must be an integer"});
+  expect_usage_error({"mc", kModel, "-d", "#1=1", "-N", "-5"},
+                     {"--iterations must be in [0, 1099511627776]"});
   expect_usage_error({"mc", kModel, "-d", "#1=1", "-N", "99999999999999999999"}, {"--iterations"});
-  expect_usage_error({"mc", kModel, "-d", "#1=1", "--seed", "-1"}, {"--seed must be an integer in [0, 18446744073709551615]"});
+  expect_usage_error({"mc", kModel, "-d", "#1=1", "--seed", "-1"},
+                     {"--seed must be an integer in [0, 18446744073709551615]"});
   expect_usage_error({"mc", kModel, "-d", "#1=1", "--first", "-1"}, {"--first"});
-  expect_usage_error({"solve", kModel, "-d", "#1=1", "-n", "-5"}, {"--top must be in [0, 2147483647], got -5"});
-  expect_usage_error({"contrib", kModel, "-d", "#1=1", "-n", "-5"}, {"--top must be in [0, 2147483647]"});
+  expect_usage_error({"solve", kModel, "-d", "#1=1", "-n", "-5"},
+                     {"--top must be in [0, 2147483647], got -5"});
+  expect_usage_error({"contrib", kModel, "-d", "#1=1", "-n", "-5"},
+                     {"--top must be in [0, 2147483647]"});
   expect_usage_error({"paths", kModel, "-d", "#1=1", "--max-length", "-1"}, {"--max-length"});
-  expect_usage_error({"paths", kModel, "-d", "#1=1", "--max-expansions", "0"}, {"--max-expansions"});
+  expect_usage_error({"paths", kModel, "-d", "#1=1", "--max-expansions", "0"},
+                     {"--max-expansions"});
   expect_usage_error({"mc", kModel, "-d", "#1=1", "--stream", "--vs", "#2=1"}, {"--stream"});
 }
 
@@ -69,8 +79,9 @@ TEST_F(CliLimits, UnknownCommandsAndMissingOnesHaveTheOneForm) {
 }
 
 TEST_F(CliLimits, StreamedRunPrintsTheStatisticsOfTheTable) {
-  const std::vector<std::string> common{"mc", kModel, "-d", "#7=1", "-N", "1500", "--seed", "4",
-                                        "--threads", "2", "--json", "-q", "--quantiles", "0.05,0.5,0.95"};
+  const std::vector<std::string> common{"mc",     kModel,   "-d",          "#7=1",         "-N",
+                                        "1500",   "--seed", "4",           "--threads",    "2",
+                                        "--json", "-q",     "--quantiles", "0.05,0.5,0.95"};
   std::vector<std::string> streamed = common;
   streamed.push_back("--stream");
   const Outcome a = run(common), b = run(streamed);
@@ -94,7 +105,8 @@ TEST_F(CliLimits, StreamedRunPrintsTheStatisticsOfTheTable) {
     // which for 1500 draws of these scores stays below another 1 %.
     for (const char* level : {"0.05", "0.5", "0.95"}) {
       const double want = sa["quantiles"][level].get<double>();
-      EXPECT_NEAR(sb["quantiles"][level].get<double>(), want, 2 * accuracy * std::abs(want)) << level;
+      EXPECT_NEAR(sb["quantiles"][level].get<double>(), want, 2 * accuracy * std::abs(want))
+          << level;
     }
   }
 }

@@ -1,7 +1,5 @@
 // hiili/limits.hpp: the argument bounds and the memory checks, with the messages they give
 // (each names the argument and the allowed range), and their use by synth and the solver.
-#include "hiili/limits.hpp"
-
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -10,6 +8,7 @@
 #include <thread>
 
 #include "hiili/error.hpp"
+#include "hiili/limits.hpp"
 #include "hiili/solver.hpp"
 #include "hiili/synth.hpp"
 
@@ -65,8 +64,10 @@ TEST(Limits, MemoryLimitComesFromTheMachineOrTheEnvironment) {
     MemoryLimit limit("3G");
     EXPECT_EQ(memory_limit_bytes(), std::uint64_t(3) << 30);
     EXPECT_NO_THROW(check_memory(2.9 * 0x1p30, "x"));
-    const std::string what = invalid_input_message([] { check_memory(4.0 * 0x1p30, "a table", "stream it"); });
-    EXPECT_EQ(what, "a table needs about 4 GiB, more than the 3 GiB of memory available; stream it");
+    const std::string what =
+        invalid_input_message([] { check_memory(4.0 * 0x1p30, "a table", "stream it"); });
+    EXPECT_EQ(what,
+              "a table needs about 4 GiB, more than the 3 GiB of memory available; stream it");
   }
   {
     MemoryLimit limit("512k");
@@ -95,10 +96,12 @@ TEST(Limits, SynthRefusesSizesBeyondItsBoundsBeforeAllocating) {
   EXPECT_TRUE(contains(invalid_input_message([&] { synth(o); }), "m (-1: n / 8) must be in [1, "));
   o = {};
   o.core_fraction = std::nan("");
-  EXPECT_TRUE(contains(invalid_input_message([&] { synth(o); }), "core_fraction must be in [0, 1]"));
+  EXPECT_TRUE(
+      contains(invalid_input_message([&] { synth(o); }), "core_fraction must be in [0, 1]"));
   o = {};
   o.mean_inputs = 1e9;
-  EXPECT_TRUE(contains(invalid_input_message([&] { synth(o); }), "mean_inputs must be in [0, 400]"));
+  EXPECT_TRUE(
+      contains(invalid_input_message([&] { synth(o); }), "mean_inputs must be in [0, 400]"));
   o = {};
   o.mean_flows = -1;
   EXPECT_TRUE(contains(invalid_input_message([&] { synth(o); }), "mean_flows"));
