@@ -167,6 +167,10 @@ std::shared_ptr<McCommand> add_mc_command(CLI::App& app) {
   cmd->parse_complete_callback([cmd, raw] {
     if (raw->demand.empty() && raw->demand_file.empty())
       throw CLI::RequiredError(cmd->get_name() + ": --demand or --demand-file");
+    if (raw->first + raw->iterations > (1LL << 40))
+      throw CLI::ValidationError("--first + --iterations",
+                                 "must be at most 2^40 = 1099511627776, got " +
+                                     std::to_string(raw->first + raw->iterations));
   });
   return c;
 }

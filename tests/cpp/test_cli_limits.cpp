@@ -62,6 +62,8 @@ TEST_F(CliLimits, CountsAndThreadsNameTheOptionAndTheRange) {
   expect_usage_error({"mc", kModel, "-d", "#1=1", "--seed", "-1"},
                      {"--seed must be an integer in [0, 18446744073709551615]"});
   expect_usage_error({"mc", kModel, "-d", "#1=1", "--first", "-1"}, {"--first"});
+  expect_usage_error({"mc", kModel, "-d", "#1=1", "--first", "1", "-N", "1099511627776"},
+                     {"--first + --iterations", "2^40"});
   expect_usage_error({"solve", kModel, "-d", "#1=1", "-n", "-5"},
                      {"--top must be in [0, 2147483647], got -5"});
   expect_usage_error({"contrib", kModel, "-d", "#1=1", "-n", "-5"},
