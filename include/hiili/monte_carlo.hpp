@@ -51,8 +51,18 @@ namespace hiili {
 struct MonteCarloOptions {
   std::uint64_t seed = 0;
   // Worker threads (a oneTBB task_arena of this size, the calling thread included);
-  // 0 means oneTBB's default, every core this process may use.
+  // 0 means oneTBB's default, every core this process may use. At most max_threads()
+  // (limits.hpp: max(256, 8 x hardware threads)); InvalidInputError otherwise.
   int threads = 0;
+  // Keep every iteration's scores (MonteCarloResult::scores, iterations x k per demand).
+  // false: keep only streaming statistics of the scores (MonteCarloResult::score_statistics:
+  // mean, std, min, max and sketch quantiles, as for inventory_statistics), in memory that
+  // does not grow with the iterations. A run whose table of scores (iterations x k x demands
+  // doubles) would not fit in memory_limit_bytes() throws InvalidInputError naming this option.
+  bool keep_scores = true;
+  // With keep_scores = false: iterations per block (0: about 4 million scores a block).
+  // Results do not depend on it.
+  Index stream_block = 0;
   // For the shared analysis and the per-thread refactorisations (backend, tolerances).
   FactorizationOptions factorization;
   // Draw this matrix's uncertain entries (false: keep them at their amounts).
@@ -65,9 +75,9 @@ struct MonteCarloOptions {
   // Quantile sketch of the inventory statistics: relative accuracy and bins per sign.
   double sketch_accuracy = 0.01;
   int sketch_bins = 1024;
-  // Iterations per task (0: automatic). Results do not depend on it.
+  // Iterations per task (0: automatic), at most 2^20. Results do not depend on it.
   Index chunk = 0;
-  // Seconds between progress callbacks.
+  // Seconds between progress callbacks, in [0, 86400] (0: about every millisecond).
   double progress_interval = 0.1;
 };
 
@@ -154,12 +164,19 @@ struct MonteCarloResult {
   std::vector<Index> failed;
   // Per demand, when MonteCarloOptions::inventory_statistics is set.
   std::vector<FlowStatistics> inventory;
+  // Per demand, when MonteCarloOptions::keep_scores is false: streaming statistics of the k
+  // scores (the "flows" are the categories; failed iterations excluded; sketch centred on the
+  // deterministic scores). `scores` then holds one 0 x k matrix per demand.
+  std::vector<FlowStatistics> score_statistics;
+  bool scores_kept() const { return score_statistics.empty(); }
   MonteCarloReport report;
 
   Index num_demands() const { return static_cast<Index>(scores.size()); }
   // scores[a] - scores[b] (completed x k): the paired differences under common random numbers.
+  // InvalidInputError when the scores were not kept (keep_scores = false).
   Eigen::MatrixXd difference(Index a, Index b) const;
   // Per category, the fraction of successful iterations where demand a scores below demand b.
+  // InvalidInputError when the scores were not kept.
   Eigen::VectorXd probability_less(Index a, Index b) const;
   // Appends the next piece of a split run (its first_iteration must be this one's
   // first_iteration + completed, same demands and categories); InvalidInputError otherwise.
@@ -177,6 +194,11 @@ struct ScoreSummary {
 };
 // Throws InvalidInputError for a level outside [0, 1].
 ScoreSummary summarize_scores(const Eigen::MatrixXd& scores, const std::vector<double>& levels);
+// The same summary from streaming statistics (MonteCarloResult::score_statistics): mean and
+// std as summarize_scores gives them up to rounding, min and max exact, quantiles from the
+// sketch (the lower nearest rank, within the sketch's relative accuracy).
+ScoreSummary summarize_statistics(const FlowStatistics& statistics,
+                                  const std::vector<double>& levels);
 
 struct MonteCarloProgress {
   Index completed = 0;  // iterations finished in order so far: the prefix a stop now keeps
@@ -219,9 +241,16 @@ class MonteCarlo {
   Index num_active() const;
 
   // Runs iterations first_iteration .. first_iteration + iterations - 1 (first_iteration +
-  // iterations <= 2^40). `stop`, when given, is polled between iterations like the progress
-  // callback's return value. Exceptions other than a singular or ill-conditioned iteration
-  // (out of memory, a throwing callback) stop the run and propagate.
+  // iterations <= 2^40; with streaming statistics, keep_scores = false or
+  // inventory_statistics, at most 2^32 - 1 iterations per result, the sketches' counters).
+  // `stop`, when given, is polled between iterations like the progress callback's return
+  // value. Exceptions other than a singular or ill-conditioned iteration (out of memory, a
+  // throwing callback) stop the run and propagate. InvalidInputError, before anything runs,
+  // when keep_scores is true and the table of scores would not fit in memory.
+  //
+  // With keep_scores = false the run goes in blocks of iterations (about 4 million scores
+  // each); the statistics are added in iteration order, so they do not depend on the thread
+  // count. The progress callback may then also be called at the end of each block.
   MonteCarloResult run(Index iterations, Index first_iteration = 0,
                        const ProgressFunction& progress = {},
                        const std::atomic<bool>* stop = nullptr);
@@ -231,6 +260,12 @@ class MonteCarlo {
   const Eigen::MatrixXd& deterministic_scores() const;
 
  private:
+  // One run with the table of scores (what run() does when keep_scores is true; with
+  // keep_scores false, run() calls it block by block and folds each block into statistics).
+  MonteCarloResult run_table(Index iterations, Index first_iteration,
+                             const ProgressFunction& progress, const std::atomic<bool>* stop);
+  MonteCarloResult run_streaming(Index iterations, Index first_iteration,
+                                 const ProgressFunction& progress, const std::atomic<bool>* stop);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

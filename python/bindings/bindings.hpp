@@ -32,6 +32,7 @@ void bind_synth(py::module_& m);
 void bind_io(py::module_& m);
 void bind_monte_carlo(py::module_& m);
 void bind_analysis(py::module_& m);
+void bind_limits(py::module_& m);
 
 // A CscMatrix from a hiili._core.CscMatrix (copied) or from any object shaped like a
 // scipy.sparse CSC matrix or array: `format == "csc"`, `shape`, `indptr`, `indices`, `data`.

@@ -17,4 +17,5 @@ PYBIND11_MODULE(_core, m) {
   hp::bind_io(m);
   hp::bind_monte_carlo(m);
   hp::bind_analysis(m);
+  hp::bind_limits(m);
 }

@@ -67,7 +67,7 @@ void bind_monte_carlo(py::module_& m) {
                        bool sample_technosphere, bool sample_biosphere,
                        bool sample_characterization, bool inventory_statistics,
                        double sketch_accuracy, int sketch_bins, Index chunk,
-                       double progress_interval) {
+                       double progress_interval, bool keep_scores, Index stream_block) {
              MonteCarloOptions o;
              o.seed = seed;
              o.threads = threads;
@@ -80,6 +80,8 @@ void bind_monte_carlo(py::module_& m) {
              o.sketch_bins = sketch_bins;
              o.chunk = chunk;
              o.progress_interval = progress_interval;
+             o.keep_scores = keep_scores;
+             o.stream_block = stream_block;
              return o;
            }),
            py::kw_only(), py::arg("seed") = d.seed, py::arg("threads") = d.threads,
@@ -89,7 +91,8 @@ void bind_monte_carlo(py::module_& m) {
            py::arg("sample_characterization") = d.sample_characterization,
            py::arg("inventory_statistics") = d.inventory_statistics,
            py::arg("sketch_accuracy") = d.sketch_accuracy, py::arg("sketch_bins") = d.sketch_bins,
-           py::arg("chunk") = d.chunk, py::arg("progress_interval") = d.progress_interval)
+           py::arg("chunk") = d.chunk, py::arg("progress_interval") = d.progress_interval,
+           py::arg("keep_scores") = d.keep_scores, py::arg("stream_block") = d.stream_block)
       .def_readwrite("seed", &MonteCarloOptions::seed)
       .def_readwrite("threads", &MonteCarloOptions::threads)
       .def_readwrite("factorization", &MonteCarloOptions::factorization)
@@ -100,7 +103,9 @@ void bind_monte_carlo(py::module_& m) {
       .def_readwrite("sketch_accuracy", &MonteCarloOptions::sketch_accuracy)
       .def_readwrite("sketch_bins", &MonteCarloOptions::sketch_bins)
       .def_readwrite("chunk", &MonteCarloOptions::chunk)
-      .def_readwrite("progress_interval", &MonteCarloOptions::progress_interval);
+      .def_readwrite("progress_interval", &MonteCarloOptions::progress_interval)
+      .def_readwrite("keep_scores", &MonteCarloOptions::keep_scores)
+      .def_readwrite("stream_block", &MonteCarloOptions::stream_block);
 
   py::class_<FlowStatistics>(m, "FlowStatistics",
                              "Streaming statistics of every inventory flow of one demand.")
@@ -180,6 +185,17 @@ void bind_monte_carlo(py::module_& m) {
             return out;
           },
           "Per demand, when inventory_statistics was set: FlowStatistics (views into the result).")
+      .def_property_readonly(
+          "score_statistics",
+          [](py::object self) {
+            auto& r = self.cast<MonteCarloResult&>();
+            py::list out;
+            for (auto& st : r.score_statistics)
+              out.append(py::cast(&st, py::return_value_policy::reference_internal, self));
+            return out;
+          },
+          "Per demand, when keep_scores was False: FlowStatistics of the k scores.")
+      .def_property_readonly("scores_kept", &MonteCarloResult::scores_kept)
       .def_readonly("report", &MonteCarloResult::report)
       .def("num_demands", &MonteCarloResult::num_demands)
       .def("difference", &MonteCarloResult::difference, py::arg("a"), py::arg("b"))

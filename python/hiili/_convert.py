@@ -127,3 +127,66 @@ def label_index(table: _core.Labels, size: int, name: str) -> pd.Index:
     if column is None:
         return pd.RangeIndex(size, name=name)
     return pd.Index(table.column(column), name=name, dtype=object)
+
+
+# ---- scalar arguments -----------------------------------------------------------------------
+# The ranges are checked in C++ (hiili/limits.hpp and each option's own check), one place for
+# C++, Python and the CLI. These helpers only turn a Python value into what the C++ type can
+# hold, so that pybind11 never answers with a TypeError listing signatures: a bool, a string, a
+# non-whole float (2.5), NaN or a number beyond the C++ type raise hiili.InvalidInputError
+# naming the argument and the range `allowed` it must lie in.
+
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+UINT64 = (0, 2**64 - 1)
+
+
+def integer(
+    value: Any, name: str, allowed: tuple[int, int], bits: tuple[int, int] = INT64
+) -> int:
+    """`value` as a Python int for a C++ integer of range `bits` (int64 by default). Whole
+    floats (1e6) are accepted; `allowed` is only quoted in the message."""
+    lo, hi = allowed
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, np.integer, float, np.floating)
+    ):
+        raise _core.InvalidInputError(
+            f"{name} must be an integer in [{lo}, {hi}], got {value!r}"
+        )
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value) or value != np.floor(value):
+            raise _core.InvalidInputError(
+                f"{name} must be an integer in [{lo}, {hi}], got {value!r}"
+            )
+    result = int(value)
+    if not bits[0] <= result <= bits[1]:
+        raise _core.InvalidInputError(f"{name} must be in [{lo}, {hi}], got {result}")
+    return result
+
+
+def real(value: Any, name: str, allowed: str) -> float:
+    """`value` as a float for a C++ double: ints and floats pass (NaN too: the C++ check
+    refuses it where it has no meaning); bool, strings and objects raise InvalidInputError."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, np.integer, float, np.floating)
+    ):
+        raise _core.InvalidInputError(f"{name} must be a number in {allowed}, got {value!r}")
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond any double
+        raise _core.InvalidInputError(
+            f"{name} must be a number in {allowed}, got {value}"
+        ) from None
+
+
+def threads(value: Any, name: str = "threads") -> int:
+    """A thread count (None: all cores) checked by hiili::check_threads."""
+    if value is None:
+        return 0
+    top = _core.max_threads()
+    count = integer(value, name, (0, top), bits=(-(2**1000), 2**1000))  # the type only
+    if INT64[0] <= count <= INT64[1]:
+        _core.check_threads(count, name)
+    elif count:  # beyond the C++ type: the same words as hiili::check_threads
+        raise _core.InvalidInputError(f"{name} must be 0 (all cores) or in [1, {top}], got {count}")
+    return count

@@ -110,7 +110,7 @@ def contributions(lca: Lca, demand: Any, category: Any = 0, top: int | None = 10
     """
     model = lca.model
     cats = _categories(model, category)
-    top_n = -1 if top is None else int(top)
+    top_n = -1 if top is None else _convert.integer(top, "top", (0, 2**63 - 1))
     if top is not None and top_n < 0:
         raise _core.InvalidInputError(f"top must be >= 0 or None, got {top}")
     f = _dense_demand(lca, demand)
@@ -174,7 +174,8 @@ def upstream(lca: Lca, demand: Any, category: Any = 0, top: int | None = 10) -> 
     a = _core.analyze_score(lca._cpp, _dense_demand(lca, demand), q)
     cumulative = a.upstream_scores()
     direct = a.process_contributions()
-    ranked = _core.rank_contributions(cumulative, -1 if top is None else int(top))
+    top_n = -1 if top is None else _convert.integer(top, "top", (0, 2**63 - 1))
+    ranked = _core.rank_contributions(cumulative, top_n)
     idx = ranked.indices
     labels = _activity_labels(lca.model)
     frame = pd.DataFrame(
@@ -408,9 +409,9 @@ def tree(
     carrying its exact cumulative impact; expand_loops=True unrolls them like the power series.
     """
     options = _core.TreeOptions()
-    options.cutoff = float(cutoff)
-    options.max_depth = int(max_depth)
-    options.max_nodes = int(max_nodes)
+    options.cutoff = _convert.real(cutoff, "cutoff", "[0, 1]")
+    options.max_depth = _convert.integer(max_depth, "max_depth", (0, 10000), _convert.INT32)
+    options.max_nodes = _convert.integer(max_nodes, "max_nodes", (1, 2**63 - 1))
     options.expand_loops = bool(expand_loops)
     q = _category(lca.model, category)
     core = _core.supply_chain_tree(lca._cpp, _dense_demand(lca, demand), q, options)
@@ -439,10 +440,10 @@ def paths(
     expansions. Paths may revisit products (loops): every round trip is its own, smaller path.
     """
     options = _core.PathOptions()
-    options.top = int(top)
-    options.cutoff = float(cutoff)
-    options.max_length = int(max_length)
-    options.max_expansions = int(max_expansions)
+    options.top = _convert.integer(top, "top", (1, 2**63 - 1))
+    options.cutoff = _convert.real(cutoff, "cutoff", "[0, 1]")
+    options.max_length = _convert.integer(max_length, "max_length", (0, 2**63 - 1))
+    options.max_expansions = _convert.integer(max_expansions, "max_expansions", (1, 2**63 - 1))
     q = _category(lca.model, category)
     result = _core.structural_paths(lca._cpp, _dense_demand(lca, demand), q, options)
     labels = _activity_labels(lca.model)
@@ -540,7 +541,10 @@ class Sensitivity:
         if unknown:
             raise _core.InvalidInputError(f"matrices must be letters of 'ABC', got {matrices!r}")
         raw = self._core.top(
-            -1 if n is None else int(n), "A" in matrices, "B" in matrices, "C" in matrices
+            -1 if n is None else _convert.integer(n, "n", (0, 2**63 - 1)),
+            "A" in matrices,
+            "B" in matrices,
+            "C" in matrices,
         )
         model = self.model
         activities, flows, categories = (
@@ -762,8 +766,8 @@ def what_if(
         ) from None
     options = _core.WhatIfOptions()
     options.strategy = chosen
-    options.max_rank = int(max_rank)
-    options.residual_tolerance = float(residual_tolerance)
+    options.max_rank = _convert.integer(max_rank, "max_rank", (0, 2**63 - 1))
+    options.residual_tolerance = _convert.real(residual_tolerance, "residual_tolerance", "(0, inf)")
     raw = _core.what_if(
         lca._cpp, _dense_demand(lca, demand), [s._to_core() for s in scenarios], options
     )

@@ -45,8 +45,35 @@ def factorization_options(
             value = {"amd": _core.Ordering.Amd, "colamd": _core.Ordering.Colamd}.get(
                 value.lower(), value
             )
-        setattr(opts, name, value)
+        setattr(opts, name, _option_value(name, value))
     return opts
+
+
+# The numeric options and what each must be: numbers, and not NaN (NaN would switch a
+# comparison off instead of meaning anything); ranges are the C++ options' own checks.
+_REAL_OPTIONS = {
+    "refine_tolerance": "[0, inf)",
+    "residual_tolerance": "(0, inf)",
+    "singular_rcond": "[0, 1]",
+    "refactor_rcond_ratio": "[0, 1]",
+    "amd_dense": "any number (negative: no row is dense)",
+}
+
+
+def _option_value(name: str, value: Any) -> Any:
+    """A factorisation option's value as its C++ type holds it; InvalidInputError naming the
+    option for a wrong type, NaN or an integer beyond 64 bits."""
+    if name in _REAL_OPTIONS:
+        number = _convert.real(value, name, _REAL_OPTIONS[name])
+        if np.isnan(number):
+            allowed = _REAL_OPTIONS[name]
+            raise _core.InvalidInputError(f"{name} must be a number in {allowed}, got nan")
+        return number
+    if name == "static_solve_after":
+        return _convert.integer(value, name, (-(2**63), 2**63 - 1))
+    if name in ("btf", "static_refactor") and not isinstance(value, (bool, np.bool_)):
+        raise _core.InvalidInputError(f"{name} must be True or False, got {value!r}")
+    return value
 
 
 _OPTION_NAMES = (

@@ -221,6 +221,22 @@ def _find(table: _core.Labels, key: Any, size: int, what: str) -> int:
     raise TypeError(f"{what}: expected an index or a label, got {key!r}")
 
 
+def _synth_arguments(n: Any, m: Any, k: Any, seed: Any, options: dict) -> tuple:
+    """synth's numbers as the C++ types hold them (hiili.InvalidInputError otherwise); the
+    ranges are checked by hiili::check_synth_options."""
+    size = (1, _core.SYNTH_MAX_SIZE)
+    n = _convert.integer(n, "synth: n", size)
+    m = None if m is None else _convert.integer(m, "synth: m", size)
+    k = _convert.integer(k, "synth: k", (0, _core.SYNTH_MAX_CATEGORIES))
+    seed = _convert.integer(seed, "synth: seed", _convert.UINT64, _convert.UINT64)
+    reals = {"core_fraction": "[0, 1]", "mean_inputs": "[0, 400]", "mean_flows": "[0, 10000]"}
+    options = {
+        key: _convert.real(value, f"synth: {key}", reals[key]) if key in reals else value
+        for key, value in options.items()
+    }
+    return n, m, k, seed, options
+
+
 def synth(
     n: int = 20000,
     *,
@@ -233,7 +249,10 @@ def synth(
     """A seeded ecoinvent-like model (hiili::synth): the same arguments give the same model.
 
     m defaults to n / 8 flows. Further options: core_fraction, mean_inputs, mean_flows.
+    hiili.InvalidInputError, naming the argument and its range, for sizes beyond the limits
+    (hiili/limits.hpp: n and m up to 10^9, k up to 10^5, and what fits in memory).
     """
+    n, m, k, seed, options = _synth_arguments(n, m, k, seed, options)
     opts = _core.SynthOptions(
         n=n, m=-1 if m is None else m, k=k, seed=seed, uncertainty=uncertainty, **options
     )

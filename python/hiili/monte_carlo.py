@@ -185,9 +185,23 @@ class MonteCarloResult:
         """Per category: deterministic score, mean, std, min, the quantiles, max, and the
         number of successful iterations (failed ones excluded)."""
         d = self._demand_index(demand)
+        if not self._raw.scores_kept:
+            return _summarize_statistics(
+                self._raw.score_statistics[d],
+                self._category_index(),
+                self._deterministic[:, d],
+                quantiles,
+            )
         return _summarize(
             self.scores_of(d), self._category_index(), self._deterministic[:, d], quantiles
         )
+
+    @property
+    def scores_kept(self) -> bool:
+        """False for a run with keep_scores=False: ``scores`` are then empty (0 x k) and
+        ``summary`` comes from streaming statistics (quantiles within the sketch's relative
+        accuracy, 1 % by default)."""
+        return self._raw.scores_kept
 
     def inventory_summary(
         self, demand: int | str = 0, quantiles: Sequence[float] = DEFAULT_QUANTILES
@@ -234,6 +248,26 @@ class MonteCarloResult:
         )
 
 
+def _summarize_statistics(
+    st: _core.FlowStatistics,
+    index: pd.Index,
+    deterministic: np.ndarray,
+    quantiles: Sequence[float],
+) -> pd.DataFrame:
+    """_summarize's table from a streamed run's statistics (FlowStatistics of the scores)."""
+    frame = pd.DataFrame(index=index)
+    frame["deterministic"] = deterministic
+    frame["mean"] = st.mean()
+    frame["std"] = st.std()
+    frame["min"] = st.min()
+    for q in quantiles:
+        frame[f"q{q:g}"] = st.quantile(_convert.real(q, "quantile", "[0, 1]"))
+    frame["max"] = st.max()
+    frame["iterations"] = st.count
+    frame.attrs["relative_accuracy"] = st.relative_accuracy
+    return frame
+
+
 def _summarize(
     scores: np.ndarray, index: pd.Index, deterministic: np.ndarray, quantiles: Sequence[float]
 ) -> pd.DataFrame:
@@ -271,6 +305,15 @@ class MonteCarlo:
         Which matrices vary: any of "A", "B", "C" (default all three).
     inventory_statistics
         Also keep streaming statistics (mean, std, quantiles) of every inventory flow.
+    keep_scores
+        True (default): keep every iteration's scores. False: keep only streaming statistics
+        of the scores (``result.summary()`` works, quantiles within sketch_accuracy), in memory
+        that does not grow with the iterations. A run whose table of scores would not fit in
+        memory raises hiili.InvalidInputError naming this option.
+
+    Integer arguments must be whole numbers (1e6 is fine; 2.5, True, NaN are not) and within
+    the C++ limits: threads 0 (or None, all cores) up to hiili.max_threads(), seed in
+    [0, 2**64 - 1], chunk in [0, 2**20]; hiili.InvalidInputError names the argument otherwise.
     solver, options, **kwargs
         Factorisation options as for hiili.Lca (backend, residual_tolerance, ...).
 
@@ -292,6 +335,7 @@ class MonteCarlo:
         sketch_accuracy: float = 0.01,
         chunk: int = 0,
         progress_interval: float = 0.1,
+        keep_scores: bool = True,
         solver: str | _core.Backend | None = None,
         options: _core.FactorizationOptions | None = None,
         **kwargs: Any,
@@ -312,13 +356,14 @@ class MonteCarlo:
                 f"sample: unknown matrices {sorted(unknown)}; use A, B, C"
             )
         opts = _core.MonteCarloOptions(
-            seed=int(seed),
-            threads=0 if threads is None else int(threads),
+            seed=_convert.integer(seed, "seed", _convert.UINT64, _convert.UINT64),
+            threads=_convert.threads(threads),
             factorization=factorization_options(solver, options, **kwargs),
             inventory_statistics=bool(inventory_statistics),
-            sketch_accuracy=float(sketch_accuracy),
-            chunk=int(chunk),
-            progress_interval=float(progress_interval),
+            sketch_accuracy=_convert.real(sketch_accuracy, "sketch_accuracy", "(0, 0.5)"),
+            chunk=_convert.integer(chunk, "chunk", (0, 2**20)),
+            progress_interval=_convert.real(progress_interval, "progress_interval", "[0, 86400]"),
+            keep_scores=bool(keep_scores),
         )
         for key, name in _SAMPLE_KEYS.items():
             setattr(opts, name, key in sample)
@@ -356,9 +401,11 @@ class MonteCarlo:
         the result then holds the completed prefix and ``cancelled`` is True).
         KeyboardInterrupt: see the module docstring.
         """
-        callback, close = _progress_callback(progress, int(iterations))
+        iterations = _convert.integer(iterations, "iterations", (0, 2**40))
+        first_iteration = _convert.integer(first_iteration, "first_iteration", (0, 2**40))
+        callback, close = _progress_callback(progress, iterations)
         try:
-            raw, interrupted = self._cpp.run(int(iterations), int(first_iteration), callback)
+            raw, interrupted = self._cpp.run(iterations, first_iteration, callback)
         finally:
             close()
         result = MonteCarloResult(self.model, raw, self.labels, self._deterministic)
@@ -475,19 +522,20 @@ def sample_distribution(
     """``count`` draws of one stats_arrays distribution (ids 0-12, parameters as in
     stats_arrays), as a Monte Carlo run draws them for one entry in consecutive iterations.
     Raises hiili.InvalidInputError for invalid parameters."""
+    u64 = _convert.UINT64
     return _core.sample_distribution(
-        type=int(type),
-        loc=loc,
-        scale=scale,
-        shape=shape,
-        minimum=minimum,
-        maximum=maximum,
+        type=_convert.integer(type, "type", (0, 255), _convert.INT32),
+        loc=_convert.real(loc, "loc", "the distribution's range"),
+        scale=_convert.real(scale, "scale", "the distribution's range"),
+        shape=_convert.real(shape, "shape", "the distribution's range"),
+        minimum=_convert.real(minimum, "minimum", "the distribution's range"),
+        maximum=_convert.real(maximum, "maximum", "the distribution's range"),
         negative=bool(negative),
-        amount=amount,
-        seed=int(seed),
-        count=int(count),
-        first_iteration=int(first_iteration),
-        stream=int(stream),
+        amount=_convert.real(amount, "amount", "any number"),
+        seed=_convert.integer(seed, "seed", u64, u64),
+        count=_convert.integer(count, "count", (0, 2**40)),
+        first_iteration=_convert.integer(first_iteration, "first_iteration", (0, 2**40), u64),
+        stream=_convert.integer(stream, "stream", u64, u64),
     )
 
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "arguments.hpp"
 #include "commands.hpp"
 #include "hiili/contribution.hpp"
 #include "hiili/error.hpp"
@@ -61,7 +62,7 @@ void add_input(CLI::App* cmd, AnalysisCommands::Input& in) {
       ->check(CLI::ExistingFile);
   cmd->add_option("-c,--category", in.category, "Category (name or index); default the first");
   cmd->add_option("-n,--top", in.top, "How many rows to show")
-      ->check(CLI::NonNegativeNumber)
+      ->check(integer_in(0, kMaxTop, "--top"))
       ->capture_default_str();
   cmd->add_option("--format", in.format, "Force the model's format");
   cmd->add_option("--solver", in.solver, "klu (default), umfpack or eigen")
@@ -383,10 +384,10 @@ std::shared_ptr<AnalysisCommands> add_analysis_commands(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   c->paths->add_option("--max-length", c->max_length, "Most edges in a path")
-      ->check(CLI::NonNegativeNumber)
+      ->check(integer_in(0, kMaxTop, "--max-length"))
       ->capture_default_str();
   c->paths->add_option("--max-expansions", c->max_expansions, "Search budget")
-      ->check(CLI::PositiveNumber)
+      ->check(integer_in(1, kMaxExpansions, "--max-expansions"))
       ->capture_default_str();
 
   c->sensitivity = app.add_subcommand(

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include "hiili/io/read.hpp"
 #include "hiili/io/useeio.hpp"
 #include "hiili/lca.hpp"
+#include "hiili/limits.hpp"
 #include "hiili/model.hpp"
 #include "hiili/solver.hpp"
 #include "hiili/synth.hpp"
@@ -64,8 +66,19 @@ SynthOptions parse_synth_spec(const std::string& text) {
     if (eq == std::string_view::npos)
       throw InvalidInputError(fmt::format("model '{}': expected key=value, got '{}'", text, item));
     std::string_view key = item.substr(0, eq), value = item.substr(eq + 1);
-    auto integer = parse_integer(value);
     auto real = parse_double(value);
+    auto integer = parse_integer(value);
+    // 1e6 is a whole number too; one beyond 64 bits is out of every range (limits.hpp).
+    if (!integer && real && *real == std::floor(*real)) {
+      if (std::abs(*real) >= 0x1p63) {
+        const long long hi = key == "k"      ? kMaxSynthCategories
+                             : key == "seed" ? LLONG_MAX
+                                             : kMaxSynthSize;
+        throw InvalidInputError(fmt::format("model '{}': {} must be in [{}, {}], got {}", text, key,
+                                            key == "k" || key == "seed" ? 0 : 1, hi, value));
+      }
+      integer = static_cast<long long>(*real);
+    }
     auto need = [&](bool ok) {
       if (!ok)
         throw InvalidInputError(
@@ -426,7 +439,7 @@ std::string check_model_argument(const std::string& text) {
   if (fs::exists(text)) return {};
   if (is_synth_spec(text)) {
     try {
-      parse_synth_spec(text);
+      check_synth_options(parse_synth_spec(text));  // limits.hpp: sizes and memory
       return {};
     } catch (const InvalidInputError& e) {
       return e.what();

@@ -2,12 +2,14 @@
 //
 // Exit codes: 0 ok, 2 bad usage (the arguments), 3 bad input data (hiili::Error: a model
 // file that cannot be read, a singular matrix, an unknown label...), 1 anything else.
+// Every usage error prints one line, "hiili: error: <what>", and exits 2.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <string>
 
+#include "arguments.hpp"
 #include "commands.hpp"
 #include "hiili/error.hpp"
 #include "hiili/io/read.hpp"
@@ -35,6 +37,24 @@ CLI::Validator model_validator() {
 
 CLI::Validator solver_validator() {
   return CLI::IsMember({"klu", "umfpack", "eigen"}, CLI::ignore_case);
+}
+
+// A usage error in the one documented form. CLI11's own messages are kept as they are (they
+// name the option); its "A subcommand is required" for a word that is no command says so.
+int usage_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  std::string what = e.what();
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    std::string names;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      known = known || sub->check_name(argv[1]);
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) what = fmt::format("unknown command '{}' (commands: {})", argv[1], names);
+  }
+  std::fflush(stdout);
+  fmt::print(stderr, "hiili: error: {}\nRun 'hiili --help' for the commands and options.\n", what);
+  return kUsageError;
 }
 
 CLI::Validator format_validator() {
@@ -90,7 +110,7 @@ int main(int argc, char** argv) {
   solve_cmd->add_option("-c,--category", solve.category,
                         "Category (name or index) for the contributions; default the first");
   solve_cmd->add_option("-n,--top", solve.top, "How many top contributors to show")
-      ->check(CLI::NonNegativeNumber)
+      ->check(integer_in(0, kMaxTop, "--top"))
       ->capture_default_str();
   solve_cmd->add_option("--format", solve.format, "Force the model's format")
       ->check(format_validator());
@@ -118,9 +138,10 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     if (*solve_cmd && solve.demand.empty() && solve.demand_file.empty())
       throw CLI::RequiredError("solve needs --demand or --demand-file");
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : kUsageError;
+    return usage_error(app, e, argc, argv);
   }
 
   try {

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "arguments.hpp"
 #include "commands.hpp"
 #include "hiili/error.hpp"
 #include "hiili/monte_carlo.hpp"
@@ -40,6 +41,7 @@ struct McCommand {
   int threads = 0;
   std::vector<double> quantiles{0.025, 0.5, 0.975};
   std::string scores_path;
+  bool stream = false;
   CLI::App* cmd = nullptr;
 };
 
@@ -47,6 +49,8 @@ namespace {
 
 constexpr const char* kDefaultModel = "synth:n=20000,k=3,seed=1,uncertainty=1";
 constexpr int kInterrupted = 130;
+// Without --scores or --vs, a run whose table of scores would exceed this streams by itself.
+constexpr double kAutoStreamBytes = 256.0 * 1024 * 1024;
 
 std::atomic<bool> g_stop{false};
 extern "C" void on_sigint(int) { g_stop.store(true); }
@@ -117,31 +121,41 @@ std::shared_ptr<McCommand> add_mc_command(CLI::App& app) {
                              "demand"));
   cmd->add_option("--demand-file", c->demand_file, "A USEEIO demand file; adds to --demand")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--vs", c->versus,
+  auto* versus = cmd->add_option("--vs", c->versus,
                   "LABEL_OR_INDEX=AMOUNT, repeatable: an alternative demand run on the same "
                   "draws (common random numbers)")
       ->check(CLI::Validator([](std::string& t) { return check_demand_syntax(t); }, "LABEL=AMOUNT",
                              "demand"));
-  cmd->add_option("-N,--iterations", c->iterations, "Iterations")
-      ->check(CLI::Range(0LL, 1LL << 40))
+  cmd->add_option("-N,--iterations", c->iterations, "Iterations (at most 2^40)")
+      ->check(integer_in(0, 1LL << 40, "--iterations"))
       ->capture_default_str();
   cmd->add_option("--first", c->first,
                   "First iteration number (split a run across machines: same seed, disjoint "
                   "ranges)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(integer_in(0, 1LL << 40, "--first"))
       ->capture_default_str();
-  cmd->add_option("-s,--seed", c->seed, "Seed")->capture_default_str();
-  cmd->add_option("-t,--threads", c->threads, "Threads (0: all cores)")
-      ->check(CLI::NonNegativeNumber)
+  cmd->add_option("-s,--seed", c->seed, "Seed (0 .. 2^64 - 1)")
+      ->check(CLI::Validator([](std::string& t) { return check_seed(t); }, "UINT64", "seed"))
+      ->capture_default_str();
+  cmd->add_option("-t,--threads", c->threads,
+                  "Threads: 0 (all cores) or 1 .. max(256, 8 x hardware threads)")
+      ->check(thread_count("--threads"))
       ->capture_default_str();
   cmd->add_option("-c,--category", c->category, "Only this category (name or index)");
   cmd->add_option("--quantiles", c->quantiles, "Quantile levels to print")
       ->check(CLI::Range(0.0, 1.0))
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--scores", c->scores_path,
-                  "Write every iteration's scores to this CSV file (iteration, demand, "
-                  "categories...)");
+  auto* scores = cmd->add_option("--scores", c->scores_path,
+                                 "Write every iteration's scores to this CSV file (iteration, "
+                                 "demand, categories...)");
+  auto* stream = cmd->add_flag(
+      "--stream", c->stream,
+      "Keep only streaming statistics of the scores (memory does not grow with -N; quantiles "
+      "within 1 % relative). Automatic when the scores would take over 256 MiB and neither "
+      "--scores nor --vs is given");
+  stream->excludes(scores);
+  stream->excludes(versus);
   cmd->add_option("--format", c->format, "Force the model's format");
   cmd->add_option("--solver", c->solver, "klu (default), umfpack or eigen")
       ->check(CLI::IsMember({"klu", "umfpack", "eigen"}, CLI::ignore_case));
@@ -153,6 +167,10 @@ std::shared_ptr<McCommand> add_mc_command(CLI::App& app) {
   cmd->parse_complete_callback([cmd, raw] {
     if (raw->demand.empty() && raw->demand_file.empty())
       throw CLI::RequiredError(cmd->get_name() + ": --demand or --demand-file");
+    if (raw->first + raw->iterations > (1LL << 40))
+      throw CLI::ValidationError("--first + --iterations",
+                                 "must be at most 2^40 = 1099511627776, got " +
+                                     std::to_string(raw->first + raw->iterations));
   });
   return c;
 }
@@ -171,6 +189,10 @@ std::optional<int> run_mc_command(const McCommand& c) {
   o.seed = c.seed;
   o.threads = c.threads;
   o.factorization.backend = backend_from_string(c.solver);
+  const double table =
+      8.0 * double(c.iterations) * double(m.num_categories()) * double(demands.size());
+  o.keep_scores =
+      !c.stream && (table <= kAutoStreamBytes || !c.versus.empty() || !c.scores_path.empty());
   // From here Ctrl-C stops the run (a Ctrl-C during the engine's setup stops it at once).
   g_stop.store(false);
   auto previous = std::signal(SIGINT, on_sigint);
@@ -199,7 +221,10 @@ std::optional<int> run_mc_command(const McCommand& c) {
     categories.push_back(p.category);
   const Eigen::MatrixXd& det = engine->deterministic_scores();
   std::vector<ScoreSummary> sums;
-  for (const auto& s : r.scores) sums.push_back(summarize_scores(s, c.quantiles));
+  if (r.scores_kept())
+    for (const auto& s : r.scores) sums.push_back(summarize_scores(s, c.quantiles));
+  else
+    for (const auto& s : r.score_statistics) sums.push_back(summarize_statistics(s, c.quantiles));
   std::optional<ScoreSummary> diff;
   Eigen::VectorXd pless;
   if (demands.size() > 1) {
@@ -248,6 +273,8 @@ std::optional<int> run_mc_command(const McCommand& c) {
     j["iterations_per_second"] = rep.iterations_per_second();
     j["active_activities"] = rep.activities;
     j["failed"] = r.failed;
+    j["streamed"] = !r.scores_kept();
+    if (!r.scores_kept()) j["quantile_relative_accuracy"] = o.sketch_accuracy;
     Json cats = Json::array();
     for (Index q : categories) {
       Json cj = {{"index", q}, {"category", row_label(m.categories(), q)},
@@ -305,6 +332,9 @@ std::optional<int> run_mc_command(const McCommand& c) {
     if (interrupted)
       fmt::print("interrupted: {} of {} iterations done\n", thousands(r.completed),
                  thousands(r.requested));
+    if (!r.scores_kept())
+      fmt::print("streamed: quantiles from a sketch, within {:g} % relative\n",
+                 100.0 * o.sketch_accuracy);
     auto print_table = [&](const char* title, int which) {
       fmt::print("\n  {}\n", title);
       Table t(header(c.quantiles, "category"), {false, true, true, true, true, true, true, true});

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hiili/error.hpp"
+#include "hiili/limits.hpp"
 
 namespace hiili {
 namespace {
@@ -70,14 +71,8 @@ constexpr std::array<const char*, 12> kCategories = {
     "land use", "water use", "ozone depletion", "photochemical ozone formation", "human toxicity",
     "ecotoxicity, freshwater", "ionising radiation", "resource use, fossils"};
 
-void check(const SynthOptions& o) {
-  if (o.n < 1) throw InvalidInputError("synth: n must be at least 1, got " + std::to_string(o.n));
-  if (o.k < 0) throw InvalidInputError("synth: k must be non-negative");
-  if (!(o.core_fraction >= 0.0 && o.core_fraction <= 1.0))
-    throw InvalidInputError("synth: core_fraction must lie in [0, 1]");
-  if (!(o.mean_inputs >= 0.0) || !(o.mean_flows >= 0.0))
-    throw InvalidInputError("synth: mean_inputs and mean_flows must be non-negative");
-}
+// The rules live in limits.cpp (check_synth_options), shared with the CLI and Python.
+void check(const SynthOptions& o) { check_synth_options(o); }
 
 // Distinct suppliers for one column, drawn by `pick` (which may repeat); excludes `self`.
 template <class Pick>

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "hiili/error.hpp"
+#include "hiili/limits.hpp"
 #include "montecarlo/special.hpp"
 
 namespace hiili {
@@ -436,6 +437,8 @@ std::vector<double> sample_distribution(const Uncertainty& uncertainty, double a
   if (count < 0) throw InvalidInputError("count must be >= 0");
   if (first_iteration + static_cast<std::uint64_t>(count) > RandomStream::kMaxIteration + 1)
     throw InvalidInputError("iterations beyond 2^40 are not supported");
+  check_memory(8.0 * double(count), "sample_distribution: " + std::to_string(count) + " draws",
+               "draw fewer at a time (first_iteration continues the sequence)");
   const Sampler sampler(uncertainty, amount);
   std::vector<double> out(static_cast<std::size_t>(count));
   for (Index i = 0; i < count; ++i) {

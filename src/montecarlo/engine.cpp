@@ -18,6 +18,7 @@
 
 #include "hiili/distributions.hpp"
 #include "hiili/error.hpp"
+#include "hiili/limits.hpp"
 #include "hiili/monte_carlo.hpp"
 #include "montecarlo/batch.hpp"
 
@@ -30,6 +31,11 @@ double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr Index kMaxChunk = Index(1) << 20;
+// FlowStatistics counts in 32 bits.
+constexpr Index kMaxStreamedIterations = Index(0xFFFFFFFF);
+// A streamed run's blocks keep about this many scores at a time (32 MiB).
+constexpr Index kStreamBlockScores = Index(1) << 22;
 
 // The uncertain entries of one matrix drawn per iteration. Draw i is entry entries[i]; its
 // value in the matrix is sign[i] * draw (Brightway's flip).
@@ -139,6 +145,87 @@ void run_watched(Work&& work, Report&& report, std::atomic<bool>& stopping, doub
   if (work_failure) std::rethrow_exception(work_failure);
 }
 
+// The options' counts and intervals (sketch parameters are checked by FlowStatistics' rules
+// above); the same limits as the CLI and Python (limits.hpp).
+void check_options(const MonteCarloOptions& o) {
+  check_threads(o.threads, "threads");
+  check_range(o.chunk, 0, kMaxChunk, "chunk");
+  check_range(o.stream_block, 0, Index(1) << 40, "stream_block");
+  if (!(o.progress_interval >= 0.0 && o.progress_interval <= 86400.0))
+    throw InvalidInputError("progress_interval must be in [0, 86400] seconds, got " +
+                            std::to_string(o.progress_interval));
+}
+
+// What run() checks before anything runs: the iteration range, the sketches' counters, and
+// that what the run keeps fits in memory.
+void check_run(const MonteCarloOptions& o, Index iterations, Index first, Index k, Index d,
+               Index m) {
+  if (iterations < 0)
+    throw InvalidInputError("iterations must be >= 0, got " + std::to_string(iterations));
+  if (first < 0)
+    throw InvalidInputError("first_iteration must be >= 0, got " + std::to_string(first));
+  if (static_cast<std::uint64_t>(first) + static_cast<std::uint64_t>(iterations) >
+      RandomStream::kMaxIteration + 1)
+    throw InvalidInputError("first_iteration + iterations must be at most 2^40, got " +
+                            std::to_string(first) + " + " + std::to_string(iterations));
+  if ((!o.keep_scores || o.inventory_statistics) && iterations > kMaxStreamedIterations)
+    throw InvalidInputError("iterations: at most 2^32 - 1 per run with streaming statistics "
+                            "(keep_scores = false or inventory_statistics), got " +
+                            std::to_string(iterations) + "; split the run with first_iteration");
+  if (o.keep_scores)
+    check_memory(8.0 * double(iterations) * double(std::max<Index>(k, 1)) * double(d),
+                 "Monte Carlo: the table of scores (" + std::to_string(iterations) +
+                     " iterations x " + std::to_string(k) + " categories x " + std::to_string(d) +
+                     " demands)",
+                 "set keep_scores = false (Python: keep_scores=False; hiili mc: --stream) to "
+                 "keep only streaming statistics of the scores");
+  if (o.inventory_statistics) {
+    const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
+    const double chunk = o.chunk > 0 ? double(o.chunk) : 8.0;
+    check_memory(8.0 * double(2 * threads + 1) * chunk * double(d) * double(m),
+                 "Monte Carlo: the inventory buffers of " + std::to_string(2 * threads + 1) +
+                     " chunks of " + std::to_string(Index(chunk)) + " iterations",
+                 "use a smaller chunk");
+  }
+}
+
+// Adds what a block of a streamed run did to the totals: its scores into the statistics (in
+// iteration order), its inventory statistics, failures and timings.
+void fold_block(MonteCarloResult& total, const MonteCarloResult& part) {
+  for (std::size_t c = 0; c < part.scores.size(); ++c) {
+    const Eigen::MatrixXd& S = part.scores[c];
+    Eigen::VectorXd row(S.cols());
+    for (Index i = 0; i < S.rows(); ++i) {
+      if (S.row(i).hasNaN()) continue;  // a failed iteration, as summarize_scores skips it
+      row = S.row(i).transpose();
+      total.score_statistics[c].add(row.data());
+    }
+  }
+  for (std::size_t c = 0; c < part.inventory.size(); ++c)
+    total.inventory[c].merge(part.inventory[c]);
+  total.failed.insert(total.failed.end(), part.failed.begin(), part.failed.end());
+  MonteCarloReport& r = total.report;
+  const MonteCarloReport& p = part.report;
+  r.activities = p.activities;
+  for (int q = 0; q < 3; ++q) {
+    r.uncertain_entries[q] = p.uncertain_entries[q];
+    r.sampled_entries[q] = p.sampled_entries[q];
+  }
+  r.threads = p.threads;
+  r.workers = p.workers;
+  r.iterations += p.iterations;
+  r.failed += p.failed;
+  r.setup_seconds = p.setup_seconds;
+  r.sample_seconds += p.sample_seconds;
+  r.factor_seconds += p.factor_seconds;
+  r.solve_seconds += p.solve_seconds;
+  r.score_seconds += p.score_seconds;
+  r.factorizations += p.factorizations;
+  r.refactors += p.refactors;
+  r.refactor_fallbacks += p.refactor_fallbacks;
+  r.refinements += p.refinements;
+}
+
 }  // namespace
 
 // ---- Impl ----------------------------------------------------------------------------------
@@ -199,7 +286,7 @@ void MonteCarlo::Impl::setup() {
     throw InvalidInputError("sketch_accuracy must lie in (0, 0.5)");
   if (options.sketch_bins < 2 || options.sketch_bins % 2 != 0 || options.sketch_bins > (1 << 20))
     throw InvalidInputError("sketch_bins must be even and in [2, 2^20]");
-  if (options.chunk < 0) throw InvalidInputError("chunk must be >= 0");
+  check_options(options);
 
   // Demands: dense, checked as Lca checks them.
   Eigen::MatrixXd full_f = Eigen::MatrixXd::Zero(n, d);
@@ -583,6 +670,60 @@ const Eigen::MatrixXd& MonteCarlo::deterministic_scores() const { return impl_->
 MonteCarloResult MonteCarlo::run(Index iterations, Index first_iteration,
                                  const ProgressFunction& progress,
                                  const std::atomic<bool>* stop) {
+  const Impl& I = *impl_;
+  check_run(I.options, iterations, first_iteration, I.k, I.d, I.m);
+  if (I.options.keep_scores) return run_table(iterations, first_iteration, progress, stop);
+  return run_streaming(iterations, first_iteration, progress, stop);
+}
+
+MonteCarloResult MonteCarlo::run_streaming(Index iterations, Index first_iteration,
+                                           const ProgressFunction& progress,
+                                           const std::atomic<bool>* stop) {
+  const Impl& I = *impl_;
+  const auto t0 = Clock::now();
+  MonteCarloResult total;
+  total.first_iteration = first_iteration;
+  total.requested = iterations;
+  for (Index c = 0; c < I.d; ++c) {
+    total.scores.emplace_back(0, I.k);
+    total.score_statistics.emplace_back(I.deterministic.col(c), I.options.sketch_accuracy,
+                                        I.options.sketch_bins);
+    if (I.options.inventory_statistics)
+      total.inventory.emplace_back(I.inventory0.col(c), I.options.sketch_accuracy,
+                                   I.options.sketch_bins);
+  }
+  const Index block = I.options.stream_block > 0
+                          ? I.options.stream_block
+                          : std::max<Index>(1, kStreamBlockScores / std::max<Index>(1, I.k * I.d));
+  check_memory(8.0 * double(std::min(block, iterations)) * double(std::max<Index>(I.k, 1)) *
+                   double(I.d),
+               "Monte Carlo: a block of " + std::to_string(block) + " iterations' scores",
+               "use a smaller stream_block");
+  Index done = 0;
+  bool stopped = false;  // the callback asked to stop (perhaps in a block's final call)
+  ProgressFunction inner;
+  if (progress)
+    inner = [&](const MonteCarloProgress& p) {
+      const bool go = progress(MonteCarloProgress{done + p.completed, iterations, since(t0)});
+      stopped = stopped || !go;
+      return go;
+    };
+  do {
+    const Index count = std::min(block, iterations - done);
+    MonteCarloResult part = run_table(count, first_iteration + done, inner, stop);
+    fold_block(total, part);
+    done += part.completed;
+    if (part.cancelled) break;
+  } while (done < iterations && !stopped && !(stop != nullptr && stop->load()));
+  total.completed = done;
+  total.cancelled = done < iterations;
+  total.report.seconds = since(t0);
+  return total;
+}
+
+MonteCarloResult MonteCarlo::run_table(Index iterations, Index first_iteration,
+                                       const ProgressFunction& progress,
+                                       const std::atomic<bool>* stop) {
   Impl& I = *impl_;
   if (iterations < 0) throw InvalidInputError("iterations must be >= 0");
   if (first_iteration < 0) throw InvalidInputError("first_iteration must be >= 0");
@@ -831,13 +972,37 @@ ScoreSummary summarize_scores(const Eigen::MatrixXd& scores, const std::vector<d
   return s;
 }
 
+namespace {
+void need_scores(const MonteCarloResult& r, const char* what) {
+  if (!r.scores_kept())
+    throw InvalidInputError(std::string(what) + " needs every iteration's scores: run with "
+                            "keep_scores = true");
+}
+}  // namespace
+
+ScoreSummary summarize_statistics(const FlowStatistics& st, const std::vector<double>& levels) {
+  ScoreSummary s;
+  s.levels = levels;
+  s.count = st.count();
+  s.mean = st.mean();
+  s.std = st.std();
+  s.min = st.min();
+  s.max = st.max();
+  s.quantiles.resize(st.flows(), static_cast<Index>(levels.size()));
+  for (std::size_t l = 0; l < levels.size(); ++l)
+    s.quantiles.col(static_cast<Index>(l)) = st.quantile(levels[l]);
+  return s;
+}
+
 Eigen::MatrixXd MonteCarloResult::difference(Index a, Index b) const {
+  need_scores(*this, "difference");
   if (a < 0 || b < 0 || a >= num_demands() || b >= num_demands())
     throw InvalidInputError("difference: demand index out of range");
   return scores[static_cast<std::size_t>(a)] - scores[static_cast<std::size_t>(b)];
 }
 
 Eigen::VectorXd MonteCarloResult::probability_less(Index a, Index b) const {
+  need_scores(*this, "probability_less");
   if (a < 0 || b < 0 || a >= num_demands() || b >= num_demands())
     throw InvalidInputError("probability_less: demand index out of range");
   const Eigen::MatrixXd& sa = scores[static_cast<std::size_t>(a)];
@@ -862,7 +1027,12 @@ void MonteCarloResult::append(const MonteCarloResult& next) {
                             std::to_string(first_iteration + completed));
   if (next.scores.size() != scores.size() || next.inventory.size() != inventory.size())
     throw InvalidInputError("append: pieces of runs with different demands or options");
-  for (std::size_t c = 0; c < scores.size(); ++c) {
+  if (next.score_statistics.size() != score_statistics.size())
+    throw InvalidInputError(
+        "append: one piece kept its scores and the other did not (keep_scores)");
+  for (std::size_t c = 0; c < score_statistics.size(); ++c)
+    score_statistics[c].merge(next.score_statistics[c]);
+  for (std::size_t c = 0; c < scores.size() && scores_kept(); ++c) {
     if (next.scores[c].cols() != scores[c].cols())
       throw InvalidInputError("append: different numbers of categories");
     Eigen::MatrixXd joined(completed + next.completed, scores[c].cols());

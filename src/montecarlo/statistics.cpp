@@ -101,6 +101,8 @@ void FlowStatistics::merge(const FlowStatistics& o) {
   if (o.flows() != flows() || o.bins_ != bins_ || o.accuracy_ != accuracy_ ||
       o.reference_ != reference_)
     throw InvalidInputError("FlowStatistics::merge: statistics of different flows or sketches");
+  if (count_ + o.count_ > Index(0xFFFFFFFF))
+    throw InvalidInputError("FlowStatistics::merge: more than 2^32 - 1 iterations in one sketch");
   for (Index f = 0; f < flows(); ++f) {
     two_sum_into(sum_hi_[f], sum_lo_[f], o.sum_hi_[f]);
     sum_lo_[f] += o.sum_lo_[f];

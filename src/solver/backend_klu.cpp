@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hiili/error.hpp"
+#include "hiili/limits.hpp"
 #include "solver/backend.hpp"
 #include "solver/static_lu.hpp"
 
@@ -155,6 +156,7 @@ class KluSymbolic final : public BackendSymbolic {
                                     " < n = " + std::to_string(pattern.rows),
                                 -1, 0.0);
     }
+    check_fill(common);
   }
   ~KluSymbolic() override {
     klu_l_common common = make_common(options_);
@@ -172,6 +174,25 @@ class KluSymbolic final : public BackendSymbolic {
   klu_l_symbolic* get() const { return symbolic_; }
 
  private:
+  // The analysis predicts the nonzeros of L and U (AMD's count per diagonal block, exact
+  // without pivoting) and the off-diagonal blocks: a factorisation that cannot fit in memory
+  // is refused here, with a typed error, rather than by the allocator or the OOM killer.
+  // klu_factor allocates initmem_amd times the prediction, 16 bytes (index + value) a nonzero.
+  void check_fill(klu_l_common& common) {
+    const double fill = symbolic_->lnz + symbolic_->unz;
+    const double bytes = 16.0 * (common.initmem_amd * fill + double(symbolic_->nzoff)) +
+                         100.0 * double(pattern_.rows);
+    try {
+      check_memory(bytes,
+                   "factorising the " + std::to_string(pattern_.rows) + " x " +
+                       std::to_string(pattern_.rows) + " technosphere (KLU predicts " +
+                       std::to_string(static_cast<long long>(fill)) + " nonzeros in L + U)",
+                   "try ordering = colamd, or a smaller model");
+    } catch (...) {
+      klu_l_free_symbolic(&symbolic_, &common);
+      throw;
+    }
+  }
   const CscMatrix& pattern_;  // owned by SymbolicAnalysis, which owns this object
   FactorizationOptions options_;
   klu_l_symbolic* symbolic_ = nullptr;

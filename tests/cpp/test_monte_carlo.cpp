@@ -18,6 +18,7 @@
 #include "hiili/distributions.hpp"
 #include "hiili/error.hpp"
 #include "hiili/lca.hpp"
+#include "hiili/limits.hpp"
 #include "hiili/monte_carlo.hpp"
 #include "hiili/synth.hpp"
 
@@ -612,6 +613,132 @@ TEST(MonteCarlo, ReportSaysWhatHappened) {
   MonteCarlo other(model, SparseDemand{{299, 1.0}}, o2);
   EXPECT_FALSE(same_bits(other.run(50).scores[0], r.scores[0]));
   EXPECT_TRUE(same_bits(mc.run(50).scores[0], r.scores[0]));
+}
+
+
+// ---- arguments at the edges, streaming statistics ------------------------------------------
+
+// The InvalidInputError `f` throws; fails the test when it throws nothing or something else.
+template <class F>
+std::string invalid_input_message(F&& f) {
+  try {
+    f();
+  } catch (const InvalidInputError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no InvalidInputError";
+  return {};
+}
+
+TEST(MonteCarlo, OptionsOutOfRangeAreTypedErrorsNamingTheOption) {
+  auto model = synth_model(300);
+  const SparseDemand demand{{299, 1.0}};
+  auto build = [&](MonteCarloOptions o) { MonteCarlo mc(model, demand, o); };
+  MonteCarloOptions o;
+  o.threads = -1;
+  std::string what = invalid_input_message([&] { build(o); });
+  EXPECT_NE(what.find("threads"), std::string::npos) << what;
+  EXPECT_NE(what.find("[1, " + std::to_string(max_threads()) + "]"), std::string::npos) << what;
+  o.threads = max_threads() + 1;
+  EXPECT_NE(invalid_input_message([&] { build(o); }).find("threads"), std::string::npos);
+  o = {};
+  o.chunk = Index(1) << 30;
+  EXPECT_NE(invalid_input_message([&] { build(o); }).find("chunk"), std::string::npos);
+  o = {};
+  o.progress_interval = std::nan("");
+  EXPECT_NE(invalid_input_message([&] { build(o); }).find("progress_interval"), std::string::npos);
+  o = {};
+  o.stream_block = -1;
+  EXPECT_NE(invalid_input_message([&] { build(o); }).find("stream_block"), std::string::npos);
+  // max_threads() itself is accepted (threads are only made when used).
+  o = {};
+  o.threads = max_threads();
+  EXPECT_NO_THROW(build(o));
+}
+
+TEST(MonteCarlo, IterationsAtTheEdgesAreTypedErrors) {
+  MonteCarloOptions o;
+  o.threads = 1;
+  MonteCarlo mc(synth_model(300), SparseDemand{{299, 1.0}}, o);
+  EXPECT_NE(invalid_input_message([&] { mc.run(-5); }).find("iterations"), std::string::npos);
+  EXPECT_NE(invalid_input_message([&] { mc.run(5, -1); }).find("first_iteration"), std::string::npos);
+  EXPECT_NE(invalid_input_message([&] { mc.run(Index(1) << 40, 1); }).find("2^40"), std::string::npos);
+  // 2^40 iterations x 3 categories of doubles (24 TiB) cannot be kept: the message names the
+  // option that streams instead, and nothing was allocated or run.
+  const std::string what = invalid_input_message([&] { mc.run(Index(1) << 40); });
+  EXPECT_NE(what.find("keep_scores"), std::string::npos) << what;
+  EXPECT_NE(what.find("TiB"), std::string::npos) << what;
+}
+
+TEST(MonteCarlo, StreamedStatisticsEqualThoseOfTheFullTable) {
+  auto model = synth_model(300);
+  const SparseDemand demand{{299, 1.0}};
+  MonteCarloOptions o;
+  o.seed = 11;
+  o.threads = 2;
+  MonteCarlo full(model, demand, o);
+  const Index n = 2000;
+  const MonteCarloResult table = full.run(n);
+  o.keep_scores = false;
+  o.stream_block = 300;  // several blocks, the last one short
+  MonteCarlo streamed(model, demand, o);
+  const MonteCarloResult r = streamed.run(n);
+  ASSERT_FALSE(r.scores_kept());
+  ASSERT_EQ(r.score_statistics.size(), 1u);
+  EXPECT_EQ(r.completed, n);
+  EXPECT_EQ(r.report.iterations, n);
+  EXPECT_EQ(r.scores[0].rows(), 0);
+  const FlowStatistics& st = r.score_statistics[0];
+  const Eigen::MatrixXd& S = table.scores[0];
+  ASSERT_EQ(st.count(), n);
+  const std::vector<double> levels{0.0, 0.025, 0.5, 0.975, 1.0};
+  const ScoreSummary exact = summarize_scores(S, levels);
+  const ScoreSummary sketch = summarize_statistics(st, levels);
+  EXPECT_EQ(sketch.count, exact.count);
+  for (Index q = 0; q < S.cols(); ++q) {
+    EXPECT_NEAR(sketch.mean[q], exact.mean[q], 1e-12 * std::abs(exact.mean[q]));
+    EXPECT_NEAR(sketch.std[q], exact.std[q], 1e-9 * exact.std[q]);
+    EXPECT_EQ(sketch.min[q], exact.min[q]);
+    EXPECT_EQ(sketch.max[q], exact.max[q]);
+    // The sketch's quantile is within relative accuracy a of the sample's lower nearest rank.
+    std::vector<double> x(S.col(q).data(), S.col(q).data() + n);
+    std::sort(x.begin(), x.end());
+    for (std::size_t l = 0; l < levels.size(); ++l) {
+      const double want = x[static_cast<std::size_t>(std::floor(levels[l] * double(n - 1)))];
+      EXPECT_NEAR(sketch.quantiles(q, Index(l)), want, o.sketch_accuracy * std::abs(want))
+          << "category " << q << " level " << levels[l];
+    }
+  }
+  // Blocks do not change the statistics: one block gives the same numbers.
+  o.stream_block = 0;
+  MonteCarlo one_block(model, demand, o);
+  const FlowStatistics st1 = one_block.run(n).score_statistics[0];
+  EXPECT_TRUE(same_bits(st1.mean(), st.mean()));
+  EXPECT_TRUE(same_bits(st1.quantile(0.5), st.quantile(0.5)));
+  // The paired differences need the table.
+  EXPECT_THROW(r.difference(0, 0), InvalidInputError);
+  EXPECT_THROW(r.probability_less(0, 0), InvalidInputError);
+}
+
+TEST(MonteCarlo, StreamedPiecesAppendAndRefuseMixingWithTables) {
+  auto model = synth_model(300);
+  const SparseDemand demand{{299, 1.0}};
+  MonteCarloOptions o;
+  o.threads = 2;
+  o.keep_scores = false;
+  MonteCarlo mc(model, demand, o);
+  MonteCarloResult a = mc.run(300);
+  a.append(mc.run(200, 300));
+  const MonteCarloResult whole = mc.run(500);
+  EXPECT_EQ(a.completed, 500);
+  EXPECT_EQ(a.score_statistics[0].count(), 500);
+  EXPECT_TRUE(same_bits(a.score_statistics[0].quantile(0.9), whole.score_statistics[0].quantile(0.9)));
+  for (Index q = 0; q < 3; ++q)
+    EXPECT_NEAR(a.score_statistics[0].mean()[q], whole.score_statistics[0].mean()[q],
+                1e-13 * std::abs(whole.score_statistics[0].mean()[q]));
+  o.keep_scores = true;
+  MonteCarlo kept(model, demand, o);
+  EXPECT_THROW(a.append(kept.run(10, 500)), InvalidInputError);
 }
 
 }  // namespace

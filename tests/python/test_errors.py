@@ -190,3 +190,118 @@ def test_errors_raised_from_python_have_default_attributes():
     assert err.column == -1
     assert err.rcond == 0.0
     assert np.isnan(hiili.IllConditionedError("by hand").residual)
+
+
+# ---- arguments at the edges (hiili/limits.hpp) -----------------------------------------------
+# Each bad number is a hiili.InvalidInputError (never pybind's TypeError, MemoryError or a
+# crash) whose message names the argument and the range it may take.
+
+
+def _raises(call, *parts):
+    with pytest.raises(hiili.InvalidInputError) as info:
+        call()
+    for part in parts:
+        assert part in str(info.value), str(info.value)
+    return str(info.value)
+
+
+def test_synth_sizes_at_the_edges():
+    size = f"[1, {hiili._core.SYNTH_MAX_SIZE}]"
+    _raises(lambda: hiili.synth(10**12), "synth: n must be in " + size, "got 1000000000000")
+    _raises(lambda: hiili.synth(10**30), "synth: n must be in " + size, "got 1" + "0" * 30)
+    _raises(lambda: hiili.synth(2.5), "synth: n must be an integer in " + size, "2.5")
+    _raises(lambda: hiili.synth(float("nan")), "synth: n must be an integer")
+    _raises(lambda: hiili.synth(True), "synth: n must be an integer")
+    _raises(lambda: hiili.synth("100"), "synth: n must be an integer")
+    _raises(lambda: hiili.synth(0), "synth: n must be in " + size, "got 0")
+    _raises(lambda: hiili.synth(50, k=-1), "synth: k must be in [0, 100000]")
+    _raises(lambda: hiili.synth(50, m=0), "synth: m (-1: n / 8) must be in [1, ")
+    _raises(lambda: hiili.synth(50, seed=-1), "synth: seed must be in [0, 18446744073709551615]")
+    _raises(lambda: hiili.synth(50, seed=2**64), "synth: seed")
+    _raises(lambda: hiili.synth(50, core_fraction=float("nan")), "core_fraction must be in [0, 1]")
+    _raises(lambda: hiili.synth(50, mean_inputs="many"), "mean_inputs must be a number")
+    # Within the bound but beyond any machine's memory: refused by the estimate.
+    _raises(
+        lambda: hiili.synth(10**9, mean_inputs=400), "synth: a model with n = 1000000000", "memory"
+    )
+    # Whole floats are whole numbers; the largest seed is fine.
+    assert hiili.synth(1e2, seed=2**64 - 1).n == 100
+
+
+def test_synth_memory_estimate_against_an_explicit_limit(monkeypatch):
+    hiili.synth(2000)
+    monkeypatch.setenv("HIILI_MEMORY_LIMIT", "100k")
+    _raises(lambda: hiili.synth(2000), "n = 2000", "more than the 100 KiB of memory available")
+    monkeypatch.setenv("HIILI_MEMORY_LIMIT", "plenty")
+    _raises(lambda: hiili.synth(50), "HIILI_MEMORY_LIMIT")
+
+
+def test_factorisation_too_large_for_memory(monkeypatch):
+    model = hiili.synth(2000)
+    monkeypatch.setenv("HIILI_MEMORY_LIMIT", "64k")
+    _raises(lambda: hiili.Lca(model), "factorising the 2000 x 2000 technosphere (KLU predicts")
+
+
+@pytest.fixture(scope="module")
+def uncertain_model():
+    return hiili.synth(300, seed=3, uncertainty=True)
+
+
+def test_monte_carlo_arguments_at_the_edges(uncertain_model):
+    model, demand = uncertain_model, {299: 1.0}
+    top = hiili._core.max_threads()
+    threads = f"threads must be 0 (all cores) or in [1, {top}]"
+    for bad in (-1, top + 1, 100000, 10**30):
+        _raises(lambda bad=bad: hiili.MonteCarlo(model, demand, threads=bad), threads)
+    for bad in (2.5, True, "2", float("nan")):
+        _raises(
+            lambda bad=bad: hiili.MonteCarlo(model, demand, threads=bad),
+            "threads must be an integer",
+        )
+    seed = "seed must be in [0, 18446744073709551615]"
+    _raises(lambda: hiili.MonteCarlo(model, demand, seed=-1), seed)
+    _raises(lambda: hiili.MonteCarlo(model, demand, seed=0.5), "seed must be an integer")
+    _raises(lambda: hiili.MonteCarlo(model, demand, chunk=-1), "chunk must be in [0, 1048576]")
+    _raises(lambda: hiili.MonteCarlo(model, demand, chunk=2**80), "chunk must be in [0, 1048576]")
+    _raises(lambda: hiili.MonteCarlo(model, demand, sketch_accuracy=float("nan")), "accuracy")
+    _raises(lambda: hiili.MonteCarlo(model, demand, progress_interval=-1), "progress_interval")
+    _raises(lambda: hiili.MonteCarlo(model, demand, progress_interval="x"), "progress_interval")
+    mc = hiili.MonteCarlo(model, demand, threads=1)
+    _raises(lambda: mc.run(-5), "iterations must be >= 0")
+    _raises(lambda: mc.run(2.5), "iterations must be an integer")
+    _raises(lambda: mc.run(10**30), "iterations must be in [0, 1099511627776]")
+    _raises(lambda: mc.run(5, first_iteration=-1), "first_iteration must be >= 0")
+    # A table of 2^40 x 3 scores cannot be kept: the error names the option that streams.
+    _raises(lambda: mc.run(2**40), "keep_scores", "TiB")
+    assert mc.run(3).completed == 3
+
+
+def test_factorization_options_at_the_edges(uncertain_model):
+    for name in ("residual_tolerance", "singular_rcond", "refactor_rcond_ratio", "amd_dense"):
+        _raises(lambda name=name: hiili.Lca(uncertain_model, **{name: float("nan")}), name)
+        _raises(lambda name=name: hiili.Lca(uncertain_model, **{name: "small"}), name)
+    _raises(lambda: hiili.Lca(uncertain_model, static_solve_after=2.5), "static_solve_after")
+    _raises(lambda: hiili.Lca(uncertain_model, static_solve_after=10**30), "static_solve_after")
+    _raises(lambda: hiili.Lca(uncertain_model, btf="yes"), "btf must be True or False")
+
+
+def test_analysis_arguments_at_the_edges(uncertain_model):
+    lca = hiili.Lca(uncertain_model)
+    _raises(lambda: lca.contributions({299: 1.0}, top=2.5), "top must be an integer")
+    _raises(lambda: lca.contributions({299: 1.0}, top=-1), "top")
+    _raises(lambda: lca.paths({299: 1.0}, top=10**30), "top must be in")
+    _raises(lambda: lca.paths({299: 1.0}, cutoff=float("nan")), "cutoff")
+    _raises(lambda: lca.paths({299: 1.0}, max_length=True), "max_length must be an integer")
+    _raises(lambda: lca.tree({299: 1.0}, max_depth=10**12), "max_depth must be in [0, 10000]")
+    _raises(lambda: lca.tree({299: 1.0}, max_nodes=0), "max_nodes")
+
+
+def test_sample_distribution_arguments_at_the_edges():
+    lognormal = {"loc": 0.0, "scale": 0.1}
+    _raises(lambda: hiili.sample_distribution(2, **lognormal, count=-1), "count must be >= 0")
+    _raises(lambda: hiili.sample_distribution(2, loc=0.0, scale=0.1, count=2.5), "count")
+    _raises(lambda: hiili.sample_distribution(2, loc=0.0, scale=0.1, seed=-1), "seed must be in")
+    _raises(lambda: hiili.sample_distribution(True, loc=0.0, scale=0.1), "type must be an integer")
+    # 2^40 draws (8 TiB) are refused before allocating, not by MemoryError.
+    _raises(lambda: hiili.sample_distribution(2, **lognormal, count=2**40), "draws", "memory")
+    assert hiili.sample_distribution(2, loc=0.0, scale=0.1, count=3).shape == (3,)

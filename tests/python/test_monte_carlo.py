@@ -398,3 +398,31 @@ def test_bad_input_is_rejected_at_construction(model):
         hiili.MonteCarlo(model, {599: 1.0}, sample=("X",))
     with pytest.raises(hiili.InvalidInputError):
         hiili.with_uncertainty(model, "A", {"uncertainty_type": np.zeros(3, np.uint8)})
+
+
+def test_streamed_scores_summarise_like_the_full_table():
+    """keep_scores=False keeps streaming statistics only: the summary equals the full table's
+    (mean and std to rounding, min and max exactly, quantiles within the sketch's accuracy of
+    the sample's lower nearest rank)."""
+    model = hiili.synth(300, seed=3, uncertainty=True)
+    full = hiili.MonteCarlo(model, {299: 1.0}, seed=8, threads=2).run(1500, progress=False)
+    mc = hiili.MonteCarlo(model, {299: 1.0}, seed=8, threads=2, keep_scores=False)
+    streamed = mc.run(1500, progress=False)
+    assert not streamed.scores_kept and full.scores_kept
+    assert streamed.scores.shape == (0, model.k)
+    levels = (0.025, 0.5, 0.975)
+    a = full.summary(quantiles=levels)
+    b = streamed.summary(quantiles=levels)
+    np.testing.assert_allclose(b["mean"], a["mean"], rtol=1e-12)
+    np.testing.assert_allclose(b["std"], a["std"], rtol=1e-9)
+    np.testing.assert_array_equal(b["min"], a["min"])
+    np.testing.assert_array_equal(b["max"], a["max"])
+    assert (b["iterations"] == 1500).all()
+    accuracy = b.attrs["relative_accuracy"]
+    assert accuracy == 0.01
+    ranked = np.sort(full.scores, axis=0)
+    for q in levels:
+        lower = ranked[int(np.floor(q * (1500 - 1)))]
+        np.testing.assert_allclose(b[f"q{q:g}"], lower, rtol=accuracy)
+    with pytest.raises(hiili.InvalidInputError, match="keep_scores"):
+        streamed.difference(0, 0)
