@@ -5,6 +5,7 @@
 #include "hiili/distributions.hpp"
 #include "hiili/error.hpp"
 #include "hiili/lca.hpp"
+#include "hiili/limits.hpp"
 #include "hiili/model.hpp"
 #include "hiili/monte_carlo.hpp"
 #include "hiili/scenario.hpp"
