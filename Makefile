@@ -1,7 +1,9 @@
 # hiili: the two commands of the quick start are `make demo` and `make test`.
 #
 #   make deps    install what is missing (Debian packages when root, .venv with PyPI deps)
-#   make build   C++ build in build/, then the Python package (same CMake) into .venv
+#   make build   one CMake build in build/ (library, command, _core, C++ tests, benchmarks) through
+#                scikit-build-core, installed as the Python package into .venv
+#   make cpp     the C++ alone with plain CMake (no Python needed), in build/
 #   make test    deps + build, then ctest and pytest (notebooks included)
 #   make demo    deps + build, then `hiili demo`
 #   make bench   deps + build, then the benchmark suite (writes docs/performance.md)
@@ -41,14 +43,19 @@ $(PY_STAMP): pyproject.toml requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
-build: deps cpp python
+build: deps python
 
 cpp:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The library is compiled once: scikit-build-core builds in $(BUILD) with the tests and
+# benchmarks on, so ctest, the command and the installed package share one tree.
 python:
-	$(PY) -m pip install -q --no-build-isolation --no-deps .
+	CMAKE_GENERATOR="Unix Makefiles" CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) \
+	  $(PY) -m pip install -q --no-build-isolation --no-deps -C build-dir=$(BUILD) \
+	  -C cmake.define.HIILI_BUILD_TESTS=ON -C cmake.define.HIILI_BUILD_BENCH=ON \
+	  -C cmake.define.HIILI_BUILD_PYTHON=ON .
 
 test: build test-cpp test-python
 

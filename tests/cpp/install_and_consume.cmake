@@ -6,7 +6,7 @@ function(run)
   endif()
 endfunction()
 file(REMOVE_RECURSE "${STAGE_DIR}")
-run(${CMAKE_COMMAND} --install "${BINARY_DIR}" --prefix "${STAGE_DIR}/prefix")
+run(${CMAKE_COMMAND} --install "${BINARY_DIR}" --component hiili_dev --prefix "${STAGE_DIR}/prefix")
 run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/examples/cpp" -B "${STAGE_DIR}/consumer"
     "-DCMAKE_PREFIX_PATH=${STAGE_DIR}/prefix" -DCMAKE_BUILD_TYPE=Release)
 run(${CMAKE_COMMAND} --build "${STAGE_DIR}/consumer" -j 2)
