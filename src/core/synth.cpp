@@ -469,13 +469,17 @@ void add_biosphere(ModelBuilder& builder, const SynthOptions& o, Index n, Index 
   }
 }
 
-void add_characterization(ModelBuilder& builder, Index m, Index k, Rng& rng) {
+// C: category q covers 5-30 % of the flows with lognormal factors. Climate change (q = 0)
+// counts CO2 with 1; with `gwp`, also fossil methane and N2O with their IPCC AR6 GWP100
+// (29.8 and 273), as real methods do (the stress family keeps its first C: CO2 only).
+void add_characterization(ModelBuilder& builder, Index m, Index k, bool gwp, Rng& rng) {
+  constexpr std::array<double, 3> kGwp100 = {1.0, 29.8, 273.0};  // kFlows 0, 1, 2
   for (Index q = 0; q < k; ++q) {
     const double coverage = 0.05 + 0.25 * rng.uniform();
     bool any = false;
     for (Index f = 0; f < m; ++f) {
-      if (q == 0 && f == 0) {  // climate change: the most common flow, CO2, counts 1
-        builder.add_characterization(0, 0, 1.0);
+      if (q == 0 && (f == 0 || (gwp && f < Index(kGwp100.size())))) {
+        builder.add_characterization(0, f, kGwp100[f]);
         any = true;
       } else if (rng.uniform() < coverage) {
         builder.add_characterization(q, f, rng.lognormal(0.0, 1.5));
@@ -592,7 +596,12 @@ Model synth(const SynthOptions& o) {
     for (Index j = 0; j < n; ++j) markets[relabel[j]] = is_market_name(labels.name[j]);
   }
   add_biosphere(builder, o, n, m, markets, rng, spread);
-  add_characterization(builder, m, k, rng);
+  if (o.family == SynthFamily::Stress) {
+    add_characterization(builder, m, k, false, rng);
+  } else {  // the method does not depend on the database: its own stream, the same at any n
+    Rng method(o.seed * 0xBF58476D1CE4E5B9ULL + 0xC0C0);
+    add_characterization(builder, m, k, true, method);
+  }
   if (o.labels) add_labels(builder, std::move(labels), relabel, m, k);
   return builder.build();
 }
