@@ -62,7 +62,8 @@ struct SynthOptions {
   bool labels = true;          // generate activity, flow and category labels
 };
 
-// Throws InvalidInputError for n < 1, k < 0, fractions outside [0, 1] or an unknown family.
+// Throws InvalidInputError for options outside the limits of check_synth_options (limits.hpp:
+// sizes, fractions, and a model that would not fit in memory) or an unknown family.
 Model synth(const SynthOptions& options = {});
 
 }  // namespace hiili
