@@ -196,6 +196,23 @@ TEST_P(SolverTest, RejectsBadInputs) {
   EXPECT_THROW(f.refactor(std::vector<double>(3, 1.0)), InvalidInputError);
   Factorization unfactored(SymbolicAnalysis::create(csc, options_for(GetParam())));
   EXPECT_THROW(span_solve(unfactored, Eigen::VectorXd::Ones(5)), InvalidInputError);
+  // Options that would switch a check off (NaN compares false) are refused, naming the option.
+  const double nan_value = std::numeric_limits<double>::quiet_NaN();
+  for (double FactorizationOptions::*field :
+       {&FactorizationOptions::singular_rcond, &FactorizationOptions::refactor_rcond_ratio,
+        &FactorizationOptions::amd_dense, &FactorizationOptions::residual_tolerance}) {
+    FactorizationOptions o = options_for(GetParam());
+    o.*field = nan_value;
+    EXPECT_THROW(Factorization(csc, o), InvalidInputError);
+  }
+  FactorizationOptions ratio = options_for(GetParam());
+  ratio.refactor_rcond_ratio = 2.0;
+  try {
+    Factorization bad(csc, ratio);
+    ADD_FAILURE() << "refactor_rcond_ratio = 2 was accepted";
+  } catch (const InvalidInputError& e) {
+    EXPECT_NE(std::string(e.what()).find("refactor_rcond_ratio"), std::string::npos) << e.what();
+  }
 }
 
 TEST_P(SolverTest, ThreadsShareTheAnalysisWithTheirOwnNumerics) {
