@@ -53,11 +53,13 @@ def main() -> int:
 
     warnings.simplefilter("ignore")
     if args.peer == "bw2calc (scipy)":
-        sys.modules["pypardiso"] = None  # bw2calc as installed without pypardiso
+        sys.modules["pypardiso"] = None  # bw2calc without pypardiso and scikit-umfpack
+        sys.modules["scikits.umfpack"] = None
     if args.peer.startswith("bw2calc"):
         import bw2calc as mod
 
-        solver = f"bw2calc {mod.__version__}, PYPARDISO = {mod.PYPARDISO}"
+        solver = (f"bw2calc {mod.__version__}: PYPARDISO = {mod.PYPARDISO}, "
+                  f"UMFPACK = {getattr(mod, 'UMFPACK', False)}")
         if args.peer == "bw2calc (pypardiso)" and not mod.PYPARDISO:
             print(json.dumps({"peer": args.peer, "skipped": "pypardiso is not importable"}))
             return 0

@@ -247,51 +247,51 @@ class ScipySplu(Peer):
 
 
 class Pypardiso(Peer):
-    """pypardiso (MKL PARDISO) as its users and bw2calc call it: on CSR, factorize + solve."""
+    """pypardiso (MKL PARDISO) as its users and bw2calc call it: pypardiso.spsolve(A, b) on
+    CSR, with pypardiso's one module-level solver (which keeps the last factorisation and
+    factorises again when A changes)."""
 
     name = "pypardiso"
     jobs = ("factor_solve", "solve", "refactor_solve", "scores_k")
 
     def setup(self) -> str:
+        import pypardiso
         from pypardiso import PyPardisoSolver
+        from pypardiso.scipy_aliases import pypardiso_solver
 
-        self.Solver = PyPardisoSolver
-        self.ps = None
-        return "MKL PARDISO (pypardiso)"
+        self.spsolve = pypardiso.spsolve
+        self.ps = pypardiso_solver
+        # bw2calc 3 makes a PyPardisoSolver per LCA object; its constructor looks for MKL
+        # (find_library, then a recursive glob of sys.prefix): timed here once, for the notes
+        t0 = time.perf_counter()
+        PyPardisoSolver()
+        ctor = time.perf_counter() - t0
+        return f"MKL PARDISO (pypardiso.spsolve); PyPardisoSolver() itself takes {ctor:.2f} s"
 
     def factor_solve(self, p):
         def fn():
-            ps = self.Solver()
-            ps.factorize(p.Acsr)
-            x = ps.solve(p.Acsr, p.b)
-            if self.ps is not None:
-                self.ps.free_memory(everything=True)
-            self.ps = ps
-            return x
+            self.ps.remove_stored_factorization()  # a new matrix, as far as pypardiso knows
+            return self.spsolve(p.Acsr, p.b)
 
         return fn, lambda x: residual(p.Acsc, x, p.b)
 
     def _factorized(self, p):
-        if self.ps is None:
-            self.ps = self.Solver()
+        if not self.ps._is_already_factorized(p.Acsr):
             self.ps.factorize(p.Acsr)
         return self.ps
 
     def solve(self, p):
-        ps = self._factorized(p)
-        return (lambda: ps.solve(p.Acsr, p.b2)), lambda x: residual(p.Acsc, x, p.b2)
+        self._factorized(p)
+        return (lambda: self.spsolve(p.Acsr, p.b2)), lambda x: residual(p.Acsc, x, p.b2)
 
     def refactor_solve(self, p):
-        # pypardiso has no numeric-only refactorisation in its public API: factorize afresh,
-        # as bw2calc does for every Monte Carlo draw.
-        ps = self.Solver()
+        # pypardiso has no numeric-only refactorisation: a changed A is analysed and factorised
+        # again (what bw2calc does for every Monte Carlo draw)
         state = {"i": 0}
 
         def fn():
             i = state["i"] = (state["i"] + 1) % 2
-            A = p.draws_csr[i]
-            ps.factorize(A)
-            return i, ps.solve(A, p.b)
+            return i, self.spsolve(p.draws_csr[i], p.b)
 
         return fn, lambda o: residual(p.draws_csc[o[0]], o[1], p.b)
 
@@ -306,6 +306,7 @@ class Pypardiso(Peer):
                 return ps._call_pardiso(p.Acsr, rhs)
             finally:
                 ps.set_iparm(12, 0)
+                ps.set_phase(13)
 
         return fn, lambda Y: residual(p.Acsc, Y, rhs, True)
 
@@ -349,9 +350,18 @@ class ScikitUmfpack(Peer):
         return fn, lambda o: residual(p.draws_csc[o[0]], o[1], p.b)
 
     def scores_k(self, p):
-        lu = self.lu or self.um.splu(p.Acsc)
+        # UmfpackLU.solve has no transposed solve: the context's UMFPACK_At, column by column
+        um = self.um
+        ctx = um.UmfpackContext("di")
+        ctx.numeric(p.Acsc)
         rhs = p.scores_rhs()
-        return (lambda: lu.solve(rhs, trans="T")), lambda Y: residual(p.Acsc, Y, rhs, True)
+
+        def fn():
+            return np.column_stack(
+                [ctx.solve(um.UMFPACK_At, p.Acsc, rhs[:, c]) for c in range(rhs.shape[1])]
+            )
+
+        return fn, lambda Y: residual(p.Acsc, Y, rhs, True)
 
 
 class PyKlu(Peer):
@@ -492,6 +502,12 @@ class HiiliSolver(Peer):
 
         return fn, lambda x: residual(p.Acsc, x, p.b)
 
+    def info(self) -> dict:
+        r = self.f.report
+        keys = ("nnz", "nnz_factors", "blocks", "max_block", "analyze_seconds", "factor_seconds",
+                "dense_columns")
+        return {k: float(getattr(r, k)) for k in keys if hasattr(r, k)}
+
     def _steady(self, f, call):
         for _ in range(64):  # solves move to the static kernel's factors after a few columns
             if f.report.static_solves:
@@ -616,14 +632,22 @@ class BwPeer(Peer):
     def setup(self) -> str:
         if self.engine == "bw2calc":
             if self.solver == "scipy":
-                block_import("pypardiso")  # bw2calc as installed without pypardiso
+                # bw2calc as installed without pypardiso and scikit-umfpack: scipy's SuperLU
+                block_import("pypardiso")
+                block_import("scikits.umfpack")
             import bw2calc
 
             self.mod = bw2calc
-            ran = "pypardiso" if bw2calc.PYPARDISO else "scipy spsolve"
+            umf = getattr(bw2calc, "UMFPACK", False)
+            ran = "pypardiso" if bw2calc.PYPARDISO else (
+                "scipy spsolve: UMFPACK" if umf else "scipy spsolve: SuperLU"
+            )
             if self.solver == "pypardiso" and not bw2calc.PYPARDISO:
                 raise Skip("bw2calc.PYPARDISO is False: pypardiso is not importable")
-            return f"bw2calc {bw2calc.__version__}, bw2calc.PYPARDISO = {bw2calc.PYPARDISO} ({ran})"
+            return (
+                f"bw2calc {bw2calc.__version__}: PYPARDISO = {bw2calc.PYPARDISO}, "
+                f"UMFPACK = {umf} ({ran})"
+            )
         import hiili.bw
 
         self.mod = hiili.bw
@@ -829,6 +853,9 @@ def main(argv=None) -> int:
                     row["cpu_s"] /= per
                     row["times_s"] = [t / per for t in row["times_s"]]
                     row["iterations_per_call"] = per
+                info = getattr(peer, "info", None)
+                if info is not None and job == "factor_solve":
+                    row["info"] = info()
                 try:
                     row["residual"] = check(out)
                 except Exception as e:
