@@ -203,6 +203,19 @@ def overhead_section(res: Results) -> list[str]:
     return out + [""]
 
 
+def sweep_rows(res: Results, family: str) -> list[dict]:
+    """The sweep's rows of a family, with the tables' analyse + factor + solve rows of that
+    family's problem at the machine's cores (the n of the tables is not run twice)."""
+    rows = [x for x in res.rows if x.get("section") == "sweep" and x.get("family") == family
+            and x["job"] == "factor_solve"]
+    keys = {(x.get("peer_key"), x.get("threads")) for x in rows}
+    for name, meta in res.r["problems"].items():
+        if meta.get("family") == family and "error" not in meta:
+            rows += [x for x in res.table_rows(name) if x["job"] == "factor_solve"
+                     and (x.get("peer_key"), x.get("threads")) in keys]
+    return rows
+
+
 def plot_family(res: Results, family: str, path: Path) -> str | None:
     try:
         import matplotlib
@@ -211,8 +224,7 @@ def plot_family(res: Results, family: str, path: Path) -> str | None:
         import matplotlib.pyplot as plt
     except Exception as e:  # pragma: no cover
         return f"(no plot: matplotlib missing: {e})"
-    rows = [x for x in res.rows if x.get("section") == "sweep" and x.get("family") == family
-            and x["job"] == "factor_solve"]
+    rows = sweep_rows(res, family)
     if not rows:
         return None
     fig, ax = plt.subplots(figsize=(8, 5.5))
@@ -245,8 +257,7 @@ def plot_family(res: Results, family: str, path: Path) -> str | None:
 
 
 def sweep_table(res: Results, family: str) -> str:
-    rows = [x for x in res.rows if x.get("section") == "sweep" and x.get("family") == family
-            and x["job"] == "factor_solve"]
+    rows = sweep_rows(res, family)
     sizes = sorted({x["n"] for x in rows})
     names = []
     for x in rows:

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 CORES = os.cpu_count() or 1
 
-SOLVER_JOBS = ["factor_solve", "solve", "refactor_solve", "scores_k"]
+SOLVER_JOBS = ["factor_solve", "solve", "scores_k", "refactor_solve"]
 BW_JOBS = ["lca", "lcia_new_demand", "multilca", "mc_iteration"]
 
 # (peer, threads): every peer at the machine's cores; those whose libraries thread (MKL,
@@ -318,9 +318,10 @@ def run_tables(folders, args, work, results):
         results["rows"] += [{**r, "peer_key": peer, "section": "table"} for r in rows]
 
 
-def predictor(limit: float, sizes: list[int]):
+def predictor(limit: float, sizes: list[int], known: list[tuple[int, float]]):
     """on_row for the sweep: stop a peer once its next size is predicted over the limit from
-    its last two sizes (time ~ n^a, a between 1 and 3; a = 2 from a single size)."""
+    its last two sizes (time ~ n^a, a between 1 and 3; a = 2 from a single size). `known`:
+    (n, seconds) measured in the tables (the n = 20,000 point; inf where it was killed)."""
     import math
 
     seen: list[tuple[int, float]] = []
@@ -330,19 +331,23 @@ def predictor(limit: float, sizes: list[int]):
         if not t:
             return None
         if math.isinf(t):
-            return f"timed out at n = {row['n']:,}"
+            return f"killed at n = {row['n']:,}"
         seen.append((row["n"], t))
         bigger = [s for s in sizes if s > row["n"]]
         if not bigger:
             return None
+        pts = sorted(set(seen) | {k for k in known if k[0] < bigger[0]})
+        if math.isinf(pts[-1][1]):
+            return f"killed at n = {pts[-1][0]:,} (the table above)"
+        n1, t1 = pts[-1]
         a = 2.0
-        if len(seen) >= 2 and seen[-2][0] != seen[-1][0]:
-            (n0, t0), (n1, t1) = seen[-2], seen[-1]
+        if len(pts) >= 2 and pts[-2][0] != n1:
+            n0, t0 = pts[-2]
             a = min(3.0, max(1.0, math.log(t1 / t0) / math.log(n1 / n0)))
-        pred = t * (bigger[0] / row["n"]) ** a
+        pred = t1 * (bigger[0] / n1) ** a
         if pred > limit:
             return (
-                f"predicted {pred:.0f} s at n = {bigger[0]:,} from n = {row['n']:,} "
+                f"predicted {pred:.0f} s at n = {bigger[0]:,} from n = {n1:,} "
                 f"(time ~ n^{a:.1f}), over the {limit:.0f} s limit"
             )
         return None
@@ -351,26 +356,35 @@ def predictor(limit: float, sizes: list[int]):
 
 
 def run_sweep(families, sizes_peers, sizes_hiili, table_folders, args, work, root, results):
+    """Analyse + factor + solve against n per synth family; the n of the tables is not run
+    again (its table row is the point)."""
     import problems
 
     for family in families:
         folders = {}
-        for n in sorted(set(sizes_peers) | set(sizes_hiili)):
-            if n == args.n and family in table_folders:
-                folders[n] = table_folders[family]
-                continue
+        for n in sorted((set(sizes_peers) | set(sizes_hiili)) - {args.n}):
             t0 = time.time()
             meta = problems.build_synth(root, n, family, uncertainty=False)
             folders[n] = root / meta["name"]
             log(f"built {meta['name']} (nnz {meta['nnz']:,}) in {time.time() - t0:.1f} s")
+        table_name = table_folders[family].name
         for peer, threads in SWEEP_PEERS:
             if peer in results["missing"]:
                 continue
-            sizes = sizes_hiili if peer == "hiili" else sizes_peers
+            sizes = [n for n in (sizes_hiili if peer == "hiili" else sizes_peers) if n != args.n]
+            known = []
+            for r in results["rows"]:
+                if (r.get("section") == "table" and r.get("problem") == table_name
+                        and r.get("peer_key") == peer and r.get("threads") == threads
+                        and r["job"] == "factor_solve"):
+                    t = r.get("median_s") or (float("inf") if "timeout_s" in r else None)
+                    if t:
+                        known.append((r["n"], t))
             tasks = table_tasks([folders[n] for n in sizes], ["factor_solve"], 3, args.budget)
             log(f"sweep {family}: {peer}")
             _, rows = run_peer(
-                peer, threads, tasks, args.limit, work, on_row=predictor(args.limit, sizes)
+                peer, threads, tasks, args.limit, work,
+                on_row=predictor(args.limit, sizes, known),
             )
             results["rows"] += [
                 {**r, "peer_key": peer, "section": "sweep", "family": family} for r in rows
@@ -417,7 +431,7 @@ def main(argv=None) -> int:
         args.n, args.limit, args.reps, args.budget = 2000, 20.0, 3, 0.5
         sizes_peers, sizes_hiili, mr_regions = [500, 2000], [500, 2000, 8000], 4
     else:
-        args.n, args.limit, args.reps, args.budget = 20000, 120.0, 5, 1.5
+        args.n, args.limit, args.reps, args.budget = 20000, 120.0, 5, 0.6
         sizes_peers = [1000, 3000, 10000, 20000, 50000, 100000]
         sizes_hiili = sizes_peers + [300000]
         mr_regions = 20
