@@ -250,6 +250,7 @@ class SynthOptions:
     m: int
     k: int
     seed: int
+    family: str
     core_fraction: float
     mean_inputs: float
     mean_flows: float
@@ -261,6 +262,7 @@ class SynthOptions:
         m: int = -1,
         k: int = 3,
         seed: int = 1,
+        family: str = "ecoinvent",
         core_fraction: float = 0.4,
         mean_inputs: float = 11.0,
         mean_flows: float = 25.0,

@@ -51,7 +51,7 @@ bool is_synth_spec(const std::string& text) {
   return text == "synth" || text.rfind("synth:", 0) == 0;
 }
 
-// "synth:n=2000,k=3,seed=7,m=250" -> SynthOptions; throws InvalidInputError.
+// "synth:n=2000,k=3,seed=7,m=250,family=stress" -> SynthOptions; throws InvalidInputError.
 SynthOptions parse_synth_spec(const std::string& text) {
   SynthOptions options;
   if (text == "synth") return options;
@@ -86,19 +86,25 @@ SynthOptions parse_synth_spec(const std::string& text) {
     } else if (key == "core") {
       need(real.has_value());
       options.core_fraction = *real;
+    } else if (key == "family") {  // ecoinvent (default) or stress (docs/synth.md)
+      need(value == "ecoinvent" || value == "stress");
+      options.family = synth_family_from_string(value);
     } else if (key == "uncertainty") {  // lognormal on A's inputs and all of B (hiili mc)
       need(integer.has_value() && (*integer == 0 || *integer == 1));
       options.uncertainty = *integer == 1;
     } else {
-      throw InvalidInputError(fmt::format(
-          "model '{}': unknown key '{}' (known: n, m, k, seed, core, uncertainty)", text, key));
+      throw InvalidInputError(
+          fmt::format("model '{}': unknown key '{}' (known: n, m, k, seed, family, core, "
+                      "uncertainty)",
+                      text, key));
     }
   }
   return options;
 }
 
 std::string synth_description(const SynthOptions& o) {
-  return fmt::format("synth:n={},k={},seed={}{}", o.n, o.k, o.seed,
+  return fmt::format("synth:n={},k={},seed={}{}{}", o.n, o.k, o.seed,
+                     o.family == SynthFamily::Stress ? ",family=stress" : "",
                      o.uncertainty ? ",uncertainty=1" : "");
 }
 
