@@ -668,29 +668,40 @@ class BwPeer(Peer):
     def lca(self, p):
         inv, methods = self._packages(p)
 
-        def fn():
-            lca = self.mod.LCA({p.j: 1.0}, data_objs=[inv, methods[0]])
+        def fn():  # a dataset without an LCIA method (USLCI): LCA + lci only
+            lca = self.mod.LCA({p.j: 1.0}, data_objs=[inv, *methods[:1]])
             lca.lci()
-            lca.lcia()
+            if methods:
+                lca.lcia()
+                lca.score  # noqa: B018 (read, so that a lazy engine computes it)
+            np.asarray(lca.supply_array)
             return lca
 
         return fn, lambda lca: self._check(p, lca, p.b)
 
     def lcia_new_demand(self, p):
         inv, methods = self._packages(p)
-        lca = self.mod.LCA({p.j: 1.0}, data_objs=[inv, methods[0]])
+        lca = self.mod.LCA({p.j: 1.0}, data_objs=[inv, *methods[:1]])
         lca.lci()
-        lca.lcia()
+        if methods:
+            lca.lcia()
         j2 = int(np.argmax(p.b2))
 
-        def fn():
-            lca.lcia({j2: 1.0})
+        def fn():  # the new demand's supply and score, read (a lazy engine computes them)
+            if methods:
+                lca.lcia({j2: 1.0})
+                lca.score  # noqa: B018
+            else:
+                lca.lci({j2: 1.0})
+            np.asarray(lca.supply_array)
             return lca
 
         return fn, lambda lca: self._check(p, lca, p.b2)
 
     def multilca(self, p):
         inv, methods = self._packages(p)
+        if not methods:
+            raise Skip("no LCIA method in this dataset")
         demands = multi_demands(p)
         config = {"impact_categories": [(f"category {c}",) for c in range(p.k)]}
 
@@ -698,6 +709,7 @@ class BwPeer(Peer):
             m = self.mod.MultiLCA(demands, config, [inv, *methods])
             m.lci()
             m.lcia()
+            dict(m.scores)
             return m
 
         def check(m):
@@ -854,6 +866,8 @@ def main(argv=None) -> int:
                 maker = getattr(peer, job, None)
                 if maker is None or job not in peer.jobs:
                     raise Skip(f"{peer.name} has no {job}")
+                if job == "scores_k" and p.k == 0:
+                    raise Skip("no impact categories in this dataset")
                 fn, check = maker(p)
                 stats, out = measure(fn, reps=task.get("reps", 5), budget=task.get("budget", 2.0))
                 row.update(stats)

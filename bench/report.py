@@ -50,7 +50,9 @@ def table(header, rows) -> str:
 
 def label(row_or_setup) -> str:
     """The peer and the threads it ran with, e.g. 'pypardiso, 2 threads'."""
-    t = row_or_setup.get("threads") or row_or_setup.get("threads_asked")
+    t = row_or_setup.get("threads")
+    if not isinstance(t, int):  # a setup record: "threads" holds threadpoolctl's list
+        t = row_or_setup.get("threads_asked")
     name = row_or_setup.get("peer") or row_or_setup.get("peer_key")
     if name in ("hiili", "hiili.bw", "scipy spsolve (CSR)", "scipy spsolve (CSC)", "scipy splu",
                 "pyklu", "kvxopt klu"):
@@ -142,7 +144,9 @@ def problem_line(meta: dict) -> str:
         how = (f"USEEIO v1.2 stacked over {rec['regions']} regions (`bench/problems.py`, "
                "`useeio_mr`: real coefficients, synthetic trade)")
     else:
-        how = f"`hiili.read(\"{Path(rec.get('path', '?')).relative_to(Path(rec.get('path', '?')).parents[1])}\")`"
+        path = str(rec.get("path", "?"))
+        path = "../shared/data/" + path.split("/data/", 1)[1] if "/data/" in path else path
+        how = f"`hiili.read(\"{path}\")`"
     return (f"{how}: n = {meta['n']:,}, nnz(A) = {meta['nnz']:,}, m = {meta['m']:,} flows, "
             f"k = {meta['k']} categories; demand: one unit of activity {meta['demand']}")
 
@@ -363,6 +367,7 @@ def cpu_model() -> str:
 
 
 def write(r: dict, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
     res = Results(r)
     limit = r["limit_s"]
     problems = r["problems"]
@@ -434,7 +439,19 @@ def write(r: dict, out: Path) -> None:
                 line.append("" if x is None else fmt_s(x["median_s"]) if "median_s" in x
                             else x.get("error", "?")[:80])
             body.append(line)
-        lines += [table(["case"] + engines, body), ""]
+        for line, c in zip(body, cases, strict=True):
+            ref = next((y.get("result") for y in fx if y["peer"] == "hiili.bw"
+                        and y.get("case") == c), None)
+            worst = 0.0
+            for y in fx:
+                if y.get("case") == c and "result" in y and ref is not None:
+                    a, b = y["result"], ref
+                    pairs = [(a[k], b[k]) for k in b] if isinstance(b, dict) else [(a, b)]
+                    for u, v in pairs:
+                        worst = max(worst, abs(u - v) / max(abs(v), 1e-300))
+            line.append(f"{worst:.1e}" if ref is not None else "")
+        lines += [table(["case"] + engines + ["largest relative difference of the scores"],
+                        body), ""]
         for x in fx:
             if "case" not in x:
                 lines.append(f"- {x['peer']}: {x.get('skipped') or x.get('error') or x}")

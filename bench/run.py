@@ -426,15 +426,17 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", default=None, help="keep problems and raw JSON in this folder")
     ap.add_argument("--from-json", default=None, help="only write the document from this JSON")
     ap.add_argument("--skip-sweep", action="store_true")
+    ap.add_argument("--mrio-regions", type=int, default=0,
+                    help="also USEEIO v1.2 stacked over this many regions (problems.useeio_mr; "
+                    "nearly dense blocks: slow for every peer, off by default)")
     args = ap.parse_args(argv)
     if args.quick:
         args.n, args.limit, args.reps, args.budget = 2000, 20.0, 3, 0.5
-        sizes_peers, sizes_hiili, mr_regions = [500, 2000], [500, 2000, 8000], 4
+        sizes_peers, sizes_hiili = [500, 2000], [500, 2000, 8000]
     else:
         args.n, args.limit, args.reps, args.budget = 20000, 120.0, 5, 0.6
         sizes_peers = [1000, 3000, 10000, 20000, 50000, 100000]
         sizes_hiili = sizes_peers + [300000]
-        mr_regions = 20
     out = Path(args.out) if args.out else (
         ROOT / "build" / "bench-quick" / "performance.md" if args.quick
         else ROOT / "docs" / "performance.md"
@@ -495,12 +497,13 @@ def main(argv=None) -> int:
                 continue
             results["problems"][meta["name"]] = meta
             folders.append(root / meta["name"])
-        try:
-            meta = problems.build_useeio_mr(root, data, mr_regions)
-            results["problems"][meta["name"]] = meta
-            folders.append(root / meta["name"])
-        except Exception as e:
-            results["problems"][f"useeio_mr{mr_regions}"] = {"error": str(e)}
+        if args.mrio_regions:
+            try:
+                meta = problems.build_useeio_mr(root, data, args.mrio_regions)
+                results["problems"][meta["name"]] = meta
+                folders.append(root / meta["name"])
+            except Exception as e:
+                results["problems"][f"useeio_mr{args.mrio_regions}"] = {"error": str(e)}
         log("problems: " + ", ".join(f"{f.name}" for f in folders))
 
         # the Python overhead, like for like
