@@ -199,6 +199,28 @@ def peer_cmd(peer: str, threads: int, tasks_file: Path, start: int) -> list[str]
     ]
 
 
+class LineReader:
+    """Lines from a pipe with a deadline: next(deadline) returns a line (bytes, newline
+    included), b"" at the end of the output, or None once the deadline has passed. Reads the
+    file descriptor directly, so that no line waits in a buffer that select() cannot see."""
+
+    def __init__(self, fd: int):
+        self.fd, self.buf = fd, b""
+
+    def next(self, deadline: float):
+        while b"\n" not in self.buf:
+            left = deadline - time.time()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                return None
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                rest, self.buf = self.buf, b""
+                return rest
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line + b"\n"
+
+
 def run_peer(peer, threads, tasks, limit, work: Path, on_row=None) -> tuple[dict, list[dict]]:
     """Runs `peer` on `tasks` in a child process; a job past `limit` seconds is killed, its row
     says so, the rest of that problem's jobs are not run, and a new child goes on with the next
@@ -213,15 +235,14 @@ def run_peer(peer, threads, tasks, limit, work: Path, on_row=None) -> tuple[dict
             peer_cmd(peer, threads, tasks_file, start),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            text=True,
-            bufsize=1,
+            bufsize=0,
         )
-        current, deadline, buf = None, time.time() + 300, ""
+        lines = LineReader(proc.stdout.fileno())
+        current, deadline = None, time.time() + 300
         next_start = len(tasks)
         while True:
-            left = deadline - time.time()
-            ready = select.select([proc.stdout], [], [], max(0.0, left))[0] if left > 0 else []
-            if not ready:
+            line = lines.next(deadline)
+            if line is None:  # past the deadline
                 proc.kill()
                 proc.wait()
                 if current is None:
@@ -240,8 +261,7 @@ def run_peer(peer, threads, tasks, limit, work: Path, on_row=None) -> tuple[dict
                     stop_reason = reason
                 next_start = t + 1
                 break
-            line = proc.stdout.readline()
-            if not line:
+            if not line:  # end of output
                 proc.wait()
                 if current is not None and (not rows or rows[-1].get("job") != current["job"]):
                     rows.append({**current, "threads": threads, "error": "the process died"})
@@ -303,6 +323,19 @@ def table_tasks(folders, jobs, reps, budget):
     return [{"problem": str(f), "jobs": jobs, "reps": reps, "budget": budget} for f in folders]
 
 
+# bw2calc factorises with these (its technosphere matrix is CSR): where the solver alone was
+# killed at the limit on a model, bw2calc's LCA is not run there (the row says why).
+DEPENDS = {"bw2calc (pypardiso)": "pypardiso", "bw2calc (scipy)": "scipy spsolve (CSR)"}
+
+
+def killed_on(results, peer_key: str, threads: int) -> set[str]:
+    return {
+        r["problem"] for r in results["rows"]
+        if r.get("section") == "table" and r.get("peer_key") == peer_key
+        and r.get("threads") == threads and r["job"] == "factor_solve" and "timeout_s" in r
+    }
+
+
 def run_tables(folders, args, work, results):
     for peer, threads in SOLVER_PEERS + BW_PEERS:
         if peer in results["missing"]:
@@ -311,9 +344,23 @@ def run_tables(folders, args, work, results):
         if peer == "hiili.MonteCarlo":
             jobs = ["mc_iteration"]
         log(f"{peer}, {threads} thread(s)")
+        run_on, skipped = list(folders), []
+        if peer in DEPENDS:
+            killed = killed_on(results, DEPENDS[peer], threads)
+            run_on = [f for f in folders if f.name not in killed]
+            for f in folders:
+                if f.name in killed:
+                    meta = json.loads((f / "meta.json").read_text())
+                    skipped += [{
+                        "problem": f.name, "n": meta["n"], "peer": peer, "job": job,
+                        "threads": threads,
+                        "not_run": f"its solver ({DEPENDS[peer]}, {threads} threads) was killed "
+                        f"at the {args.limit:.0f} s limit on this model",
+                    } for job in jobs]
         setup, rows = run_peer(
-            peer, threads, table_tasks(folders, jobs, args.reps, args.budget), args.limit, work
+            peer, threads, table_tasks(run_on, jobs, args.reps, args.budget), args.limit, work
         )
+        rows += skipped
         results["setups"].append({**setup, "threads_asked": threads, "peer_key": peer})
         results["rows"] += [{**r, "peer_key": peer, "section": "table"} for r in rows]
 
