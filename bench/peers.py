@@ -350,15 +350,16 @@ class ScikitUmfpack(Peer):
         return fn, lambda o: residual(p.draws_csc[o[0]], o[1], p.b)
 
     def scores_k(self, p):
-        # UmfpackLU.solve has no transposed solve: the context's UMFPACK_At, column by column
+        # UmfpackLU.solve has no transposed solve: its context's UMFPACK_At on the same
+        # factors, column by column (as UmfpackLU.solve loops over columns)
         um = self.um
-        ctx = um.UmfpackContext("di")
-        ctx.numeric(p.Acsc)
+        lu = self.lu or self.um.splu(p.Acsc)
         rhs = p.scores_rhs()
 
         def fn():
             return np.column_stack(
-                [ctx.solve(um.UMFPACK_At, p.Acsc, rhs[:, c]) for c in range(rhs.shape[1])]
+                [lu.umf.solve(um.UMFPACK_At, lu._A, rhs[:, c], autoTranspose=True)
+                 for c in range(rhs.shape[1])]
             )
 
         return fn, lambda Y: residual(p.Acsc, Y, rhs, True)
