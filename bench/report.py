@@ -152,14 +152,16 @@ def problem_line(meta: dict) -> str:
 
 
 def summary(res: Results, problems: dict, limit: float) -> str:
-    rows = []
+    cores = res.r["cores"]
+    rows, bw_rows = [], []
     for name, meta in problems.items():
         if "error" in meta:
-            rows.append([name, "", "", f"not built: {meta['error']}"] + [""] * 4)
+            rows.append([meta.get("family", name), "", f"not built: {meta['error']}"])
             continue
         h = res.hiili(name, "factor_solve")
         line = [meta.get("family", name), f"{meta['n']:,}", fmt_s(h)]
-        for key, threads in (("pypardiso", res.r["cores"]), ("scipy spsolve (CSR)", res.r["cores"])):
+        for key, threads in (("pypardiso", cores), ("pypardiso", 1),
+                             ("scipy spsolve (CSR)", cores)):
             line.append(show(res.cell(name, key, threads, "factor_solve"), h, limit))
         best = None
         for x in res.table_rows(name):
@@ -167,18 +169,24 @@ def summary(res: Results, problems: dict, limit: float) -> str:
                     and (best is None or x["median_s"] < best["median_s"])):
                 best = x
         line.append(f"{label(best)}: {show(best, h, limit)}" if best else "")
-        hb = res.hiili(name, "lca", "hiili.bw")
-        bw = res.cell(name, "bw2calc (pypardiso)", res.r["cores"], "lca")
-        bws = res.cell(name, "bw2calc (scipy)", res.r["cores"], "lca")
-        line.append(fmt_s(hb))
-        line.append(show(bw, hb, limit))
-        line.append(show(bws, hb, limit))
         rows.append(line)
-    cores = res.r["cores"]
-    return table(
-        ["family / dataset", "n", "hiili", f"pypardiso ({cores} thr)", "scipy spsolve (CSR)",
-         "fastest peer", "hiili.bw LCA", f"bw2calc + pypardiso LCA", "bw2calc + scipy LCA"],
-        rows,
+        bw = [meta.get("family", name)]
+        for job in ("lca", "mc_iteration"):
+            hb = res.hiili(name, job, "hiili.bw")
+            bw.append(fmt_s(hb))
+            for key in ("bw2calc (pypardiso)", "bw2calc (scipy)"):
+                bw.append(show(res.cell(name, key, cores, job), hb, limit))
+        bw_rows.append(bw)
+    solver = table(
+        ["family / dataset", "n", "hiili", f"pypardiso, {cores} threads", "pypardiso, 1 thread",
+         "scipy spsolve (CSR)", "fastest peer"], rows)
+    brightway = table(
+        ["family / dataset", "hiili.bw LCA", "bw2calc + pypardiso LCA", "bw2calc + scipy LCA",
+         "hiili.bw MC iteration", "bw2calc + pypardiso MC", "bw2calc + scipy MC"], bw_rows)
+    return (
+        "Analyse + factor + solve (ratios: peer / hiili):\n\n" + solver
+        + "\n\nOne LCA (datapackages -> LCA + lci + lcia) and one Monte Carlo iteration "
+        "(ratios: peer / hiili.bw):\n\n" + brightway
     )
 
 
@@ -248,7 +256,8 @@ def plot_family(res: Results, family: str, path: Path) -> str | None:
         if killed:
             ax.loglog(*zip(*killed, strict=True), "x", ms=11, mew=2.5, color=color,
                       label=f"{name}: killed at the {res.r['limit_s']:.0f} s limit")
-    ax.axhline(res.r["limit_s"], color="grey", ls=":", lw=1)
+    ax.axhline(res.r["limit_s"], color="grey", ls=":", lw=1,
+               label=f"the {res.r['limit_s']:.0f} s limit")
     ax.set_xlabel(f"n (activities), hiili.synth family \"{family}\"")
     ax.set_ylabel("analyse + factor + solve, median wall time (s)")
     ax.set_title(f"Time against n, family \"{family}\" (lower is better; one run, 2 cores shared)")

@@ -472,18 +472,23 @@ def main(argv=None) -> int:
                     "--quick: build/bench-quick/performance.md)")
     ap.add_argument("--keep", default=None, help="keep problems and raw JSON in this folder")
     ap.add_argument("--from-json", default=None, help="only write the document from this JSON")
+    ap.add_argument("--limit", type=float, default=None,
+                    help="seconds after which a job is killed (default 60; --quick 20)")
     ap.add_argument("--skip-sweep", action="store_true")
     ap.add_argument("--mrio-regions", type=int, default=0,
                     help="also USEEIO v1.2 stacked over this many regions (problems.useeio_mr; "
                     "nearly dense blocks: slow for every peer, off by default)")
     args = ap.parse_args(argv)
+    args.limit_arg = args.limit
     if args.quick:
         args.n, args.limit, args.reps, args.budget = 2000, 20.0, 3, 0.5
         sizes_peers, sizes_hiili = [500, 2000], [500, 2000, 8000]
     else:
-        args.n, args.limit, args.reps, args.budget = 20000, 120.0, 5, 0.6
+        args.n, args.limit, args.reps, args.budget = 20000, 60.0, 5, 0.6
         sizes_peers = [1000, 3000, 10000, 20000, 50000, 100000]
         sizes_hiili = sizes_peers + [300000]
+    if args.limit_arg is not None:
+        args.limit = args.limit_arg
     out = Path(args.out) if args.out else (
         ROOT / "build" / "bench-quick" / "performance.md" if args.quick
         else ROOT / "docs" / "performance.md"
