@@ -239,10 +239,12 @@ def plot_family(res: Results, family: str, path: Path) -> str | None:
     rows = sweep_rows(res, family)
     if not rows:
         return None
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = plt.subplots(figsize=(8.5, 7.5))
     by = {}
     for x in rows:
-        by.setdefault(label(x), []).append(x)
+        setup = res.setups.get((x.get("peer_key"), x.get("threads")), {})
+        solver = (setup.get("solver") or "?").split(";")[0]
+        by.setdefault(f"{label(x)}: {solver}", []).append(x)
     for name in sorted(by, key=lambda s: (not s.startswith("hiili"), s)):
         pts = sorted((x["n"], x["median_s"]) for x in by[name] if "median_s" in x)
         if pts:
@@ -262,7 +264,7 @@ def plot_family(res: Results, family: str, path: Path) -> str | None:
     ax.set_ylabel("analyse + factor + solve, median wall time (s)")
     ax.set_title(f"Time against n, family \"{family}\" (lower is better; one run, 2 cores shared)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.1))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
