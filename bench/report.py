@@ -397,7 +397,9 @@ def write(r: dict, out: Path) -> None:
         f"peer. Times are medians. A job still running after {limit:.0f} s was killed and says "
         "so; a killed row is a failure, never a result. `(3.1x)` after a peer's time is that "
         "time divided by hiili's (hiili.bw's for the Brightway jobs) on the same job and "
-        "model: above 1, hiili is faster.",
+        "model: above 1, hiili is faster. A Monte Carlo iteration is the mean over consecutive "
+        "iterations for about 2 s after one untimed draw (hiili.bw and hiili.MonteCarlo draw in "
+        "batches, so single calls would time the batches, not the iterations).",
         "",
         "¹ one timed call: the warm-up call alone took more than half the job's time budget, so "
         "it is the measurement. ² not run: see the notes under the table. ³ error: see the notes.",
