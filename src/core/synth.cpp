@@ -238,6 +238,7 @@ constexpr Index kGlobalHubs = 16;      // global hub markets
 constexpr Index kWindow = 24;          // a sector cluster: neighbours within this distance
 constexpr Index kMarketEvery = 5;      // every 5th local activity is a market
 constexpr double kMarketInputs = 2.5;  // its mean number of inputs
+constexpr Index kSectorSize = 3 * kMarketEvery;  // activities per sector label
 
 // The regional hub markets' products (index 2 is the transport every market draws on).
 constexpr std::array<const char*, kRegionalHubs> kHubProducts = {"electricity, medium voltage",
@@ -393,9 +394,15 @@ void add_ecoinvent_technosphere(const SynthOptions& o, const World& w, const Bac
   }
 }
 
+// Region codes of the ecoinvent family; GLO is kept for the global hub markets.
+constexpr std::array<const char*, 16> kRegionCodes = {"FI",  "SE",  "DE", "FR", "PL", "ES",
+                                                      "IT",  "NL",  "US", "CN", "IN", "BR",
+                                                      "RER", "RoW", "JP", "CA"};
+
 std::string region_name(Index r) {
-  const std::string base = kRegions[r % kRegions.size()];
-  return r < Index(kRegions.size()) ? base : base + "-" + std::to_string(r / kRegions.size());
+  const std::string base = kRegionCodes[r % kRegionCodes.size()];
+  return r < Index(kRegionCodes.size()) ? base
+                                        : base + "-" + std::to_string(r / kRegionCodes.size());
 }
 
 ActivityLabels ecoinvent_labels(const World& w) {
@@ -412,9 +419,13 @@ ActivityLabels ecoinvent_labels(const World& w) {
       product = kHubProducts[j - w.start[r]];
       unit = j - w.start[r] == 0 ? 2 : (j - w.start[r]) % kUnits.size();
     } else {
+      // Sectors of 3 products (a market and its 4 producers each) in turn, so that a region
+      // of 400 activities has all 24 sectors; the foreground continues the background's count.
       const bool background = j < w.core_end[r];
-      const Index lo = background ? w.start[r] + w.hubs[r] : w.core_end[r];
-      const Index cluster = (j - lo) / (2 * kWindow);
+      const Index first = w.start[r] + w.hubs[r];
+      const Index lo = background ? first : w.core_end[r];
+      const Index before = background ? 0 : (w.core_end[r] - first + kSectorSize - 1) / kSectorSize;
+      const Index cluster = before + (j - lo) / kSectorSize;
       product = std::string(kSectors[(cluster + r) % kSectors.size()]) + " " +
                 std::to_string((j - lo) / kMarketEvery);
       market = (j - lo) % kMarketEvery == kMarketEvery - 1;
@@ -458,13 +469,17 @@ void add_biosphere(ModelBuilder& builder, const SynthOptions& o, Index n, Index 
   }
 }
 
-void add_characterization(ModelBuilder& builder, Index m, Index k, Rng& rng) {
+// C: category q covers 5-30 % of the flows with lognormal factors. Climate change (q = 0)
+// counts CO2 with 1; with `gwp`, also fossil methane and N2O with their IPCC AR6 GWP100
+// (29.8 and 273), as real methods do (the stress family keeps its first C: CO2 only).
+void add_characterization(ModelBuilder& builder, Index m, Index k, bool gwp, Rng& rng) {
+  constexpr std::array<double, 3> kGwp100 = {1.0, 29.8, 273.0};  // kFlows 0, 1, 2
   for (Index q = 0; q < k; ++q) {
     const double coverage = 0.05 + 0.25 * rng.uniform();
     bool any = false;
     for (Index f = 0; f < m; ++f) {
-      if (q == 0 && f == 0) {  // climate change: the most common flow, CO2, counts 1
-        builder.add_characterization(0, 0, 1.0);
+      if (q == 0 && (f == 0 || (gwp && f < Index(kGwp100.size())))) {
+        builder.add_characterization(0, f, kGwp100[f]);
         any = true;
       } else if (rng.uniform() < coverage) {
         builder.add_characterization(q, f, rng.lognormal(0.0, 1.5));
@@ -475,13 +490,20 @@ void add_characterization(ModelBuilder& builder, Index m, Index k, Rng& rng) {
   }
 }
 
+// "A17": built with += (GCC 12's -Wrestrict misfires on "A" + std::to_string(i) here).
+std::string numbered(const char* prefix, Index i) {
+  std::string s(prefix);
+  s += std::to_string(i);
+  return s;
+}
+
 void add_labels(ModelBuilder& builder, ActivityLabels l, const std::vector<Index>& relabel, Index m,
                 Index k) {
   const Index n = Index(relabel.size());
   std::vector<std::string> id(n), name(n), product(n), location(n), unit(n);
   for (Index j = 0; j < n; ++j) {
     const Index col = relabel[j];
-    id[col] = "A" + std::to_string(col);
+    id[col] = numbered("A", col);
     name[col] = std::move(l.name[j]);
     product[col] = std::move(l.product[j]);
     location[col] = std::move(l.location[j]);
@@ -497,7 +519,7 @@ void add_labels(ModelBuilder& builder, ActivityLabels l, const std::vector<Index
 
   std::vector<std::string> fid(m), fname(m), compartment(m), funit(m);
   for (Index f = 0; f < m; ++f) {
-    fid[f] = "F" + std::to_string(f);
+    fid[f] = numbered("F", f);
     fname[f] = f < Index(kFlows.size()) ? kFlows[f] : "substance " + std::to_string(f);
     compartment[f] = kCompartments[f < 8 ? 0 : f % kCompartments.size()];
     funit[f] = f == 9 ? "m2*a" : (f == 8 ? "m3" : "kg");
@@ -511,7 +533,7 @@ void add_labels(ModelBuilder& builder, ActivityLabels l, const std::vector<Index
 
   std::vector<std::string> cid(k), cname(k), cunit(k);
   for (Index q = 0; q < k; ++q) {
-    cid[q] = "C" + std::to_string(q);
+    cid[q] = numbered("C", q);
     cname[q] = q < Index(kCategories.size()) ? kCategories[q] : "category " + std::to_string(q);
     cunit[q] = q == 0 ? "kg CO2-eq" : "points";
   }
@@ -574,7 +596,12 @@ Model synth(const SynthOptions& o) {
     for (Index j = 0; j < n; ++j) markets[relabel[j]] = is_market_name(labels.name[j]);
   }
   add_biosphere(builder, o, n, m, markets, rng, spread);
-  add_characterization(builder, m, k, rng);
+  if (o.family == SynthFamily::Stress) {
+    add_characterization(builder, m, k, false, rng);
+  } else {  // the method does not depend on the database: its own stream, the same at any n
+    Rng method(o.seed * 0xBF58476D1CE4E5B9ULL + 0xC0C0);
+    add_characterization(builder, m, k, true, method);
+  }
   if (o.labels) add_labels(builder, std::move(labels), relabel, m, k);
   return builder.build();
 }

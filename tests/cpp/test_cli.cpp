@@ -259,3 +259,17 @@ TEST_F(CliTest, DemoJson) {
               1e-12)
         << "indicator " << q;
 }
+
+TEST_F(CliTest, SynthSpecNamesTheFamily) {
+  Outcome r = run({"info", "synth:n=500,seed=2,family=stress", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json j = Json::parse(r.out);
+  hiili::SynthOptions options;
+  options.n = 500;
+  options.seed = 2;
+  options.family = hiili::SynthFamily::Stress;
+  const hiili::Model stress = hiili::synth(options);
+  EXPECT_EQ(j["model"]["nnz"]["A"], stress.A().nnz());
+  EXPECT_EQ(j["model"]["source"], "synth:n=500,k=3,seed=2,family=stress");
+  EXPECT_EQ(run({"info", "synth:n=50,family=dense"}).code, 2);
+}

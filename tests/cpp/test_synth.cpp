@@ -158,7 +158,7 @@ TEST(Synth, EcoinventFamilyHasTheCalibratedStructure) {
 }
 
 TEST(Synth, EcoinventFamilyKeepsRegionsApartExceptThroughGlobalMarkets) {
-  const Model m = synth(options(5000, SynthFamily::Ecoinvent));
+  const Model m = synth(options(8000, SynthFamily::Ecoinvent));  // 19 regions
   const CscMatrix& A = m.A();
   const auto& location = m.activities().column("location");
   Index global = 0;

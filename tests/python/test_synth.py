@@ -115,3 +115,13 @@ def test_stress_family_keeps_its_hubs_across_the_whole_core():
 def test_unknown_family_is_an_invalid_input():
     with pytest.raises(hiili.InvalidInputError, match="family"):
         hiili.synth(100, family="ecoinvnet")
+
+
+def test_ecoinvent_climate_change_counts_co2_methane_and_n2o_at_any_size():
+    small, big = hiili.synth(2000, seed=3), hiili.synth(20000, seed=3)
+    for model in (small, big):
+        names = list(model.flows["name"][:3])
+        assert names == ["carbon dioxide, fossil", "methane, fossil", "dinitrogen monoxide"]
+        np.testing.assert_array_equal(model.C.toarray()[0, :3], [1.0, 29.8, 273.0])
+    # The method does not depend on the database: the same factors on the flows both have.
+    np.testing.assert_array_equal(small.C.toarray()[0], big.C.toarray()[0, : small.m])
