@@ -2,13 +2,16 @@
 //
 // SynthFamily::Ecoinvent (the default) is calibrated to the structure of real LCI databases
 // (docs/synth.md gives the sources): activities sit in regions of about 400 activities;
-// each region has a few regional hub markets (electricity, heat, transport, ...) and its own
-// sector clusters, and regions meet only through a small set of global hub markets (GLO
-// markets of traded commodities; about 130 at n = 20000, growing like sqrt(n)). A share
-// core_fraction of the activities (hubs, their producers and the products they need) forms
-// one strongly connected background; the rest is a near-triangular foreground that draws on
-// its region's background and on earlier foreground activities of its sector. Columns of A
-// have a heavy-tailed number of inputs (mean about 12 nonzeros with the diagonal).
+// each region has 8 regional hub markets (electricity, heat, transport, ...) and its own
+// sector clusters, and regions meet only through 16 global hub markets (GLO markets of
+// traded commodities). A share core_fraction of the activities (the global hubs and each
+// region's hubs, producers and sector products they need) forms one strongly connected
+// background; the rest is a triangular foreground that draws on its region's hubs and
+// background, the global hubs and earlier foreground activities of its sector. About 20 % of
+// the activities are markets (no elementary flows). Columns of A have a heavy-tailed number
+// of inputs (mean about 12 nonzeros with the diagonal). Sparse direct solvers' fill grows
+// linearly in n. Climate change (category 0) counts CO2, fossil methane and N2O at their
+// GWP100; C comes from its own random stream, the same at every n.
 //
 // SynthFamily::Stress is the generator's first structure, kept bit for bit (with
 // uncertainty = false; the uncertainty parameters now come from their own stream): the core's
@@ -20,7 +23,8 @@
 //
 // In both families the diagonal is 1 and each column's inputs sum to at most 0.9, so A is
 // strictly column diagonally dominant and nonsingular. B has about 25 nonzeros per producing
-// column over m = n / 8 flows (Zipf-popular flows), C has k categories. Labels are generated.
+// column over m = n / 8 flows (Zipf-popular flows), C has k categories. Labels are generated
+// (activity id, name "market for ..." / "production of ...", product, location, unit).
 //
 // uncertainty = true attaches lognormal distributions to exactly the system that
 // uncertainty = false gives (same pattern, same values): each off-diagonal A entry and each

@@ -315,80 +315,114 @@ Backbone make_backbone(const World& w, Rng& rng) {
   return b;
 }
 
+// Draws each column's suppliers in the ecoinvent family (the backbone's are added after).
+class EcoinventSuppliers {
+ public:
+  EcoinventSuppliers(const SynthOptions& o, const World& w, Rng& rng)
+      : w_(w),
+        rng_(rng),
+        global_zipf_(std::max<Index>(w.globals, 1), 0.6),
+        hub_zipf_(kRegionalHubs, 1.0),
+        // Markets take about kMarketInputs inputs; producers make up the rest of mean_inputs.
+        producer_inputs_(
+            std::max(0.0, (o.mean_inputs * kMarketEvery - kMarketInputs) / (kMarketEvery - 1))) {}
+
+  void draw(Index j, std::vector<Index>& out) {
+    const Index r = w_.region_of[j];
+    if (r < 0) return global_hub_market(j, out);
+    j_ = j;
+    a_ = w_.start[r];
+    h_ = w_.hubs[r];
+    c_ = w_.core_end[r];
+    e_ = w_.end[r];
+    lo_ = a_ + h_;  // the region's first local background activity
+    if (j < lo_) return regional_hub_market(out);
+    if (j < c_) return background(out);
+    foreground(out);
+  }
+
+ private:
+  // Producers in a few regions.
+  void global_hub_market(Index j, std::vector<Index>& out) {
+    draw_suppliers(
+        rng_.heavy_count(2.0, 12), j,
+        [&] {
+          const Index q = rng_.below(w_.regions());
+          const Index locals = w_.core_end[q] - w_.start[q] - w_.hubs[q];
+          return locals > 0 ? w_.start[q] + w_.hubs[q] + rng_.below(locals) : j;
+        },
+        out);
+  }
+
+  // A few of the region's producers.
+  void regional_hub_market(std::vector<Index>& out) {
+    draw_suppliers(
+        rng_.heavy_count(1.5, 8), j_, [&] { return c_ > lo_ ? lo_ + rng_.below(c_ - lo_) : j_; },
+        out);
+  }
+
+  // Hubs, global hubs and its sector's neighbours on both sides (local loops); a market only
+  // its sector's producers. Always the hub (j - a) % h, so the hubs reach every activity.
+  void background(std::vector<Index>& out) {
+    const Index w0 = std::max(lo_, j_ - kWindow), w1 = std::min(c_, j_ + kWindow + 1);
+    auto sector = [&] { return w0 + rng_.below(w1 - w0); };
+    if (is_market(j_ - lo_)) {
+      draw_suppliers(rng_.heavy_count(1.0, 6), j_, sector, out);
+    } else {
+      draw_suppliers(
+          rng_.heavy_count(producer_inputs_, 400), j_,
+          [&] {
+            const double u = rng_.uniform();
+            if (u < 0.4) return regional_hub();
+            if (u < 0.7) return global_hub();
+            return sector();
+          },
+          out);
+    }
+    if (h_ > 0) add_unique(out, a_ + (j_ - a_) % h_, j_);
+  }
+
+  // Hubs, global hubs, the background of its sector (a window at the same relative place)
+  // and earlier foreground of its sector; a market only the latter plus transport.
+  void foreground(std::vector<Index>& out) {
+    const Index f0 = std::max(c_, j_ - 2 * kWindow);
+    auto earlier = [&] { return j_ > f0 ? f0 + rng_.below(j_ - f0) : regional_hub(); };
+    const Index at = lo_ + (c_ - lo_) * (j_ - c_) / std::max<Index>(e_ - c_, 1);
+    const Index b0 = std::max(lo_, at - kWindow), b1 = std::min(c_, at + kWindow + 1);
+    if (is_market(j_ - c_)) {
+      draw_suppliers(rng_.heavy_count(1.0, 6), j_, earlier, out);
+      if (h_ > 0) add_unique(out, a_ + std::min<Index>(2, h_ - 1), j_);
+      return;
+    }
+    draw_suppliers(
+        rng_.heavy_count(producer_inputs_, 400), j_,
+        [&] {
+          const double u = rng_.uniform();
+          if (u < 0.35) return regional_hub();
+          if (u < 0.55) return global_hub();
+          if (u < 0.8 && b1 > b0) return b0 + rng_.below(b1 - b0);
+          return earlier();
+        },
+        out);
+  }
+
+  static bool is_market(Index offset) { return offset % kMarketEvery == kMarketEvery - 1; }
+  Index regional_hub() { return h_ > 0 ? a_ + std::min(hub_zipf_(rng_), h_ - 1) : j_; }
+  Index global_hub() { return w_.globals > 0 ? global_zipf_(rng_) : regional_hub(); }
+
+  const World& w_;
+  Rng& rng_;
+  const Zipf global_zipf_, hub_zipf_;
+  const double producer_inputs_;
+  Index j_ = 0, a_ = 0, h_ = 0, c_ = 0, e_ = 0, lo_ = 0;  // the column and its region
+};
+
 void add_ecoinvent_technosphere(const SynthOptions& o, const World& w, const Backbone& b, Rng& rng,
                                 ColumnWriter& writer) {
-  const Index G = w.globals;
-  const Zipf global_zipf(std::max<Index>(G, 1), 0.6);
-  const Zipf hub_zipf(kRegionalHubs, 1.0);
-  // Markets take about kMarketInputs inputs; producers make up the rest of mean_inputs.
-  const double producer_inputs =
-      std::max(0.0, (o.mean_inputs * kMarketEvery - kMarketInputs) / (kMarketEvery - 1));
+  EcoinventSuppliers pick(o, w, rng);
   std::vector<Index> suppliers;
   for (Index j = 0; j < w.n; ++j) {
-    const Index r = w.region_of[j];
-    if (r < 0) {  // a global hub market: producers in a few regions
-      draw_suppliers(
-          rng.heavy_count(2.0, 12), j,
-          [&] {
-            const Index q = rng.below(w.regions());
-            const Index locals = w.core_end[q] - w.start[q] - w.hubs[q];
-            return locals > 0 ? w.start[q] + w.hubs[q] + rng.below(locals) : j;
-          },
-          suppliers);
-      for (Index i : b.extra[j]) add_unique(suppliers, i, j);
-      writer.write(j, suppliers);
-      continue;
-    }
-    const Index a = w.start[r], h = w.hubs[r], c = w.core_end[r], e = w.end[r];
-    const Index lo = a + h;  // first local background activity
-    auto regional_hub = [&] { return h > 0 ? a + std::min(hub_zipf(rng), h - 1) : j; };
-    auto global_hub = [&] { return G > 0 ? global_zipf(rng) : regional_hub(); };
-    suppliers.clear();
-    if (j < lo) {  // a regional hub market: a few local producers
-      draw_suppliers(
-          rng.heavy_count(1.5, 8), j, [&] { return c > lo ? lo + rng.below(c - lo) : j; },
-          suppliers);
-    } else if (j < c) {  // background: hubs, global hubs, its sector cluster (local loops)
-      const bool market = (j - lo) % kMarketEvery == kMarketEvery - 1;
-      const Index w0 = std::max(lo, j - kWindow), w1 = std::min(c, j + kWindow + 1);
-      if (market) {
-        draw_suppliers(
-            rng.heavy_count(1.0, 6), j, [&] { return w0 + rng.below(w1 - w0); }, suppliers);
-      } else {
-        draw_suppliers(
-            rng.heavy_count(producer_inputs, 400), j,
-            [&] {
-              const double u = rng.uniform();
-              if (u < 0.4) return regional_hub();
-              if (u < 0.7) return global_hub();
-              return w0 + rng.below(w1 - w0);
-            },
-            suppliers);
-      }
-      if (h > 0) add_unique(suppliers, a + (j - a) % h, j);
-    } else {  // foreground: its region's background and earlier foreground of its sector
-      const bool market = (j - c) % kMarketEvery == kMarketEvery - 1;
-      const Index f0 = std::max(c, j - 2 * kWindow);
-      auto earlier = [&] { return j > f0 ? f0 + rng.below(j - f0) : regional_hub(); };
-      // The background activities of the same sector: a window at the same relative place.
-      const Index at = lo + (c - lo) * (j - c) / std::max<Index>(e - c, 1);
-      const Index b0 = std::max(lo, at - kWindow), b1 = std::min(c, at + kWindow + 1);
-      if (market) {
-        draw_suppliers(rng.heavy_count(1.0, 6), j, earlier, suppliers);
-        if (h > 0) add_unique(suppliers, a + std::min<Index>(2, h - 1), j);
-      } else {
-        draw_suppliers(
-            rng.heavy_count(producer_inputs, 400), j,
-            [&] {
-              const double u = rng.uniform();
-              if (u < 0.35) return regional_hub();
-              if (u < 0.55) return global_hub();
-              if (u < 0.8 && b1 > b0) return b0 + rng.below(b1 - b0);
-              return earlier();
-            },
-            suppliers);
-      }
-    }
+    pick.draw(j, suppliers);
     for (Index i : b.extra[j]) add_unique(suppliers, i, j);
     writer.write(j, suppliers);
   }
