@@ -321,9 +321,33 @@ def why_slow(res: Results, problems: dict) -> list[str]:
             fmt_s(i.get("analyze_seconds")), fmt_s(i.get("factor_seconds")),
             fmt_s(x["median_s"]),
         ])
-    out = [
+    beaten = []
+    for name, meta in problems.items():
+        if "error" in meta:
+            continue
+        for jobs, ref_key in ((SOLVER_JOBS, "hiili"), (BW_JOBS, "hiili.bw")):
+            for job in jobs:
+                h = res.hiili(name, job, ref_key)
+                if not h:
+                    continue
+                faster = sorted(
+                    (x["median_s"], label(x)) for x in res.table_rows(name)
+                    if x["job"] == job and "median_s" in x and x["median_s"] < h
+                    and x.get("peer_key") not in ("hiili", "hiili.bw", "hiili.MonteCarlo")
+                )
+                if faster:
+                    names = ", ".join(f"{lab} {fmt_s(t)}" for t, lab in faster)
+                    beaten.append(f"- {meta.get('family', name)}, {JOB_TITLE[job]}: "
+                                  f"{ref_key} {fmt_s(h)}; faster: {names}")
+    intro = ["Where a peer was faster than hiili in this run (same model, same job):", ""]
+    intro += beaten or ["- nowhere"]
+    intro.append("")
+    out = intro + [
+        "hiili's own report (`Factorization.report`) from the analyse + factor + solve rows:",
+        "",
         table(["family / dataset", "n", "nnz(A)", "fill (nnz(L+U) / nnz(A))", "BTF blocks",
-               "largest block", "analyse", "factor", "analyse + factor + solve"], rows),
+               "largest block", "analyse (last call)", "factor (last call)",
+               "analyse + factor + solve (median)"], rows),
         "",
     ]
     notes = HERE / "why_slow.md"
