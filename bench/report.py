@@ -90,7 +90,7 @@ def show(x, ref: float | None, limit: float) -> str:
         s = fmt_s(x["median_s"])
         if x.get("cold"):
             s += "¹"
-        if ref and x.get("peer_key") not in ("hiili", "hiili.bw"):
+        if ref and x.get("peer_key") not in ("hiili", "hiili.bw", "hiili.MonteCarlo"):
             s += f" ({x['median_s'] / ref:.1f}x)"
         return s
     if "timeout_s" in x:
@@ -114,6 +114,14 @@ def peer_order(res: Results, problem: str, keys) -> list[tuple[str, int]]:
     return seen
 
 
+def titled(text: str) -> str:
+    """Job ids in a note written as the tables' column titles."""
+    import re
+
+    ids = "|".join(sorted(JOB_TITLE, key=len, reverse=True))
+    return re.sub(rf"\b({ids})\b", lambda m: JOB_TITLE[m.group(1)], text)
+
+
 def solver_table(res: Results, problem: str, jobs, keys, ref_key, limit) -> tuple[str, list[str]]:
     rows, notes = [], []
     for peer_key, threads in peer_order(res, problem, keys):
@@ -125,9 +133,10 @@ def solver_table(res: Results, problem: str, jobs, keys, ref_key, limit) -> tupl
             line.append(show(x, res.hiili(problem, job, ref_key), limit))
             any_cell |= bool(x) and "skipped" not in x
             if x and ("not_run" in x or "error" in x):
-                notes.append(f"{label(x)}, {job}: {x.get('not_run') or x.get('error')}")
+                why = titled(x.get("not_run") or x.get("error"))
+                notes.append(f"{label(x)}, {JOB_TITLE[job]}: {why}")
             if x and "skipped" in x and "has no" not in x["skipped"]:
-                notes.append(f"{label(x)}, {job}: {x['skipped']}")
+                notes.append(f"{label(x)}, {JOB_TITLE[job]}: {x['skipped']}")
         if any_cell:
             rows.append(line)
     header = ["peer (threads)", "solver that ran"] + [JOB_TITLE[j] for j in jobs]
@@ -303,7 +312,7 @@ def sweep_notes(res: Results, family: str) -> list[str]:
         if (x.get("section") == "sweep" and x.get("family") == family and "not_run" in x
                 and (label(x), x["not_run"]) not in [(a, b) for a, b, _ in out]):
             out.append((label(x), x["not_run"], x["n"]))
-    return [f"- {a}: not run from n = {n:,}: {b}" for a, b, n in out]
+    return [f"- {a}: not run from n = {n:,}: {titled(b)}" for a, b, n in out]
 
 
 def why_slow(res: Results, problems: dict) -> list[str]:
