@@ -120,9 +120,16 @@ def residual(A, x, b, transposed=False) -> float:
 # ---- timing -------------------------------------------------------------------------------
 
 
-def measure(fn, *, reps: int, budget: float, min_reps: int = 3):
+def pair_means(times: list[float]) -> list[float]:
+    """Means of consecutive pairs: the refactorisation jobs alternate between two draws whose
+    costs can differ, so each pair holds one of each (an odd last call is dropped)."""
+    return [(a + b) / 2 for a, b in zip(times[0::2], times[1::2], strict=False)] or times
+
+
+def measure(fn, *, reps: int, budget: float, min_reps: int = 3, pairs: bool = False):
     """Warm-up call, then up to `reps` timed calls while the time spent stays within `budget`.
-    A warm-up longer than budget / 2 is itself the measurement (one run, marked so)."""
+    A warm-up longer than budget / 2 is itself the measurement (one run, marked so). pairs:
+    the median of pair_means (an even number of calls)."""
     gc.collect()
     t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
@@ -130,14 +137,19 @@ def measure(fn, *, reps: int, budget: float, min_reps: int = 3):
     if first > budget / 2:
         return {"median_s": first, "times_s": [first], "cpu_s": first_cpu, "cold": True}, out
     times, cpu, spent = [], [], first
-    while len(times) < reps and (len(times) < min_reps or spent < budget):
+    if pairs:
+        reps, min_reps = reps + reps % 2, min_reps + min_reps % 2
+    while (len(times) < reps and (len(times) < min_reps or spent < budget)) or (
+        pairs and len(times) % 2
+    ):
         t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         dt = time.perf_counter() - t0
         cpu.append(time.process_time() - c0)
         times.append(dt)
         spent += dt
-    return {"median_s": statistics.median(times), "times_s": times, "cpu_s": statistics.median(cpu)}, out
+    med = statistics.median(pair_means(times) if pairs else times)
+    return {"median_s": med, "times_s": times, "cpu_s": statistics.median(cpu)}, out
 
 
 # ---- solver peers -------------------------------------------------------------------------
@@ -894,7 +906,8 @@ def main(argv=None) -> int:
                                cpu_s=(time.process_time() - c0) / k)
                 else:
                     stats, out = measure(fn, reps=task.get("reps", 5),
-                                         budget=task.get("budget", 2.0))
+                                         budget=task.get("budget", 2.0),
+                                         pairs=job == "refactor_solve")
                     row.update(stats)
                 info = getattr(peer, "info", None)
                 if info is not None and job == "factor_solve":

@@ -118,8 +118,12 @@ def titled(text: str) -> str:
     """Job ids in a note written as the tables' column titles."""
     import re
 
-    ids = "|".join(sorted(JOB_TITLE, key=len, reverse=True))
-    return re.sub(rf"\b({ids})\b", lambda m: JOB_TITLE[m.group(1)], text)
+    # ids with an underscore are unambiguous; "lca" and "solve" only as the subject of
+    # run.py's "... ran past the limit" (elsewhere they are words of a title already)
+    ids = "|".join(sorted((j for j in JOB_TITLE if "_" in j or j == "multilca"), key=len,
+                          reverse=True))
+    pattern = rf"\b({ids})\b|\b(lca|solve)(?= ran past)"
+    return re.sub(pattern, lambda m: JOB_TITLE[m.group(1) or m.group(2)], text)
 
 
 def solver_table(res: Results, problem: str, jobs, keys, ref_key, limit) -> tuple[str, list[str]]:
@@ -211,7 +215,8 @@ def overhead_section(res: Results) -> list[str]:
             "activity scores: until solves run on the static kernel's factors; refactor: one "
             "untimed refactor), the same repetitions and a monotonic clock in each process; "
             f"{ov[0]['rounds']} rounds of {ov[0]['reps']} repetitions, C++ and Python "
-            "alternating, medians over all rounds.",
+            "alternating, medians over all rounds (refactor + solve: of the means of "
+            "consecutive pairs, one call on each of its two draws).",
             "",
             table(
                 ["problem", "job", "C++", "Python", "overhead"],
@@ -432,7 +437,9 @@ def write(r: dict, out: Path) -> None:
         "time divided by hiili's (hiili.bw's for the Brightway jobs) on the same job and "
         "model: above 1, hiili is faster. A Monte Carlo iteration is the mean over consecutive "
         "iterations for about 2 s after one untimed draw (hiili.bw and hiili.MonteCarlo draw in "
-        "batches, so single calls would time the batches, not the iterations).",
+        "batches, so single calls would time the batches, not the iterations). Refactor + "
+        "solve alternates between two draws of A's values whose costs can differ: its time is "
+        "the median of the means of consecutive pairs.",
         "",
         "¹ one timed call: the warm-up call alone took more than half the job's time budget, so "
         "it is the measurement. ² not run: see the notes under the table. ³ error: see the notes.",
