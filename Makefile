@@ -6,7 +6,8 @@
 #   make cpp     the C++ alone with plain CMake (no Python needed), in build/
 #   make test    deps + build, then ctest and pytest (notebooks included)
 #   make demo    deps + build, then `hiili demo`
-#   make bench   deps + build, then the benchmark suite (writes docs/performance.md)
+#   make bench   the benchmark suite against its peers (writes docs/performance.md; peers from
+#                requirements-bench.txt into .venv-bench); make bench-quick: the CI-sized run
 
 SHELL := /bin/bash
 .ONESHELL:
@@ -24,7 +25,7 @@ APT_PACKAGES := build-essential cmake pkg-config libeigen3-dev libsuitesparse-de
   chromium
 PY_STAMP := $(VENV)/.deps-stamp
 
-.PHONY: deps apt-deps build cpp python test test-cpp test-python demo bench format lint clean
+.PHONY: deps apt-deps build cpp python test test-cpp test-python demo bench bench-build bench-quick format lint clean
 
 deps: apt-deps $(PY_STAMP)
 
@@ -69,8 +70,27 @@ test-python:
 demo: build
 	$(VENV)/bin/hiili demo
 
-bench: build
-	$(PY) bench/run.py
+BENCH_VENV ?= .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_STAMP := $(BENCH_VENV)/.deps-stamp
+
+$(BENCH_STAMP): pyproject.toml requirements-dev.txt requirements-bench.txt
+	test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install -q --upgrade pip
+	$(BENCH_PY) -m pip install -q -r requirements-bench.txt
+	touch $@
+
+# Only what the benchmark runs: the library, bench_overhead, and hiili into .venv-bench.
+bench-build: apt-deps $(BENCH_STAMP)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j $(JOBS) --target bench_overhead
+	$(BENCH_PY) -m pip install -q --no-build-isolation --no-deps .
+
+bench: bench-build
+	$(BENCH_PY) bench/run.py
+
+bench-quick: bench-build
+	$(BENCH_PY) bench/run.py --quick
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
-"""`make bench`: run the benchmark suite and write docs/performance.md.
+"""`make bench`: hiili against its peers, per family of model, and docs/performance.md from it.
 
-1. Installs the competitors into this Python environment (pypardiso, scikit-umfpack, bw2calc,
-   bw_processing, matplotlib); one that fails to install is reported as missing, with why.
-2. Runs the C++ suite (build/bench/bench_solver, Google Benchmark, JSON out).
-3. Runs bench/compare.py (hiili through its Python bindings against scipy, pypardiso,
-   scikit-umfpack and bw2calc on the same matrices).
-4. Writes docs/performance.md (tables, machine, versions, peak memory, the Python-overhead
-   rows, the targets) and docs/performance_time_vs_n.png (log-log, time against n per method),
-   then appends bench/what_was_tried.md.
+    .venv-bench/bin/python bench/run.py            # the full run (docs/performance.md)
+    .venv-bench/bin/python bench/run.py --quick    # CI-sized: small n, short limits
 
-    .venv/bin/python bench/run.py            # the quick set (under 10 minutes on 2 cores)
-    .venv/bin/python bench/run.py --full     # more repetitions, UMFPACK/Eigen at every size
-    .venv/bin/python bench/run.py --large    # also n = 1,000,000 (time and peak RSS)
+1. Problems (bench/problems.py): hiili.synth's default family ("ecoinvent") and its "stress"
+   family at n = 20,000, the real datasets of ../shared/data (USLCI, USEEIO v1.2, USEEIO v2.0
+   GHG), a multi-region stacking of USEEIO v1.2, and the bw2calc test fixtures; written once
+   as scipy files.
+2. Peers (bench/peers.py), each in its own process, warmed up, at the machine's core count
+   and, for those that thread (MKL, OpenBLAS), at one thread: scipy (spsolve on CSR and CSC,
+   splu), pypardiso, scikit-umfpack, PyKLU, kvxopt (UMFPACK, KLU), hiili; bw2calc with
+   pypardiso and with scipy, hiili.bw and hiili.MonteCarlo for one LCA, a new demand,
+   MultiLCA and Monte Carlo iterations. A job that runs past --limit seconds is killed and
+   reported as such; what ran (solver, threads, versions) is read in that process.
+3. Time against n per synth family (peers to 100,000, hiili to 300,000): log-log plots.
+4. The Python overhead, like for like (bench/overhead.py with bench_overhead).
+5. docs/performance.md (bench/report.py), with the date, commit, load and versions.
 """
 
 from __future__ import annotations
@@ -21,67 +25,82 @@ import argparse
 import datetime as _dt
 import json
 import os
-import platform
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PY = sys.executable
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-COMPETITORS = [
-    # (pip name, import name)
-    ("matplotlib", "matplotlib"),
-    ("pypardiso", "pypardiso"),
-    ("bw_processing", "bw_processing"),
-    ("bw2calc", "bw2calc"),
-    ("scikit-umfpack", "scikits.umfpack"),
+CORES = os.cpu_count() or 1
+
+SOLVER_JOBS = ["factor_solve", "solve", "scores_k", "refactor_solve"]
+BW_JOBS = ["lca", "lcia_new_demand", "multilca", "mc_iteration"]
+
+# (peer, threads): every peer at the machine's cores; those whose libraries thread (MKL,
+# OpenBLAS) also at one thread.
+SOLVER_PEERS = [
+    ("hiili", CORES),
+    ("scipy spsolve (CSR)", CORES),
+    ("scipy spsolve (CSC)", CORES),
+    ("scipy splu", CORES),
+    ("pypardiso", CORES),
+    ("pypardiso", 1),
+    ("scikit-umfpack", CORES),
+    ("scikit-umfpack", 1),
+    ("pyklu", CORES),
+    ("kvxopt umfpack", CORES),
+    ("kvxopt umfpack", 1),
+    ("kvxopt klu", CORES),
 ]
+BW_PEERS = [
+    ("hiili.bw", CORES),
+    ("bw2calc (pypardiso)", CORES),
+    ("bw2calc (scipy)", CORES),
+    ("hiili.MonteCarlo", 1),
+    ("hiili.MonteCarlo", CORES),
+]
+SWEEP_PEERS = [p for p in SOLVER_PEERS if p[1] == CORES]
 
 
 def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def importable(module: str) -> bool:
-    r = subprocess.run([PY, "-c", f"import {module}"], capture_output=True, text=True)
-    return r.returncode == 0
+# ---- installing the peers -----------------------------------------------------------------
 
 
-def pip_install(name: str, env: dict | None = None) -> tuple[bool, str]:
-    r = subprocess.run(
-        [PY, "-m", "pip", "install", "-q", name], capture_output=True, text=True, env=env
-    )
-    tail = (r.stderr or r.stdout).strip().splitlines()[-3:]
-    return r.returncode == 0, " / ".join(tail)
+def importable(module: str) -> tuple[bool, str]:
+    r = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True)
+    return r.returncode == 0, (r.stderr.strip().splitlines() or [""])[-1]
 
 
-def umfpack_pkgconfig_workaround(tmp: Path) -> dict:
-    """scikit-umfpack 0.4.2 finds UMFPACK through pkg-config (as 'UMFPACK') and then expects
-    UMFPACK 6's single header; Debian's SuiteSparse 5 ships neither. Give it a .pc file and a
-    combined umfpack.h (the sub-headers inlined, SuiteSparse_long spelled int64_t) in `tmp`."""
+def umfpack_env(tmp: Path) -> dict:
+    """scikit-umfpack 0.4.2 finds UMFPACK through pkg-config (as 'UMFPACK') and expects
+    UMFPACK 6's single header; Debian's SuiteSparse 5 ships neither. A .pc file and a combined
+    umfpack.h (the sub-headers inlined, SuiteSparse_long spelled int64_t) in `tmp` for the
+    build."""
     import re
 
     inc = Path("/usr/include/suitesparse")
+    env = dict(os.environ)
     if not (inc / "umfpack.h").exists():
-        return dict(os.environ)
+        return env
     src = (inc / "umfpack.h").read_text()
-    if "umfpack_solve.h" in src:  # multi-header UMFPACK 5
+    if "umfpack_solve.h" in src:
 
         def inline(m):
-            name = m.group(1)
-            return (
-                (inc / name).read_text()
-                if name.startswith("umfpack_") and (inc / name).exists()
-                else m.group(0)
-            )
+            f = inc / m.group(1)
+            return f.read_text() if m.group(1).startswith("umfpack_") and f.exists() else m.group(0)
 
-        src = re.sub(r'#include "([^"]+)"', inline, src)
-        src = re.sub(r"\bSuiteSparse_long\b", "int64_t", src)
-        src = "#include <stdint.h>\n" + src
+        src = "#include <stdint.h>\n" + re.sub(
+            r"\bSuiteSparse_long\b", "int64_t", re.sub(r'#include "([^"]+)"', inline, src)
+        )
     (tmp / "include").mkdir(parents=True, exist_ok=True)
     (tmp / "include" / "umfpack.h").write_text(src)
     (tmp / "pc").mkdir(exist_ok=True)
@@ -90,783 +109,490 @@ def umfpack_pkgconfig_workaround(tmp: Path) -> dict:
         "Libs: -lumfpack -lamd -lcholmod -lsuitesparseconfig\n"
         f"Cflags: -I{tmp / 'include'} -I{inc}\n"
     )
-    env = dict(os.environ)
     env["PKG_CONFIG_PATH"] = str(tmp / "pc") + os.pathsep + env.get("PKG_CONFIG_PATH", "")
     return env
 
 
-def install_competitors(skip: bool) -> dict:
-    """Returns {pip name: reason} for the competitors that are not importable afterwards."""
-    missing = {}
-    for pip_name, module in COMPETITORS:
-        if importable(module):
-            continue
-        if skip:
-            missing[pip_name] = "not installed (--skip-install)"
-            continue
-        log(f"installing {pip_name}")
-        ok, why = pip_install(pip_name)
-        if not ok and pip_name == "scikit-umfpack":
-            if shutil.which("swig") is None and os.geteuid() == 0 and shutil.which("apt-get"):
-                log("scikit-umfpack needs swig: apt-get install swig")
-                subprocess.run(["apt-get", "install", "-y", "-qq", "swig"], capture_output=True)
-            with tempfile.TemporaryDirectory(prefix="hiili-umfpack-") as tmp:
-                ok, why = pip_install(
-                    pip_name + "==0.4.2", env=umfpack_pkgconfig_workaround(Path(tmp))
-                )
-                # the build is done: the combined header was only needed by SWIG and the compiler
-        if not ok or not importable(module):
-            missing[pip_name] = (
-                f"pip install failed: {why}" if not ok else "installed but not importable"
-            )
-            log(f"{pip_name} is missing: {missing[pip_name]}")
-    return missing
-
-
-# ---- running --------------------------------------------------------------------------------
-
-
-def load_average() -> tuple[float, float, float]:
-    try:
-        return os.getloadavg()
-    except OSError:
-        return (float("nan"),) * 3
-
-
-def run_cpp(build: Path, out: Path, args) -> dict | None:
-    exe = build / "bench" / "bench_solver"
-    if not exe.exists():
-        log(f"{exe} not found: build with `make build` (HIILI_BUILD_BENCH=ON)")
+def install_scikit_umfpack() -> str | None:
+    """scikit-umfpack has no wheel for this Python: it builds from source (swig, Debian's
+    SuiteSparse). Returns None when importable afterwards, else why not."""
+    ok, _ = importable("scikits.umfpack")
+    if ok:
         return None
-    cmd = [
-        str(exe),
-        f"--benchmark_out={out}",
-        "--benchmark_out_format=json",
-        "--benchmark_format=console",
-        "--benchmark_repetitions=" + ("5" if args.full else "3"),
-        "--benchmark_report_aggregates_only=true",
-        "--benchmark_min_time=" + ("0.5" if args.full else "0.1"),
-        "--sizes=" + args.sizes,
-    ]
-    if not args.full:
-        cmd.append("--quick")
-    else:
-        cmd.append("--all-large")
-    if args.large:
-        cmd.append("--large")
-    if args.data is not None:
-        cmd.append(f"--data={args.data}")
-    log("C++: " + " ".join(cmd))
-    t0 = time.time()
-    r = subprocess.run(cmd, cwd=ROOT, stdout=sys.stderr)
-    log(f"C++ suite took {time.time() - t0:.0f} s (exit {r.returncode})")
-    if not out.exists():
-        return None
-    return json.loads(out.read_text())
-
-
-def run_compare(out: Path, args) -> dict | None:
-    cmd = [
-        PY,
-        str(ROOT / "bench" / "compare.py"),
-        "--json",
-        str(out),
-        "--sizes",
-        args.sizes,
-        "--reps",
-        "7" if args.full else "5",
-        "--budget",
-        "5" if args.full else "1.5",
-    ]
-    if not args.full:
-        cmd.append("--quick")
-    if args.data is not None:
-        cmd += ["--data", args.data]
-    log("Python: " + " ".join(cmd))
-    t0 = time.time()
-    r = subprocess.run(cmd, cwd=ROOT)
-    log(f"compare.py took {time.time() - t0:.0f} s (exit {r.returncode})")
-    if not out.exists():
-        return None
-    return json.loads(out.read_text())
-
-
-# ---- the report -----------------------------------------------------------------------------
-
-CPP_JOBS = [
-    "analyze",
-    "factorize",
-    "analyze_factor_solve",
-    "refactor",
-    "refactor_solve",
-    "solve",
-    "solve_transposed",
-    "solve_many/d:1",
-    "solve_many/d:16",
-    "solve_many/d:256",
-    "activity_scores",
-    "lca_solve",
-    "mc_refactor_solve/threads:1",
-    "mc_refactor_solve/threads:2",
-]
-
-
-def cpp_rows(data: dict) -> list[dict]:
-    """One row per benchmark: median real time (ms), counters."""
-    rows = []
-    for b in data.get("benchmarks", []):
-        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
-            continue
-        name = b.get("run_name") or b["name"]
-        parts = [
-            x
-            for x in name.split("/")
-            if x != "real_time" and not x.startswith(("iterations:", "repeats:", "min_time:"))
-        ]
-        job, backend, problem = parts[0], parts[1], parts[2]
-        if len(parts) > 3:
-            job += "/" + parts[3]
-        scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
-        row = {
-            "job": job,
-            "backend": backend,
-            "problem": problem,
-            "ms": b["real_time"] * scale,
-            "cpu_ms": b["cpu_time"] * scale,
-        }
-        if b.get("error_occurred"):
-            row["error"] = b.get("error_message", "error")
-        for k in (
-            "n",
-            "nnz",
-            "fill",
-            "blocks",
-            "max_block",
-            "residual",
-            "peak_rss_mb",
-            "job_rss_mb",
-            "solves_per_second",
-            "rhs_per_second",
-        ):
-            if k in b:
-                row[k] = b[k]
-        rows.append(row)
-    return rows
-
-
-def fmt_ms(v: float | None) -> str:
-    if v is None:
-        return ""
-    if v >= 1000:
-        return f"{v / 1000:.2f} s"
-    if v >= 100:
-        return f"{v:.0f}"
-    if v >= 10:
-        return f"{v:.1f}"
-    if v >= 1:
-        return f"{v:.2f}"
-    return f"{v:.3f}"
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(out)
-
-
-def problem_order(names):
-    def key(p):
-        if p.startswith("synth_"):
-            return (0, int(p[6:]))
-        return (1, p)
-
-    return sorted(set(names), key=key)
-
-
-def py_index(py: dict) -> dict:
-    idx = {}
-    for r in py.get("rows", []):
-        idx[(r["problem"], r["job"], r["method"])] = r
-    return idx
-
-
-PY_JOB = {"solve_many/d:16": "solve_many_d16", "solve_many/d:256": "solve_many_d256"}
-HIILI_PY = "hiili (Python, KLU)"
-
-
-def section_problem(problem: str, cpp: list[dict], py: dict, pyidx: dict) -> str:
-    """The main table of one problem: rows = jobs, columns = hiili C++ backends + Python methods."""
-    crow = {(r["job"], r["backend"]): r for r in cpp if r["problem"] == problem}
-    backends = [b for b in ("klu", "umfpack", "eigen") if any(k[1] == b for k in crow)]
-    methods = []
-    for r in py.get("rows", []):
-        if r["problem"] == problem and r["method"] not in methods:
-            methods.append(r["method"])
-    jobs = [j for j in CPP_JOBS if any(k[0] == j for k in crow)]
-    for r in py.get("rows", []):
-        known = [PY_JOB.get(j, j) for j in jobs]
-        if r["problem"] == problem and r["job"] not in known and r["job"] not in jobs:
-            jobs.append(r["job"])
-    header = ["job"] + [f"hiili C++ {b}" for b in backends] + methods
-    rows = []
-    for job in jobs:
-        line = [job]
-        for b in backends:
-            r = crow.get((job, b))
-            line.append("" if r is None else ("error" if "error" in r else fmt_ms(r["ms"])))
-        for m in methods:
-            r = pyidx.get((problem, PY_JOB.get(job, job), m))
-            if r is None:
-                line.append("")
-            elif "median_s" in r:
-                line.append(fmt_ms(r["median_s"] * 1e3))
-            elif "lower_bound_s" in r:
-                line.append(f"> {r['lower_bound_s']:.0f} s")
-            elif "skipped" in r:
-                line.append("skipped")
-            else:
-                line.append("error")
-        if any(c for c in line[1:]):
-            rows.append(line)
-    info = py.get("problems", {}).get(problem, {})
-    klu = crow.get(("analyze_factor_solve", "klu")) or crow.get(("factorize", "klu"))
-    desc = f"n = {info.get('n', klu.get('n', '?') if klu else '?'):,}" if info or klu else ""
-    if info:
-        desc += (
-            f", nnz(A) = {info.get('nnz', 0):,}, m = {info.get('m', 0):,}, k = {info.get('k', 0)}"
-        )
-    if klu and "fill" in klu:
-        desc += (
-            f"; KLU: fill {klu['fill']:.2f}x, {int(klu.get('blocks', 0)):,} BTF blocks, "
-            f"largest {int(klu.get('max_block', 0)):,}"
-        )
-    return f"### {problem}\n\n{desc}. Median wall time in ms (s where marked).\n\n" + table(
-        header, rows
-    )
-
-
-def notes_for_problem(problem: str, py: dict) -> list[str]:
-    out = []
-    for r in py.get("rows", []):
-        if r["problem"] != problem:
-            continue
-        if "skipped" in r:
-            out.append(f"- {r['method']}, {r['job']}: skipped: {r['skipped']}")
-        elif "error" in r:
-            out.append(f"- {r['method']}, {r['job']}: error: {r['error']}")
-    return out
-
-
-def ratios(problem: str, cpp: list[dict], pyidx: dict) -> list[list[str]]:
-    """hiili's speed-up over each competitor, job by job (Python against Python)."""
-    rows = []
-    methods = sorted({m for (p, j, m) in pyidx if p == problem and m != HIILI_PY})
-    for job in (
-        "analyze_factor_solve",
-        "refactor_solve",
-        "solve",
-        "solve_transposed",
-        "solve_many_d16",
-        "activity_scores",
-        "datapackage_lca",
-    ):
-        h = pyidx.get((problem, job, HIILI_PY))
-        if not h or "median_s" not in h:
-            continue
-        for m in methods:
-            r = pyidx.get((problem, job, m))
-            if r and "median_s" in r:
-                rows.append([job, m, f"{r['median_s'] / h['median_s']:.1f}x"])
-    return rows
-
-
-def residual_table(py: dict, cpp: list[dict]) -> str:
-    rows = []
-    for r in py.get("rows", []):
-        if "median_s" not in r:
-            continue
-        rows.append(
-            [
-                r["problem"],
-                r["job"],
-                r["method"],
-                f"{r.get('residual', float('nan')):.1e}",
-                f"{r.get('peak_rss_mb', float('nan')):.0f}",
-                f"{r.get('job_rss_mb', float('nan')):.0f}",
-                str(r.get("reps", "")),
-            ]
-        )
-    return table(
-        ["problem", "job", "method", "residual", "peak RSS MB", "job RSS MB", "reps"], rows
-    )
-
-
-def cpp_memory_table(cpp: list[dict]) -> str:
-    rows = []
-    for r in cpp:
-        if "peak_rss_mb" not in r:
-            continue
-        rows.append(
-            [
-                r["problem"],
-                r["job"],
-                r["backend"],
-                fmt_ms(r["ms"]),
-                fmt_ms(r["cpu_ms"]),
-                f"{r['peak_rss_mb']:.0f}",
-                f"{r.get('job_rss_mb', 0):.0f}",
-                f"{r['residual']:.1e}" if "residual" in r else "",
-            ]
-        )
-    return table(
-        [
-            "problem",
-            "job",
-            "backend",
-            "wall ms",
-            "CPU ms",
-            "peak RSS MB",
-            "job RSS MB",
-            "last residual",
-        ],
-        rows,
-    )
-
-
-def overhead_rows(cpp: list[dict], pyidx: dict, problem: str) -> list[list[str]]:
-    out = []
-    crow = {(r["job"], r["backend"]): r for r in cpp if r["problem"] == problem}
-    for job in ("analyze_factor_solve", "refactor_solve", "solve", "activity_scores", "lca_solve"):
-        c = crow.get((job, "klu"))
-        p = pyidx.get((problem, job, HIILI_PY))
-        if c and p and "median_s" in p and "error" not in c:
-            py_ms = p["median_s"] * 1e3
-            row = [job, fmt_ms(c["ms"]), fmt_ms(py_ms), f"{(py_ms / c['ms'] - 1) * 100:+.1f} %"]
-            if "cpu_median_s" in p:
-                pc = p["cpu_median_s"] * 1e3
-                row += [fmt_ms(c["cpu_ms"]), fmt_ms(pc), f"{(pc / c['cpu_ms'] - 1) * 100:+.1f} %"]
-            out.append(row)
-    return out
-
-
-def targets(cpp: list[dict], pyidx: dict) -> list[list[str]]:
-    P = "synth_20000"
-    crow = {(r["job"], r["backend"]): r for r in cpp if r["problem"] == P}
-    rows = []
-
-    def cpp_ms(job):
-        r = crow.get((job, "klu"))
-        return None if r is None or "error" in r else r["ms"]
-
-    def cpp_cpu(job):
-        r = crow.get((job, "klu"))
-        return "" if r is None or "error" in r else f" (CPU {fmt_ms(r['cpu_ms'])} ms)"
-
-    def py_ms(job, method):
-        r = pyidx.get((P, job, method))
-        return None if r is None or "median_s" not in r else r["median_s"] * 1e3
-
-    afs = cpp_ms("analyze_factor_solve")
-    if afs is not None:
-        rows.append(
-            [
-                "analyse + factor + solve under 25 ms",
-                fmt_ms(afs) + " ms" + cpp_cpu("analyze_factor_solve"),
-                "met" if afs < 25 else "not met",
-            ]
-        )
-    h = py_ms("analyze_factor_solve", HIILI_PY)
-    s = py_ms("analyze_factor_solve", "scipy spsolve (CSR)")
-    if h and s:
-        rows.append(
-            [
-                "... at least 10x faster than scipy spsolve (CSR)",
-                f"{s / h:.1f}x",
-                "met" if s / h >= 10 else "not met",
-            ]
-        )
-    pp = py_ms("analyze_factor_solve", "pypardiso")
-    ppr = pyidx.get((P, "analyze_factor_solve", "pypardiso")) or {}
-    if h and pp:
-        rows.append(["... faster than pypardiso", f"{pp / h:.1f}x", "met" if pp > h else "not met"])
-    elif h and "lower_bound_s" in ppr:
-        lb = ppr["lower_bound_s"] * 1e3
-        rows.append(
-            [
-                "... faster than pypardiso",
-                f"more than {lb / h:.0f}x (pypardiso killed after {lb / 1e3:.0f} s)",
-                "met",
-            ]
-        )
-    elif h:
-        rows.append(["... faster than pypardiso", "pypardiso not measured", "unknown"])
-    rs = cpp_ms("refactor_solve")
-    if rs is not None:
-        rows.append(
-            [
-                "refactor + solve under 2 ms",
-                fmt_ms(rs) + " ms" + cpp_cpu("refactor_solve"),
-                "met" if rs < 2 else "not met",
-            ]
-        )
-    a = cpp_ms("activity_scores")
-    if a is not None:
-        rows.append(
-            [
-                "activity_scores k = 20 under 25 ms",
-                fmt_ms(a) + " ms" + cpp_cpu("activity_scores"),
-                "met" if a < 25 else "not met",
-            ]
-        )
-    worst = None
-    for job in ("analyze_factor_solve", "refactor_solve", "activity_scores"):
-        c, p = cpp_ms(job), py_ms(job, HIILI_PY)
-        if c and p:
-            o = (p / c - 1) * 100
-            worst = o if worst is None else max(worst, o)
-    if worst is not None:
-        rows.append(
-            [
-                "Python overhead under 5 % (worst of the jobs above)",
-                f"{worst:+.1f} %",
-                "met" if worst < 5 else "not met",
-            ]
-        )
-    mc = crow.get(("mc_refactor_solve/threads:2", "klu"))
-    if mc and "solves_per_second" in mc:
-        v = mc["solves_per_second"]
-        rows.append(
-            [
-                "Monte Carlo >= 1,000 iterations/s on 2 threads "
-                "(proxy: refactor + solve, no sampling)",
-                f"{v:,.0f} /s",
-                "met" if v >= 1000 else "not met",
-            ]
-        )
-    return rows
-
-
-def linearity(cpp: list[dict]) -> list[list[str]]:
-    rows = []
-    pts = {}
-    for r in cpp:
-        if (
-            r["backend"] == "klu"
-            and r["job"] == "analyze_factor_solve"
-            and r["problem"].startswith("synth_")
-            and "error" not in r
-            and "nnz" in r
-        ):
-            pts[int(r["problem"][6:])] = (r["nnz"], r["ms"], r.get("peak_rss_mb"))
-    for n in sorted(pts):
-        nnz, ms, rss = pts[n]
-        rows.append(
-            [
-                f"{n:,}",
-                f"{int(nnz):,}",
-                fmt_ms(ms),
-                f"{ms * 1e3 / nnz:.2f}",
-                "" if rss is None else f"{rss:.0f}",
-            ]
-        )
-    return rows
-
-
-def plot(cpp: list[dict], py: dict, path: Path) -> str | None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except Exception as e:
-        return f"matplotlib missing ({e}): no plot"
-    fig, ax = plt.subplots(figsize=(8, 5.5))
-    series = {}
-    for r in cpp:
-        if (
-            r["job"] == "analyze_factor_solve"
-            and r["problem"].startswith("synth_")
-            and "error" not in r
-        ):
-            series.setdefault(f"hiili C++ {r['backend']}", []).append(
-                (int(r["problem"][6:]), r["ms"])
-            )
-    for r in py.get("rows", []):
-        if (
-            r["job"] == "analyze_factor_solve"
-            and r["problem"].startswith("synth_")
-            and "median_s" in r
-        ):
-            series.setdefault(r["method"], []).append((int(r["problem"][6:]), r["median_s"] * 1e3))
-    bounds = {}
-    for r in py.get("rows", []):
-        if (
-            r["job"] == "analyze_factor_solve"
-            and r["problem"].startswith("synth_")
-            and "lower_bound_s" in r
-        ):
-            bounds.setdefault(r["method"], []).append(
-                (int(r["problem"][6:]), r["lower_bound_s"] * 1e3)
-            )
-    colors = {}
-    for name, pts in sorted(series.items()):
-        pts.sort()
-        xs, ys = zip(*pts, strict=False)
-        style = "-o" if name.startswith("hiili") else "--s"
-        (line,) = ax.loglog(xs, ys, style, label=name)
-        colors[name] = line.get_color()
-    for name, pts in sorted(bounds.items()):
-        xs, ys = zip(*sorted(pts), strict=False)
-        ax.loglog(
-            xs,
-            ys,
-            "^",
-            markerfacecolor="none",
-            color=colors.get(name),
-            label=f"{name}: killed after (lower bound)",
-        )
-    ax.set_xlabel("n (activities), synthetic ecoinvent-like system")
-    ax.set_ylabel("analyse + factor + solve, median wall time (ms)")
-    ax.set_title("hiili against the alternatives (lower is better)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return None
-
-
-def cpu_model() -> str:
-    """The CPU's model name (/proc/cpuinfo on Linux; platform.processor() elsewhere)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def write_report(
-    cpp_json: dict | None, py: dict | None, missing_install: dict, args, meta: dict
-) -> str:
-    cpp = cpp_rows(cpp_json) if cpp_json else []
-    py = py or {"rows": [], "problems": {}, "missing": {}}
-    pyidx = py_index(py)
-    problems = problem_order(
-        [r["problem"] for r in cpp] + [r["problem"] for r in py.get("rows", [])]
-    )
-    machine = py.get("machine", {})
-    ctx = (cpp_json or {}).get("context", {})
-    lines = [
-        "# Performance",
-        "",
-        "Generated by `make bench` (`bench/run.py`) on "
-        f"{meta['date']}; the hand-written part is the last section (`bench/what_was_tried.md`).",
-        "",
-        "## Machine and versions",
-        "",
-        f"- CPU: {machine.get('cpu') or cpu_model()}, "
-        f"{machine.get('cores') or os.cpu_count()} cores"
-        f" (Google Benchmark: {ctx.get('num_cpus', '?')} x {ctx.get('mhz_per_cpu', '?')} MHz)",
-        f"- load average (1 min) at the start {meta['load_start'][0]:.2f}, "
-        f"at the end {meta['load_end'][0]:.2f}",
-        f"- run: {meta['mode']}; C++ {meta['cpp_s']:.0f} s, Python {meta['py_s']:.0f} s",
-        "- versions: " + ", ".join(f"{k} {v}" for k, v in py.get("versions", {}).items()),
-        f"- Python {machine.get('python', platform.python_version())}; BLAS for UMFPACK: "
-        f"{meta.get('blas', '?')}",
-        "",
-    ]
-    miss = dict(missing_install)
-    miss.update(py.get("missing", {}))
-    if miss:
-        lines += ["Missing competitors (not measured):", ""]
-        lines += [f"- {k}: {v}" for k, v in miss.items()]
-        lines.append("")
-    lines += ["## Targets (synth n = 20,000; ARCHITECTURE.md section 5)", ""]
-    t = targets(cpp, pyidx)
-    lines.append(table(["target", "measured", ""], t) if t else "(synth_20000 was not run)")
-    lines += [
-        "",
-        "Ratios are from this one run. hiili's Python rows go through the bindings "
-        "(`hiili.Factorization`, `hiili.Lca`), like the competitors' rows; the C++ rows "
-        "are Google Benchmark medians.",
-        "",
-    ]
-    ov = overhead_rows(cpp, pyidx, "synth_20000")
-    if ov:
-        lines += [
-            "## Python overhead (synth n = 20,000, KLU)",
-            "",
-            table(
-                [
-                    "job",
-                    "C++ ms",
-                    "Python ms",
-                    "overhead (wall)",
-                    "C++ CPU ms",
-                    "Python CPU ms",
-                    "overhead (CPU)",
-                ][: len(ov[0])],
-                ov,
-            ),
-            "",
-            "Wall-time ratios on a loaded machine carry the noise of the other processes; "
-            "the CPU-time columns compare what each process itself used.",
-            "",
-        ]
-    lines += [
-        "## Tables per problem",
-        "",
-        "Jobs: `analyze_factor_solve` = a fresh factorisation and one solve (the demand is one "
-        "unit of the last activity); `refactor_solve` = new values on the same pattern and a "
-        "solve (competitors without a numeric-only refactorisation factorize afresh); "
-        "`solve_many/d` = d demands at once; `activity_scores` = k x n cumulative scores with k "
-        "transposed solves; `datapackage_lca` = read a bw_processing datapackage from disk, "
-        "factorize, solve, score; `monte_carlo_iteration` = bw2calc's next(lca) with A and B "
-        "uncertain. Empty cells: the method has no such job.",
-        "",
-    ]
-    for p in problems:
-        lines.append(section_problem(p, cpp, py, pyidx))
-        lines.append("")
-        r = ratios(p, cpp, pyidx)
-        if r:
-            lines += ["hiili (Python) speed-up:", "", table(["job", "against", "speed-up"], r), ""]
-        notes = notes_for_problem(p, py)
-        if notes:
-            lines += [*notes, ""]
-    lin = linearity(cpp)
-    if lin:
-        lines += [
-            "## Scaling (KLU, analyse + factor + solve)",
-            "",
-            table(["n", "nnz(A)", "ms", "ns per nonzero", "peak RSS MB"], lin),
-            "",
-        ]
-    if args.full:
-        pass
-    else:
-        lines += [
-            "The quick set: UMFPACK and Eigen run every job below n = 20,000; at 20,000 "
-            "UMFPACK's analyse + factor + solve runs once and Eigen not at all, and neither "
-            "runs at 100,000 (their factorisations fill 10x-100x more than KLU's and take "
-            "seconds to minutes there). At 100,000 KLU runs the headline jobs once. In "
-            "compare.py a competitor whose time at the next size is predicted (time ~ n^2) "
-            "above 5 s runs once in a child process killed after 45 s (shown as '> 45 s'), "
-            "and one whose analyse + factor + solve took over 3 s skips its other jobs at "
-            "that size. `bench/run.py --full` lifts these limits.",
-            "",
-        ]
-    err = plot(cpp, py, ROOT / "docs" / "performance_time_vs_n.png")
-    lines += ["## Time against n", ""]
-    lines.append(err or "![analyse + factor + solve against n](performance_time_vs_n.png)")
-    lines += [
-        "",
-        "## Residuals and peak memory",
-        "",
-        "Peak RSS is the process's high-water mark while the job ran (reset before each job "
-        "through /proc/self/clear_refs); job RSS is that mark above the resident set at the "
-        "start of the job, i.e. the memory the job itself needed.",
-        "",
-        "### C++ (hiili)",
-        "",
-        cpp_memory_table(cpp),
-        "",
-        "### Python (every method)",
-        "",
-        residual_table(py, cpp),
-        "",
-    ]
-    tried = ROOT / "bench" / "what_was_tried.md"
-    if tried.exists():
-        lines += [tried.read_text().rstrip(), ""]
-    return "\n".join(lines)
-
-
-def blas_info() -> str:
-    try:
+    if shutil.which("swig") is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "swig"], capture_output=True)
+    with tempfile.TemporaryDirectory(prefix="hiili-umfpack-") as tmp:
         r = subprocess.run(
-            ["update-alternatives", "--query", "libblas.so.3-x86_64-linux-gnu"],
+            [sys.executable, "-m", "pip", "install", "-q", "scikit-umfpack==0.4.2"],
             capture_output=True,
             text=True,
+            env=umfpack_env(Path(tmp)),
         )
-        for line in r.stdout.splitlines():
-            if line.startswith("Value:"):
-                return line.split(":", 1)[1].strip()
-    except Exception:
-        pass
-    return "unknown"
+    ok, why = importable("scikits.umfpack")
+    if ok:
+        return None
+    tail = " / ".join((r.stderr or r.stdout).strip().splitlines()[-2:])
+    return f"pip install scikit-umfpack==0.4.2 failed (no wheel; source build): {tail or why}"
+
+
+PEER_MODULES = {
+    "pypardiso": "pypardiso",
+    "scikit-umfpack": "scikits.umfpack",
+    "pyklu": "PyKLU",
+    "kvxopt umfpack": "kvxopt.umfpack",
+    "kvxopt klu": "kvxopt.klu",
+    "bw2calc (pypardiso)": "bw2calc",
+    "bw2calc (scipy)": "bw2calc",
+    "threadpoolctl": "threadpoolctl",
+}
+
+
+def missing_peers() -> dict:
+    """{peer: why} for the peers that cannot be imported (requirements-bench.txt is installed
+    by `make bench`; scikit-umfpack here)."""
+    out = {}
+    why = install_scikit_umfpack()
+    if why:
+        out["scikit-umfpack"] = why
+    for peer, module in PEER_MODULES.items():
+        if peer in out:
+            continue
+        ok, err = importable(module)
+        if not ok:
+            out[peer] = f"import {module} failed: {err}"
+    return out
+
+
+# ---- load ---------------------------------------------------------------------------------
+
+
+class LoadSampler(threading.Thread):
+    """The 1-minute load average every 10 s while the benchmark runs."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.samples: list[tuple[float, float]] = []
+        self.stop = threading.Event()
+
+    def run(self):
+        t0 = time.time()
+        while not self.stop.is_set():
+            self.samples.append((time.time() - t0, os.getloadavg()[0]))
+            self.stop.wait(10)
+
+
+# ---- running one peer ---------------------------------------------------------------------
+
+
+def peer_cmd(peer: str, threads: int, tasks_file: Path, start: int) -> list[str]:
+    return [
+        sys.executable,
+        str(ROOT / "bench" / "peers.py"),
+        "--peer",
+        peer,
+        "--threads",
+        str(threads),
+        "--tasks",
+        str(tasks_file),
+        "--start",
+        str(start),
+    ]
+
+
+class LineReader:
+    """Lines from a pipe with a deadline: next(deadline) returns a line (bytes, newline
+    included), b"" at the end of the output, or None once the deadline has passed. Reads the
+    file descriptor directly, so that no line waits in a buffer that select() cannot see."""
+
+    def __init__(self, fd: int):
+        self.fd, self.buf = fd, b""
+
+    def next(self, deadline: float):
+        while b"\n" not in self.buf:
+            left = deadline - time.time()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                return None
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                rest, self.buf = self.buf, b""
+                return rest
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line + b"\n"
+
+
+def run_peer(peer, threads, tasks, limit, work: Path, on_row=None) -> tuple[dict, list[dict]]:
+    """Runs `peer` on `tasks` in a child process; a job past `limit` seconds is killed, its row
+    says so, the rest of that problem's jobs are not run, and a new child goes on with the next
+    task. on_row(row) -> None or a reason to stop this peer's remaining tasks (then they are
+    reported with it). Returns (the setup record, rows)."""
+    tasks_file = work / f"tasks_{abs(hash((peer, threads, len(tasks), id(tasks))))}.json"
+    tasks_file.write_text(json.dumps(tasks))
+    rows, setup, start = [], {}, 0
+    stop_reason = None
+    while start < len(tasks) and stop_reason is None:
+        proc = subprocess.Popen(
+            peer_cmd(peer, threads, tasks_file, start),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            bufsize=0,
+        )
+        lines = LineReader(proc.stdout.fileno())
+        current, deadline = None, time.time() + 300
+        next_start = len(tasks)
+        while True:
+            line = lines.next(deadline)
+            if line is None:  # past the deadline
+                proc.kill()
+                proc.wait()
+                if current is None:
+                    rows.append({"peer": peer, "threads": threads, "error": "did not start"})
+                    return setup, rows
+                rows.append({**current, "threads": threads, "timeout_s": limit})
+                log(f"  {peer} ({threads}t) {current['problem']} {current['job']}: killed after {limit:.0f} s")
+                t = current["task"]
+                for job in tasks[t]["jobs"][tasks[t]["jobs"].index(current["job"]) + 1 :]:
+                    rows.append(
+                        {**current, "job": job, "threads": threads,
+                         "not_run": f"{current['job']} ran past the {limit:.0f} s limit"}
+                    )
+                reason = on_row(rows[-1]) if on_row else None
+                if reason:
+                    stop_reason = reason
+                next_start = t + 1
+                break
+            if not line:  # end of output
+                proc.wait()
+                if current is not None and (not rows or rows[-1].get("job") != current["job"]):
+                    rows.append({**current, "threads": threads, "error": "the process died"})
+                    next_start = current["task"] + 1
+                break
+            try:
+                ev = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            kind = ev.pop("event", None)
+            if kind == "setup":
+                setup = ev
+                if "skipped" in ev or "error" in ev:
+                    proc.wait()
+                    return setup, rows
+                deadline = time.time() + 300
+            elif kind == "problem":
+                deadline = time.time() + 300  # loading a problem
+            elif kind == "job":
+                current = ev
+                deadline = time.time() + limit
+            elif kind == "row":
+                ev["threads"] = threads
+                rows.append(ev)
+                current = None
+                deadline = time.time() + 300
+                shown = (
+                    f"{ev['median_s'] * 1e3:.3f} ms" if "median_s" in ev
+                    else ev.get("skipped") or ev.get("error")
+                )
+                log(f"  {peer} ({threads}t) {ev['problem']} {ev['job']}: {shown}")
+                reason = on_row(ev) if on_row else None
+                if reason:
+                    stop_reason = reason
+                    proc.kill()
+                    proc.wait()
+                    next_start = len(tasks)
+                    break
+            elif kind == "done":
+                proc.wait()
+                break
+        start = next_start
+        if stop_reason:
+            done = {r["task"] for r in rows if "task" in r}
+            for t in range(len(tasks)):
+                if t not in done:
+                    meta = json.loads((Path(tasks[t]["problem"]) / "meta.json").read_text())
+                    for job in tasks[t]["jobs"]:
+                        rows.append({"task": t, "problem": meta["name"], "n": meta["n"],
+                                     "peer": setup.get("peer", peer), "job": job,
+                                     "threads": threads, "not_run": stop_reason})
+    return setup, rows
+
+
+# ---- the run ------------------------------------------------------------------------------
+
+
+def table_tasks(folders, jobs, reps, budget):
+    return [{"problem": str(f), "jobs": jobs, "reps": reps, "budget": budget} for f in folders]
+
+
+# bw2calc factorises with these (its technosphere matrix is CSR): where the solver alone was
+# killed at the limit on a model, bw2calc's LCA is not run there (the row says why).
+DEPENDS = {"bw2calc (pypardiso)": "pypardiso", "bw2calc (scipy)": "scipy spsolve (CSR)"}
+
+
+def killed_on(results, peer_key: str, threads: int) -> set[str]:
+    return {
+        r["problem"] for r in results["rows"]
+        if r.get("section") == "table" and r.get("peer_key") == peer_key
+        and r.get("threads") == threads and r["job"] == "factor_solve" and "timeout_s" in r
+    }
+
+
+def run_tables(folders, args, work, results):
+    for peer, threads in SOLVER_PEERS + BW_PEERS:
+        if peer in results["missing"]:
+            continue
+        jobs = SOLVER_JOBS if (peer, threads) in SOLVER_PEERS else BW_JOBS
+        if peer == "hiili.MonteCarlo":
+            jobs = ["mc_iteration"]
+        log(f"{peer}, {threads} thread(s)")
+        run_on, skipped = list(folders), []
+        if peer in DEPENDS:
+            killed = killed_on(results, DEPENDS[peer], threads)
+            run_on = [f for f in folders if f.name not in killed]
+            for f in folders:
+                if f.name in killed:
+                    meta = json.loads((f / "meta.json").read_text())
+                    skipped += [{
+                        "problem": f.name, "n": meta["n"], "peer": peer, "job": job,
+                        "threads": threads,
+                        "not_run": f"its solver ({DEPENDS[peer]}, {threads} threads) was killed "
+                        f"at the {args.limit:.0f} s limit on this model",
+                    } for job in jobs]
+        setup, rows = run_peer(
+            peer, threads, table_tasks(run_on, jobs, args.reps, args.budget), args.limit, work
+        )
+        rows += skipped
+        results["setups"].append({**setup, "threads_asked": threads, "peer_key": peer})
+        results["rows"] += [{**r, "peer_key": peer, "section": "table"} for r in rows]
+
+
+def predictor(limit: float, sizes: list[int], known: list[tuple[int, float]]):
+    """on_row for the sweep: stop a peer once its next size is predicted over the limit from
+    its last two sizes (time ~ n^a, a between 1 and 3; a = 2 from a single size). `known`:
+    (n, seconds) measured in the tables (the n = 20,000 point; inf where it was killed)."""
+    import math
+
+    seen: list[tuple[int, float]] = []
+
+    def on_row(row):
+        t = row.get("median_s") or (row.get("timeout_s") and float("inf"))
+        if not t:
+            return None
+        if math.isinf(t):
+            return f"killed at n = {row['n']:,}"
+        seen.append((row["n"], t))
+        bigger = [s for s in sizes if s > row["n"]]
+        if not bigger:
+            return None
+        pts = sorted(set(seen) | {k for k in known if k[0] < bigger[0]})
+        if math.isinf(pts[-1][1]):
+            return f"killed at n = {pts[-1][0]:,} (the table above)"
+        n1, t1 = pts[-1]
+        a = 2.0
+        if len(pts) >= 2 and pts[-2][0] != n1:
+            n0, t0 = pts[-2]
+            a = min(3.0, max(1.0, math.log(t1 / t0) / math.log(n1 / n0)))
+        pred = t1 * (bigger[0] / n1) ** a
+        if pred > limit:
+            return (
+                f"predicted {pred:.0f} s at n = {bigger[0]:,} from n = {n1:,} "
+                f"(time ~ n^{a:.1f}), over the {limit:.0f} s limit"
+            )
+        return None
+
+    return on_row
+
+
+def run_sweep(families, sizes_peers, sizes_hiili, table_folders, args, work, root, results):
+    """Analyse + factor + solve against n per synth family; the n of the tables is not run
+    again (its table row is the point)."""
+    import problems
+
+    for family in families:
+        folders = {}
+        for n in sorted((set(sizes_peers) | set(sizes_hiili)) - {args.n}):
+            t0 = time.time()
+            meta = problems.build_synth(root, n, family, uncertainty=False)
+            folders[n] = root / meta["name"]
+            log(f"built {meta['name']} (nnz {meta['nnz']:,}) in {time.time() - t0:.1f} s")
+        table_name = table_folders[family].name
+        for peer, threads in SWEEP_PEERS:
+            if peer in results["missing"]:
+                continue
+            sizes = [n for n in (sizes_hiili if peer == "hiili" else sizes_peers) if n != args.n]
+            known = []
+            for r in results["rows"]:
+                if (r.get("section") == "table" and r.get("problem") == table_name
+                        and r.get("peer_key") == peer and r.get("threads") == threads
+                        and r["job"] == "factor_solve"):
+                    t = r.get("median_s") or (float("inf") if "timeout_s" in r else None)
+                    if t:
+                        known.append((r["n"], t))
+            tasks = table_tasks([folders[n] for n in sizes], ["factor_solve"], 3, args.budget)
+            log(f"sweep {family}: {peer}")
+            _, rows = run_peer(
+                peer, threads, tasks, args.limit, work,
+                on_row=predictor(args.limit, sizes, known),
+            )
+            results["rows"] += [
+                {**r, "peer_key": peer, "section": "sweep", "family": family} for r in rows
+            ]
+
+
+def git(*a) -> str:
+    r = subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True)
+    return r.stdout.strip()
+
+
+def fixtures_rows(data: Path, args) -> list[dict]:
+    """bw2calc against hiili.bw on bw2calc's own test fixtures (each engine in its own
+    process): one LCA of each fixture, as bw2calc's tests compute it."""
+    out = []
+    for peer in ("bw2calc (pypardiso)", "bw2calc (scipy)", "hiili.bw"):
+        cmd = [sys.executable, str(ROOT / "bench" / "fixtures.py"), "--peer", peer,
+               "--data", str(data), "--threads", str(CORES)]
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.limit)
+            for line in r.stdout.splitlines():
+                out.append(json.loads(line))
+            if r.returncode != 0:
+                out.append({"peer": peer, "error": r.stderr.strip()[-300:]})
+        except subprocess.TimeoutExpired:
+            out.append({"peer": peer, "timeout_s": args.limit})
+    return out
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument(
-        "--full", action="store_true", help="more repetitions, every backend at every size"
-    )
-    ap.add_argument("--large", action="store_true", help="also n = 1,000,000 (C++)")
-    ap.add_argument("--sizes", default="2000,20000,100000")
-    ap.add_argument(
-        "--data", default=None, help="folder with the real models (default ../shared/data)"
-    )
+    ap.add_argument("--quick", action="store_true", help="CI-sized: small n, short limits")
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     ap.add_argument("--build", default=str(ROOT / "build"))
-    ap.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
-    ap.add_argument("--skip-install", action="store_true")
-    ap.add_argument("--skip-cpp", action="store_true")
-    ap.add_argument("--skip-python", action="store_true")
-    ap.add_argument("--keep", default=None, help="keep the raw JSON in this folder")
-    ap.add_argument(
-        "--from-json",
-        default=None,
-        help="only write the report from cpp.json and py.json in this folder",
-    )
+    ap.add_argument("--out", default=None, help="the document (default docs/performance.md; "
+                    "--quick: build/bench-quick/performance.md)")
+    ap.add_argument("--keep", default=None, help="keep problems and raw JSON in this folder")
+    ap.add_argument("--from-json", default=None, help="only write the document from this JSON")
+    ap.add_argument("--limit", type=float, default=None,
+                    help="seconds after which a job is killed (default 60; --quick 20)")
+    ap.add_argument("--skip-sweep", action="store_true")
+    ap.add_argument("--mrio-regions", type=int, default=0,
+                    help="also USEEIO v1.2 stacked over this many regions (problems.useeio_mr; "
+                    "nearly dense blocks: slow for every peer, off by default)")
     args = ap.parse_args(argv)
+    args.limit_arg = args.limit
+    if args.quick:
+        args.n, args.limit, args.reps, args.budget = 2000, 20.0, 3, 0.5
+        sizes_peers, sizes_hiili = [500, 2000], [500, 2000, 8000]
+    else:
+        args.n, args.limit, args.reps, args.budget = 20000, 60.0, 5, 0.6
+        sizes_peers = [1000, 3000, 10000, 20000, 50000, 100000]
+        sizes_hiili = sizes_peers + [300000]
+    if args.limit_arg is not None:
+        args.limit = args.limit_arg
+    out = Path(args.out) if args.out else (
+        ROOT / "build" / "bench-quick" / "performance.md" if args.quick
+        else ROOT / "docs" / "performance.md"
+    )
+    import report
 
-    meta = {
-        "date": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "load_start": load_average(),
-        "mode": "full" if args.full else "quick",
-        "cpp_s": 0.0,
-        "py_s": 0.0,
-        "blas": blas_info(),
+    if args.from_json:
+        results = json.loads(Path(args.from_json).read_text())
+        report.write(results, out)
+        log(f"wrote {out}")
+        return 0
+
+    t_start = time.time()
+    sampler = LoadSampler()
+    sampler.start()
+    results = {
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "mode": "quick" if args.quick else "full",
+        "cores": CORES,
+        "limit_s": args.limit,
+        "n": args.n,
+        "setups": [],
+        "rows": [],
+        "problems": {},
     }
-    missing = {}
-    with tempfile.TemporaryDirectory(prefix="hiili-run-") as tmp:
-        tmp = Path(args.keep or args.from_json or tmp)
-        tmp.mkdir(parents=True, exist_ok=True)
-        cpp_json = py_json = None
-        if args.from_json:
-            cpp_json = (
-                json.loads((tmp / "cpp.json").read_text()) if (tmp / "cpp.json").exists() else None
-            )
-            py_json = (
-                json.loads((tmp / "py.json").read_text()) if (tmp / "py.json").exists() else None
-            )
-            meta.update(
-                json.loads((tmp / "meta.json").read_text()) if (tmp / "meta.json").exists() else {}
-            )
+    log("checking the peers (requirements-bench.txt; scikit-umfpack from source)")
+    results["missing"] = missing_peers()
+    for k, v in results["missing"].items():
+        log(f"missing: {k}: {v}")
+
+    data = Path(args.data)
+    keep = Path(args.keep) if args.keep else None
+    with tempfile.TemporaryDirectory(prefix="hiili-bench-") as tmp:
+        work = keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        root = work / "problems"
+        import problems
+
+        folders, table_folders = [], {}
+        for family in problems.FAMILIES:
+            try:
+                meta = problems.build_synth(root, args.n, family, uncertainty=True)
+            except Exception as e:
+                results["problems"][f"{family}_{args.n}"] = {"family": family, "error": str(e)}
+                log(f"{family}: {e}")
+                continue
+            results["problems"][meta["name"]] = meta
+            folders.append(root / meta["name"])
+            table_folders[family] = root / meta["name"]
+        for name in problems.REAL:
+            try:
+                meta = problems.build_real(root, data, name)
+            except Exception as e:
+                results["problems"][name] = {"family": problems.REAL[name][0], "error": str(e)}
+                log(f"{name}: {e}")
+                continue
+            results["problems"][meta["name"]] = meta
+            folders.append(root / meta["name"])
+        if args.mrio_regions:
+            try:
+                meta = problems.build_useeio_mr(root, data, args.mrio_regions)
+                results["problems"][meta["name"]] = meta
+                folders.append(root / meta["name"])
+            except Exception as e:
+                results["problems"][f"useeio_mr{args.mrio_regions}"] = {"error": str(e)}
+        log("problems: " + ", ".join(f"{f.name}" for f in folders))
+
+        # the Python overhead, like for like
+        exe = Path(args.build) / "bench" / "bench_overhead"
+        results["overhead"] = []
+        if exe.exists():
+            import overhead
+
+            for family, folder in table_folders.items():
+                log(f"overhead: {folder.name}")
+                try:
+                    results["overhead"] += overhead.compare(
+                        folder, exe, SOLVER_JOBS, reps=10 if not args.quick else 3,
+                        rounds=3, work=work,
+                    )
+                except Exception as e:
+                    results["overhead"].append({"problem": folder.name, "error": str(e)})
         else:
-            missing = install_competitors(args.skip_install)
-            meta["load_start"] = load_average()
-            if not args.skip_cpp:
-                t0 = time.time()
-                cpp_json = run_cpp(Path(args.build), tmp / "cpp.json", args)
-                meta["cpp_s"] = time.time() - t0
-            if not args.skip_python:
-                t0 = time.time()
-                py_json = run_compare(tmp / "py.json", args)
-                meta["py_s"] = time.time() - t0
-            meta["load_end"] = load_average()
-            meta["missing_install"] = missing
-            (tmp / "meta.json").write_text(json.dumps(meta))
-        missing = meta.get("missing_install", missing)
-        meta.setdefault("load_end", load_average())
-        text = write_report(cpp_json, py_json, missing, args, meta)
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text)
-        log(f"wrote {args.out}")
+            results["overhead"].append({"error": f"{exe} not built"})
+
+        run_tables(folders, args, work, results)
+        if (data / "bw2calc_fixtures").exists():
+            results["fixtures"] = fixtures_rows(data / "bw2calc_fixtures", args)
+        if not args.skip_sweep:
+            run_sweep(list(table_folders), sizes_peers, sizes_hiili, table_folders, args,
+                      work, root, results)
+        results["sizes"] = {"peers": sizes_peers, "hiili": sizes_hiili}
+        sampler.stop.set()
+        results["load"] = sampler.samples + [(time.time() - t_start, os.getloadavg()[0])]
+        results["wall_s"] = time.time() - t_start
+        (work / "results.json").write_text(json.dumps(results, indent=1, default=float))
+        if keep is None:
+            raw = out.parent / "performance.json" if args.quick else ROOT / "build" / "bench-results.json"
+            raw.parent.mkdir(parents=True, exist_ok=True)
+            raw.write_text(json.dumps(results, indent=1, default=float))
+        report.write(results, out)
+    log(f"wrote {out} ({results['wall_s']:.0f} s)")
     return 0
 
 
