@@ -5,6 +5,9 @@
 #   make test    deps + build, then ctest and pytest (notebooks included)
 #   make demo    deps + build, then `hiili demo`
 #   make bench   deps + build, then the benchmark suite (writes docs/performance.md)
+#   make test-sanitize  C++ tests under ASan + UBSan (build-asan), threaded ones under TSan
+#                (build-tsan); clang. See docs/testing.md.
+#   make fuzz    one libFuzzer run of FUZZ_SECONDS per reader (build-fuzz); clang
 
 SHELL := /bin/bash
 .ONESHELL:
@@ -21,13 +24,41 @@ APT_PACKAGES := build-essential cmake pkg-config libeigen3-dev libsuitesparse-de
   libfast-float-dev libzip-dev librandom123-dev libopenblas0-pthread \
   chromium
 PY_STAMP := $(VENV)/.deps-stamp
+# Only test-sanitize and fuzz need these (clang and its sanitizer / libFuzzer runtimes).
+SANITIZER_APT_PACKAGES := clang-14 libclang-rt-14-dev
+CLANGXX ?= clang++-14
 
-.PHONY: deps apt-deps build cpp python test test-cpp test-python demo bench format lint clean
+# test-sanitize: the threaded tests that run under TSan (ctest -R).
+TSAN_TESTS ?= MonteCarlo\.|WhatIf\.|SolveMany|ManyColumn|Threads
+TSAN_TARGETS := test_monte_carlo test_scenario test_solver test_lca test_static_lu
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp
+
+# fuzz: seconds per target, and libFuzzer's bounds (an input that makes a reader allocate more
+# than malloc_limit_mb at once, hold more than rss_limit_mb or run longer than timeout seconds
+# is a finding).
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS ?= useeio npy datapackage openlca ecoinvent matrix_market csv_triplets scenario
+FUZZ_FLAGS ?= -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=1
+FUZZ_BUILD := build-fuzz
+
+.PHONY: deps apt-deps sanitizer-deps build cpp python test test-cpp test-python demo bench format \
+  lint clean test-sanitize fuzz
 
 deps: apt-deps $(PY_STAMP)
 
 apt-deps:
 	missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done)
+	if [ -n "$$missing" ]; then
+	  echo "installing missing Debian packages: $$missing"
+	  if [ "$$(id -u)" != 0 ]; then echo "run as root or install: $$missing" >&2; exit 1; fi
+	  export DEBIAN_FRONTEND=noninteractive
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing
+	fi
+
+sanitizer-deps:
+	missing=$$(for p in $(SANITIZER_APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done)
 	if [ -n "$$missing" ]; then
 	  echo "installing missing Debian packages: $$missing"
 	  if [ "$$(id -u)" != 0 ]; then echo "run as root or install: $$missing" >&2; exit 1; fi
@@ -65,6 +96,28 @@ demo: build
 bench: build
 	$(PY) bench/run.py
 
+test-sanitize: apt-deps sanitizer-deps
+	cmake -S . -B build-asan -DCMAKE_CXX_COMPILER=$(CLANGXX) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DHIILI_SANITIZE=address,undefined -DHIILI_BUILD_BENCH=OFF
+	cmake --build build-asan -j $(JOBS)
+	$(SANITIZER_ENV) ctest --test-dir build-asan --output-on-failure -j $(JOBS) -E '^install_and_consume$$'
+	cmake -S . -B build-tsan -DCMAKE_CXX_COMPILER=$(CLANGXX) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DHIILI_SANITIZE=thread -DHIILI_BUILD_BENCH=OFF -DHIILI_BUILD_CLI=OFF
+	cmake --build build-tsan -j $(JOBS) --target $(TSAN_TARGETS)
+	$(SANITIZER_ENV) ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
+
+fuzz: apt-deps sanitizer-deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=$(CLANGXX) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DHIILI_FUZZ=ON -DHIILI_BUILD_TESTS=OFF -DHIILI_BUILD_BENCH=OFF -DHIILI_BUILD_CLI=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	$(PYTHON) tests/fuzz/make_corpus.py $(FUZZ_BUILD)/seeds
+	for t in $(FUZZ_TARGETS); do
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/findings/$$t
+	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s"
+	  $(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	    -artifact_prefix=$(FUZZ_BUILD)/findings/$$t/ $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/seeds/$$t
+	done
+
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 	$(VENV)/bin/ruff format python tests bench 2>/dev/null || true
@@ -73,4 +126,4 @@ lint:
 	clang-tidy -p $(BUILD) $$(git diff --name-only HEAD -- '*.cpp') 2>/dev/null || true
 
 clean:
-	rm -rf $(BUILD) build-py
+	rm -rf $(BUILD) build-py build-asan build-tsan $(FUZZ_BUILD)

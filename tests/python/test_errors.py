@@ -190,3 +190,17 @@ def test_errors_raised_from_python_have_default_attributes():
     assert err.column == -1
     assert err.rcond == 0.0
     assert np.isnan(hiili.IllConditionedError("by hand").residual)
+
+
+def test_message_quoting_non_utf8_bytes_is_an_escaped_format_error(tmp_path):
+    # A Latin-1 header: the reader quotes the bytes, hiili::Error escapes them as \xNN, so the
+    # message is a str and the exception is hiili.FormatError, not UnicodeDecodeError.
+    (tmp_path / "A.mtx").write_bytes(
+        b"%%MatrixMarket matrix coordinate real g\xe9n\xe9ral\n1 1 1\n1 1 1\n"
+    )
+    with pytest.raises(hiili.FormatError) as info:
+        hiili.read(tmp_path / "A.mtx", format="matrix_market")
+    message = str(info.value)
+    assert "g\\xe9n\\xe9ral" in message
+    assert "line 1" in message
+    message.encode("utf-8")  # a str of valid code points: no lone surrogates
