@@ -152,6 +152,8 @@ void check_contract(const char* what, const std::function<void()>& read) {
   try {
     read();
   } catch (const hiili::Error& e) {
+    static const bool verbose = std::getenv("HIILI_FUZZ_VERBOSE") != nullptr;
+    if (verbose) std::fprintf(stderr, "%s: %s\n", what, e.what());
     if (!hiili::detail::is_valid_utf8(e.what()))
       finding(what, "hiili::Error message is not valid UTF-8", e.what());
   } catch (const std::exception& e) {

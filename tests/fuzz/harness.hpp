@@ -47,7 +47,7 @@ std::filesystem::path write_zip(const std::string& name, std::string_view raw,
                                 const std::vector<File>& files);
 
 // Runs `read` and aborts (a finding) unless it returns or throws a hiili::Error with a valid
-// UTF-8 message.
+// UTF-8 message. With HIILI_FUZZ_VERBOSE set, prints each message (to see what seeds reach).
 void check_contract(const char* what, const std::function<void()>& read);
 
 }  // namespace hiili::fuzz

@@ -209,6 +209,13 @@ def add_scenarios(corpus: Corpus) -> None:
     corpus.add("scenario", '{"name":"x","changes":[]}')
 
 
+def add_footprint_activity(corpus: Corpus) -> None:
+    example = (ROOT / "examples" / "footprint" / "activity.csv").read_bytes()
+    corpus.add("footprint_activity", example)
+    corpus.add("footprint_activity", b"year,category,amount,unit,note\n# a comment\n"
+               b"2023,electricity,1200.5,kWh,\"office, \"\"main\"\"\"\n2023,diesel,40,L,\n")
+
+
 def main() -> int:
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -225,6 +232,7 @@ def main() -> int:
     add_openlca(corpus, shared)
     add_ecoinvent(corpus)
     add_scenarios(corpus)
+    add_footprint_activity(corpus)
     for target, count in sorted(corpus.counts.items()):
         print(f"make_corpus: {count:3d} seeds for {target}")
     return 0
