@@ -350,6 +350,8 @@ INSTANTIATE_TEST_SUITE_P(
         Hostile{"negative_size", "A.mtx", kMM + "-3 3 1\n1 1 1\n", {"A.mtx", "negative"}},
         Hostile{"huge_size", "A.mtx", kMM + "99999999999 99999999999 1\n1 1 1\n", {"A.mtx", "limit"}},
         Hostile{"implausible_size", "A.mtx", kMM + "50000000 50000000 1\n1 1 1\n", {"A.mtx", "implausibly large"}},
+        // Found by fuzzing: a few bytes declaring a model of 10^5..10^6 rows (hundreds of MB).
+        Hostile{"implausible_size_below_a_million", "A.mtx", kMM + "900000 900000 1\n1 1 1\n", {"A.mtx", "implausibly large"}},
         Hostile{"huge_entry_count", "A.mtx", kMM + "3 3 99999999999\n1 1 1\n", {"A.mtx", "more than the file can hold"}},
         Hostile{"truncated", "A.mtx", kMM + "3 3 6\n1 1 1\n2 1 -0.5\n2 2 1\n", {"A.mtx", "truncated", "6 entries declared, 3 found"}},
         Hostile{"too_many", "A.mtx", kMM + "3 3 1\n1 1 1\n2 2 1\n", {"A.mtx", "line 4", "more entries"}},
@@ -398,6 +400,7 @@ INSTANTIATE_TEST_SUITE_P(
         Hostile{"negative_index", "A.csv", "0,0,1\n-1,1,1\n", {"A.csv", "line 2", "negative"}},
         Hostile{"huge_index", "A.csv", "0,0,1\n999999999999,1,1\n", {"A.csv", "line 2", "limit"}},
         Hostile{"implausible_index", "A.csv", "0,0,1\n50000000,1,1\n", {"A.csv", "implausible"}},
+        Hostile{"implausible_index_below_a_million", "A.csv", "0,0,1\n0,1,0.5\n720808,2,4000.3\n", {"A.csv", "implausible"}},
         Hostile{"nan_value", "A.csv", "0,0,1\n1,1,NaN\n", {"A.csv", "line 2", "not finite"}},
         Hostile{"inf_value", "A.csv", "0,0,1\n1,1,inf\n", {"A.csv", "line 2", "not finite"}},
         Hostile{"empty_value", "A.csv", "0,0,1\n1,1,\n", {"A.csv", "line 2", "not a number"}},
