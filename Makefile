@@ -8,6 +8,7 @@
 #   make test-sanitize  C++ tests under ASan + UBSan (build-asan), threaded ones under TSan
 #                (build-tsan); clang. See docs/testing.md.
 #   make fuzz    one libFuzzer run of FUZZ_SECONDS per reader (build-fuzz); clang
+#   make fuzz-python  the footprint activity CSV reader (Python) under atheris, FUZZ_SECONDS
 
 SHELL := /bin/bash
 .ONESHELL:
@@ -44,7 +45,7 @@ FUZZ_FLAGS ?= -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=1
 FUZZ_BUILD := build-fuzz
 
 .PHONY: deps apt-deps sanitizer-deps build cpp python test test-cpp test-python demo bench format \
-  lint clean test-sanitize fuzz
+  lint clean test-sanitize fuzz fuzz-python
 
 deps: apt-deps $(PY_STAMP)
 
@@ -117,6 +118,14 @@ fuzz: apt-deps sanitizer-deps
 	  $(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
 	    -artifact_prefix=$(FUZZ_BUILD)/findings/$$t/ $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/seeds/$$t
 	done
+
+fuzz-python: build
+	$(PY) -m pip install -q atheris
+	$(PYTHON) tests/fuzz/make_corpus.py $(FUZZ_BUILD)/seeds
+	mkdir -p $(FUZZ_BUILD)/corpus/footprint_activity $(FUZZ_BUILD)/findings/footprint_activity
+	$(PY) tests/fuzz/fuzz_footprint_activity.py -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	  -artifact_prefix=$(FUZZ_BUILD)/findings/footprint_activity/ \
+	  $(FUZZ_BUILD)/corpus/footprint_activity $(FUZZ_BUILD)/seeds/footprint_activity
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
