@@ -8,6 +8,10 @@
 #   make demo    deps + build, then `hiili demo`
 #   make bench   the benchmark suite against its peers (writes docs/performance.md; peers from
 #                requirements-bench.txt into .venv-bench); make bench-quick: the CI-sized run
+#   make test-sanitize  C++ tests under ASan + UBSan (build-asan), threaded ones under TSan
+#                (build-tsan); clang. See docs/testing.md.
+#   make fuzz    one libFuzzer run of FUZZ_SECONDS per reader (build-fuzz); clang
+#   make fuzz-python  the footprint activity CSV reader (Python) under atheris, FUZZ_SECONDS
 
 SHELL := /bin/bash
 .ONESHELL:
@@ -24,13 +28,41 @@ APT_PACKAGES := build-essential cmake pkg-config libeigen3-dev libsuitesparse-de
   libfast-float-dev libzip-dev librandom123-dev libopenblas0-pthread \
   chromium
 PY_STAMP := $(VENV)/.deps-stamp
+# Only test-sanitize and fuzz need these (clang and its sanitizer / libFuzzer runtimes).
+SANITIZER_APT_PACKAGES := clang-14 libclang-rt-14-dev
+CLANGXX ?= clang++-14
 
-.PHONY: deps apt-deps build cpp python test test-cpp test-python demo bench bench-build bench-quick format lint clean
+# test-sanitize: the threaded tests that run under TSan (ctest -R).
+TSAN_TESTS ?= MonteCarlo\.|WhatIf\.|SolveMany|ManyColumn|Threads
+TSAN_TARGETS := test_monte_carlo test_scenario test_solver test_lca test_static_lu
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp
+
+# fuzz: seconds per target, and libFuzzer's bounds (an input that makes a reader allocate more
+# than malloc_limit_mb at once, hold more than rss_limit_mb or run longer than timeout seconds
+# is a finding).
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS ?= useeio npy datapackage openlca ecoinvent matrix_market csv_triplets scenario
+FUZZ_FLAGS ?= -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=1
+FUZZ_BUILD := build-fuzz
+
+.PHONY: deps apt-deps sanitizer-deps build cpp python test test-cpp test-python demo bench bench-build bench-quick \
+  format lint clean test-sanitize fuzz fuzz-python
 
 deps: apt-deps $(PY_STAMP)
 
 apt-deps:
 	missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done)
+	if [ -n "$$missing" ]; then
+	  echo "installing missing Debian packages: $$missing"
+	  if [ "$$(id -u)" != 0 ]; then echo "run as root or install: $$missing" >&2; exit 1; fi
+	  export DEBIAN_FRONTEND=noninteractive
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing
+	fi
+
+sanitizer-deps:
+	missing=$$(for p in $(SANITIZER_APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done)
 	if [ -n "$$missing" ]; then
 	  echo "installing missing Debian packages: $$missing"
 	  if [ "$$(id -u)" != 0 ]; then echo "run as root or install: $$missing" >&2; exit 1; fi
@@ -52,11 +84,13 @@ cpp:
 
 # The library is compiled once: scikit-build-core builds in $(BUILD) with the tests and
 # benchmarks on, so ctest, the command and the installed package share one tree.
+one_build = CMAKE_GENERATOR="Unix Makefiles" CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) \
+  $(1) -m pip install -q --no-build-isolation --no-deps -C build-dir=$(BUILD) \
+  -C cmake.define.HIILI_BUILD_TESTS=ON -C cmake.define.HIILI_BUILD_BENCH=ON \
+  -C cmake.define.HIILI_BUILD_PYTHON=ON .
+
 python:
-	CMAKE_GENERATOR="Unix Makefiles" CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) \
-	  $(PY) -m pip install -q --no-build-isolation --no-deps -C build-dir=$(BUILD) \
-	  -C cmake.define.HIILI_BUILD_TESTS=ON -C cmake.define.HIILI_BUILD_BENCH=ON \
-	  -C cmake.define.HIILI_BUILD_PYTHON=ON .
+	$(call one_build,$(PY))
 
 test: build test-cpp test-python
 
@@ -82,15 +116,43 @@ $(BENCH_STAMP): pyproject.toml requirements-dev.txt requirements-bench.txt
 
 # Only what the benchmark runs: the library, bench_overhead, and hiili into .venv-bench.
 bench-build: apt-deps $(BENCH_STAMP)
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
-	cmake --build $(BUILD) -j $(JOBS) --target bench_overhead
-	$(BENCH_PY) -m pip install -q --no-build-isolation --no-deps .
+	$(call one_build,$(BENCH_PY))
 
 bench: bench-build
 	$(BENCH_PY) bench/run.py
 
 bench-quick: bench-build
 	$(BENCH_PY) bench/run.py --quick
+
+test-sanitize: apt-deps sanitizer-deps
+	cmake -S . -B build-asan -DCMAKE_CXX_COMPILER=$(CLANGXX) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DHIILI_SANITIZE=address,undefined -DHIILI_BUILD_BENCH=OFF
+	cmake --build build-asan -j $(JOBS)
+	$(SANITIZER_ENV) ctest --test-dir build-asan --output-on-failure -j $(JOBS) -E '^install_and_consume$$'
+	cmake -S . -B build-tsan -DCMAKE_CXX_COMPILER=$(CLANGXX) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DHIILI_SANITIZE=thread -DHIILI_BUILD_BENCH=OFF -DHIILI_BUILD_CLI=OFF
+	cmake --build build-tsan -j $(JOBS) --target $(TSAN_TARGETS)
+	$(SANITIZER_ENV) ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
+
+fuzz: apt-deps sanitizer-deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=$(CLANGXX) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DHIILI_FUZZ=ON -DHIILI_BUILD_TESTS=OFF -DHIILI_BUILD_BENCH=OFF -DHIILI_BUILD_CLI=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	$(PYTHON) tests/fuzz/make_corpus.py $(FUZZ_BUILD)/seeds
+	for t in $(FUZZ_TARGETS); do
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/findings/$$t
+	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s"
+	  $(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	    -artifact_prefix=$(FUZZ_BUILD)/findings/$$t/ $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/seeds/$$t
+	done
+
+fuzz-python: build
+	$(PY) -m pip install -q atheris
+	$(PYTHON) tests/fuzz/make_corpus.py $(FUZZ_BUILD)/seeds
+	mkdir -p $(FUZZ_BUILD)/corpus/footprint_activity $(FUZZ_BUILD)/findings/footprint_activity
+	$(PY) tests/fuzz/fuzz_footprint_activity.py -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	  -artifact_prefix=$(FUZZ_BUILD)/findings/footprint_activity/ \
+	  $(FUZZ_BUILD)/corpus/footprint_activity $(FUZZ_BUILD)/seeds/footprint_activity
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
@@ -100,4 +162,4 @@ lint:
 	clang-tidy -p $(BUILD) $$(git diff --name-only HEAD -- '*.cpp') 2>/dev/null || true
 
 clean:
-	rm -rf $(BUILD) build-py
+	rm -rf $(BUILD) build-py build-asan build-tsan $(FUZZ_BUILD)

@@ -3,6 +3,7 @@
 // (SingularMatrixError.column / .rcond, IllConditionedError.residual / .rcond).
 #include <Python.h>
 
+#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <string>
@@ -35,9 +36,19 @@ py::object new_exception(py::module_& m, const char* name, py::handle bases, con
   return object;
 }
 
+// The message as a str. hiili::Error messages are valid UTF-8 already (the constructor escapes
+// other bytes as \xNN); backslashreplace keeps even a foreign byte from turning the exception
+// into a UnicodeDecodeError.
+py::str message(const char* what) {
+  PyObject* text = PyUnicode_DecodeUTF8(what, static_cast<Py_ssize_t>(std::strlen(what)),
+                                        "backslashreplace");
+  if (text == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(text);
+}
+
 void raise(const py::object& type, const char* what,
            std::initializer_list<std::pair<const char*, py::object>> attributes = {}) {
-  py::object exception = type(what);
+  py::object exception = type(message(what));
   for (const auto& [key, value] : attributes) exception.attr(key) = value;
   PyErr_SetObject(type.ptr(), exception.ptr());
 }

@@ -147,7 +147,7 @@ Parsed parse_triplets(const fs::path& path, const Limits& limits) {
 
 // A size inferred from indices must be backed by data: at most a few times the entry count.
 void check_inferred(const std::string& file, const char* what, Index value, std::size_t entries) {
-  if (value > 1'000'000 && static_cast<std::size_t>(value) / 64 > entries)
+  if (value > detail::kUncheckedDimension && static_cast<std::size_t>(value) / 64 > entries)
     fail(file, std::string(what) + " " + std::to_string(value) +
                    " implied by the largest index is implausible for " + std::to_string(entries) +
                    " entries; give a label table for the size");

@@ -23,7 +23,9 @@ struct PyValue {
   std::int64_t integer = 0;
   std::string text;
   std::vector<PyValue> items;                          // List, Tuple
-  std::vector<std::pair<PyValue, PyValue>> entries;    // Dict
+  // Dict: keys[i] -> values[i]. (Two vectors of the type being defined: a vector of
+  // pair<PyValue, PyValue> would need PyValue complete, which libc++/clang enforce.)
+  std::vector<PyValue> keys, values;
 };
 
 class LiteralParser {
@@ -78,7 +80,8 @@ class LiteralParser {
         PyValue key = value(depth + 1);
         if (!eat(':')) error("expected ':' in a dictionary");
         PyValue val = value(depth + 1);
-        v.entries.emplace_back(std::move(key), std::move(val));
+        v.keys.push_back(std::move(key));
+        v.values.push_back(std::move(val));
         if (!eat(',')) {
           if (!eat('}')) error("expected ',' or '}' in a dictionary");
           break;
@@ -140,8 +143,8 @@ class LiteralParser {
 };
 
 const PyValue* lookup(const PyValue& dict, std::string_view key) {
-  for (const auto& [k, v] : dict.entries)
-    if (k.type == PyValue::Type::Str && k.text == key) return &v;
+  for (std::size_t i = 0; i < dict.keys.size(); ++i)
+    if (dict.keys[i].type == PyValue::Type::Str && dict.keys[i].text == key) return &dict.values[i];
   return nullptr;
 }
 

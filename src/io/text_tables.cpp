@@ -198,8 +198,7 @@ void write_model_labels(const Model& model, const fs::path& folder) {
 void check_declared_dimension(std::string_view file, std::string_view what, std::int64_t value,
                               std::uint64_t file_bytes) {
   check_dimension(file, what, value);
-  constexpr std::int64_t kFree = 1'000'000;
-  if (value > kFree && static_cast<std::uint64_t>(value) / 64 > file_bytes)
+  if (value > kUncheckedDimension && static_cast<std::uint64_t>(value) / 64 > file_bytes)
     fail(file, std::string(what) + " " + std::to_string(value) +
                    " is implausibly large for a file of " + std::to_string(file_bytes) + " bytes");
 }

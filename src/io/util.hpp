@@ -19,6 +19,10 @@ namespace hiili::io::detail {
 inline constexpr Index kMaxDimension = 100'000'000;          // rows or columns of one matrix
 inline constexpr std::uint64_t kMaxFileBytes = 8ull << 30;   // one file or zip member
 inline constexpr std::size_t kMaxJsonMetadataBytes = 256u << 20;  // datapackage.json, labels
+// A dimension a file declares or implies (Matrix Market size line, CSV triplets' largest index)
+// above this needs evidence in the file: 64 rows or columns per byte, or per entry. Below it a
+// model costs at most a few tens of MB, whatever the file.
+inline constexpr Index kUncheckedDimension = Index{1} << 16;
 
 // How a path is shown in messages.
 std::string display(const std::filesystem::path& path);

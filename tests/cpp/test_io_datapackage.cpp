@@ -186,7 +186,11 @@ std::uint32_t crc32(const std::string& data) {
 
 std::string make_zip(const std::vector<std::pair<std::string, std::string>>& members) {
   std::string out, central;
-  for (const auto& [name, data] : members) {
+  // Plain references, not structured bindings: clang 14 (the sanitizer build) cannot capture
+  // those in the lambda below.
+  for (const auto& member : members) {
+    const std::string& name = member.first;
+    const std::string& data = member.second;
     const auto offset = static_cast<std::uint32_t>(out.size());
     const std::uint32_t crc = crc32(data);
     auto header = [&](std::string& s, bool is_central) {
@@ -1165,7 +1169,9 @@ TEST(DatapackageRobustness, TruncationsAndByteFlipsOfEveryFile) {
   std::vector<std::pair<std::string, std::string>> files = original.files();
   files.emplace_back("datapackage.json", original.meta().dump(1));
   std::mt19937 rng(20260805);
-  for (const auto& [name, bytes] : files) {
+  for (const auto& file : files) {
+    const std::string& name = file.first;  // not a structured binding: captured below (clang 14)
+    const std::string& bytes = file.second;
     // Only the spoiled file is rewritten; the others stay valid.
     auto variant = [&](const std::string& spoiled, const std::string& what) {
       dir.write("v/" + name, spoiled);

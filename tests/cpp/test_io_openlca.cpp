@@ -3,6 +3,8 @@
 // flow-property conversion, uncertainty, hostile inputs, and the real USLCI export (counts,
 // links and solves; see ../shared/data/uslci/SOURCE.txt).
 #include <gtest/gtest.h>
+
+#include <cctype>
 #include <unistd.h>
 
 #include <Eigen/Dense>
@@ -292,12 +294,16 @@ void add_allocation(Export& x, const std::string& default_method) {
   x.replace_process(p);
 }
 
+// A folder of its own for one test, removed with everything in it on every path (RAII).
+// The test's name is made a single path component: parameterised tests are named
+// "Case/0", and a '/' there made a nested folder whose parent was left behind.
 class TempDir {
  public:
   TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("hiili_olca_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& c : name)
+      if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    path_ = fs::temp_directory_path() / ("hiili_olca_" + std::to_string(::getpid()) + "_" + name);
     fs::remove_all(path_);
     fs::create_directories(path_);
   }

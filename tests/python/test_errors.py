@@ -305,3 +305,17 @@ def test_sample_distribution_arguments_at_the_edges():
     # 2^40 draws (8 TiB) are refused before allocating, not by MemoryError.
     _raises(lambda: hiili.sample_distribution(2, **lognormal, count=2**40), "draws", "memory")
     assert hiili.sample_distribution(2, loc=0.0, scale=0.1, count=3).shape == (3,)
+
+
+def test_message_quoting_non_utf8_bytes_is_an_escaped_format_error(tmp_path):
+    # A Latin-1 header: the reader quotes the bytes, hiili::Error escapes them as \xNN, so the
+    # message is a str and the exception is hiili.FormatError, not UnicodeDecodeError.
+    (tmp_path / "A.mtx").write_bytes(
+        b"%%MatrixMarket matrix coordinate real g\xe9n\xe9ral\n1 1 1\n1 1 1\n"
+    )
+    with pytest.raises(hiili.FormatError) as info:
+        hiili.read(tmp_path / "A.mtx", format="matrix_market")
+    message = str(info.value)
+    assert "g\\xe9n\\xe9ral" in message
+    assert "line 1" in message
+    message.encode("utf-8")  # a str of valid code points: no lone surrogates

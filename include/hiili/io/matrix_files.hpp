@@ -30,8 +30,10 @@
 // Errors: FormatError naming the file and the line for a missing A, a bad header, a wrong
 // number of fields, unparsable or non-finite numbers, indices out of range, too few or too
 // many entries, shapes that disagree, and sizes beyond the bounds below. A declared dimension
-// is refused above 100,000,000, and above 1,000,000 unless the file is big enough to make it
-// plausible (64 per byte); the declared entry count never sizes an allocation on trust.
+// is refused above 100,000,000, and above 65,536 unless the file is big enough to make it
+// plausible (64 per byte); a dimension CSV triplets imply by their largest index (without a
+// label table) likewise needs one entry per 64 above 65,536. The declared entry count never
+// sizes an allocation on trust.
 #pragma once
 
 #include <filesystem>
