@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
     return kDataError;
   } catch (const std::exception& e) {
     std::fflush(stdout);
-    fmt::print(stderr, "hiili: internal error: {}\n", e.what());
+    fmt::print(stderr, "hiili: internal error: {}\n", hiili::detail::escape_message(e.what()));
     return kInternalError;
   }
   return kUsageError;

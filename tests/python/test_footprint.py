@@ -258,6 +258,8 @@ HEADER = "year,category,amount,unit\n"
         ("2023,electricity,10,kg\n", r"line 2, column 'unit'.*measured in kWh"),
         ("2023,electricity,-10,kWh\n", r"line 2, column 'amount': negative amount -10"),
         ("2023,electricity,ten,kWh\n", r"line 2, column 'amount': 'ten' is not a number"),
+        # found by fuzzing: float() takes it, pandas did not (ValueError, not a hiili error)
+        ("2023,electricity,1_000,kWh\n", r"line 2, column 'amount': '1_000' is not a number"),
         ("2023,electricity,nan,kWh\n", r"line 2, column 'amount': 'nan' is not finite"),
         ("2023,electricity,,kWh\n", r"line 2, column 'amount': missing amount"),
         (",electricity,10,kWh\n", r"line 2, column 'year': missing year"),

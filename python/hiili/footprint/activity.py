@@ -81,18 +81,19 @@ def _check_columns(table: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def _validate(table: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
-    years, amounts, units_out = [], [], []
+    years, raw, amounts, units_out = [], [], [], []
     for row in table.to_dict("records"):
         where = row["where"]
         years.append(_year(row["year"], where))
         category = _category(row["category"], mapping, where)
         unit, factor = _unit(row["unit"], mapping[category].unit, category, where)
-        amounts.append(_amount(row["amount"], where) * factor)
+        raw.append(_amount(row["amount"], where))
+        amounts.append(raw[-1] * factor)
         units_out.append(unit)
     out = table.copy()
     out["year"] = years
     out["category"] = out["category"].str.strip()
-    out["amount"] = pd.to_numeric(out["amount"])
+    out["amount"] = raw
     out["canonical_amount"] = amounts
     out["canonical_unit"] = units_out
     return out
@@ -141,6 +142,10 @@ def _amount(text: str, where: str) -> float:
     text = str(text).strip()
     if not text:
         raise InvalidInputError(f"{where}, column 'amount': missing amount")
+    # Python's float() also takes "1_000"; a CSV number never has underscores (the C++ readers
+    # refuse them too), so they are refused rather than read differently by different tools.
+    if "_" in text:
+        raise InvalidInputError(f"{where}, column 'amount': {text!r} is not a number")
     try:
         value = float(text)
     except ValueError:
