@@ -8,8 +8,9 @@
 #   make demo    deps + build, then `hiili demo`
 #   make bench   the benchmark suite against its peers (writes docs/performance.md; peers from
 #                requirements-bench.txt into .venv-bench); make bench-quick: the CI-sized run
-#   make test-sanitize  C++ tests under ASan + UBSan (build-asan), threaded ones under TSan
-#                (build-tsan); clang. See docs/testing.md.
+#   make test-sanitize  C++ tests under ASan + UBSan (make test-asan, build-asan), threaded ones
+#                under TSan with a TSan build of Debian's oneTBB (make test-tsan, build-tsan);
+#                clang. See docs/testing.md.
 #   make fuzz    one libFuzzer run of FUZZ_SECONDS per reader (build-fuzz); clang
 #   make fuzz-python  the footprint activity CSV reader (Python) under atheris, FUZZ_SECONDS
 
@@ -28,16 +29,17 @@ APT_PACKAGES := build-essential cmake pkg-config libeigen3-dev libsuitesparse-de
   libfast-float-dev libzip-dev librandom123-dev libopenblas0-pthread \
   chromium
 PY_STAMP := $(VENV)/.deps-stamp
-# Only test-sanitize and fuzz need these (clang and its sanitizer / libFuzzer runtimes).
-SANITIZER_APT_PACKAGES := clang-14 libclang-rt-14-dev
+# Only test-sanitize and fuzz need these (clang and its sanitizer / libFuzzer runtimes; dpkg-source
+# unpacks Debian's oneTBB source for the TSan build of it).
+SANITIZER_APT_PACKAGES := clang-14 libclang-rt-14-dev dpkg-dev
 CLANGXX ?= clang++-14
 
 # test-sanitize: the threaded tests that run under TSan (ctest -R).
-TSAN_TESTS ?= MonteCarlo\.|WhatIf\.|SolveMany|ManyColumn|Threads
-TSAN_TARGETS := test_monte_carlo test_scenario test_solver test_lca test_static_lu
+TSAN_TESTS ?= MonteCarlo\.|WhatIf\.|SolveMany|ManyColumn|Threads|OpenLca\.|Uslci\.
+TSAN_TARGETS := test_monte_carlo test_scenario test_solver test_lca test_static_lu test_io_openlca
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 # fuzz: seconds per target, and libFuzzer's bounds (an input that makes a reader allocate more
 # than malloc_limit_mb at once, hold more than rss_limit_mb or run longer than timeout seconds
@@ -48,7 +50,7 @@ FUZZ_FLAGS ?= -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=1
 FUZZ_BUILD := build-fuzz
 
 .PHONY: deps apt-deps sanitizer-deps build cpp python test test-cpp test-python demo bench bench-build bench-quick \
-  format lint clean test-sanitize fuzz fuzz-python
+  format lint clean test-sanitize test-asan test-tsan fuzz fuzz-python
 
 deps: apt-deps $(PY_STAMP)
 
@@ -124,15 +126,23 @@ bench: bench-build
 bench-quick: bench-build
 	$(BENCH_PY) bench/run.py --quick
 
-test-sanitize: apt-deps sanitizer-deps
+test-sanitize: test-asan test-tsan
+
+test-asan: apt-deps sanitizer-deps
 	cmake -S . -B build-asan -DCMAKE_CXX_COMPILER=$(CLANGXX) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DHIILI_SANITIZE=address,undefined -DHIILI_BUILD_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
 	$(SANITIZER_ENV) ctest --test-dir build-asan --output-on-failure -j $(JOBS) -E '^install_and_consume$$'
+
+test-tsan: apt-deps sanitizer-deps
 	cmake -S . -B build-tsan -DCMAKE_CXX_COMPILER=$(CLANGXX) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DHIILI_SANITIZE=thread -DHIILI_BUILD_BENCH=OFF -DHIILI_BUILD_CLI=OFF
 	cmake --build build-tsan -j $(JOBS) --target $(TSAN_TARGETS)
-	$(SANITIZER_ENV) ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
+	JOBS=$(JOBS) CLANGXX=$(CLANGXX) tests/sanitizers/tsan_onetbb.sh $(CURDIR)/build-tsan/onetbb
+	loaded=$$(LD_LIBRARY_PATH=$(CURDIR)/build-tsan/onetbb/lib ldd build-tsan/tests/cpp/test_monte_carlo)
+	[[ $$loaded == *build-tsan/onetbb/lib/libtbb* ]] || { echo "test-tsan: the TSan-built oneTBB is not the one loaded" >&2; exit 1; }
+	LD_LIBRARY_PATH=$(CURDIR)/build-tsan/onetbb/lib $(SANITIZER_ENV) \
+	  ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
 
 fuzz: apt-deps sanitizer-deps
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=$(CLANGXX) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
