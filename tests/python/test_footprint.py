@@ -273,6 +273,22 @@ def test_activity_errors_name_line_and_column(tmp_path, rows, match):
         footprint(path, USEEIO, iterations=0)
 
 
+@pytest.mark.parametrize(
+    "rows, match",
+    [
+        # found by fuzzing: pandas reads the form feed after the carriage returns as a row that
+        # the line count skips (a ValueError in pandas, not a hiili error)
+        ("2023,electricity,10,kWh\n\r\r\x0c\r\r", r"data row 2, column 'year': missing year"),
+        # a quoted line break: one row, two lines
+        ('2023,electricity,10,kWh,"two\nlines"\n2023,nonsense,1,kWh\n', r"data row 2, column 'category'"),
+    ],
+)
+def test_rows_whose_line_is_uncertain_are_named_by_data_row(tmp_path, rows, match):
+    path = write(tmp_path, "a.csv", "year,category,amount,unit,note\n" + rows)
+    with pytest.raises(hiili.InvalidInputError, match=match):
+        footprint(path, USEEIO, iterations=0)
+
+
 def test_missing_column(tmp_path):
     path = write(tmp_path, "a.csv", "year,category,amount\n2023,electricity,1\n")
     with pytest.raises(hiili.InvalidInputError, match=r"missing column\(s\) \['unit'\]"):

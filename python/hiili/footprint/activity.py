@@ -56,8 +56,14 @@ def _read_file(path: str | os.PathLike[str]) -> pd.DataFrame:
             f"activity data file {name}: not a readable CSV table: {e}"
         ) from None
     table = _check_columns(table, f"activity data file {name}")
-    # pandas drops comment lines, so count lines from the file itself.
-    table["where"] = [f"{name}, line {n}" for n in _data_lines(name)][: len(table)]
+    # pandas drops comment lines, so count lines from the file itself. Where the two disagree
+    # (a quoted line break, a stray carriage return or form feed) the line is not certain and
+    # the row is named by its number among the data rows instead.
+    lines = _data_lines(name)
+    if len(lines) == len(table):
+        table["where"] = [f"{name}, line {n}" for n in lines]
+    else:
+        table["where"] = [f"{name}, data row {i + 1}" for i in range(len(table))]
     return table
 
 
