@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/lanes.hpp"
+#include "hiili/diagnostics.hpp"
 #include "hiili/error.hpp"
 #include "hiili/solver.hpp"
 #include "solver/backend.hpp"
@@ -13,6 +14,13 @@
 namespace hiili {
 
 namespace {
+
+// A number in a message: 3 significant digits, an exponent where needed (1.2e-17, not 0.000000).
+std::string short_number(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3g", v);
+  return buffer;
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -128,10 +136,10 @@ std::shared_ptr<const SymbolicAnalysis> SymbolicAnalysis::create(
   // NaN would silently switch these checks off (every comparison with it is false).
   if (!(options.singular_rcond >= 0.0 && options.singular_rcond < 1.0))
     throw InvalidInputError("singular_rcond must lie in [0, 1), got " +
-                            std::to_string(options.singular_rcond));
+                            short_number(options.singular_rcond));
   if (!(options.refactor_rcond_ratio >= 0.0 && options.refactor_rcond_ratio <= 1.0))
     throw InvalidInputError("refactor_rcond_ratio must lie in [0, 1], got " +
-                            std::to_string(options.refactor_rcond_ratio));
+                            short_number(options.refactor_rcond_ratio));
   if (std::isnan(options.amd_dense))
     throw InvalidInputError("amd_dense must be a number (negative: no row is dense), got NaN");
   const auto t0 = std::chrono::steady_clock::now();
@@ -238,9 +246,8 @@ void check_rcond(double rcond, const FactorizationOptions& options) {
   // NaN: the backend has no cheap estimate; the residual check judges its answers.
   if (!std::isnan(rcond) && rcond < options.singular_rcond)
     throw SingularMatrixError(
-        "technosphere matrix is numerically singular: reciprocal condition "
-        "estimate " +
-            std::to_string(rcond) + " is below " + std::to_string(options.singular_rcond),
+        "technosphere matrix is numerically singular: reciprocal condition estimate " +
+            short_number(rcond) + " is below " + short_number(options.singular_rcond),
         -1, rcond);
 }
 }  // namespace
@@ -327,10 +334,10 @@ double Factorization::refine(double* x, const double* b, bool transposed, double
   for (Index i = 0; i < n; ++i) x[i] += d[i];
   const double res = relative_residual(x, b, transposed);
   if (!(res <= tol))
-    throw IllConditionedError("solve rejected: backward error " + std::to_string(res) +
-                                  " stays above tolerance " + std::to_string(tol) +
+    throw IllConditionedError("solve rejected: backward error " + short_number(res) +
+                                  " stays above tolerance " + short_number(tol) +
                                   " after refinement (reciprocal condition estimate " +
-                                  std::to_string(report_.rcond) + ")",
+                                  short_number(report_.rcond) + ")",
                               res, report_.rcond);
   return res;
 }
@@ -447,6 +454,21 @@ double Factorization::condition_estimate() {
     x[jmax] = 1.0;
   }
   return anorm * est;
+}
+
+
+
+// ---- diagnostics.hpp: conditioning -----------------------------------------------------------
+
+bool is_ill_conditioned(double condition_estimate) {
+  return !std::isnan(condition_estimate) && condition_estimate > kIllConditionedThreshold;
+}
+
+std::string condition_warning(double condition_estimate) {
+  if (!is_ill_conditioned(condition_estimate)) return {};
+  return "the technosphere matrix is ill-conditioned: condition estimate " +
+         short_number(condition_estimate) + " is above " + short_number(kIllConditionedThreshold) +
+         ", so results may have fewer than 4 correct digits (docs/math.md, Conditioning)";
 }
 
 }  // namespace hiili
