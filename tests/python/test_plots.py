@@ -92,3 +92,58 @@ def test_scenario_bars(lca, tmp_path):
         plots.scenarios(frame, "nope")
     with pytest.raises(hiili.InvalidInputError):
         plots.scenarios(frame.drop(columns="baseline"))
+
+
+# ---- content, not only pixels (issue #19) -----------------------------------------------------
+
+
+def texts_of(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def test_contributions_draw_one_panel_per_category_with_units(lca, tmp_path):
+    frame = lca.contributions(DEMAND, category=None, top=4)
+    categories = list(dict.fromkeys(frame["category"]))
+    assert len(categories) == 2
+    fig = plots.contributions(frame)
+    render(fig, tmp_path, "two_panels")
+    assert len(fig.axes) == 2
+    units = lca.model.categories["unit"]
+    for ax, name, unit in zip(fig.axes, categories, units, strict=True):
+        score = frame.attrs["scores"][name]
+        assert ax.get_title() == f"{name}: process contributions, total {score:.4g} {unit}"
+        assert unit and frame.attrs["units"][name] == unit
+    fig_ax = Figure()
+    with pytest.raises(hiili.InvalidInputError, match="2 categories"):
+        plots.contributions(frame, ax=fig_ax.add_subplot())
+    one = plots.contributions(frame, category=categories[1], ax=fig_ax.add_subplot())
+    assert one is fig_ax
+
+
+def test_tree_names_every_part_and_each_column_adds_up(lca, tmp_path):
+    tree = lca.tree(DEMAND, cutoff=0.02, max_depth=3)
+    fig = plots.tree(tree)
+    render(fig, tmp_path, "tree_content")
+    ax = fig.axes[0]
+    label, unit = lca.model.categories["name"][0], lca.model.categories["unit"][0]
+    assert f"{label} {tree.score:.4g} {unit}" in ax.get_title()
+    shown = " ".join(t.replace("\n", " ") for t in texts_of(ax))
+    assert "rest: " in shown  # the inputs below the cutoff are a named band
+    assert "direct: " in shown
+    for node in tree.nodes:
+        if node.depth <= 3 and abs(node.cumulative) / abs(tree.score) >= 0.05:
+            assert node.label in shown, node.label  # full names, wrapped, not cut
+    # Under the demand, level 1 is a partition of its bar: the bars' heights add up to 1.
+    level1 = [p.get_height() for p in ax.patches if p.get_x() == 1.0]
+    assert sum(level1) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_tree_svg_shows_full_names_on_hover(lca):
+    tree = lca.tree(DEMAND, cutoff=0.02, max_depth=2)
+    svg = plots.tree_svg(tree)
+    assert svg.lstrip().startswith("<?xml")
+    titles = svg.count("<title>")
+    assert titles == len([g for g in svg.split('<g id="hiili-block-')][1:])
+    for node in tree.nodes:
+        if node.depth <= 2:
+            assert f"<title>{node.label}\n" in svg
