@@ -338,8 +338,6 @@ def _draw_block(ax: Axes, b: _Block, t: int, label_width: int, height_pt: float)
     return True
 
 
-
-
 def tornado(
     sens: Sensitivity,
     top: int = 15,

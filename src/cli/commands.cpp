@@ -7,11 +7,11 @@
 #include <climits>
 #include <cmath>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
-#include <exception>
 #include <optional>
 #include <string_view>
 
@@ -560,7 +560,8 @@ int run_info(const InfoOptions& o) {
   if (csv) {
     for (Index q = 0; q < model.num_categories(); ++q)
       add(fmt::format("category_{}", q), label_of(model.categories(), q));
-    for (std::size_t w = 0; w < warnings.size(); ++w) add(fmt::format("warning_{}", w), warnings[w]);
+    for (std::size_t w = 0; w < warnings.size(); ++w)
+      add(fmt::format("warning_{}", w), warnings[w]);
     t.print_csv(stdout);
     return 0;
   }
@@ -925,8 +926,8 @@ Prepared prepare(const std::string& model, const std::string& format, const std:
                  [&] { p.lca = std::make_unique<Lca>(p.model, factorization_options(solver)); });
   }
   p.factor_seconds = clock.seconds();
-  p.condition_estimate = with_context(p.source, &m,
-                                      [&] { return p.lca->factorization().condition_estimate(); });
+  p.condition_estimate =
+      with_context(p.source, &m, [&] { return p.lca->factorization().condition_estimate(); });
   p.warnings = model_warnings(m, p.condition_estimate);
   print_warnings(p.warnings);
   return p;

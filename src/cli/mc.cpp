@@ -250,7 +250,7 @@ std::optional<int> run_mc_command(const McCommand& c) {
   }
 
   const MonteCarloReport& rep = r.report;
-  std::vector<std::string> warnings = p.warnings;  // prepare() has printed these
+  std::vector<std::string> warnings = p.warnings;                  // prepare() has printed these
   const std::string no_uncertainty = no_uncertainty_warning(rep);  // printed after the results
   if (!no_uncertainty.empty()) warnings.push_back(no_uncertainty);
   if (c.common.mode() == OutputMode::Json) {

@@ -256,7 +256,9 @@ struct GasRule {
 const std::vector<GasRule>& gas_rules() {
   static const std::vector<GasRule> rules{
       {"carbon dioxide", {"carbon dioxide", "carbon dioxide, fossil"}, 0.9, 1.1},
-      {"methane", {"methane", "methane, fossil", "methane, biogenic", "methane, non-fossil"}, 1.0,
+      {"methane",
+       {"methane", "methane, fossil", "methane, biogenic", "methane, non-fossil"},
+       1.0,
        100.0},
       {"nitrous oxide", {"dinitrogen monoxide", "nitrous oxide"}, 100.0, 400.0}};
   return rules;
@@ -300,7 +302,8 @@ std::string largest_factors(const Labels& flows, const std::vector<double>& row)
   std::string text;
   for (std::size_t i = 0; i < shown; ++i) {
     if (i > 0) text += ", ";
-    text += flow_label(flows, order[i]) + " " + short_number(row[static_cast<std::size_t>(order[i])]);
+    text +=
+        flow_label(flows, order[i]) + " " + short_number(row[static_cast<std::size_t>(order[i])]);
   }
   return text.empty() ? "none" : text;
 }
@@ -313,7 +316,8 @@ std::optional<std::pair<Index, Index>> category_counting(
     const GasRule& rule, Index q) {
   for (Index other = 0; other < static_cast<Index>(rows.size()); ++other)
     for (Index f : gas)
-      if (other != q && in_range(rows[static_cast<std::size_t>(other)][static_cast<std::size_t>(f)], rule))
+      if (other != q &&
+          in_range(rows[static_cast<std::size_t>(other)][static_cast<std::size_t>(f)], rule))
         return std::make_pair(other, f);
   return std::nullopt;
 }
@@ -331,11 +335,12 @@ bool is_climate_category(const Model& model, Index q) {
   const std::string code = lower(cell(c, "code", q));
   const std::string name = lower(cell(c, "name", q) + " " + cell(c, "id", q));
   std::string unit = lower(cell(c, "unit", q));
-  unit.erase(std::remove_if(unit.begin(), unit.end(), [](char ch) { return ch == ' ' || ch == '-'; }),
-             unit.end());
+  unit.erase(
+      std::remove_if(unit.begin(), unit.end(), [](char ch) { return ch == ' ' || ch == '-'; }),
+      unit.end());
   return code == "ghg" || code == "gcc" || code.rfind("gwp", 0) == 0 ||
-         contains_any(name, {"climate", "greenhouse", "global warming"}) ||
-         unit == "kgco2eq" || unit == "kgco2e" || unit == "kgco2equivalent";
+         contains_any(name, {"climate", "greenhouse", "global warming"}) || unit == "kgco2eq" ||
+         unit == "kgco2e" || unit == "kgco2equivalent";
 }
 
 std::vector<CharacterisationNote> climate_notes(const Model& model) {
@@ -356,7 +361,8 @@ std::vector<CharacterisationNote> climate_notes(const Model& model) {
       bool ok = false;
       for (Index f : gas) {
         ok = ok || in_range(row[static_cast<std::size_t>(f)], rule);
-        if (std::abs(row[static_cast<std::size_t>(f)]) > std::abs(row[static_cast<std::size_t>(worst)]))
+        if (std::abs(row[static_cast<std::size_t>(f)]) >
+            std::abs(row[static_cast<std::size_t>(worst)]))
           worst = f;
       }
       if (ok) continue;

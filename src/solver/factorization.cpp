@@ -456,8 +456,6 @@ double Factorization::condition_estimate() {
   return anorm * est;
 }
 
-
-
 // ---- diagnostics.hpp: conditioning -----------------------------------------------------------
 
 bool is_ill_conditioned(double condition_estimate) {

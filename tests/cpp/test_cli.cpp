@@ -364,8 +364,8 @@ TEST_F(CliTest, MonteCarloWithoutUncertaintySaysSo) {
   EXPECT_NE(j["warnings"][0].get<std::string>().find("hiili.with_uncertainty"), std::string::npos);
   EXPECT_EQ(j["sampled_entries"]["A"], 0);
   // With uncertainty: no such warning.
-  Outcome u = run({"mc", "synth:n=200,k=1,seed=3,uncertainty=1", "-d", "#150=1", "-N", "20",
-                   "--json", "-q"});
+  Outcome u = run(
+      {"mc", "synth:n=200,k=1,seed=3,uncertainty=1", "-d", "#150=1", "-N", "20", "--json", "-q"});
   ASSERT_EQ(u.code, 0) << u.err;
   EXPECT_EQ(u.err.find("uncertain"), std::string::npos) << u.err;
   EXPECT_GT(Json::parse(u.out)["sampled_entries"]["B"].get<int>(), 0);

@@ -204,8 +204,7 @@ Model climate_model(const std::vector<std::array<double, 4>>& factors,
 }  // namespace
 
 TEST(ClimateNotes, AGoodGwpRowHasNone) {
-  Model m = climate_model({{1.0, 28.0, 265.0, 0.0}}, {"Greenhouse Gases"}, {"GHG"},
-                           {"kg CO2 eq"});
+  Model m = climate_model({{1.0, 28.0, 265.0, 0.0}}, {"Greenhouse Gases"}, {"GHG"}, {"kg CO2 eq"});
   EXPECT_TRUE(is_climate_category(m, 0));
   EXPECT_TRUE(climate_notes(m).empty());
 }
@@ -219,9 +218,9 @@ TEST(ClimateNotes, ARowWithoutCo2NamesTheFactorTheLargestOnesAndWhereCo2Went) {
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_EQ(notes[0].category, 0);
   const std::string& text = notes[0].message;
-  for (const char* part : {"'Global Climate Change' (GCC)", "carbon dioxide", "factor of 0",
-                           "expected 0.9 to 1.1", "'Cyfluthrin' (water) 4.9e+08",
-                           "is in category 'Hazardous Waste' (HAZW)"})
+  for (const char* part :
+       {"'Global Climate Change' (GCC)", "carbon dioxide", "factor of 0", "expected 0.9 to 1.1",
+        "'Cyfluthrin' (water) 4.9e+08", "is in category 'Hazardous Waste' (HAZW)"})
     EXPECT_NE(text.find(part), std::string::npos) << part << "\n" << text;
 }
 

@@ -242,7 +242,7 @@ def test_report_screenshot_is_not_blank(report, tmp_path):
     assert coloured > 0.005, coloured
 
 
-# ---- what the report and the text say (issue #19) --------------------------------------------------
+# ---- what the report and the text say (issue #19) ----------------------------------------------
 
 
 def test_unwritable_report_path_is_a_usage_error_before_any_work(tmp_path):
@@ -254,9 +254,11 @@ def test_unwritable_report_path_is_a_usage_error_before_any_work(tmp_path):
     assert "--html /nonexistent/dir/r.html: the directory /nonexistent/dir does not exist" in (
         out.stderr
     )
-    assert "Traceback" not in out.stderr and out.stdout == ""
+    assert "Traceback" not in out.stderr
+    assert out.stdout == ""
     folder = run([*python_m(), ACTIVITY, "--model", USEEIO, "--html", tmp_path])
-    assert folder.returncode == 2 and "is a directory" in folder.stderr
+    assert folder.returncode == 2
+    assert "is a directory" in folder.stderr
 
 
 def test_text_tables_state_one_unit(reference):

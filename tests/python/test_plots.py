@@ -112,7 +112,8 @@ def test_contributions_draw_one_panel_per_category_with_units(lca, tmp_path):
     for ax, name, unit in zip(fig.axes, categories, units, strict=True):
         score = frame.attrs["scores"][name]
         assert ax.get_title() == f"{name}: process contributions, total {score:.4g} {unit}"
-        assert unit and frame.attrs["units"][name] == unit
+        assert unit
+        assert frame.attrs["units"][name] == unit
     fig_ax = Figure()
     with pytest.raises(hiili.InvalidInputError, match="2 categories"):
         plots.contributions(frame, ax=fig_ax.add_subplot())
