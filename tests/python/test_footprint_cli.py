@@ -82,6 +82,9 @@ def test_python_m_exit_codes(tmp_path):
     assert re.search(r"bad.csv, line 2, column 'amount': negative amount", out.stderr)
     usage = run([*python_m(), ACTIVITY, "--iterations", "many"])
     assert usage.returncode == 2
+    # The one form of the hiili command: "<prog>: error: <what>", no usage block.
+    assert usage.stderr.startswith("python -m hiili.footprint: error: argument --iterations/-N")
+    assert "usage:" not in usage.stderr
     both = run([*python_m(), ACTIVITY, "--json", "--csv"])
     assert both.returncode == 2
 

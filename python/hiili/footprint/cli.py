@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import pandas as pd
 
@@ -20,9 +21,19 @@ from .foreground import DEFAULT_GSD_A, DEFAULT_GSD_B
 USAGE_ERROR, DATA_ERROR, INTERNAL_ERROR = 2, 3, 1
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in the ``hiili`` command's one form: "<prog>: error: <what>", exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            USAGE_ERROR,
+            f"{self.prog}: error: {message}\nRun '{self.prog} --help' for the options.\n",
+        )
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (prog is $HIILI_PROG when the ``hiili`` command hands over)."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog=os.environ.get("HIILI_PROG") or "python -m hiili.footprint",
         description="An organisation's carbon footprint from its activity data (CSV), on an "
         "input-output model such as USEEIO, with Monte Carlo uncertainty, the year-on-year "
