@@ -16,6 +16,12 @@ namespace hiili {
 
 struct MonteCarloReport;
 
+// ---- numbers in messages ---------------------------------------------------------------------
+
+// A number as messages print it: 3 significant digits, an exponent where needed (printf's
+// %.3g): "1.2e-17", "0.5", "1e+12", never "0.000000" for a small value.
+std::string message_number(double value);
+
 // ---- conditioning ------------------------------------------------------------------------
 
 // The 1-norm condition estimate of A (Factorization::condition_estimate) above which a result

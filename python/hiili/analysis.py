@@ -793,6 +793,7 @@ def what_if(
     index = pd.Index(_category_labels(model), name="category")
     columns = [np.array(raw.baseline.scores)] + [np.array(r.result.scores) for r in raw.scenarios]
     frame = pd.DataFrame(dict(zip(names, columns, strict=True)), index=index)
+    frame.attrs["units"] = dict(zip(index, _category_units(model), strict=True))
     if not full:
         return frame
     base = raw.baseline

@@ -377,10 +377,8 @@ def tornado(
     ax.invert_yaxis()
     ax.axvline(0.0, color="black", linewidth=0.8)
     ax.set_xlabel("change of the score (%), first order")
-    from .analysis import display_labels
-
-    category = display_labels(sens.model._cpp.categories, sens.model.k)[sens.category]
-    ax.set_title(f"Sensitivity of {category} (score {sens.score:.4g})")
+    category, unit = _category_unit(sens.model, sens.category)
+    ax.set_title(f"Sensitivity of {category}, score {_amount(sens.score, unit)}")
     ax.legend(loc="lower right", fontsize=8)
     return fig
 
@@ -432,8 +430,9 @@ def scenarios(
         ]
         ax.bar_label(bars, labels=texts, padding=3, fontsize=8)
         ax.set_xticks(x, list(row.index), rotation=20, ha="right")
-        ax.set_ylabel("% of baseline" if relative else "score")
-        ax.set_title(f"{category}: scenarios")
+        unit = frame.attrs.get("units", {}).get(category, "")
+        ax.set_ylabel("% of baseline" if relative else (unit or "score"))
+        ax.set_title(f"{category}: scenarios" + (f", {unit}" if unit and not relative else ""))
         ax.margins(y=0.15)
         return fig
     k, s = data.shape
@@ -451,7 +450,9 @@ def scenarios(
     ax.set_xticks(x, [str(c) for c in data.index], rotation=20, ha="right")
     if relative:
         ax.axhline(100.0, color="black", linewidth=0.8)
-    ax.set_ylabel("% of baseline" if relative else "score")
+    units = set(frame.attrs.get("units", {}).values())
+    same = units.pop() if len(units) == 1 else ""  # one axis, one unit; else say so
+    ax.set_ylabel("% of baseline" if relative else (same or "score (each in its category's unit)"))
     ax.set_title("Scenarios side by side")
     ax.legend(fontsize=8)
     return fig

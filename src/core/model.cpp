@@ -211,11 +211,7 @@ std::string cell(const Labels& labels, std::string_view column, Index i) {
   return labels.column(column)[static_cast<std::size_t>(i)];
 }
 
-std::string short_number(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.3g", v);
-  return buffer;
-}
+std::string short_number(double v) { return message_number(v); }
 
 // "'Global Climate Change' (GCC)", else the id, else "#q".
 std::string category_label(const Model& model, Index q) {

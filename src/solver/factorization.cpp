@@ -15,12 +15,7 @@ namespace hiili {
 
 namespace {
 
-// A number in a message: 3 significant digits, an exponent where needed (1.2e-17, not 0.000000).
-std::string short_number(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.3g", v);
-  return buffer;
-}
+std::string short_number(double v) { return message_number(v); }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -456,7 +451,13 @@ double Factorization::condition_estimate() {
   return anorm * est;
 }
 
-// ---- diagnostics.hpp: conditioning -----------------------------------------------------------
+// ---- diagnostics.hpp -----------------------------------------------------------------------
+
+std::string message_number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3g", value);
+  return buffer;
+}
 
 bool is_ill_conditioned(double condition_estimate) {
   return !std::isnan(condition_estimate) && condition_estimate > kIllConditionedThreshold;

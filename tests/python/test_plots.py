@@ -67,6 +67,8 @@ def test_tornado(lca, tmp_path):
     ax = fig.axes[0]
     assert len(ax.patches) == 24  # +10 % and -10 % bars
     assert len(ax.get_yticklabels()) == 12
+    name, unit = lca.model.categories["name"][1], lca.model.categories["unit"][1]
+    assert ax.get_title() == f"Sensitivity of {name}, score {sens.score:.4g} {unit}"
     render(plots.tornado(sens, top=5, matrices="B", change=0.5), tmp_path, "tornado_b")
     with pytest.raises(hiili.InvalidInputError):
         plots.tornado(sens, change=0.0)
@@ -83,9 +85,14 @@ def test_scenario_bars(lca, tmp_path):
     render(fig, tmp_path, "scenarios")
     assert len(fig.axes[0].patches) == 3 * 2  # 3 columns x 2 categories
     render(plots.scenarios(frame, relative=True), tmp_path, "scenarios_rel")
+    units = list(lca.model.categories["unit"])
+    assert len(set(units)) == 2  # two units on one axis: the label says so, not "score"
+    assert fig.axes[0].get_ylabel() == "score (each in its category's unit)"
     one = plots.scenarios(frame, frame.index[0])
     render(one, tmp_path, "scenario_one")
     assert len(one.axes[0].patches) == 3
+    assert one.axes[0].get_ylabel() == units[0]
+    assert one.axes[0].get_title() == f"{frame.index[0]}: scenarios, {units[0]}"
     full = lca.what_if(DEMAND, [sc1], full=True)
     render(plots.scenarios(full), tmp_path, "scenarios_full")
     with pytest.raises(hiili.InvalidInputError):
