@@ -269,7 +269,8 @@ def _layout(
 
 
 def _key_of_small_parts(ax: Axes, small: list[_Block], column: int, label_width: int) -> bool:
-    """Names the largest bars too thin for a label in one more column; False when none."""
+    """Names the largest bars too thin for their whole name in one more column; False when
+    there are none."""
     small = sorted(
         (b for b in small if b.kind == "node" and b.height >= 0.002),
         key=lambda b: -b.height,
@@ -278,7 +279,7 @@ def _key_of_small_parts(ax: Axes, small: list[_Block], column: int, label_width:
         return False
     import textwrap
 
-    lines = ["Too thin to label (level, name, share):"]
+    lines = ["Too thin for the whole name (level, name, share):"]
     for b in small:
         share = f"{100 * math.copysign(b.height, b.value):.1f} %"
         wrapped = textwrap.wrap(f"{b.depth}  {b.label}  {share}", label_width + 10)
@@ -287,10 +288,25 @@ def _key_of_small_parts(ax: Axes, small: list[_Block], column: int, label_width:
     return True
 
 
-def _draw_block(ax: Axes, b: _Block, t: int, label_width: int, height_pt: float) -> bool:
-    """Draws one bar, with its label where one line fits; returns whether it is labelled."""
+def _fit_label(label: str, percent: str, lines: int, width: int) -> tuple[list[str], bool]:
+    """The name wrapped into at most `lines` lines with the share after it (on its own line
+    where there is room), and whether the whole name fits (else it ends in "…")."""
     import textwrap
 
+    for w in (width, width + 10):  # a column holds about width + 10 characters
+        text = textwrap.wrap(label, w) or [""]
+        if len(text) + 1 <= lines:
+            return [*text, percent], True
+        if len(text) <= lines:
+            return [*text[:-1], f"{text[-1]}  {percent}"], True
+    text = textwrap.wrap(label, width + 10)[:lines]
+    text[-1] = f"{text[-1]} …  {percent}"
+    return text, False
+
+
+def _draw_block(ax: Axes, b: _Block, t: int, label_width: int, height_pt: float) -> bool:
+    """Draws one bar, with its label where one line fits; returns whether its whole name shows
+    (else the key beside the diagram names it)."""
     from matplotlib.patches import Rectangle
 
     if b.kind == "rest":
@@ -313,19 +329,9 @@ def _draw_block(ax: Axes, b: _Block, t: int, label_width: int, height_pt: float)
     lines = int(b.height * height_pt // 8.5)  # 7 pt text, 8.5 pt a line
     if lines < 1:
         return False
-    text = textwrap.wrap(b.label, label_width) or [""]
-    percent = f"{100 * math.copysign(b.height, b.value):.1f} %"
-    if len(text) + 1 > lines:
-        keep = max(lines - 1, 1)
-        if len(text) > keep:
-            text = text[:keep]
-            text[-1] += " …"
-        if lines == 1:
-            text = [f"{text[0]}  {percent}"]
-        else:
-            text.append(percent)
-    else:
-        text.append(percent)
+    text, whole = _fit_label(
+        b.label, f"{100 * math.copysign(b.height, b.value):.1f} %", lines, label_width
+    )
     ax.text(
         b.depth + 0.02,
         b.bottom + b.height / 2,
@@ -335,7 +341,7 @@ def _draw_block(ax: Axes, b: _Block, t: int, label_width: int, height_pt: float)
         color="white" if b.kind == "direct" else "black",
         clip_on=True,
     )
-    return True
+    return whole
 
 
 def tornado(

@@ -138,9 +138,10 @@ def test_tree_names_every_part_and_each_column_adds_up(lca, tmp_path):
     shown = " ".join(t.replace("\n", " ") for t in texts_of(ax))
     assert "rest: " in shown  # the inputs below the cutoff are a named band
     assert "direct: " in shown
-    for node in tree.nodes:
-        if node.depth <= 3 and abs(node.cumulative) / abs(tree.score) >= 0.05:
-            assert node.label in shown, node.label  # full names, wrapped, not cut
+    assert "…" not in shown
+    for node in tree.nodes:  # every node (all above the 2 % cutoff): its full name, wrapped
+        if node.depth <= 3:
+            assert node.label in shown, node.label
     # Under the demand, level 1 is a partition of its bar: the bars' heights add up to 1.
     level1 = [p.get_height() for p in ax.patches if p.get_x() == 1.0]
     assert sum(level1) == pytest.approx(1.0, abs=1e-9)
