@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstdio>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -211,8 +210,6 @@ std::string cell(const Labels& labels, std::string_view column, Index i) {
   return labels.column(column)[static_cast<std::size_t>(i)];
 }
 
-std::string short_number(double v) { return message_number(v); }
-
 // "'Global Climate Change' (GCC)", else the id, else "#q".
 std::string category_label(const Model& model, Index q) {
   const Labels& c = model.categories();
@@ -299,7 +296,7 @@ std::string largest_factors(const Labels& flows, const std::vector<double>& row)
   for (std::size_t i = 0; i < shown; ++i) {
     if (i > 0) text += ", ";
     text +=
-        flow_label(flows, order[i]) + " " + short_number(row[static_cast<std::size_t>(order[i])]);
+        flow_label(flows, order[i]) + " " + message_number(row[static_cast<std::size_t>(order[i])]);
   }
   return text.empty() ? "none" : text;
 }
@@ -364,13 +361,13 @@ std::vector<CharacterisationNote> climate_notes(const Model& model) {
       if (ok) continue;
       std::string message = "category " + category_label(model, q) + " gives " + rule.gas + " " +
                             flow_label(flows, worst) + " a factor of " +
-                            short_number(row[static_cast<std::size_t>(worst)]) + ", expected " +
-                            short_number(rule.lo) + " to " + short_number(rule.hi) +
+                            message_number(row[static_cast<std::size_t>(worst)]) + ", expected " +
+                            message_number(rule.lo) + " to " + message_number(rule.hi) +
                             "; its largest factors: " + largest_factors(flows, row);
       if (auto other = category_counting(rows, gas, rule, q))
         message += "; " + std::string(rule.gas) + "'s factor of " +
-                   short_number(rows[static_cast<std::size_t>(other->first)]
-                                    [static_cast<std::size_t>(other->second)]) +
+                   message_number(rows[static_cast<std::size_t>(other->first)]
+                                      [static_cast<std::size_t>(other->second)]) +
                    " is in category " + category_label(model, other->first);
       notes.push_back({q, message});
     }

@@ -15,8 +15,6 @@ namespace hiili {
 
 namespace {
 
-std::string short_number(double v) { return message_number(v); }
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -131,10 +129,10 @@ std::shared_ptr<const SymbolicAnalysis> SymbolicAnalysis::create(
   // NaN would silently switch these checks off (every comparison with it is false).
   if (!(options.singular_rcond >= 0.0 && options.singular_rcond < 1.0))
     throw InvalidInputError("singular_rcond must lie in [0, 1), got " +
-                            short_number(options.singular_rcond));
+                            message_number(options.singular_rcond));
   if (!(options.refactor_rcond_ratio >= 0.0 && options.refactor_rcond_ratio <= 1.0))
     throw InvalidInputError("refactor_rcond_ratio must lie in [0, 1], got " +
-                            short_number(options.refactor_rcond_ratio));
+                            message_number(options.refactor_rcond_ratio));
   if (std::isnan(options.amd_dense))
     throw InvalidInputError("amd_dense must be a number (negative: no row is dense), got NaN");
   const auto t0 = std::chrono::steady_clock::now();
@@ -242,7 +240,7 @@ void check_rcond(double rcond, const FactorizationOptions& options) {
   if (!std::isnan(rcond) && rcond < options.singular_rcond)
     throw SingularMatrixError(
         "technosphere matrix is numerically singular: reciprocal condition estimate " +
-            short_number(rcond) + " is below " + short_number(options.singular_rcond),
+            message_number(rcond) + " is below " + message_number(options.singular_rcond),
         -1, rcond);
 }
 }  // namespace
@@ -329,10 +327,10 @@ double Factorization::refine(double* x, const double* b, bool transposed, double
   for (Index i = 0; i < n; ++i) x[i] += d[i];
   const double res = relative_residual(x, b, transposed);
   if (!(res <= tol))
-    throw IllConditionedError("solve rejected: backward error " + short_number(res) +
-                                  " stays above tolerance " + short_number(tol) +
+    throw IllConditionedError("solve rejected: backward error " + message_number(res) +
+                                  " stays above tolerance " + message_number(tol) +
                                   " after refinement (reciprocal condition estimate " +
-                                  short_number(report_.rcond) + ")",
+                                  message_number(report_.rcond) + ")",
                               res, report_.rcond);
   return res;
 }
@@ -466,7 +464,8 @@ bool is_ill_conditioned(double condition_estimate) {
 std::string condition_warning(double condition_estimate) {
   if (!is_ill_conditioned(condition_estimate)) return {};
   return "the technosphere matrix is ill-conditioned: condition estimate " +
-         short_number(condition_estimate) + " is above " + short_number(kIllConditionedThreshold) +
+         message_number(condition_estimate) + " is above " +
+         message_number(kIllConditionedThreshold) +
          ", so results may have fewer than 4 correct digits (docs/math.md, Conditioning)";
 }
 
