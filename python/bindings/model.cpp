@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bindings.hpp"
+#include "hiili/diagnostics.hpp"
 #include "hiili/error.hpp"
 
 namespace hiili::python {
@@ -225,6 +226,19 @@ void bind_model(py::module_& m) {
                " m=" + std::to_string(model.num_flows()) +
                " k=" + std::to_string(model.num_categories()) + ">";
       });
+
+  // diagnostics.hpp: characterisation (the header has no binding file of its own)
+  m.def(
+      "climate_notes",
+      [](const Model& model) {
+        std::vector<std::pair<Index, std::string>> out;
+        for (auto& note : climate_notes(model)) out.emplace_back(note.category, note.message);
+        return out;
+      },
+      py::arg("model"),
+      "[(category, message)]: climate categories whose factors for carbon dioxide, methane or "
+      "nitrous oxide are off (hiili/diagnostics.hpp).");
+  m.def("is_climate_category", &is_climate_category, py::arg("model"), py::arg("category"));
 }
 
 }  // namespace hiili::python

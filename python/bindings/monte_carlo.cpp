@@ -17,6 +17,7 @@
 #include <string>
 
 #include "bindings.hpp"
+#include "hiili/diagnostics.hpp"
 #include "hiili/distributions.hpp"
 #include "hiili/error.hpp"
 
@@ -331,6 +332,10 @@ void bind_monte_carlo(py::module_& m) {
       py::arg("shape"), py::arg("minimum"), py::arg("maximum"), py::arg("negative"),
       "A copy of the model whose entries of one matrix carry this uncertainty (one value per "
       "entry in entry order; empty arrays remove it).");
+
+  // diagnostics.hpp: uncertainty
+  m.def("no_uncertainty_warning", &no_uncertainty_warning, py::arg("report"),
+        "'' when the run drew an entry; else the warning's text.");
 }
 
 }  // namespace hiili::python

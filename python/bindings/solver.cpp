@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bindings.hpp"
+#include "hiili/diagnostics.hpp"
 #include "hiili/error.hpp"
 
 namespace hiili::python {
@@ -174,6 +175,12 @@ void bind_solver(py::module_& m) {
       .def_property_readonly("report", [](PyFactorization& f) {
         return f.run([](Factorization& x) { return x.report(); });
       });
+
+  // diagnostics.hpp: conditioning
+  m.attr("ILL_CONDITIONED_THRESHOLD") = kIllConditionedThreshold;
+  m.def("is_ill_conditioned", &is_ill_conditioned, py::arg("condition_estimate"));
+  m.def("condition_warning", &condition_warning, py::arg("condition_estimate"),
+        "'' when the estimate is at most ILL_CONDITIONED_THRESHOLD; else the warning's text.");
 }
 
 }  // namespace hiili::python

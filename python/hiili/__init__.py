@@ -25,6 +25,14 @@ from ._core import (
     SynthOptions,
 )
 from .analysis import Scenario
+from .diagnostics import (
+    ILL_CONDITIONED_THRESHOLD,
+    CharacterisationWarning,
+    HiiliWarning,
+    IllConditionedWarning,
+    NoUncertaintyWarning,
+    climate_notes,
+)
 from .lca import Factorization, Lca, Result, Results, factorization_options
 from .model import Model, default_model, detect_format, read, synth
 from .monte_carlo import (
@@ -49,19 +57,24 @@ def _version() -> str:
 __version__ = _version()
 
 __all__ = [
+    "ILL_CONDITIONED_THRESHOLD",
     "Backend",
+    "CharacterisationWarning",
     "Comparison",
     "Error",
     "Factorization",
     "FactorizationOptions",
     "FactorizationReport",
     "FormatError",
+    "HiiliWarning",
     "IllConditionedError",
+    "IllConditionedWarning",
     "InvalidInputError",
     "Lca",
     "Model",
     "MonteCarlo",
     "MonteCarloResult",
+    "NoUncertaintyWarning",
     "Ordering",
     "Result",
     "Results",
@@ -70,6 +83,7 @@ __all__ = [
     "SynthOptions",
     "__version__",
     "check_uncertainty",
+    "climate_notes",
     "default_model",
     "detect_format",
     "factorization_options",

@@ -106,7 +106,8 @@ def contributions(lca: Lca, demand: Any, category: Any = 0, top: int | None = 10
     (-1 for the rest), label, amount (supply s_j or inventory g_f), contribution (direct
     impact s_j (B^T c_q)_j, or c_qf g_f) and share (of the score). Each kind's contributions
     sum to the score. category=None (or "all") gives every category; top=None lists all
-    nonzero contributions. frame.attrs["scores"] maps category labels to scores.
+    nonzero contributions. frame.attrs["scores"] maps category labels to scores,
+    frame.attrs["units"] to their units ('' where the model has none).
     """
     model = lca.model
     cats = _categories(model, category)
@@ -155,7 +156,16 @@ def contributions(lca: Lca, demand: Any, category: Any = 0, top: int | None = 10
         columns=["category", "kind", "rank", "index", "label", "amount", "contribution", "share"],
     )
     frame.attrs["scores"] = {category_labels[q]: float(result.scores[q]) for q in cats}
+    frame.attrs["units"] = {category_labels[q]: _category_units(model)[q] for q in cats}
     return frame
+
+
+def _category_units(model: Model) -> list[str]:
+    """The categories' "unit" column, else '' for each."""
+    table = model._cpp.categories
+    if "unit" not in table.column_names():
+        return [""] * model.k
+    return [str(u) for u in table.column("unit")]
 
 
 def _share(value: float, total: float) -> float:
@@ -783,6 +793,7 @@ def what_if(
     index = pd.Index(_category_labels(model), name="category")
     columns = [np.array(raw.baseline.scores)] + [np.array(r.result.scores) for r in raw.scenarios]
     frame = pd.DataFrame(dict(zip(names, columns, strict=True)), index=index)
+    frame.attrs["units"] = dict(zip(index, _category_units(model), strict=True))
     if not full:
         return frame
     base = raw.baseline

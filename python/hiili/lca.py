@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from . import _convert, _core
+from . import _convert, _core, diagnostics
 from .analysis import AnalysisMixin
 from .model import Model
 
@@ -101,7 +101,9 @@ class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: h
     refactor_rcond_ratio, amd_dense, static_refactor, static_solve_after: see docs/math.md and
     FactorizationOptions).
 
-    Raises hiili.SingularMatrixError when A is singular. One Lca may be shared between
+    Raises hiili.SingularMatrixError when A is singular; warns hiili.IllConditionedWarning when
+    its 1-norm condition estimate (kept as ``condition``) is above
+    hiili.ILL_CONDITIONED_THRESHOLD (1e12). One Lca may be shared between
     threads (calls take turns); use one Lca per thread to solve in parallel.
     """
 
@@ -120,6 +122,13 @@ class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: h
         self.model = model
         self.options = factorization_options(solver, options, **kwargs)
         self._cpp = _core.Lca(model._cpp, self.options)
+        # The estimate costs a few solves, little next to the factorisation.
+        self.condition = float(self._cpp.condition_estimate())
+        diagnostics.warn(
+            diagnostics.condition_warning(self.condition),
+            diagnostics.IllConditionedWarning,
+            stacklevel=2,
+        )
 
     @property
     def report(self) -> _core.FactorizationReport:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from . import _convert, _core
+from . import _convert, _core, diagnostics
 from .lca import factorization_options
 from .model import Model, _kind
 
@@ -399,6 +399,8 @@ class MonteCarlo:
         progress: True for a tqdm bar, False for none, None (default) for a bar when stderr is
         a terminal, or a callable progress(completed, total, seconds) (return False to stop:
         the result then holds the completed prefix and ``cancelled`` is True).
+        Warns hiili.NoUncertaintyWarning when the run drew no uncertain entry (every
+        iteration then repeats the deterministic scores).
         KeyboardInterrupt: see the module docstring.
         """
         iterations = _convert.integer(iterations, "iterations", (0, 2**40))
@@ -409,6 +411,12 @@ class MonteCarlo:
         finally:
             close()
         result = MonteCarloResult(self.model, raw, self.labels, self._deterministic)
+        if iterations > 0:
+            diagnostics.warn(
+                _core.no_uncertainty_warning(result.report),
+                diagnostics.NoUncertaintyWarning,
+                stacklevel=2,
+            )
         if interrupted:
             self.partial = result
             raise KeyboardInterrupt(

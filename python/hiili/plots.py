@@ -31,14 +31,18 @@ _NEGATIVE = "#4f81bd"  # reduces it (credits)
 _REST = "#a6a6a6"
 
 
-def _figure(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax
+def _blank_figure(size: tuple[float, float]) -> Figure:
     try:
         from matplotlib.figure import Figure
     except ImportError as e:  # pragma: no cover
         raise ImportError("hiili.plots needs matplotlib: pip install 'hiili[plots]'") from e
-    fig = Figure(figsize=size, layout="constrained")
+    return Figure(figsize=size, layout="constrained")
+
+
+def _figure(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig = _blank_figure(size)
     return fig, fig.add_subplot()
 
 
@@ -54,18 +58,40 @@ def contributions(
     label_width: int = 40,
     ax: Axes | None = None,
 ) -> Figure:
-    """Horizontal bars of the top contributions and the rest, for one category.
+    """Horizontal bars of the top contributions and the rest, one panel per category.
 
     frame: from lca.contributions(); kind: "process" or "flow"; category: a label in
-    frame.category (default: the first). Bars are shares of the score in %, red where they
-    add to it and blue where they reduce it; the rest is grey.
+    frame.category (default: every category in the table, one panel each; with ax= the table
+    must then hold one category, else hiili.InvalidInputError). Bars are shares of the score
+    in %, red where they add to it and blue where they reduce it; the rest is grey. Titles
+    carry the score and its unit.
     """
     if kind not in ("process", "flow"):
         raise _core.InvalidInputError(f"kind must be 'process' or 'flow', got {kind!r}")
     if frame.empty:
         raise _core.InvalidInputError("contributions: the table is empty")
-    if category is None:
-        category = frame["category"].iloc[0]
+    categories = list(dict.fromkeys(frame["category"])) if category is None else [category]
+    if ax is not None and len(categories) > 1:
+        raise _core.InvalidInputError(
+            f"contributions: the table has {len(categories)} categories and ax= draws one: "
+            "pass category= (or no ax, for one panel per category)"
+        )
+    panels = [_contribution_bars(frame, kind, c, label_width) for c in categories]
+    if ax is not None:
+        fig = ax.figure
+        axes = [ax]
+    else:
+        fig = _blank_figure((8.0, sum(0.45 * len(p[0]) + 1.6 for p in panels)))
+        ratios = [len(p[0]) + 3 for p in panels]
+        axes = list(np.atleast_1d(fig.subplots(len(panels), 1, height_ratios=ratios)))
+    for axis, (labels, values, colors, title) in zip(axes, panels, strict=True):
+        _draw_bars(axis, labels, values, colors, title)
+    return fig
+
+
+def _contribution_bars(
+    frame: pd.DataFrame, kind: str, category: Any, label_width: int
+) -> tuple[list[str], list[float], list[str], str]:
     rows = frame[(frame["category"] == category) & (frame["kind"] == kind)]
     if rows.empty:
         raise _core.InvalidInputError(f"contributions: no {kind} rows for category {category!r}")
@@ -78,7 +104,17 @@ def contributions(
         labels.append(str(rest["label"].iloc[0]))
         values.append(float(rest["share"].iloc[0]) * 100.0)
         colors.append(_REST)
-    fig, ax = _figure(ax, (8.0, 0.45 * len(values) + 1.6))
+    score = frame.attrs.get("scores", {}).get(category)
+    unit = frame.attrs.get("units", {}).get(category, "")
+    title = f"{category}: {kind} contributions"
+    if score is not None:
+        title += f", total {_amount(score, unit)}"
+    return labels, values, colors, title
+
+
+def _draw_bars(
+    ax: Axes, labels: list[str], values: list[float], colors: list[str], title: str
+) -> None:
     y = np.arange(len(values))
     bars = ax.barh(y, values, color=colors)
     ax.set_yticks(y, labels)
@@ -86,13 +122,23 @@ def contributions(
     ax.axvline(0.0, color="black", linewidth=0.8)
     ax.bar_label(bars, labels=[f"{v:.1f} %" for v in values], padding=3, fontsize=8)
     ax.margins(x=0.15)
-    score = frame.attrs.get("scores", {}).get(category)
-    title = f"{category}: {kind} contributions"
-    if score is not None:
-        title += f" (total {score:.4g})"
     ax.set_title(title)
     ax.set_xlabel("share of the score (%)")
-    return fig
+
+
+def _amount(value: float, unit: str) -> str:
+    """4.49e+06 kg CO2 eq: a score with its unit, 4 significant digits."""
+    return f"{value:.4g} {unit}".rstrip()
+
+
+def _category_unit(model: Any, q: int) -> tuple[str, str]:
+    """(label, unit) of category q ('' when the model's categories have no unit column)."""
+    from .analysis import display_labels
+
+    table = model._cpp.categories
+    label = display_labels(table, model.k)[q]
+    unit = str(table.column("unit")[q]) if "unit" in table.column_names() else ""
+    return label, unit
 
 
 def tree(
@@ -100,123 +146,202 @@ def tree(
     *,
     max_depth: int | None = None,
     min_share: float = 0.0,
-    label_width: int = 28,
+    label_width: int = 34,
     ax: Axes | None = None,
 ) -> Figure:
-    """The supply-chain tree as a Sankey-like partition diagram.
+    """The supply chain as an icicle diagram: where the score comes from, level by level.
 
-    Each column is one depth (the demand on the left); each node is a bar whose height is
-    its share of |score| (|cumulative|), stacked inside its parent's span, with a band to its
-    parent (impact flowing from supplier to consumer). The dark part of each bar is the
-    node's direct impact; loop nodes are hatched; red adds, blue credits. Nodes below
-    min_share (of |score|) or deeper than max_depth are left out.
+    Column 0 is the demand, its bar the whole |score|. Each bar's span is split in the next
+    column into its suppliers (red adds, blue credits; loops hatched), its own direct impact
+    (dark, "direct: ...") and the rest: inputs below the tree's cutoff, below min_share or
+    deeper than max_depth (grey, "rest: N inputs"). So each column adds up to its parent and
+    every part is named. Bars carry their full names, wrapped to label_width characters, as
+    many lines as fit (with the share in %); the title carries the score and its unit. In an
+    SVG (tree_svg) every bar also shows its full name, amount and share on hover.
     """
-    from matplotlib.patches import PathPatch, Rectangle
-    from matplotlib.path import Path
-
     total = abs(tree.score) or max((abs(n.cumulative) for n in tree.nodes), default=1.0) or 1.0
-    depth_limit = max(n.depth for n in tree.nodes) if max_depth is None else max_depth
-    columns = depth_limit + 1
-    fig, ax = _figure(ax, (3.2 * columns + 1.0, 6.0))
-    width, gap = 0.22, 1.0  # bar width and column pitch (data units)
-    spans: dict[int, tuple[float, float]] = {}  # node -> (bottom, top) in [0, 1]
-
-    def draw(t: int, bottom: float) -> None:
-        node = tree.nodes[t]
-        height = abs(node.cumulative) / total
-        spans[t] = (bottom, bottom + height)
-        x = node.depth * gap
-        color = _NEGATIVE if node.cumulative < 0 else _POSITIVE
-        ax.add_patch(
-            Rectangle(
-                (x, bottom),
-                width,
-                height,
-                facecolor=color,
-                alpha=0.35,
-                edgecolor=color,
-                hatch="//" if node.loop else None,
-                linewidth=0.6,
-            )
-        )
-        direct = min(abs(node.direct) / total, height)
-        ax.add_patch(
-            Rectangle(
-                (x, bottom + height - direct),
-                width,
-                direct,
-                facecolor=color,
-                alpha=0.9,
-                linewidth=0,
-            )
-        )
-        if height >= 0.03:  # room for one line of text
-            ax.text(
-                x + width + 0.03,
-                bottom + height / 2,
-                f"{_short(node.label, label_width)}  {100 * node.cumulative / total:.1f} %",
-                va="center",
-                fontsize=7,
-                clip_on=True,
-            )
-        cursor = bottom
-        for child in node.children:
-            c = child_index[id(child)]
-            if child.depth > depth_limit or abs(child.cumulative) / total < min_share:
-                cursor += abs(child.cumulative) / total
-                continue
-            draw(c, cursor)
-            cb, ct = spans[c]
-            # Band from the child's bar (left edge) to its slot in the parent's bar.
-            x0, x1 = child.depth * gap, x + width
-            xm = (x0 + x1) / 2
-            verts = [
-                (x0, cb),
-                (xm, cb),
-                (xm, cb),
-                (x1, cb),
-                (x1, ct),
-                (xm, ct),
-                (xm, ct),
-                (x0, ct),
-                (x0, cb),
-            ]
-            codes = [
-                Path.MOVETO,
-                Path.CURVE4,
-                Path.CURVE4,
-                Path.CURVE4,
-                Path.LINETO,
-                Path.CURVE4,
-                Path.CURVE4,
-                Path.CURVE4,
-                Path.CLOSEPOLY,
-            ]
-            band_color = _NEGATIVE if child.cumulative < 0 else _POSITIVE
-            ax.add_patch(
-                PathPatch(Path(verts, codes), facecolor=band_color, alpha=0.15, linewidth=0)
-            )
-            cursor = ct
-
-    child_index = {id(n): t for t, n in enumerate(tree.nodes)}
-    draw(0, 0.0)
-    tops = [top for _, top in spans.values()]
-    ax.set_xlim(-0.1, (columns - 1) * gap + width + 0.9)
-    ax.set_ylim(max([*tops, 1.0]) * 1.02, 0.0)
-    ax.set_xticks(
-        [d * gap + width / 2 for d in range(columns)], [f"depth {d}" for d in range(columns)]
-    )
+    deepest = max(n.depth for n in tree.nodes)
+    depth_limit = deepest if max_depth is None else min(max_depth, deepest)
+    columns = depth_limit + 2  # one more for the direct and rest parts of the last nodes
+    fig, ax = _figure(ax, (2.6 * (columns + 1) + 0.6, 7.0))  # a column more for the key
+    blocks: list[_Block] = []
+    _layout(tree, 0, 0.0, total, depth_limit, min_share, blocks)
+    used = max(b.depth for b in blocks) + 1
+    height_pt = ax.figure.get_figheight() * 72.0 * 0.85  # the axes' height, about
+    unlabelled = [
+        b for t, b in enumerate(blocks) if not _draw_block(ax, b, t, label_width, height_pt)
+    ]
+    key = _key_of_small_parts(ax, unlabelled, used, label_width)
+    # tree_svg's hover texts, by the bars' SVG ids.
+    fig._hiili_titles = {f"hiili-block-{t}": b.hover or b.label for t, b in enumerate(blocks)}
+    ax.set_xlim(0.0, used + (1 if key else 0))
+    ax.set_ylim(1.0, 0.0)
+    ax.set_xticks([d + 0.47 for d in range(used)], [f"level {d}" for d in range(used)])
     ax.set_yticks([])
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
+    label, unit = _category_unit(tree._model, tree.category)
     ax.set_title(
-        f"Supply chain of {tree.root.label} (score {tree.score:.4g}; "
-        f"dark: direct impact, hatched: loop)"
+        f"Supply chain of {_short(tree.root.label, 60)}: {label} {_amount(tree.score, unit)}\n"
+        "bar height = share of the score; dark: direct impact; grey: rest; hatched: loop",
+        fontsize=9,
     )
     return fig
 
 
 sankey = tree  # the static Sankey picture of Tree.sankey()'s data
+_tree_figure = tree  # tree_svg's parameter is named tree too
+
+
+def tree_svg(tree: Tree, **options: Any) -> str:
+    """tree() as an SVG document in which every bar shows, on hover, its full name, amount and
+    share (an SVG <title>): for HTML pages and reports. options as for tree()."""
+    import io
+    import re
+    from xml.sax.saxutils import escape
+
+    fig = _tree_figure(tree, **options)
+    titles = getattr(fig, "_hiili_titles", {})
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    text = buffer.getvalue()
+
+    def add_title(match: re.Match[str]) -> str:
+        hover = titles.get(match.group(1), "")
+        return f"{match.group(0)}<title>{escape(hover)}</title>"
+
+    return re.sub(r'<g id="(hiili-block-\d+)">', add_title, text)
+
+
+class _Block:
+    """One bar of the icicle: a node, a node's direct impact, or a node's rest."""
+
+    def __init__(
+        self, depth: int, bottom: float, height: float, label: str, kind: str, value: float
+    ) -> None:
+        self.depth, self.bottom, self.height = depth, bottom, height
+        self.label, self.kind, self.value = label, kind, value
+        self.loop = False
+        self.hover = ""
+
+
+def _layout(
+    tree: Tree,
+    t: int,
+    bottom: float,
+    total: float,
+    depth_limit: int,
+    min_share: float,
+    out: list[_Block],
+) -> None:
+    """Appends node t's bar, then splits its span in the next column (suppliers, direct, rest)."""
+    node = tree.nodes[t]
+    height = abs(node.cumulative) / total
+    block = _Block(node.depth, bottom, height, node.label, "node", node.cumulative)
+    block.loop = node.loop
+    block.hover = f"{node.label}\namount {node.amount:.4g}\n{100 * node.cumulative / total:.1f} %"
+    out.append(block)
+    shown = [
+        c
+        for c in node.children
+        if c.depth <= depth_limit and abs(c.cumulative) / total >= min_share
+    ]
+    if node.depth >= depth_limit + 1 or (not node.children and node.direct == node.cumulative):
+        return
+    cursor = bottom
+    index = {id(n): i for i, n in enumerate(tree.nodes)}
+    for child in shown:
+        _layout(tree, index[id(child)], cursor, total, depth_limit, min_share, out)
+        cursor += abs(child.cumulative) / total
+    direct = min(abs(node.direct) / total, max(bottom + height - cursor, 0.0))
+    if direct > 0:
+        out.append(
+            _Block(node.depth + 1, cursor, direct, f"direct: {node.label}", "direct", node.direct)
+        )
+        out[-1].hover = f"direct impact of {node.label}\n{100 * node.direct / total:.1f} %"
+        cursor += direct
+    rest = bottom + height - cursor
+    if rest > 1e-9:
+        others = node.rest_count + len(node.children) - len(shown)
+        label = f"rest: {others} other inputs" if others else "rest"
+        out.append(_Block(node.depth + 1, cursor, rest, label, "rest", rest * total))
+        out[-1].hover = f"{label} of {node.label}\n{100 * rest:.1f} %"
+
+
+def _key_of_small_parts(ax: Axes, small: list[_Block], column: int, label_width: int) -> bool:
+    """Names the largest bars too thin for their whole name in one more column; False when
+    there are none."""
+    small = sorted(
+        (b for b in small if b.kind == "node" and b.height >= 0.002),
+        key=lambda b: -b.height,
+    )[:14]
+    if not small:
+        return False
+    import textwrap
+
+    lines = ["Too thin for the whole name (level, name, share):"]
+    for b in small:
+        share = f"{100 * math.copysign(b.height, b.value):.1f} %"
+        wrapped = textwrap.wrap(f"{b.depth}  {b.label}  {share}", label_width + 10)
+        lines += [wrapped[0], *("      " + w for w in wrapped[1:])]
+    ax.text(column + 0.02, 0.02, "\n".join(lines), va="top", fontsize=7, linespacing=1.4)
+    return True
+
+
+def _fit_label(label: str, percent: str, lines: int, width: int) -> tuple[list[str], bool]:
+    """The name wrapped into at most `lines` lines with the share after it (on its own line
+    where there is room), and whether the whole name fits (else it ends in "…")."""
+    import textwrap
+
+    for w in (width, width + 10):  # a column holds about width + 10 characters
+        text = textwrap.wrap(label, w) or [""]
+        if len(text) + 1 <= lines:
+            return [*text, percent], True
+        if len(text) <= lines:
+            return [*text[:-1], f"{text[-1]}  {percent}"], True
+    text = textwrap.wrap(label, width + 10)[:lines]
+    text[-1] = f"{text[-1]} …  {percent}"
+    return text, False
+
+
+def _draw_block(ax: Axes, b: _Block, t: int, label_width: int, height_pt: float) -> bool:
+    """Draws one bar, with its label where one line fits; returns whether its whole name shows
+    (else the key beside the diagram names it)."""
+    from matplotlib.patches import Rectangle
+
+    if b.kind == "rest":
+        face, alpha = _REST, 0.6
+    else:
+        face = _NEGATIVE if b.value < 0 else _POSITIVE
+        alpha = 0.9 if b.kind == "direct" else 0.35
+    patch = Rectangle(
+        (b.depth, b.bottom),
+        0.94,
+        b.height,
+        facecolor=face,
+        alpha=alpha,
+        edgecolor="white",
+        linewidth=0.8,
+        hatch="//" if b.loop else None,
+    )
+    patch.set_gid(f"hiili-block-{t}")
+    ax.add_patch(patch)
+    lines = int(b.height * height_pt // 8.5)  # 7 pt text, 8.5 pt a line
+    if lines < 1:
+        return False
+    text, whole = _fit_label(
+        b.label, f"{100 * math.copysign(b.height, b.value):.1f} %", lines, label_width
+    )
+    ax.text(
+        b.depth + 0.02,
+        b.bottom + b.height / 2,
+        "\n".join(text),
+        va="center",
+        fontsize=7,
+        color="white" if b.kind == "direct" else "black",
+        clip_on=True,
+    )
+    return whole
 
 
 def tornado(
@@ -258,10 +383,8 @@ def tornado(
     ax.invert_yaxis()
     ax.axvline(0.0, color="black", linewidth=0.8)
     ax.set_xlabel("change of the score (%), first order")
-    from .analysis import display_labels
-
-    category = display_labels(sens.model._cpp.categories, sens.model.k)[sens.category]
-    ax.set_title(f"Sensitivity of {category} (score {sens.score:.4g})")
+    category, unit = _category_unit(sens.model, sens.category)
+    ax.set_title(f"Sensitivity of {category}, score {_amount(sens.score, unit)}")
     ax.legend(loc="lower right", fontsize=8)
     return fig
 
@@ -313,8 +436,9 @@ def scenarios(
         ]
         ax.bar_label(bars, labels=texts, padding=3, fontsize=8)
         ax.set_xticks(x, list(row.index), rotation=20, ha="right")
-        ax.set_ylabel("% of baseline" if relative else "score")
-        ax.set_title(f"{category}: scenarios")
+        unit = frame.attrs.get("units", {}).get(category, "")
+        ax.set_ylabel("% of baseline" if relative else (unit or "score"))
+        ax.set_title(f"{category}: scenarios" + (f", {unit}" if unit and not relative else ""))
         ax.margins(y=0.15)
         return fig
     k, s = data.shape
@@ -332,10 +456,12 @@ def scenarios(
     ax.set_xticks(x, [str(c) for c in data.index], rotation=20, ha="right")
     if relative:
         ax.axhline(100.0, color="black", linewidth=0.8)
-    ax.set_ylabel("% of baseline" if relative else "score")
+    units = set(frame.attrs.get("units", {}).values())
+    same = units.pop() if len(units) == 1 else ""  # one axis, one unit; else say so
+    ax.set_ylabel("% of baseline" if relative else (same or "score (each in its category's unit)"))
     ax.set_title("Scenarios side by side")
     ax.legend(fontsize=8)
     return fig
 
 
-__all__ = ["contributions", "sankey", "scenarios", "tornado", "tree"]
+__all__ = ["contributions", "sankey", "scenarios", "tornado", "tree", "tree_svg"]

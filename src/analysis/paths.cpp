@@ -8,6 +8,7 @@
 
 #include "analysis/common.hpp"
 #include "hiili/contribution.hpp"
+#include "hiili/diagnostics.hpp"
 #include "hiili/error.hpp"
 
 namespace hiili {
@@ -19,7 +20,7 @@ void check_options(const PathOptions& o) {
     throw InvalidInputError("structural_paths: top must be >= 1, got " + std::to_string(o.top));
   if (!(o.cutoff >= 0.0 && o.cutoff <= 1.0))
     throw InvalidInputError("structural_paths: cutoff must be in [0, 1], got " +
-                            std::to_string(o.cutoff));
+                            message_number(o.cutoff));
   if (o.max_length < 0)
     throw InvalidInputError("structural_paths: max_length must be >= 0, got " +
                             std::to_string(o.max_length));

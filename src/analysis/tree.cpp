@@ -8,6 +8,7 @@
 
 #include "analysis/common.hpp"
 #include "hiili/contribution.hpp"
+#include "hiili/diagnostics.hpp"
 #include "hiili/error.hpp"
 
 namespace hiili {
@@ -17,7 +18,7 @@ namespace {
 void check_options(const TreeOptions& o) {
   if (!(o.cutoff >= 0.0 && o.cutoff <= 1.0))
     throw InvalidInputError("supply_chain_tree: cutoff must be in [0, 1], got " +
-                            std::to_string(o.cutoff));
+                            message_number(o.cutoff));
   // The JSON export nests one level per depth; keep that well inside any stack.
   if (o.max_depth < 0 || o.max_depth > 10000)
     throw InvalidInputError("supply_chain_tree: max_depth must be in [0, 10000], got " +

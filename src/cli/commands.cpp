@@ -7,6 +7,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include <optional>
 #include <string_view>
 
+#include "hiili/diagnostics.hpp"
 #include "hiili/error.hpp"
 #include "hiili/io/read.hpp"
 #include "hiili/io/useeio.hpp"
@@ -304,6 +306,10 @@ std::string share(double value, double total) {
 
 // ---- printing pieces --------------------------------------------------------------
 
+constexpr const char* kNoCategories =
+    "No scores: the model has no impact categories (no characterisation matrix C; openLCA "
+    "exports without LCIA methods, such as USLCI, have none). The inventory is shown instead.";
+
 Json report_json(const FactorizationReport& r) {
   Json j;
   j["backend"] = to_string(r.backend);
@@ -419,7 +425,41 @@ void print_contributions(const Model& model, const Contributions& c, const std::
         "flow", c.flows, model.flows(), c.score, indent);
 }
 
+Json inventory_json(const Model& model, const std::vector<Contribution>& flows) {
+  Json j;
+  j["reason"] = kNoCategories;
+  Json list = Json::array();
+  for (std::size_t r = 0; r < flows.size(); ++r)
+    list.push_back({{"rank", r + 1},
+                    {"index", flows[r].index},
+                    {"flow", label_of(model.flows(), flows[r].index)},
+                    {"amount", flows[r].value},
+                    {"unit", column_or_empty(model.flows(), "unit", flows[r].index)}});
+  j["top_flows"] = list;
+  return j;
+}
+
+// solve on a model without categories: why there is no score, and the largest flows of g.
+void print_inventory(const Model& model, const std::vector<Contribution>& flows) {
+  fmt::print("  {}\n\n  Top {} of {} flows by |amount| (g = B s)\n", kNoCategories, flows.size(),
+             thousands(model.num_flows()));
+  Table t({"rank", "#", "flow", "amount", "unit"}, {true, true, false, true, false});
+  for (std::size_t r = 0; r < flows.size(); ++r)
+    t.add({std::to_string(r + 1), std::to_string(flows[r].index),
+           label_of(model.flows(), flows[r].index), number(flows[r].value),
+           column_or_empty(model.flows(), "unit", flows[r].index)});
+  t.print_text(stdout, 60, 2);
+}
+
 void print_json(const Json& j) { fmt::print("{}\n", j.dump(2)); }
+
+// Prints warnings when the scope ends normally (not while an error propagates).
+struct WarningsAtExit {
+  const std::vector<std::string>& warnings;
+  ~WarningsAtExit() {
+    if (std::uncaught_exceptions() == 0) print_warnings(warnings);
+  }
+};
 
 Json header_json(const char* command) {
   Json j;
@@ -473,6 +513,7 @@ int run_info(const InfoOptions& o) {
     condest = with_context(loaded.source, &model, [&] { return lu->condition_estimate(); });
   }
   const FactorizationReport& r = lu->report();
+  const std::vector<std::string> warnings = model_warnings(model, condest);
 
   if (o.common.mode() == OutputMode::Json) {
     Json j = header_json("info");
@@ -485,6 +526,8 @@ int run_info(const InfoOptions& o) {
     j["categories"] = categories;
     j["factorization"] = report_json(r);
     j["factorization"]["condition_estimate"] = condest;
+    j["factorization"]["ill_conditioned"] = is_ill_conditioned(condest);
+    j["warnings"] = warnings;
     j["read_seconds"] = loaded.seconds;
     print_json(j);
     return 0;
@@ -510,12 +553,15 @@ int run_info(const InfoOptions& o) {
   add("max_block", count(r.max_block));
   add("rcond", real(r.rcond));
   add("condition_estimate", real(condest));
+  add("ill_conditioned", is_ill_conditioned(condest) ? "true" : "false");
   add("read_seconds", csv ? g17(loaded.seconds) : duration(loaded.seconds));
   add("analyze_seconds", csv ? g17(r.analyze_seconds) : duration(r.analyze_seconds));
   add("factor_seconds", csv ? g17(r.factor_seconds) : duration(r.factor_seconds));
   if (csv) {
     for (Index q = 0; q < model.num_categories(); ++q)
       add(fmt::format("category_{}", q), label_of(model.categories(), q));
+    for (std::size_t w = 0; w < warnings.size(); ++w)
+      add(fmt::format("warning_{}", w), warnings[w]);
     t.print_csv(stdout);
     return 0;
   }
@@ -550,6 +596,10 @@ int run_info(const InfoOptions& o) {
              column_or_empty(model.categories(), "unit", q)});
     c.print_text(stdout);
   }
+  if (!warnings.empty()) {
+    fmt::print("\nWarnings\n");
+    for (const auto& text : warnings) fmt::print("  - {}\n", text);
+  }
   return 0;
 }
 
@@ -578,11 +628,18 @@ int run_solve(const SolveOptions& o) {
                  [&] { lca.emplace(loaded.model, factorization_options(o.solver)); });
   }
   double factor_seconds = factor_clock.seconds();
+  const double condest = with_context(loaded.source, &model,
+                                      [&] { return lca->factorization().condition_estimate(); });
+  const std::vector<std::string> warnings = model_warnings(model, condest);
   Stopwatch solve_clock;
   LcaResult result = with_context(loaded.source, &model, [&] { return lca->solve(demand); });
   double solve_seconds = solve_clock.seconds();
   std::optional<Contributions> contrib;
   if (q >= 0) contrib = contributions(model, result, q, o.top);
+  // Without categories there is no score: the inventory's largest flows stand in for it.
+  std::vector<Contribution> flows;
+  if (q < 0) flows = top_contributions(result.inventory, o.top);
+  const WarningsAtExit at_exit{warnings};  // after the results, where a reader looks last
 
   if (o.common.mode() == OutputMode::Json) {
     Json j = header_json("solve");
@@ -594,7 +651,11 @@ int run_solve(const SolveOptions& o) {
     j["demand"] = d;
     j["scores"] = scores_json(model, result.scores);
     j["contributions"] = contrib ? contributions_json(model, *contrib) : Json();
+    if (q < 0) j["inventory"] = inventory_json(model, flows);
     j["factorization"] = report_json(lca->report());
+    j["factorization"]["condition_estimate"] = condest;
+    j["factorization"]["ill_conditioned"] = is_ill_conditioned(condest);
+    j["warnings"] = warnings;
     j["timings"] = {
         {"read", loaded.seconds}, {"factorize", factor_seconds}, {"solve", solve_seconds}};
     print_json(j);
@@ -604,6 +665,9 @@ int run_solve(const SolveOptions& o) {
     Table t = csv_table();
     csv_scores(t, "solve", model, result.scores);
     if (contrib) csv_contributions(t, "solve", model, *contrib);
+    for (std::size_t r = 0; r < flows.size(); ++r)
+      t.add({"solve", "inventory", std::to_string(r + 1), std::to_string(flows[r].index),
+             label_of(model.flows(), flows[r].index), g17(flows[r].value), ""});
     t.print_csv(stdout);
     return 0;
   }
@@ -623,8 +687,12 @@ int run_solve(const SolveOptions& o) {
                o.demand_file.empty() ? "" : " (" + o.demand_file + ")");
   }
   fmt::print("solver   {}\n", lca->report().brief());
-  fmt::print("timings  read {}, analyse+factorize {}, solve {}\n\nScores\n",
-             duration(loaded.seconds), duration(factor_seconds), duration(solve_seconds));
+  fmt::print("timings  read {}, analyse+factorize {}, solve {}\n\n{}\n", duration(loaded.seconds),
+             duration(factor_seconds), duration(solve_seconds), q < 0 ? "Inventory" : "Scores");
+  if (q < 0) {
+    print_inventory(model, flows);
+    return 0;
+  }
   print_scores(model, result.scores);
   if (contrib) print_contributions(model, *contrib, "activity", true);
   return 0;
@@ -858,7 +926,23 @@ Prepared prepare(const std::string& model, const std::string& format, const std:
                  [&] { p.lca = std::make_unique<Lca>(p.model, factorization_options(solver)); });
   }
   p.factor_seconds = clock.seconds();
+  p.condition_estimate =
+      with_context(p.source, &m, [&] { return p.lca->factorization().condition_estimate(); });
+  p.warnings = model_warnings(m, p.condition_estimate);
+  print_warnings(p.warnings);
   return p;
+}
+
+std::vector<std::string> model_warnings(const Model& model, double condition_estimate) {
+  std::vector<std::string> out;
+  if (auto text = condition_warning(condition_estimate); !text.empty()) out.push_back(text);
+  for (const auto& note : climate_notes(model)) out.push_back(note.message);
+  return out;
+}
+
+void print_warnings(const std::vector<std::string>& warnings) {
+  std::fflush(stdout);
+  for (const auto& text : warnings) fmt::print(stderr, "hiili: warning: {}\n", text);
 }
 
 std::string row_label(const Labels& labels, Index i) { return label_of(labels, i); }

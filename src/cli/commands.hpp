@@ -74,10 +74,17 @@ struct Prepared {
   std::unique_ptr<Lca> lca;
   double read_seconds = 0.0;
   double factor_seconds = 0.0;
+  double condition_estimate = 0.0;    // of A (Factorization::condition_estimate)
+  std::vector<std::string> warnings;  // model_warnings(), already printed by prepare()
 };
 Prepared prepare(const std::string& model, const std::string& format, const std::string& solver,
                  const std::vector<std::string>& demand, const std::string& demand_file,
                  const std::string& category, bool progress);
+// What a reader of the result should know (hiili/diagnostics.hpp): the condition warning of A
+// and the climate categories' characterisation notes.
+std::vector<std::string> model_warnings(const Model& model, double condition_estimate);
+// Each as "hiili: warning: <text>" on stderr, after flushing stdout.
+void print_warnings(const std::vector<std::string>& warnings);
 // "LABEL_OR_INDEX=AMOUNT" items (checked by check_demand_syntax) against a model's activities.
 SparseDemand resolve_demand(const Model& model, const std::vector<std::string>& items);
 // "name [location]" (else id, else the first column, else "#i"), as solve prints labels.

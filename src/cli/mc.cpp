@@ -23,6 +23,7 @@
 
 #include "arguments.hpp"
 #include "commands.hpp"
+#include "hiili/diagnostics.hpp"
 #include "hiili/error.hpp"
 #include "hiili/monte_carlo.hpp"
 #include "hiili/version.hpp"
@@ -249,6 +250,9 @@ std::optional<int> run_mc_command(const McCommand& c) {
   }
 
   const MonteCarloReport& rep = r.report;
+  std::vector<std::string> warnings = p.warnings;                  // prepare() has printed these
+  const std::string no_uncertainty = no_uncertainty_warning(rep);  // printed after the results
+  if (!no_uncertainty.empty()) warnings.push_back(no_uncertainty);
   if (c.common.mode() == OutputMode::Json) {
     Json j;
     j["hiili_version"] = kVersion;
@@ -274,6 +278,10 @@ std::optional<int> run_mc_command(const McCommand& c) {
     j["active_activities"] = rep.activities;
     j["failed"] = r.failed;
     j["streamed"] = !r.scores_kept();
+    j["sampled_entries"] = {{"A", rep.sampled_entries[0]},
+                            {"B", rep.sampled_entries[1]},
+                            {"C", rep.sampled_entries[2]}};
+    j["warnings"] = warnings;
     if (!r.scores_kept()) j["quantile_relative_accuracy"] = o.sketch_accuracy;
     Json cats = Json::array();
     for (Index q : categories) {
@@ -357,6 +365,7 @@ std::optional<int> run_mc_command(const McCommand& c) {
       t.print_text(stdout, 50, 2);
     }
   }
+  if (!no_uncertainty.empty()) print_warnings({no_uncertainty});
   return interrupted ? kInterrupted : 0;
 }
 

@@ -1,11 +1,15 @@
 #include "hiili/model.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <string>
 
+#include "hiili/diagnostics.hpp"
 #include "hiili/error.hpp"
+#include "hiili/monte_carlo.hpp"
 
 namespace hiili {
 
@@ -189,6 +193,197 @@ Model ModelBuilder::build() {
   model.flows_ = std::move(flows_);
   model.categories_ = std::move(categories_);
   return model;
+}
+
+// ---- diagnostics.hpp: characterisation -------------------------------------------------------
+
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string cell(const Labels& labels, std::string_view column, Index i) {
+  if (labels.empty() || !labels.has_column(column)) return {};
+  return labels.column(column)[static_cast<std::size_t>(i)];
+}
+
+// "'Global Climate Change' (GCC)", else the id, else "#q".
+std::string category_label(const Model& model, Index q) {
+  const Labels& c = model.categories();
+  std::string name = cell(c, "name", q), code = cell(c, "code", q);
+  if (name.empty()) name = cell(c, "id", q);
+  // Appends only: GCC 12 warns falsely (-Wrestrict) on "'" + std::string here.
+  std::string text;
+  if (name.empty()) {
+    text.append("#").append(std::to_string(q));
+  } else {
+    text.append("'").append(name).append("'");
+  }
+  if (!code.empty()) text.append(" (").append(code).append(")");
+  return text;
+}
+
+// The flow's compartment: its "compartment" column, else "category" (USEEIO), lower case.
+std::string compartment(const Labels& flows, Index f) {
+  std::string text = cell(flows, "compartment", f);
+  if (text.empty()) text = cell(flows, "category", f);
+  return lower(text);
+}
+
+std::string flow_label(const Labels& flows, Index f) {
+  std::string name = cell(flows, "name", f);
+  std::string where = cell(flows, "compartment", f);
+  if (where.empty()) where = cell(flows, "category", f);
+  return "'" + name + "'" + (where.empty() ? "" : " (" + where + ")");
+}
+
+struct GasRule {
+  const char* gas;
+  std::vector<std::string> names;  // lower case, exact
+  double lo, hi;
+};
+
+const std::vector<GasRule>& gas_rules() {
+  static const std::vector<GasRule> rules{
+      {"carbon dioxide", {"carbon dioxide", "carbon dioxide, fossil"}, 0.9, 1.1},
+      {"methane",
+       {"methane", "methane, fossil", "methane, biogenic", "methane, non-fossil"},
+       1.0,
+       100.0},
+      {"nitrous oxide", {"dinitrogen monoxide", "nitrous oxide"}, 100.0, 400.0}};
+  return rules;
+}
+
+// Flows (in air, where the flows say) named as one of `rule`'s names.
+std::vector<Index> flows_of(const Labels& flows, const GasRule& rule) {
+  std::vector<Index> out;
+  if (flows.empty() || !flows.has_column("name")) return out;
+  const auto& names = flows.column("name");
+  for (Index f = 0; f < flows.size(); ++f) {
+    const std::string name = lower(names[static_cast<std::size_t>(f)]);
+    if (std::find(rule.names.begin(), rule.names.end(), name) == rule.names.end()) continue;
+    const std::string where = compartment(flows, f);
+    if (where.empty() || where.find("air") != std::string::npos) out.push_back(f);
+  }
+  return out;
+}
+
+// C as dense rows (k x m); C is small next to A and B.
+std::vector<std::vector<double>> dense_rows(const CscMatrix& C) {
+  std::vector<std::vector<double>> rows(static_cast<std::size_t>(C.rows),
+                                        std::vector<double>(static_cast<std::size_t>(C.cols), 0.0));
+  for (Index f = 0; f < C.cols; ++f)
+    for (Index p = C.col_ptr[f]; p < C.col_ptr[f + 1]; ++p)
+      rows[static_cast<std::size_t>(C.row_idx[p])][static_cast<std::size_t>(f)] += C.values[p];
+  return rows;
+}
+
+// "Cyfluthrin 4.9e+08, Lambda-cyhalothrin 1.39e+08, Fenpropathrin 1.14e+08".
+std::string largest_factors(const Labels& flows, const std::vector<double>& row) {
+  std::vector<Index> order;
+  for (Index f = 0; f < static_cast<Index>(row.size()); ++f)
+    if (row[static_cast<std::size_t>(f)] != 0.0) order.push_back(f);
+  const std::size_t shown = std::min<std::size_t>(3, order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(shown), order.end(),
+                    [&](Index a, Index b) {
+                      return std::abs(row[static_cast<std::size_t>(a)]) >
+                             std::abs(row[static_cast<std::size_t>(b)]);
+                    });
+  std::string text;
+  for (std::size_t i = 0; i < shown; ++i) {
+    if (i > 0) text += ", ";
+    text +=
+        flow_label(flows, order[i]) + " " + message_number(row[static_cast<std::size_t>(order[i])]);
+  }
+  return text.empty() ? "none" : text;
+}
+
+bool in_range(double v, const GasRule& rule) { return v >= rule.lo && v <= rule.hi; }
+
+// The first category other than `q` (and a flow of `gas`) that gives the gas its expected factor.
+std::optional<std::pair<Index, Index>> category_counting(
+    const std::vector<std::vector<double>>& rows, const std::vector<Index>& gas,
+    const GasRule& rule, Index q) {
+  for (Index other = 0; other < static_cast<Index>(rows.size()); ++other)
+    for (Index f : gas)
+      if (other != q &&
+          in_range(rows[static_cast<std::size_t>(other)][static_cast<std::size_t>(f)], rule))
+        return std::make_pair(other, f);
+  return std::nullopt;
+}
+
+bool contains_any(const std::string& text, std::initializer_list<const char*> words) {
+  for (const char* w : words)
+    if (text.find(w) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+bool is_climate_category(const Model& model, Index q) {
+  const Labels& c = model.categories();
+  const std::string code = lower(cell(c, "code", q));
+  const std::string name = lower(cell(c, "name", q) + " " + cell(c, "id", q));
+  std::string unit = lower(cell(c, "unit", q));
+  unit.erase(
+      std::remove_if(unit.begin(), unit.end(), [](char ch) { return ch == ' ' || ch == '-'; }),
+      unit.end());
+  return code == "ghg" || code == "gcc" || code.rfind("gwp", 0) == 0 ||
+         contains_any(name, {"climate", "greenhouse", "global warming"}) || unit == "kgco2eq" ||
+         unit == "kgco2e" || unit == "kgco2equivalent";
+}
+
+std::vector<CharacterisationNote> climate_notes(const Model& model) {
+  std::vector<CharacterisationNote> notes;
+  const Labels& flows = model.flows();
+  std::vector<std::vector<double>> rows;
+  for (Index q = 0; q < model.num_categories(); ++q) {
+    if (!is_climate_category(model, q)) continue;
+    // A partial indicator (EF's "Climate change - Biogenic") rightly leaves fossil CO2 out.
+    const std::string name = lower(cell(model.categories(), "name", q));
+    if (contains_any(name, {"biogenic", "land use", "land-use", "luluc"})) continue;
+    if (rows.empty()) rows = dense_rows(model.C());
+    const auto& row = rows[static_cast<std::size_t>(q)];
+    for (const GasRule& rule : gas_rules()) {
+      const std::vector<Index> gas = flows_of(flows, rule);
+      if (gas.empty()) continue;
+      Index worst = gas.front();
+      bool ok = false;
+      for (Index f : gas) {
+        ok = ok || in_range(row[static_cast<std::size_t>(f)], rule);
+        if (std::abs(row[static_cast<std::size_t>(f)]) >
+            std::abs(row[static_cast<std::size_t>(worst)]))
+          worst = f;
+      }
+      if (ok) continue;
+      std::string message = "category " + category_label(model, q) + " gives " + rule.gas + " " +
+                            flow_label(flows, worst) + " a factor of " +
+                            message_number(row[static_cast<std::size_t>(worst)]) + ", expected " +
+                            message_number(rule.lo) + " to " + message_number(rule.hi) +
+                            "; its largest factors: " + largest_factors(flows, row);
+      if (auto other = category_counting(rows, gas, rule, q))
+        message += "; " + std::string(rule.gas) + "'s factor of " +
+                   message_number(rows[static_cast<std::size_t>(other->first)]
+                                      [static_cast<std::size_t>(other->second)]) +
+                   " is in category " + category_label(model, other->first);
+      notes.push_back({q, message});
+    }
+  }
+  return notes;
+}
+
+// ---- diagnostics.hpp: uncertainty ------------------------------------------------------------
+
+std::string no_uncertainty_warning(const MonteCarloReport& report) {
+  for (Index sampled : report.sampled_entries)
+    if (sampled > 0) return {};
+  return "no entry of the sampled matrices upstream of the demand is uncertain: every "
+         "iteration repeats the deterministic scores and each interval is a single point. "
+         "Attach uncertainty first (Python: hiili.with_uncertainty; a Brightway datapackage "
+         "with uncertainty; synth:...,uncertainty=1; docs/monte-carlo.md)";
 }
 
 }  // namespace hiili

@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include "hiili/diagnostics.hpp"
 #include "hiili/error.hpp"
 #include "hiili/monte_carlo.hpp"
 #include "montecarlo/special.hpp"
@@ -28,7 +29,7 @@ FlowStatistics::FlowStatistics(const Eigen::VectorXd& reference, double relative
     : accuracy_(relative_accuracy), bins_(bins) {
   if (!(relative_accuracy > 0.0 && relative_accuracy < 0.5))
     throw InvalidInputError("sketch accuracy must lie in (0, 0.5), got " +
-                            std::to_string(relative_accuracy));
+                            message_number(relative_accuracy));
   if (bins < 2 || bins > (1 << 20) || bins % 2 != 0)
     throw InvalidInputError("sketch bins must be even and in [2, 2^20], got " +
                             std::to_string(bins));

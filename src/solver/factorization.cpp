@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/lanes.hpp"
+#include "hiili/diagnostics.hpp"
 #include "hiili/error.hpp"
 #include "hiili/solver.hpp"
 #include "solver/backend.hpp"
@@ -128,10 +129,10 @@ std::shared_ptr<const SymbolicAnalysis> SymbolicAnalysis::create(
   // NaN would silently switch these checks off (every comparison with it is false).
   if (!(options.singular_rcond >= 0.0 && options.singular_rcond < 1.0))
     throw InvalidInputError("singular_rcond must lie in [0, 1), got " +
-                            std::to_string(options.singular_rcond));
+                            message_number(options.singular_rcond));
   if (!(options.refactor_rcond_ratio >= 0.0 && options.refactor_rcond_ratio <= 1.0))
     throw InvalidInputError("refactor_rcond_ratio must lie in [0, 1], got " +
-                            std::to_string(options.refactor_rcond_ratio));
+                            message_number(options.refactor_rcond_ratio));
   if (std::isnan(options.amd_dense))
     throw InvalidInputError("amd_dense must be a number (negative: no row is dense), got NaN");
   const auto t0 = std::chrono::steady_clock::now();
@@ -238,9 +239,8 @@ void check_rcond(double rcond, const FactorizationOptions& options) {
   // NaN: the backend has no cheap estimate; the residual check judges its answers.
   if (!std::isnan(rcond) && rcond < options.singular_rcond)
     throw SingularMatrixError(
-        "technosphere matrix is numerically singular: reciprocal condition "
-        "estimate " +
-            std::to_string(rcond) + " is below " + std::to_string(options.singular_rcond),
+        "technosphere matrix is numerically singular: reciprocal condition estimate " +
+            message_number(rcond) + " is below " + message_number(options.singular_rcond),
         -1, rcond);
 }
 }  // namespace
@@ -327,10 +327,10 @@ double Factorization::refine(double* x, const double* b, bool transposed, double
   for (Index i = 0; i < n; ++i) x[i] += d[i];
   const double res = relative_residual(x, b, transposed);
   if (!(res <= tol))
-    throw IllConditionedError("solve rejected: backward error " + std::to_string(res) +
-                                  " stays above tolerance " + std::to_string(tol) +
+    throw IllConditionedError("solve rejected: backward error " + message_number(res) +
+                                  " stays above tolerance " + message_number(tol) +
                                   " after refinement (reciprocal condition estimate " +
-                                  std::to_string(report_.rcond) + ")",
+                                  message_number(report_.rcond) + ")",
                               res, report_.rcond);
   return res;
 }
@@ -447,6 +447,26 @@ double Factorization::condition_estimate() {
     x[jmax] = 1.0;
   }
   return anorm * est;
+}
+
+// ---- diagnostics.hpp -----------------------------------------------------------------------
+
+std::string message_number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3g", value);
+  return buffer;
+}
+
+bool is_ill_conditioned(double condition_estimate) {
+  return !std::isnan(condition_estimate) && condition_estimate > kIllConditionedThreshold;
+}
+
+std::string condition_warning(double condition_estimate) {
+  if (!is_ill_conditioned(condition_estimate)) return {};
+  return "the technosphere matrix is ill-conditioned: condition estimate " +
+         message_number(condition_estimate) + " is above " +
+         message_number(kIllConditionedThreshold) +
+         ", so results may have fewer than 4 correct digits (docs/math.md, Conditioning)";
 }
 
 }  // namespace hiili

@@ -274,3 +274,119 @@ TEST_F(CliTest, SynthSpecNamesTheFamily) {
   EXPECT_EQ(j["model"]["source"], "synth:n=500,k=3,seed=2,family=stress");
   EXPECT_EQ(run({"info", "synth:n=50,family=dense"}).code, 2);
 }
+
+// ---- warnings where a result misleads (hiili/diagnostics.hpp) -------------------------------
+
+namespace {
+const char* kTinyA =
+    "%%MatrixMarket matrix coordinate real general\n3 3 6\n"
+    "1 1 1.0\n2 2 1.0\n3 3 2.0\n2 1 -0.5\n3 2 -0.25\n1 3 -0.1\n";
+const char* kTinyB =
+    "%%MatrixMarket matrix coordinate real general\n2 3 4\n"
+    "1 1 3.0\n1 2 0.5\n2 2 1.0\n2 3 4.0\n";
+}  // namespace
+
+TEST_F(CliTest, IllConditionedSystemsWarnWithTheEstimate) {
+  fs::create_directories(dir_ / "near");
+  write("near/A.mtx",
+        "%%MatrixMarket matrix coordinate real general\n2 2 4\n"
+        "1 1 1.0\n2 1 1.0\n1 2 1.0\n2 2 1.0000000000001\n");
+  write("near/B.mtx", "%%MatrixMarket matrix coordinate real general\n1 2 2\n1 1 1.0\n1 2 1.0\n");
+  write("near/C.mtx", "%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 1.0\n");
+  Eigen::Matrix2d A;
+  A << 1.0, 1.0, 1.0, 1.0000000000001;
+  const double cond = A.cwiseAbs().colwise().sum().maxCoeff() *
+                      A.inverse().cwiseAbs().colwise().sum().maxCoeff();  // 1-norm, exact
+  ASSERT_GT(cond, 1e13);
+  Outcome r = run({"solve", (dir_ / "near").string(), "-d", "0=1", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("hiili: warning: the technosphere matrix is ill-conditioned: condition "
+                       "estimate "),
+            std::string::npos)
+      << r.err;
+  Json j = Json::parse(r.out);
+  EXPECT_TRUE(j["factorization"]["ill_conditioned"].get<bool>());
+  EXPECT_LT(rel(j["factorization"]["condition_estimate"], cond), 0.1) << r.out;
+  ASSERT_EQ(j["warnings"].size(), 1u);
+  Outcome info = run({"info", (dir_ / "near").string()});
+  ASSERT_EQ(info.code, 0) << info.err;
+  EXPECT_NE(info.out.find("Warnings\n  - the technosphere matrix is ill-conditioned"),
+            std::string::npos)
+      << info.out;
+  // A well-conditioned model: no warning.
+  fs::create_directories(dir_ / "tiny");
+  write("tiny/A.mtx", kTinyA);
+  write("tiny/B.mtx", kTinyB);
+  Outcome fine = run({"solve", (dir_ / "tiny").string(), "-d", "0=1", "--json"});
+  ASSERT_EQ(fine.code, 0) << fine.err;
+  EXPECT_EQ(fine.err.find("warning"), std::string::npos) << fine.err;
+  EXPECT_FALSE(Json::parse(fine.out)["factorization"]["ill_conditioned"].get<bool>());
+}
+
+TEST_F(CliTest, SolveWithoutCategoriesShowsTheInventoryAndSaysWhy) {
+  fs::create_directories(dir_ / "tiny");
+  write("tiny/A.mtx", kTinyA);
+  write("tiny/B.mtx", kTinyB);
+  Eigen::Matrix3d A;
+  A << 1.0, 0.0, -0.1, -0.5, 1.0, 0.0, 0.0, -0.25, 2.0;
+  Eigen::MatrixXd B(2, 3);
+  B << 3.0, 0.5, 0.0, 0.0, 1.0, 4.0;
+  const Eigen::Vector2d g = B * A.partialPivLu().solve(Eigen::Vector3d(2.0, 0.0, 0.0));
+  Outcome text = run({"solve", (dir_ / "tiny").string(), "-d", "0=2"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("No scores: the model has no impact categories"), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("Top 2 of 2 flows"), std::string::npos) << text.out;
+  Outcome r = run({"solve", (dir_ / "tiny").string(), "-d", "0=2", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json top = Json::parse(r.out)["inventory"]["top_flows"];
+  ASSERT_EQ(top.size(), 2u) << r.out;
+  for (const auto& row : top) {
+    const int f = row["index"];
+    EXPECT_LT(rel(row["amount"], g[f]), 1e-13) << r.out;
+  }
+  EXPECT_GE(std::abs(top[0]["amount"].get<double>()), std::abs(top[1]["amount"].get<double>()));
+}
+
+TEST_F(CliTest, MonteCarloWithoutUncertaintySaysSo) {
+  fs::create_directories(dir_ / "tiny");
+  write("tiny/A.mtx", kTinyA);
+  write("tiny/B.mtx", kTinyB);
+  write("tiny/C.mtx", "%%MatrixMarket matrix coordinate real general\n1 2 2\n1 1 1.0\n1 2 25.0\n");
+  Outcome r = run({"mc", (dir_ / "tiny").string(), "-d", "0=2", "-N", "20", "--json", "-q"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("hiili: warning: no entry of the sampled matrices upstream of the demand "
+                       "is uncertain"),
+            std::string::npos)
+      << r.err;
+  Json j = Json::parse(r.out);
+  ASSERT_EQ(j["warnings"].size(), 1u) << r.out;
+  EXPECT_NE(j["warnings"][0].get<std::string>().find("hiili.with_uncertainty"), std::string::npos);
+  EXPECT_EQ(j["sampled_entries"]["A"], 0);
+  // With uncertainty: no such warning.
+  Outcome u = run(
+      {"mc", "synth:n=200,k=1,seed=3,uncertainty=1", "-d", "#150=1", "-N", "20", "--json", "-q"});
+  ASSERT_EQ(u.code, 0) << u.err;
+  EXPECT_EQ(u.err.find("uncertain"), std::string::npos) << u.err;
+  EXPECT_GT(Json::parse(u.out)["sampled_entries"]["B"].get<int>(), 0);
+}
+
+TEST_F(CliTest, InfoNotesUseeioV12sClimateRow) {
+  const fs::path data = fs::path(HIILI_SHARED_DATA);
+  ASSERT_TRUE(fs::exists(data / "useeio_v1.2" / "flows.json")) << "missing " << data;
+  Outcome r = run({"info", (data / "useeio_v1.2").string(), "--json", "-q"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json j = Json::parse(r.out);
+  ASSERT_GE(j["warnings"].size(), 1u) << r.out;
+  const std::string note = j["warnings"][0];
+  for (const char* part : {"'Global Climate Change' (GCC) gives carbon dioxide", "factor of 0",
+                           "Cyfluthrin", "'Hazardous Waste' (HAZW)"})
+    EXPECT_NE(note.find(part), std::string::npos) << part << "\n" << note;
+  Outcome text = run({"info", (data / "useeio_v1.2").string(), "-q"});
+  EXPECT_NE(text.out.find("Warnings\n  - category 'Global Climate Change'"), std::string::npos)
+      << text.out;
+  // v2.0 characterises CO2 with 1 (its flows have no names: nothing to check, nothing said).
+  Outcome v2 = run({"info", (data / "useeio_v2.0_ghg").string(), "--json", "-q"});
+  ASSERT_EQ(v2.code, 0) << v2.err;
+  EXPECT_TRUE(Json::parse(v2.out)["warnings"].empty()) << v2.out;
+}

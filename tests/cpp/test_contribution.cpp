@@ -514,3 +514,26 @@ TEST(Synth, TreeAndPathsOnAnEcoinventLikeSystem) {
   for (std::size_t t = 1; t < p.paths.size(); ++t)
     EXPECT_GE(std::abs(p.paths[t - 1].value), std::abs(p.paths[t].value));
 }
+
+TEST(SupplyTree, BadCutoffMessagesShowTheNumber) {
+  const Dense d = random_model(6, 3, 2, 8);
+  Lca lca(to_model(d));
+  const Eigen::VectorXd f = unit(6, 0);
+  const ScoreAnalysis a = analyze_score(lca, span_of(f), 0);
+  TreeOptions o;
+  o.cutoff = -2.5e-7;  // std::to_string printed "-0.000000"
+  try {
+    supply_chain_tree(lca.model(), a, o);
+    FAIL() << "expected InvalidInputError";
+  } catch (const InvalidInputError& e) {
+    EXPECT_NE(std::string(e.what()).find("got -2.5e-07"), std::string::npos) << e.what();
+  }
+  PathOptions p;
+  p.cutoff = -2.5e-7;
+  try {
+    structural_paths(lca.model(), a, p);
+    FAIL() << "expected InvalidInputError";
+  } catch (const InvalidInputError& e) {
+    EXPECT_NE(std::string(e.what()).find("got -2.5e-07"), std::string::npos) << e.what();
+  }
+}

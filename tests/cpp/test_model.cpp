@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
+#include "hiili/diagnostics.hpp"
 #include "hiili/error.hpp"
 #include "hiili/model.hpp"
 #include "test_util.hpp"
@@ -167,4 +171,84 @@ TEST(CscMatrix, ManyColumnProductMatchesDenseAndOneColumnProducts) {
   }
   EXPECT_THROW(M.multiply_transposed(Eigen::MatrixXd(30, 2)), InvalidInputError);
   EXPECT_EQ(M.multiply_transposed(Eigen::MatrixXd(40, 0)).rows(), 30);
+}
+
+// ---- diagnostics.hpp: climate_notes ----------------------------------------------------------
+
+namespace {
+
+// One activity emitting CO2, CH4 and N2O (and a pesticide), one category per row of `factors`:
+// each row gives the factors of those four flows.
+Model climate_model(const std::vector<std::array<double, 4>>& factors,
+                    const std::vector<std::string>& names, const std::vector<std::string>& codes,
+                    const std::vector<std::string>& units) {
+  const Index k = static_cast<Index>(factors.size());
+  ModelBuilder b(1, 4, k);
+  b.add_technosphere(0, 0, 1.0);
+  for (Index f = 0; f < 4; ++f) b.add_biosphere(f, 0, 1.0);
+  for (Index q = 0; q < k; ++q)
+    for (Index f = 0; f < 4; ++f)
+      if (factors[q][f] != 0.0) b.add_characterization(q, f, factors[q][f]);
+  Labels flows(4);
+  flows.set_column("name", {"Carbon dioxide", "Methane", "Nitrous oxide", "Cyfluthrin"});
+  flows.set_column("category", {"air", "air", "air", "water"});
+  b.set_flows(flows);
+  Labels categories(k);
+  categories.set_column("name", names);
+  categories.set_column("code", codes);
+  categories.set_column("unit", units);
+  b.set_categories(categories);
+  return b.build();
+}
+
+}  // namespace
+
+TEST(ClimateNotes, AGoodGwpRowHasNone) {
+  Model m = climate_model({{1.0, 28.0, 265.0, 0.0}}, {"Greenhouse Gases"}, {"GHG"}, {"kg CO2 eq"});
+  EXPECT_TRUE(is_climate_category(m, 0));
+  EXPECT_TRUE(climate_notes(m).empty());
+}
+
+TEST(ClimateNotes, ARowWithoutCo2NamesTheFactorTheLargestOnesAndWhereCo2Went) {
+  // USEEIO v1.2's shape: the climate row characterises a pesticide, CO2's 1 sits in HAZW.
+  Model m = climate_model({{0.0, 25.0, 298.0, 4.9e8}, {1.0, 0.0, 0.0, 0.0}},
+                          {"Global Climate Change", "Hazardous Waste"}, {"GCC", "HAZW"},
+                          {"kg CO2 eq", "kg"});
+  const auto notes = climate_notes(m);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].category, 0);
+  const std::string& text = notes[0].message;
+  for (const char* part :
+       {"'Global Climate Change' (GCC)", "carbon dioxide", "factor of 0", "expected 0.9 to 1.1",
+        "'Cyfluthrin' (water) 4.9e+08", "is in category 'Hazardous Waste' (HAZW)"})
+    EXPECT_NE(text.find(part), std::string::npos) << part << "\n" << text;
+}
+
+TEST(ClimateNotes, MethaneAndNitrousOxideOutOfRangeAreNoted) {
+  Model m = climate_model({{1.0, 0.5, 1.0, 0.0}}, {"Climate change"}, {""}, {"kg CO2-Eq"});
+  const auto notes = climate_notes(m);
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_NE(notes[0].message.find("methane 'Methane' (air) a factor of 0.5"), std::string::npos)
+      << notes[0].message;
+  EXPECT_NE(notes[1].message.find("nitrous oxide"), std::string::npos) << notes[1].message;
+}
+
+TEST(ClimateNotes, OtherCategoriesAndPartialIndicatorsAreNotChecked) {
+  Model m = climate_model({{0.0, 0.0, 0.0, 1.0}, {0.0, 0.0, 0.0, 0.0}},
+                          {"Acid Rain", "Climate change - Biogenic"}, {"ACID", ""},
+                          {"kg SO2 eq", "kg CO2 eq"});
+  EXPECT_FALSE(is_climate_category(m, 0));
+  EXPECT_TRUE(is_climate_category(m, 1));
+  EXPECT_TRUE(climate_notes(m).empty());
+}
+
+TEST(ClimateNotes, UnnamedFlowsCannotBeChecked) {
+  ModelBuilder b(1, 1, 1);
+  b.add_technosphere(0, 0, 1.0);
+  b.add_biosphere(0, 0, 1.0);
+  b.add_characterization(0, 0, 5.0);
+  Labels categories(1);
+  categories.set_column("code", {"GHG"});
+  b.set_categories(categories);
+  EXPECT_TRUE(climate_notes(b.build()).empty());
 }

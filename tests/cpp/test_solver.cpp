@@ -4,6 +4,7 @@
 #include <limits>
 #include <thread>
 
+#include "hiili/diagnostics.hpp"
 #include "hiili/error.hpp"
 #include "hiili/solver.hpp"
 #include "hiili/synth.hpp"
@@ -292,4 +293,39 @@ TEST(Solver, AmdDenseThresholdKeepsTheAnswer) {
   FactorizationOptions bad;
   bad.amd_dense = std::numeric_limits<double>::quiet_NaN();
   EXPECT_THROW(SymbolicAnalysis::create(csc, bad), InvalidInputError);
+}
+
+// ---- diagnostics.hpp: conditioning; numbers in messages ---------------------------------------
+
+TEST(Conditioning, TheWarningFiresAboveTheDocumentedThreshold) {
+  EXPECT_FALSE(is_ill_conditioned(1e12));
+  EXPECT_TRUE(is_ill_conditioned(1.0000001e12));
+  EXPECT_FALSE(is_ill_conditioned(std::numeric_limits<double>::quiet_NaN()));
+  EXPECT_TRUE(is_ill_conditioned(std::numeric_limits<double>::infinity()));
+  EXPECT_EQ(condition_warning(1e3), "");
+  // diag(1, 1e-13): condition number 1e13 exactly (1-norm), and the estimate finds it.
+  Eigen::MatrixXd D(2, 2);
+  D << 1.0, 0.0, 0.0, 1e-13;
+  Factorization f(to_csc(D));
+  const double estimate = f.condition_estimate();
+  EXPECT_NEAR(estimate, 1e13, 1e13 * 1e-12);
+  const std::string text = condition_warning(estimate);
+  EXPECT_NE(text.find("ill-conditioned"), std::string::npos) << text;
+  EXPECT_NE(text.find("1e+13"), std::string::npos) << text;
+  EXPECT_NE(text.find("above 1e+12"), std::string::npos) << text;
+}
+
+TEST(Conditioning, SingularMessagesShowSmallNumbers) {
+  // Pivots 1 and 2^-52 (row scaling cannot hide the second): rcond 2.22e-16 < 1e-15.
+  Eigen::MatrixXd D(2, 2);
+  D << 1.0, 1.0, 1.0, 1.0 + std::ldexp(1.0, -52);
+  try {
+    Factorization f(to_csc(D));
+    FAIL() << "expected SingularMatrixError";
+  } catch (const SingularMatrixError& e) {
+    const std::string text = e.what();
+    EXPECT_NE(text.find("estimate 2.22e-16 is below"), std::string::npos) << text;
+    EXPECT_NE(text.find("below 1e-15"), std::string::npos) << text;
+    EXPECT_EQ(text.find("0.000000"), std::string::npos) << text;
+  }
 }

@@ -79,7 +79,7 @@ def school():
 @pytest.fixture(scope="module")
 def result():
     """The sample school with 40 Monte Carlo iterations (seed 3) and its measures."""
-    return footprint(ACTIVITY, USEEIO, measures=str(MEASURES), iterations=40, seed=3)
+    return footprint(ACTIVITY, USEEIO, measures=MEASURES, iterations=40, seed=3)
 
 
 def rel(a, b) -> float:
@@ -204,7 +204,7 @@ def test_measures_ranked_with_probabilities(result):
 
 
 def test_monte_carlo_reproducible_by_seed(result):
-    again = footprint(ACTIVITY, USEEIO, measures=str(MEASURES), iterations=40, seed=3)
+    again = footprint(ACTIVITY, USEEIO, measures=MEASURES, iterations=40, seed=3)
     for label, sample in result.samples.items():
         np.testing.assert_array_equal(sample, again.samples[label])
     other = footprint(ACTIVITY, USEEIO, years=[2023], iterations=40, seed=4)
@@ -231,7 +231,9 @@ def test_monte_carlo_without_uncertainty_is_deterministic():
             "unit": ["USD", "USD"],
         }
     )
-    r = footprint(spend, USEEIO, iterations=5, gsd_a=1.0, gsd_b=1.0)
+    with pytest.warns(hiili.NoUncertaintyWarning):
+        r = footprint(spend, USEEIO, iterations=5, gsd_a=1.0, gsd_b=1.0)
+    assert any("no entry" in w for w in r.meta["warnings"])  # and the report shows it
     for label, sample in r.samples.items():
         year, category, _ = label.split("|")
         expected = r.by_category.loc[(int(year), category), "kgco2e"]

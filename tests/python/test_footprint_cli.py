@@ -35,7 +35,7 @@ def python_m() -> list[str]:
 
 @pytest.fixture(scope="module")
 def reference():
-    return footprint(ACTIVITY, USEEIO, measures=str(MEASURES), iterations=0)
+    return footprint(ACTIVITY, USEEIO, measures=MEASURES, iterations=0)
 
 
 def check_json(stdout: str, reference) -> None:
@@ -82,6 +82,9 @@ def test_python_m_exit_codes(tmp_path):
     assert re.search(r"bad.csv, line 2, column 'amount': negative amount", out.stderr)
     usage = run([*python_m(), ACTIVITY, "--iterations", "many"])
     assert usage.returncode == 2
+    # The one form of the hiili command: "<prog>: error: <what>", no usage block.
+    assert usage.stderr.startswith("python -m hiili.footprint: error: argument --iterations/-N")
+    assert "usage:" not in usage.stderr
     both = run([*python_m(), ACTIVITY, "--json", "--csv"])
     assert both.returncode == 2
 
@@ -201,7 +204,7 @@ def report(tmp_path_factory):
             path,
             "-N",
             "20",
-            "--title",
+            "--organisation",
             "Maple Ridge Technical College",
         ]
     )
@@ -213,7 +216,7 @@ def test_report_dom_has_tables_and_images(report, tmp_path):
     out = run([*chromium_args(tmp_path), "--dump-dom", report.as_uri()])
     assert out.returncode == 0, out.stderr[-2000:]
     dom = out.stdout
-    assert "<h1>Maple Ridge Technical College</h1>" in dom
+    assert "<h1>Carbon footprint of Maple Ridge Technical College, 2022-2023</h1>" in dom
     assert dom.count("<table") >= 6
     images = re.findall(r'<img alt="([^"]+)" src="data:image/svg\+xml;base64,', dom)
     assert len(images) == 4, images
@@ -240,3 +243,57 @@ def test_report_screenshot_is_not_blank(report, tmp_path):
     coloured = (np.ptp(pixels, axis=2) > 0.2).mean()  # the bars are coloured, text is grey
     assert not_white > 0.03, not_white
     assert coloured > 0.005, coloured
+
+
+# ---- what the report and the text say (issue #19) ----------------------------------------------
+
+
+def test_unwritable_report_path_is_a_usage_error_before_any_work(tmp_path):
+    # The model does not exist either: the --html check comes first, so that is what is said.
+    out = run(
+        [*python_m(), ACTIVITY, "--model", tmp_path / "nope", "--html", "/nonexistent/dir/r.html"]
+    )
+    assert out.returncode == 2, out.stderr
+    assert "--html /nonexistent/dir/r.html: the directory /nonexistent/dir does not exist" in (
+        out.stderr
+    )
+    assert "Traceback" not in out.stderr
+    assert out.stdout == ""
+    folder = run([*python_m(), ACTIVITY, "--model", USEEIO, "--html", tmp_path])
+    assert folder.returncode == 2
+    assert "is a directory" in folder.stderr
+
+
+def test_text_tables_state_one_unit(reference):
+    from hiili.footprint.cli import text_summary
+
+    text = text_summary(reference)
+    assert "kgco2e" not in text
+    for title in ("Totals, t CO2e", "By scope-like group, t CO2e", "By category, 2023, t CO2e"):
+        assert title in text
+    # The totals are tonnes: the library's kg / 1000.
+    block = text.split("Totals, t CO2e\n")[1].split("\n\n")[0].splitlines()
+    assert block[0].split() == ["CO2e"]
+    row = dict(line.split() for line in block[2:])
+    for year, kg in reference.totals["kgco2e"].items():
+        assert float(row[str(year)].replace(",", "")) == pytest.approx(kg / 1000, abs=0.006)
+
+
+def test_report_title_and_a_self_contained_method(reference):
+    from hiili.footprint import render
+
+    page = render(reference, organisation="Hilltop School", period="school year 2023")
+    assert "<h1>Carbon footprint of Hilltop School, school year 2023</h1>" in page
+    assert "<h1>Carbon footprint, 2022-2023</h1>" in render(reference)
+    assert "<h1>Own title</h1>" in render(reference, "Own title")
+    method = page.split("<h2>Method</h2>")[1]
+    assert "docs/footprint.md" not in method
+    for words in ("purchaser prices", "producer prices", "t CO2e = 1,000 kg", "CPI-U"):
+        assert words in method
+
+
+def test_paths_are_accepted_where_file_names_are(reference):
+    result = footprint(ACTIVITY, USEEIO, measures=MEASURES, mapping=None, iterations=0)
+    assert list(result.measures["reduction"]) == pytest.approx(
+        list(reference.measures["reduction"]), rel=1e-12
+    )

@@ -295,7 +295,8 @@ def test_from_entries_keeps_each_entrys_uncertainty():
     varied = hiili.MonteCarlo(model, {3: 1.0}, seed=3, threads=1).run(50, progress=False)
     A["uncertainty_type"][-2] = 0
     fixed_model = hiili.Model.from_entries(n, m, k, A=A, B=B, C=C)
-    fixed = hiili.MonteCarlo(fixed_model, {3: 1.0}, seed=3, threads=1).run(50, progress=False)
+    with pytest.warns(hiili.NoUncertaintyWarning):
+        fixed = hiili.MonteCarlo(fixed_model, {3: 1.0}, seed=3, threads=1).run(50, progress=False)
     assert np.ptp(varied.scores, axis=0).max() > 0
     assert np.ptp(fixed.scores, axis=0).max() == 0
 

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import pandas as pd
 
@@ -20,9 +21,19 @@ from .foreground import DEFAULT_GSD_A, DEFAULT_GSD_B
 USAGE_ERROR, DATA_ERROR, INTERNAL_ERROR = 2, 3, 1
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in the ``hiili`` command's one form: "<prog>: error: <what>", exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            USAGE_ERROR,
+            f"{self.prog}: error: {message}\nRun '{self.prog} --help' for the options.\n",
+        )
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (prog is $HIILI_PROG when the ``hiili`` command hands over)."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog=os.environ.get("HIILI_PROG") or "python -m hiili.footprint",
         description="An organisation's carbon footprint from its activity data (CSV), on an "
         "input-output model such as USEEIO, with Monte Carlo uncertainty, the year-on-year "
@@ -36,7 +47,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--year", action="append", help="year(s) to report, e.g. 2023 or 2022,2023")
     p.add_argument("--measures", help="reduction measures CSV (applied to the last year)")
     p.add_argument("--html", help="write the HTML report to this file")
-    p.add_argument("--title", help="title of the report (default: from the data file name)")
+    p.add_argument(
+        "--organisation",
+        "--organization",
+        help="organisation named in the report's title (default: none)",
+    )
+    p.add_argument(
+        "--period", help="reporting period in the report's title (default: the data's years)"
+    )
+    p.add_argument(
+        "--title", help="the report's whole title (default: 'Carbon footprint of ORG, PERIOD')"
+    )
     p.add_argument(
         "--iterations",
         "-N",
@@ -47,6 +68,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", "-s", type=int, default=0, help="Monte Carlo seed (default 0)")
     p.add_argument("--threads", type=int, help="worker threads (default: all cores)")
     p.add_argument("--indicator", help="impact category: code, name or index (default GHG/GCC)")
+    p.add_argument(
+        "--no-indicator-check",
+        action="store_true",
+        help="compute even when the indicator does not count CO2, CH4 and N2O as a climate "
+        "indicator should (hiili.climate_notes; e.g. USEEIO v1.2's GCC): only a warning",
+    )
     p.add_argument(
         "--model-year",
         type=int,
@@ -86,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.iterations < 0:
         p.error("--iterations must be >= 0")
+    if args.html:
+        problem = _unwritable(args.html)
+        if problem:
+            p.error(f"--html {args.html}: {problem}")
     try:
         result = footprint(
             args.data,
@@ -100,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             model_year=args.model_year,
             gsd_a=args.gsd_a,
             gsd_b=args.gsd_b,
+            check_indicator=not args.no_indicator_check,
         )
         if args.html:
             import matplotlib
@@ -107,17 +139,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             matplotlib.use("Agg")  # files only, never a window
             from .report import write_report
 
-            write_report(result, args.html, args.title or _title(args.data))
+            write_report(
+                result,
+                args.html,
+                args.title,
+                organisation=args.organisation,
+                period=args.period,
+            )
     except Error as e:
         print(f"hiili footprint: error: {e}", file=sys.stderr)
         return DATA_ERROR
     _print(result, args)
+    for text in result.meta["warnings"]:
+        print(f"hiili footprint: warning: {text}", file=sys.stderr)
     return 0
 
 
-def _title(data: list[str]) -> str:
-    name = os.path.splitext(os.path.basename(data[0]))[0].replace("_", " ")
-    return f"Carbon footprint: {name}"
+def _unwritable(path: str) -> str:
+    """Why a report could not be written to ``path``; '' when it can (checked before the work)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return "is a directory"
+    if not os.path.isdir(folder):
+        return f"the directory {folder} does not exist"
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        return "not writable"
+    return ""
 
 
 def _print(result: FootprintResult, args: argparse.Namespace) -> None:
@@ -132,23 +179,26 @@ def _print(result: FootprintResult, args: argparse.Namespace) -> None:
 
 
 def text_summary(result: FootprintResult) -> str:
-    """The tables for a terminal, in t CO2e."""
+    """The tables for a terminal. Every amount is in t CO2e (the model's kg / 1000), said once in
+    each table's title; percentages and probabilities say % in their cells."""
     meta = result.meta
     lines = [
-        f"Carbon footprint ({meta['indicator']}, {meta['unit']}; model {meta['model']}, "
+        f"Carbon footprint ({meta['indicator']}; model {meta['model']}, "
         f"USD {meta['model_year']}; {meta['iterations']} Monte Carlo iterations, seed "
-        f"{meta['seed']})",
+        f"{meta['seed']}). Amounts in t CO2e; low and high: the 95 % interval.",
         "",
         _frame_text(result.totals, "Totals, t CO2e"),
         _frame_text(result.by_scope, "By scope-like group, t CO2e"),
     ]
     year = result.totals.index[-1]
     top = result.by_category.loc[year].sort_values("kgco2e", ascending=False)
-    lines.append(_frame_text(top[["kgco2e", "share", "low", "high"]], f"By category, {year}"))
+    lines.append(
+        _frame_text(top[["kgco2e", "share", "low", "high"]], f"By category, {year}, t CO2e")
+    )
     if not result.year_on_year.empty:
         yoy = result.year_on_year.set_index(["from", "to"])
         cols = ["change", "change_pct", "change_low", "change_high", "p_decrease"]
-        lines.append(_frame_text(yoy[[c for c in cols if c in yoy]], "Year on year"))
+        lines.append(_frame_text(yoy[[c for c in cols if c in yoy]], "Year on year, t CO2e"))
     if not result.measures.empty:
         m = result.measures.set_index("measure")
         cols = [
@@ -159,7 +209,7 @@ def text_summary(result: FootprintResult) -> str:
             "reduction_high",
             "p_reduction",
         ]
-        lines.append(_frame_text(m[[c for c in cols if c in m]], "Reduction measures"))
+        lines.append(_frame_text(m[[c for c in cols if c in m]], "Reduction measures, t CO2e"))
     return "\n".join(lines)
 
 
@@ -172,4 +222,6 @@ def _frame_text(frame: pd.DataFrame, title: str) -> str:
             shown[column] = shown[column].map(lambda v: f"{v:+.2f} %")
         elif column not in ("rank",) and pd.api.types.is_float_dtype(shown[column]):
             shown[column] = shown[column].map(lambda v: f"{v / 1000:,.2f}")
+    # The amounts are tonnes (the title says so): "kgco2e" would name the wrong unit.
+    shown = shown.rename(columns={"kgco2e": "CO2e"})
     return f"{title}\n{shown.to_string()}\n"

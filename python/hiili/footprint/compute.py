@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +23,7 @@ import pandas as pd
 
 from .. import Lca, MonteCarlo
 from .._core import InvalidInputError
+from ..diagnostics import CharacterisationWarning, HiiliWarning, climate_notes
 from . import measures as measures_mod
 from .activity import read_activity
 from .foreground import (
@@ -99,8 +102,8 @@ def footprint(
     activity: Any,
     model: Any = None,
     *,
-    mapping: Mapping | str | None = None,
-    measures: Sequence[Measure] | str | None = None,
+    mapping: Mapping | str | os.PathLike[str] | None = None,
+    measures: Sequence[Measure] | str | os.PathLike[str] | None = None,
     years: Iterable[int] | None = None,
     iterations: int = 1000,
     seed: int = 0,
@@ -109,6 +112,7 @@ def footprint(
     model_year: int | None = None,
     gsd_a: float = DEFAULT_GSD_A,
     gsd_b: float = DEFAULT_GSD_B,
+    check_indicator: bool = True,
 ) -> FootprintResult:
     """The footprint of activity data on an input-output model.
 
@@ -117,19 +121,53 @@ def footprint(
     overrides the shipped one; measures: a list of Measure or a CSV path; years: the years
     to report (default all); iterations: Monte Carlo iterations (0: none); model_year: the
     year of the model's USD (default: from the USEEIO folder's demands.json).
+    File names may be str or os.PathLike (pathlib.Path).
+
+    The indicator must count the main greenhouse gases as a climate indicator should (CO2 about
+    1, methane and nitrous oxide their GWPs: hiili.climate_notes); USEEIO v1.2's published
+    "Global Climate Change" row does not, and a footprint on it would be off by orders of
+    magnitude. Such an indicator raises hiili.InvalidInputError naming the reason;
+    check_indicator=False computes anyway, with a hiili.CharacterisationWarning.
+    Warnings (hiili.IllConditionedWarning, NoUncertaintyWarning, CharacterisationWarning) are
+    also kept in ``result.meta["warnings"]`` for the report.
     Raises hiili.InvalidInputError for any bad input, naming where it is.
     """
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
     table = read_activity(activity, mapping)
-    if isinstance(measures, str):
+    if isinstance(measures, str | os.PathLike):
         measures = read_measures(measures, mapping)
     measures = list(measures or [])
     table = _select_years(table, years)
-    fm = _footprint_model(model, mapping, table, measures, indicator, model_year, gsd_a, gsd_b)
     if iterations < 0:
         raise InvalidInputError(f"iterations must be >= 0, got {iterations}")
-    return _compute(table, fm, mapping, measures, int(iterations), int(seed), threads)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", HiiliWarning)
+        fm = _footprint_model(
+            model, mapping, table, measures, indicator, model_year, gsd_a, gsd_b, check_indicator
+        )
+        result = _compute(table, fm, mapping, measures, int(iterations), int(seed), threads)
+    for w in caught:  # kept for the report, and passed on to the caller
+        if issubclass(w.category, HiiliWarning):
+            result.meta["warnings"].append(str(w.message))
+        warnings.warn(w.message, w.category, stacklevel=2)
+    return result
+
+
+def _check_indicator(base: Any, indicator: int, source: str, check: bool) -> None:
+    """Refuses (or, unchecked, warns about) an indicator that does not count CO2, CH4, N2O."""
+    notes = [text for q, text in climate_notes(base) if q == indicator]
+    if not notes:
+        return
+    if check:
+        raise InvalidInputError(
+            f"model {source}: its indicator cannot give a carbon footprint: {notes[0]}. "
+            "(USEEIO v1.2's published climate row is such a case: use "
+            "USEEIO v2.0, choose another indicator, or pass --no-indicator-check / "
+            "check_indicator=False to compute anyway.)"
+        )
+    for text in notes:
+        warnings.warn(text, CharacterisationWarning, stacklevel=3)
 
 
 def _select_years(table: pd.DataFrame, years: Iterable[int] | None) -> pd.DataFrame:
@@ -154,8 +192,11 @@ def _footprint_model(
     model_year: int | None,
     gsd_a: float,
     gsd_b: float,
+    check_indicator: bool = True,
 ) -> FootprintModel:
     base, source = load_base(model)
+    chosen = choose_indicator(base, indicator)
+    _check_indicator(base, chosen, source, check_indicator)
     year = model_year if model_year is not None else model_year_of(model or source)
     if year is None:
         raise InvalidInputError(
@@ -169,7 +210,7 @@ def _footprint_model(
         base,
         mapping,
         used,
-        indicator=choose_indicator(base, indicator),
+        indicator=chosen,
         model_year=int(year),
         gsd_a=gsd_a,
         gsd_b=gsd_b,
@@ -536,4 +577,5 @@ def _meta(
         "quantiles": [LOW, HIGH],
         "gsd_a": fm.gsd_a,
         "gsd_b": fm.gsd_b,
+        "warnings": [],
     }

@@ -22,23 +22,38 @@ table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f0f0f0; } img { max-width: 100%; } .note { color: #555; font-size: 0.9em; }
+.warning { border: 2px solid #d73027; background: #fff5f0; padding: 0.4em 1em; }
 """
 
 
 def write_report(
-    result: FootprintResult, path: str | os.PathLike[str], title: str | None = None
+    result: FootprintResult,
+    path: str | os.PathLike[str],
+    title: str | None = None,
+    *,
+    organisation: str | None = None,
+    period: str | None = None,
 ) -> None:
-    """Writes the report of ``result`` to ``path`` (HTML, UTF-8)."""
+    """Writes the report of ``result`` to ``path`` (HTML, UTF-8); see render()."""
+    text = render(result, title, organisation=organisation, period=period)
     with open(path, "w", encoding="utf-8") as f:
-        f.write(render(result, title))
+        f.write(text)
 
 
-def render(result: FootprintResult, title: str | None = None) -> str:
-    """The report as an HTML string."""
-    title = title or "Carbon footprint"
+def render(
+    result: FootprintResult,
+    title: str | None = None,
+    *,
+    organisation: str | None = None,
+    period: str | None = None,
+) -> str:
+    """The report as an HTML string. The title is ``title`` when given, else "Carbon footprint
+    of ORGANISATION, PERIOD" (period default: the reported years, e.g. "2022-2023")."""
+    title = title or default_title(result, organisation, period)
     sections = [
         f"<h1>{html.escape(title)}</h1>",
         _summary(result),
+        _section_warnings(result),
         _section_totals(result),
         _section_categories(result),
         _section_year_on_year(result),
@@ -53,6 +68,18 @@ def render(result: FootprintResult, title: str | None = None) -> str:
     )
 
 
+def default_title(
+    result: FootprintResult, organisation: str | None = None, period: str | None = None
+) -> str:
+    """ "Carbon footprint of Hilltop School, 2022-2023"; without an organisation "Carbon
+    footprint, 2022-2023"."""
+    if not period:
+        years = [int(y) for y in result.meta["years"]]
+        period = str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
+    who = f" of {organisation}" if organisation else ""
+    return f"Carbon footprint{who}, {period}"
+
+
 # ---- sections ---------------------------------------------------------------------------------
 
 
@@ -65,6 +92,14 @@ def _summary(result: FootprintResult) -> str:
         f", {meta['sectors']} sectors, USD of {meta['model_year']}).</p>"
     )
     return text
+
+
+def _section_warnings(result: FootprintResult) -> str:
+    texts = result.meta.get("warnings", [])
+    if not texts:
+        return ""
+    items = "".join(f"<li>{html.escape(t)}</li>" for t in texts)
+    return f'<div class="warning"><b>Read with care:</b><ul>{items}</ul></div>'
 
 
 def _section_totals(result: FootprintResult) -> str:
@@ -152,24 +187,45 @@ def _section_measures(result: FootprintResult) -> str:
 
 
 def _section_method(result: FootprintResult) -> str:
+    """How the numbers were made, complete without any other document."""
     meta = result.meta
     mc = (
-        f"{meta['iterations']} Monte Carlo iterations (seed {meta['seed']}); intervals are "
-        f"the 2.5 % and 97.5 % quantiles; every year, category and measure is evaluated on the "
-        "same draws (common random numbers), so changes and reductions are paired."
+        f"{meta['iterations']} Monte Carlo iterations (seed {meta['seed']}); the intervals are "
+        "the 2.5 % and 97.5 % quantiles. Every year, category and measure is evaluated on the "
+        "same draws (common random numbers), so changes and reductions are paired, and "
+        "P(decrease) and P(reduction &gt; 0) are the shares of draws where that happens."
         if meta["iterations"]
-        else "No Monte Carlo run (iterations 0): deterministic values only."
+        else "No Monte Carlo run (0 iterations): deterministic values only, no intervals."
     )
-    return (
-        '<h2>Method</h2><p class="note">'
-        "Environmentally extended input-output model: physical amounts are converted to "
-        f"USD of {meta['model_year']} with the documented average prices of the mapping; "
-        "spend is deflated with CPI-U; direct combustion is counted with EPA emission "
-        f"factors. {mc} Uncertainty is attached by hiili, not published with the model: "
-        f"lognormal, GSD {meta.get('gsd_a', '?')} on the technosphere coefficients, "
-        f"{meta.get('gsd_b', '?')} on the emission intensities, and the mapping's GSDs "
-        "on prices and factors. See docs/footprint.md.</p>"
-    )
+    paragraphs = [
+        "<b>Model.</b> An environmentally extended input-output model "
+        f"({html.escape(str(meta['model']))}, {meta['sectors']} sectors, indicator "
+        f"{html.escape(str(meta['indicator']))} in {html.escape(str(meta['unit']))}): each "
+        "sector's greenhouse-gas emissions per dollar of its output, counting its whole supply "
+        "chain. Amounts here are tonnes of CO2 equivalent (t CO2e = 1,000 kg).",
+        "<b>Activity data to dollars.</b> Physical amounts (kWh, litres, km, kg) are converted "
+        f"to US dollars of {meta['model_year']} with documented average retail prices; spend "
+        f"is moved from its year to {meta['model_year']} with the US consumer price index "
+        "(CPI-U). Fuels burnt on site (natural gas, diesel, gasoline) are also counted directly "
+        "with US EPA emission factors (scope 1).",
+        "<b>Purchaser and producer prices.</b> The model's dollars are producer prices: what "
+        "the producing sector receives. Spend and the retail prices used are purchaser prices: "
+        "they include taxes and trade and transport margins. They are assigned to the "
+        "producing sector whole, without splitting off the margins, which overstates the "
+        "footprint of goods with large retail margins (typically by tens of percent) and less "
+        "so of energy bought from utilities; fuel taxes overstate fuel purchases too.",
+        "<b>Scopes.</b> Scope-like groups, not a GHG Protocol inventory: scope 1 direct "
+        "combustion, scope 2 purchased electricity and heat, scope 3 supply chains, travel, "
+        "purchases and waste.",
+        f"<b>Uncertainty.</b> {mc} The model's files carry no uncertainty; it is attached "
+        f"here: lognormal, geometric standard deviation {meta.get('gsd_a', '?')} on the "
+        f"model's technosphere coefficients, {meta.get('gsd_b', '?')} on its emission "
+        "intensities, and per category on prices and emission factors.",
+        "<b>Limits.</b> US prices and US supply chains; car travel counts fuel only; air "
+        "travel has no radiative-forcing multiplier.",
+    ]
+    body = "".join(f'<p class="note">{p}</p>' for p in paragraphs)
+    return f"<h2>Method</h2>{body}"
 
 
 # ---- tables -----------------------------------------------------------------------------------
