@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
     if (*solve_cmd && solve.demand.empty() && solve.demand_file.empty())
-      throw CLI::RequiredError("solve needs --demand or --demand-file");
+      throw CLI::RequiredError("solve: --demand or --demand-file");
   } catch (const CLI::Success& e) {  // --help, --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) {

@@ -78,6 +78,10 @@ TEST_F(CliLimits, UnknownCommandsAndMissingOnesHaveTheOneForm) {
   expect_usage_error({"frobnicate"}, {"unknown command 'frobnicate'", "mc"});
   expect_usage_error({}, {"subcommand"});
   expect_usage_error({"info", "--no-such-option"}, {"--no-such-option"});
+  // A missing demand reads as a sentence, the same for every command that needs one.
+  for (const char* command : {"solve", "mc", "contrib"})
+    expect_usage_error({command, kModel},
+                       {std::string(command) + ": --demand or --demand-file is required"});
 }
 
 TEST_F(CliLimits, StreamedRunPrintsTheStatisticsOfTheTable) {
