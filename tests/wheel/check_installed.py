@@ -47,7 +47,8 @@ def check_origin(args: argparse.Namespace) -> None:
     assert args.repo.resolve() not in where.parents, f"hiili imported from the source tree: {where}"
     core = Path(hiili._core.__file__).resolve()
     assert Path(sys.prefix).resolve() in core.parents, f"_core loaded from {core}"
-    assert hiili.__version__ == hiili._core.__version__, (hiili.__version__, hiili._core.__version__)
+    versions = (hiili.__version__, hiili._core.__version__)
+    assert versions[0] == versions[1], versions
     package = where.parent
     assert (package / "py.typed").is_file(), "py.typed missing from the wheel"
     assert (package / "_core.pyi").is_file(), "the stubs (_core.pyi) missing from the wheel"
@@ -122,7 +123,7 @@ def hiili_command() -> str:
 def check_command(args: argparse.Namespace) -> None:
     exe = hiili_command()
     out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True).stdout
-    assert hiili.__version__ in out, f"hiili --version says {out!r}, the package {hiili.__version__}"
+    assert hiili.__version__ in out, f"hiili --version: {out!r}, the package {hiili.__version__}"
     run = subprocess.run([exe, "solve", str(useeio(args)), "-d", "#5=1", "--json", "-q"],
                          capture_output=True, text=True)
     assert run.returncode == 0, f"hiili solve failed ({run.returncode}): {run.stderr}"
@@ -132,6 +133,14 @@ def check_command(args: argparse.Namespace) -> None:
     f[5] = 1.0
     expected = model.C @ (model.B @ spsolve(sp.csc_matrix(model.A), f))
     assert rel_err(scores, expected) < RTOL, "hiili solve's scores differ from spsolve"
+
+
+def check_footprint_hand_over(args: argparse.Namespace) -> None:
+    """`hiili footprint` finds the venv's interpreter with the venv not on PATH."""
+    run = subprocess.run([hiili_command(), "footprint", "--help"], capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
+    assert run.returncode == 0, f"hiili footprint --help: {run.returncode}: {run.stderr}"
+    assert "usage" in run.stdout.lower(), run.stdout
 
 
 def ldd(path: str) -> dict[str, str]:
@@ -198,14 +207,23 @@ def check_licences(args: argparse.Namespace) -> None:
         f"{lib.name} ({table[re.match(r'(lib[^-.]+)', lib.name).group(1)][1]})" for lib in libs))
 
 
-CHECKS = [check_origin, check_licences, check_no_extras, check_default_model, check_useeio, check_command,
-          check_ldd_core, check_ldd_command]
+CHECKS = [
+    check_origin,
+    check_licences,
+    check_no_extras,
+    check_default_model,
+    check_useeio,
+    check_command,
+    check_footprint_hand_over,
+    check_ldd_core,
+    check_ldd_command,
+]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, required=True, help="the shared/data folder")
-    parser.add_argument("--repo", type=Path, required=True, help="the source tree (must not be used)")
+    parser.add_argument("--repo", type=Path, required=True, help="the source tree (unused)")
     args = parser.parse_args()
     failed = []
     for check in CHECKS:
