@@ -4,7 +4,7 @@
 #   make build   one CMake build in build/ (library, command, _core, C++ tests, benchmarks) through
 #                scikit-build-core; its wheel, repaired by auditwheel, is installed into .venv
 #   make wheel   the same: dist/hiili-*.whl, self-contained (SuiteSparse, TBB, libzip, OpenBLAS
-#                vendored); make test-wheel installs it into a fresh venv outside the tree and checks it
+#                vendored); make test-wheel checks it in a fresh venv outside the tree
 #   make sdist   dist/hiili-*.tar.gz (pip install builds it where the Debian build deps are)
 #   make cpp     the C++ alone with plain CMake (no Python needed), in build/
 #   make test    deps + build, then ctest and pytest (notebooks included)
