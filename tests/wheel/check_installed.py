@@ -143,6 +143,17 @@ def check_footprint_hand_over(args: argparse.Namespace) -> None:
     assert "usage" in run.stdout.lower(), run.stdout
 
 
+def check_footprint_html_names_extra(args: argparse.Namespace) -> None:
+    """`hiili footprint --html` without matplotlib: exit code 2 naming hiili[footprint]."""
+    activity = args.repo / "examples" / "footprint" / "activity.csv"
+    model = args.data / "useeio_v2.0_ghg"
+    run = subprocess.run([hiili_command(), "footprint", str(activity), "--model", str(model),
+                          "--html", "report.html"], capture_output=True, text=True)
+    assert run.returncode == 2, f"hiili footprint --html: {run.returncode}: {run.stderr}"
+    assert "hiili[footprint]" in run.stderr, run.stderr
+    assert not Path("report.html").exists(), "a report was written without matplotlib"
+
+
 def ldd(path: str) -> dict[str, str]:
     """{library name: the path ldd resolves it to ("not found" when it does not)}."""
     out = subprocess.run(["ldd", path], capture_output=True, text=True, check=True).stdout
@@ -215,6 +226,7 @@ CHECKS = [
     check_useeio,
     check_command,
     check_footprint_hand_over,
+    check_footprint_html_names_extra,
     check_ldd_core,
     check_ldd_command,
 ]
