@@ -7,7 +7,7 @@
 #                vendored); make test-wheel checks it in a fresh venv outside the tree
 #   make sdist   dist/hiili-*.tar.gz (pip install builds it where the Debian build deps are)
 #   make cpp     the C++ alone with plain CMake (no Python needed), in build/
-#   make test    deps + build, then ctest and pytest (notebooks included)
+#   make test    deps + build, then ctest, pytest (notebooks included) and make test-wheel
 #   make demo    deps + build, then `hiili demo`
 #   make bench   the benchmark suite against its peers (writes docs/performance.md; peers from
 #                requirements-bench.txt into .venv-bench); make bench-quick: the CI-sized run
@@ -96,7 +96,7 @@ one_build = CMAKE_GENERATOR="Unix Makefiles" CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) 
 # The wheel comes out of the same build: pip wheel compiles in $(BUILD) (nothing twice), then
 # auditwheel copies the shared libraries _core and the command need (SuiteSparse, oneTBB, libzip,
 # OpenBLAS, ...) into hiili.libs/, points their RPATH there and sets the manylinux tag. .venv gets
-# that wheel, so pytest and the notebooks test what a user installs. See README, "Python".
+# that wheel, so pytest and the notebooks test what a user installs. See README, "From Python".
 DIST ?= dist
 WHEEL_RAW := $(BUILD)/wheel-raw
 
@@ -120,7 +120,7 @@ test: build test-cpp test-python test-wheel
 
 # The wheel in a fresh venv outside the tree (tests/wheel/test_wheel.sh; no compiling).
 test-wheel:
-	tests/wheel/test_wheel.sh $(DIST) $(VENV)/bin/auditwheel
+	PYTHON=$(PYTHON) tests/wheel/test_wheel.sh $(DIST) $(VENV)/bin/auditwheel
 
 test-cpp:
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
