@@ -2,9 +2,12 @@
 #
 #   make deps    install what is missing (Debian packages when root, .venv with PyPI deps)
 #   make build   one CMake build in build/ (library, command, _core, C++ tests, benchmarks) through
-#                scikit-build-core, installed as the Python package into .venv
+#                scikit-build-core; its wheel, repaired by auditwheel, is installed into .venv
+#   make wheel   the same: dist/hiili-*.whl, self-contained (SuiteSparse, TBB, libzip, OpenBLAS
+#                vendored); make test-wheel checks it in a fresh venv outside the tree
+#   make sdist   dist/hiili-*.tar.gz (pip install builds it where the Debian build deps are)
 #   make cpp     the C++ alone with plain CMake (no Python needed), in build/
-#   make test    deps + build, then ctest and pytest (notebooks included)
+#   make test    deps + build, then ctest, pytest (notebooks included) and make test-wheel
 #   make demo    deps + build, then `hiili demo`
 #   make bench   the benchmark suite against its peers (writes docs/performance.md; peers from
 #                requirements-bench.txt into .venv-bench); make bench-quick: the CI-sized run
@@ -49,8 +52,8 @@ FUZZ_TARGETS ?= useeio npy datapackage openlca ecoinvent matrix_market csv_tripl
 FUZZ_FLAGS ?= -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=1
 FUZZ_BUILD := build-fuzz
 
-.PHONY: deps apt-deps sanitizer-deps build cpp python test test-cpp test-python demo bench bench-build bench-quick \
-  format lint clean test-sanitize test-asan test-tsan fuzz fuzz-python
+.PHONY: deps apt-deps sanitizer-deps build cpp python wheel sdist test test-cpp test-python test-wheel demo \
+  bench bench-build bench-quick format lint clean test-sanitize test-asan test-tsan fuzz fuzz-python
 
 deps: apt-deps $(PY_STAMP)
 
@@ -86,15 +89,40 @@ cpp:
 
 # The library is compiled once: scikit-build-core builds in $(BUILD) with the tests and
 # benchmarks on, so ctest, the command and the installed package share one tree.
-one_build = CMAKE_GENERATOR="Unix Makefiles" CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) \
-  $(1) -m pip install -q --no-build-isolation --no-deps -C build-dir=$(BUILD) \
+one_build_flags = --no-build-isolation --no-deps -C build-dir=$(BUILD) \
   -C cmake.define.HIILI_BUILD_TESTS=ON -C cmake.define.HIILI_BUILD_BENCH=ON \
-  -C cmake.define.HIILI_BUILD_PYTHON=ON .
+  -C cmake.define.HIILI_BUILD_PYTHON=ON
+one_build = CMAKE_GENERATOR="Unix Makefiles" CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) \
+  $(1) -m pip install -q $(one_build_flags) .
+
+# The wheel comes out of the same build: pip wheel compiles in $(BUILD) (nothing twice), then
+# auditwheel copies the shared libraries _core and the command need (SuiteSparse, oneTBB, libzip,
+# OpenBLAS, ...) into hiili.libs/, points their RPATH there and sets the manylinux tag. .venv gets
+# that wheel, so pytest and the notebooks test what a user installs. See README, "From Python".
+DIST ?= dist
+WHEEL_RAW := $(BUILD)/wheel-raw
 
 python:
-	$(call one_build,$(PY))
+	rm -rf $(WHEEL_RAW) && mkdir -p $(DIST)
+	CMAKE_GENERATOR="Unix Makefiles" CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) \
+	  $(PY) -m pip wheel -q $(one_build_flags) -w $(WHEEL_RAW) .
+	rm -f $(DIST)/hiili-*.whl
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/auditwheel repair -w $(DIST) $(WHEEL_RAW)/hiili-*.whl
+	$(PY) -m pip install -q --force-reinstall --no-deps $(DIST)/hiili-*.whl
+	ls -l $(DIST)/hiili-*.whl
 
-test: build test-cpp test-python
+wheel: build
+
+# Builds from source (compiles everything): a one-off check, not part of make test.
+sdist: deps
+	mkdir -p $(DIST) && rm -f $(DIST)/hiili-*.tar.gz
+	$(PY) -m build --sdist --no-isolation --outdir $(DIST) .
+
+test: build test-cpp test-python test-wheel
+
+# The wheel in a fresh venv outside the tree (tests/wheel/test_wheel.sh; no compiling).
+test-wheel:
+	PYTHON=$(PYTHON) tests/wheel/test_wheel.sh $(DIST) $(VENV)/bin/auditwheel
 
 test-cpp:
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)

@@ -2,7 +2,8 @@
 // (`python -m hiili.footprint`), which needs pandas and matplotlib for its tables and report.
 //
 // The interpreter is the first of: python3 beside this executable (a virtual environment's
-// bin/, where pip puts `hiili`), $HIILI_PYTHON, python3 on PATH, that can import
+// bin/, where pip puts `hiili`), the environment's python3 when the binary wheel's launcher
+// runs it from site-packages/hiili.scripts/, $HIILI_PYTHON, python3 on PATH, that can import
 // hiili.footprint. None: a message saying what was tried, exit code 2.
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -55,11 +56,23 @@ bool has_footprint(const std::string& python, bool search_path) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-std::string beside_this_executable() {
+std::filesystem::path this_executable() {
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return {};
-  return (exe.parent_path() / "python3").string();
+  return ec ? std::filesystem::path() : exe;
+}
+
+std::string beside_this_executable() {
+  auto exe = this_executable();
+  return exe.empty() ? std::string() : (exe.parent_path() / "python3").string();
+}
+
+// The binary wheel (auditwheel) keeps the command in <prefix>/lib/pythonX.Y/site-packages/
+// hiili.scripts/ and bin/hiili execs it: the environment's interpreter is <prefix>/bin/python3.
+std::string of_this_wheel() {
+  auto dir = this_executable().parent_path();
+  if (dir.filename() != "hiili.scripts") return {};
+  return (dir.parent_path().parent_path().parent_path().parent_path() / "bin" / "python3").string();
 }
 
 struct Candidate {
@@ -72,6 +85,8 @@ std::vector<Candidate> candidates() {
   std::vector<Candidate> out;
   if (auto beside = beside_this_executable(); !beside.empty())
     out.push_back({beside, false, "python3 beside this executable"});
+  if (auto wheel = of_this_wheel(); !wheel.empty())
+    out.push_back({wheel, false, "python3 of the environment this wheel is installed in"});
   if (const char* env = std::getenv("HIILI_PYTHON"); env != nullptr && *env != '\0')
     out.push_back({env, std::strchr(env, '/') == nullptr, "$HIILI_PYTHON"});
   out.push_back({"python3", true, "python3 on PATH"});

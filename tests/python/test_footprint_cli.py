@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import numpy as np
@@ -147,12 +148,23 @@ def test_hiili_footprint_help_and_exit_codes(binary, tmp_path):
     assert run([binary, "footprint", ACTIVITY, "--seed", "x"], env=env).returncode == 2
 
 
+def installed_binary() -> Path:
+    """The command's ELF binary: bin/hiili itself, or, from the binary wheel, the one its
+    launcher (auditwheel's) runs in site-packages/hiili.scripts/."""
+    if INSTALLED.read_bytes()[:4] == b"\x7fELF":
+        return INSTALLED
+    return Path(sysconfig.get_path("platlib")) / "hiili.scripts" / "hiili"
+
+
 def test_hiili_footprint_without_python(tmp_path):
-    binary = INSTALLED
-    require_footprint(binary)
+    require_footprint(INSTALLED)
+    binary = installed_binary()
     lonely = tmp_path / "bin" / "hiili"  # no python3 beside it, none on PATH
     lonely.parent.mkdir()
     shutil.copy(binary, lonely)
+    libs = binary.parent.parent / "hiili.libs"  # the wheel's libraries, at $ORIGIN/../hiili.libs
+    if libs.is_dir():
+        (tmp_path / "hiili.libs").symlink_to(libs)
     env = {"PATH": str(tmp_path / "empty"), "HOME": str(tmp_path)}
     out = run([lonely, "footprint", ACTIVITY], env=env)
     assert out.returncode == 2, out.stderr

@@ -7,6 +7,7 @@ an unknown category, a negative amount, a sector the model lacks...), 1 anything
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 from collections.abc import Sequence
@@ -113,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.iterations < 0:
         p.error("--iterations must be >= 0")
+    if args.html and importlib.util.find_spec("matplotlib") is None:
+        p.error("--html draws its figures with matplotlib: pip install 'hiili[footprint]'")
     if args.html:
         problem = _unwritable(args.html)
         if problem:
