@@ -14,6 +14,7 @@ from __future__ import annotations
 from . import _core, linking
 from ._core import (
     Backend,
+    CacheWarning,
     Error,
     FactorizationOptions,
     FactorizationReport,
@@ -49,6 +50,7 @@ def _version() -> str:
 __version__ = _version()
 
 __all__ = [
+    "CacheWarning",
     "Backend",
     "Comparison",
     "Error",
