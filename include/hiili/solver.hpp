@@ -75,7 +75,7 @@ struct FactorizationOptions {
   // (backend, ordering, btf, amd_dense). Empty: off. A hit loads the analysis instead of
   // computing it (same pivots, same bits); a miss analyses and stores it (atomic rename; the
   // directory is created). A corrupt, foreign or inconsistent file, or a directory that cannot
-  // be written, is a miss with a warning in the report, never an error. See docs/solver.md.
+  // be written, is a miss with a warning in the report, never an error. See docs/analysis-cache.md.
   std::string analysis_cache;
 };
 

@@ -1,7 +1,7 @@
 // The analysis cache (FactorizationOptions::analysis_cache): hits give the uncached answer to the
 // bit, and every bad file (truncated, corrupt, foreign, or lying with a valid checksum) is a miss
 // with a warning, then overwritten. The hostile files are built here from the documented layout
-// (docs/solver.md), with xxHash's own XXH3-64 as the checksum.
+// (docs/analysis-cache.md), with xxHash's own XXH3-64 as the checksum.
 #include <gtest/gtest.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>

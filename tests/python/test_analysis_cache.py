@@ -1,4 +1,4 @@
-"""Lca(model, cache=DIR): the symbolic analysis kept across processes (docs/solver.md).
+"""Lca(model, cache=DIR): the symbolic analysis kept across processes (docs/analysis-cache.md).
 
 A hit in a new process gives the uncached supply to the bit; a corrupt or foreign file, or a
 directory that cannot be written, is a hiili.CacheWarning and a fresh analysis, never an error.
