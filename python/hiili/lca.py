@@ -337,6 +337,7 @@ class Factorization:
         self._cpp = _core.Factorization(
             _convert.as_csc(A, "A"), factorization_options(solver, **kwargs)
         )
+        warn_cache(self._cpp.report)
 
     @property
     def n(self) -> int:
