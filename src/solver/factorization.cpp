@@ -140,8 +140,13 @@ std::unique_ptr<detail::BackendSymbolic> analyze_klu_cached(const CscMatrix& pat
                                                             AnalysisCacheReport& report) {
   if (options.analysis_cache.empty()) return detail::analyze_klu(pattern, options);
   if (auto data = detail::load_analysis(pattern, options, report)) {
-    report.outcome = CacheOutcome::Hit;
-    return detail::load_klu(pattern, options, *data);
+    try {
+      auto symbolic = detail::load_klu(pattern, options, *data);
+      report.outcome = CacheOutcome::Hit;
+      return symbolic;
+    } catch (const Error& e) {  // e.g. fill estimates that the memory check refuses
+      report.warning = "analysis cache " + report.path + " rejected: " + e.what();
+    }
   }
   auto symbolic = detail::analyze_klu(pattern, options);
   detail::store_analysis(pattern, options, detail::klu_analysis_data(*symbolic), report);
