@@ -78,7 +78,7 @@ def _option_value(name: str, value: Any) -> Any:
             return ""
         if not isinstance(value, (str, os.PathLike)):
             raise _core.InvalidInputError(f"analysis_cache must be a directory path, got {value!r}")
-        return os.fspath(value)
+        return os.path.expanduser(os.fspath(value))
     if name in ("btf", "static_refactor") and not isinstance(value, (bool, np.bool_)):
         raise _core.InvalidInputError(f"{name} must be True or False, got {value!r}")
     return value

@@ -133,6 +133,13 @@ def _only_file(directory: Path) -> Path:
     return files[0]
 
 
+def test_cache_expands_the_home_directory(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    lca = hiili.Lca(hiili.synth(50), cache="~/hiili-cache")
+    assert lca.report.cache == "stored"
+    assert Path(lca.report.cache_path).parent == tmp_path / "hiili-cache"
+
+
 def test_cache_must_be_a_path() -> None:
     with pytest.raises(hiili.InvalidInputError, match="analysis_cache"):
         hiili.Lca(hiili.synth(50), cache=3)
