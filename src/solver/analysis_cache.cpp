@@ -2,6 +2,7 @@
 
 #include <klu.h>
 #define XXH_INLINE_ALL
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <cmath>
@@ -10,7 +11,6 @@
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <unistd.h>
 
 #include "hiili/version.hpp"
 
@@ -86,13 +86,13 @@ std::string check_header(const Header& h, const Header& want, std::size_t size) 
     return "format version " + std::to_string(h.format) + ", not " +
            std::to_string(kCacheFormatVersion);
   if (std::strncmp(h.hiili_version, want.hiili_version, kVersionBytes) != 0)
-    return "written by hiili " + std::string(h.hiili_version, strnlen(h.hiili_version, kVersionBytes)) +
-           ", this is " + kVersion;
+    return "written by hiili " +
+           std::string(h.hiili_version, strnlen(h.hiili_version, kVersionBytes)) + ", this is " +
+           kVersion;
   if (h.klu_version != kKluVersion)
     return "written with KLU " + std::to_string(h.klu_version) + ", this is " +
            std::to_string(kKluVersion);
-  if (h.key_lo != want.key_lo || h.key_hi != want.key_hi)
-    return "its key is not this pattern's";
+  if (h.key_lo != want.key_lo || h.key_hi != want.key_hi) return "its key is not this pattern's";
   if (h.payload_bytes != size - kHeaderBytes) return "truncated or padded";
   return {};
 }
@@ -197,11 +197,12 @@ std::string check_analysis(const KluAnalysisData& d, const CscMatrix& pattern,
     return "the ordering does not match the options";
   if (!(std::isfinite(d.symmetry) && std::isfinite(d.est_flops) && std::isfinite(d.lnz) &&
         std::isfinite(d.unz) && d.lnz >= -1.0 && d.unz >= -1.0 &&
-        d.lnz <= 0.5 * double(d.n) * double(d.n + 1) && d.unz <= 0.5 * double(d.n) * double(d.n + 1)))
+        d.lnz <= 0.5 * double(d.n) * double(d.n + 1) &&
+        d.unz <= 0.5 * double(d.n) * double(d.n + 1)))
     return "impossible fill estimates";
   if (d.nzoff < 0 || d.nzoff > d.nz) return "impossible nzoff";
-  for (const auto& message : {check_permutation(d.P, d.n, "P"), check_permutation(d.Q, d.n, "Q"),
-                              check_blocks(d)})
+  for (const auto& message :
+       {check_permutation(d.P, d.n, "P"), check_permutation(d.Q, d.n, "Q"), check_blocks(d)})
     if (!message.empty()) return message;
   return check_triangular(d, pattern);
 }
@@ -209,7 +210,7 @@ std::string check_analysis(const KluAnalysisData& d, const CscMatrix& pattern,
 std::string encode_analysis(const CscMatrix& pattern, const FactorizationOptions& options,
                             const KluAnalysisData& d) {
   std::string payload;
-  const Index scalars[8] = {d.n,        d.nz,     d.nzoff,  d.nblocks,
+  const Index scalars[8] = {d.n,        d.nz,       d.nzoff,  d.nblocks,
                             d.maxblock, d.ordering, d.do_btf, d.structural_rank};
   const double estimates[4] = {d.symmetry, d.est_flops, d.lnz, d.unz};
   put(payload, scalars, 8);

@@ -4,6 +4,7 @@
 // (docs/analysis-cache.md), with xxHash's own XXH3-64 as the checksum.
 #include <gtest/gtest.h>
 #define XXH_INLINE_ALL
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <cstring>
@@ -13,7 +14,6 @@
 #include <set>
 #include <sstream>
 #include <thread>
-#include <unistd.h>
 
 #include "hiili/lca.hpp"
 #include "hiili/synth.hpp"
@@ -24,8 +24,8 @@ using namespace hiili;
 namespace {
 
 // Offsets of the file layout: an 80-byte header, then the payload.
-constexpr std::size_t kEndian = 8, kFormat = 12, kIndexSize = 16, kVersion = 24,
-                      kPayloadBytes = 64, kChecksum = 72, kPayload = 80;
+constexpr std::size_t kEndian = 8, kFormat = 12, kIndexSize = 16, kVersion = 24, kPayloadBytes = 64,
+                      kChecksum = 72, kPayload = 80;
 constexpr std::size_t kNzoff = kPayload + 16, kNblocks = kPayload + 24, kMaxblock = kPayload + 32,
                       kLnz = kPayload + 80, kP = kPayload + 96;
 
@@ -82,8 +82,8 @@ class AnalysisCache : public ::testing::Test {
   }
 
   // The supply for demand e_0 + e_7 with these options, and the analysis cache report.
-  static std::pair<Eigen::VectorXd, AnalysisCacheReport> run(
-      const std::shared_ptr<const Model>& m, const FactorizationOptions& o) {
+  static std::pair<Eigen::VectorXd, AnalysisCacheReport> run(const std::shared_ptr<const Model>& m,
+                                                             const FactorizationOptions& o) {
     Lca lca(m, o);
     const LcaResult r = lca.solve(SparseDemand{{0, 1.0}, {7, 2.0}});
     return {r.supply, lca.report().cache};
@@ -266,8 +266,7 @@ TEST_F(AnalysisCache, WrongBlockSplitWithValidChecksum) {
 }
 
 TEST_F(AnalysisCache, FileFromAnotherMachine) {
-  expect_rejected([](std::string& b) { set<std::uint32_t>(b, kEndian, 0x04030201); },
-                  "byte order");
+  expect_rejected([](std::string& b) { set<std::uint32_t>(b, kEndian, 0x04030201); }, "byte order");
   expect_rejected([](std::string& b) { set<std::uint32_t>(b, kIndexSize, 4); }, "4-byte indices");
   expect_rejected([](std::string& b) { set<std::uint32_t>(b, kFormat, 999); }, "format version");
   expect_rejected([](std::string& b) { std::memcpy(b.data() + kVersion, "0.0.1\0", 6); },
