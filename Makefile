@@ -29,7 +29,7 @@ PYTHON ?= python3
 
 APT_PACKAGES := build-essential cmake pkg-config libeigen3-dev libsuitesparse-dev libtbb-dev \
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev \
-  libfast-float-dev libzip-dev librandom123-dev libopenblas0-pthread \
+  libfast-float-dev libzip-dev librandom123-dev libopenblas0-pthread libxxhash-dev \
   chromium
 PY_STAMP := $(VENV)/.deps-stamp
 # Only test-sanitize and fuzz need these (clang and its sanitizer / libFuzzer runtimes; dpkg-source
@@ -48,7 +48,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_chec
 # than malloc_limit_mb at once, hold more than rss_limit_mb or run longer than timeout seconds
 # is a finding).
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS ?= useeio npy datapackage openlca ecoinvent matrix_market csv_triplets scenario
+FUZZ_TARGETS ?= useeio npy datapackage openlca ecoinvent matrix_market csv_triplets scenario analysis_cache
 FUZZ_FLAGS ?= -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=1
 FUZZ_BUILD := build-fuzz
 

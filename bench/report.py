@@ -54,7 +54,7 @@ def label(row_or_setup) -> str:
     if not isinstance(t, int):  # a setup record: "threads" holds threadpoolctl's list
         t = row_or_setup.get("threads_asked")
     name = row_or_setup.get("peer") or row_or_setup.get("peer_key")
-    if name in ("hiili", "hiili.bw", "scipy spsolve (CSR)", "scipy spsolve (CSC)", "scipy splu",
+    if name in ("hiili", "hiili (cached analysis)", "hiili.bw", "scipy spsolve (CSR)", "scipy spsolve (CSC)", "scipy splu",
                 "pyklu", "kvxopt klu"):
         return name  # single-threaded solvers: the thread count changes nothing
     return f"{name}, {t} thread{'s' if t != 1 else ''}"
@@ -463,8 +463,8 @@ def write(r: dict, out: Path) -> None:
         lines += [f"## {meta.get('family', name)}: {name}", "", problem_line(meta) + ".", ""]
         t, notes = solver_table(
             res, name, SOLVER_JOBS,
-            {"hiili", "scipy spsolve (CSR)", "scipy spsolve (CSC)", "scipy splu", "pypardiso",
-             "scikit-umfpack", "pyklu", "kvxopt umfpack", "kvxopt klu"},
+            {"hiili", "hiili (cached analysis)", "scipy spsolve (CSR)", "scipy spsolve (CSC)",
+             "scipy splu", "pypardiso", "scikit-umfpack", "pyklu", "kvxopt umfpack", "kvxopt klu"},
             "hiili", limit,
         )
         lines += ["Sparse solvers (ratios against hiili):", "", t, ""]

@@ -46,6 +46,7 @@ BW_JOBS = ["lca", "lcia_new_demand", "multilca", "mc_iteration"]
 # OpenBLAS) also at one thread.
 SOLVER_PEERS = [
     ("hiili", CORES),
+    ("hiili (cached analysis)", CORES),
     ("scipy spsolve (CSR)", CORES),
     ("scipy spsolve (CSC)", CORES),
     ("scipy splu", CORES),

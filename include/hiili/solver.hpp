@@ -70,6 +70,28 @@ struct FactorizationOptions {
   // per column, and up to 8 columns per pass). Same answers to the last bits, not bit for
   // bit. 0: from the first solve; negative: never (solves stay on KLU's factors).
   Index static_solve_after = 32;
+  // KLU: a directory that keeps the symbolic analysis (BTF split, orderings) across runs,
+  // keyed by a hash of the pattern and of the options above that change the analysis
+  // (backend, ordering, btf, amd_dense). Empty: off. A hit loads the analysis instead of
+  // computing it (same pivots, same bits); a miss analyses and stores it (atomic rename; the
+  // directory is created). A corrupt, foreign or inconsistent file, or a directory that cannot
+  // be written, is a miss with a warning in the report, never an error. See docs/analysis-cache.md.
+  std::string analysis_cache;
+};
+
+// What the analysis cache did (FactorizationOptions::analysis_cache).
+enum class CacheOutcome {
+  Off,     // no cache directory, or a backend whose analysis is not cached (UMFPACK, Eigen)
+  Hit,     // the analysis was loaded from the cache
+  Stored,  // analysed afresh and stored
+  Miss,    // analysed afresh, not stored (see warning)
+};
+const char* to_string(CacheOutcome outcome);
+
+struct AnalysisCacheReport {
+  CacheOutcome outcome = CacheOutcome::Off;
+  std::string path;     // the cache file for this pattern and these options
+  std::string warning;  // why a file was rejected or could not be written; empty when fine
 };
 
 // What the last analysis / factorisation did, for logs and benchmarks.
@@ -91,6 +113,7 @@ struct FactorizationReport {
   bool static_solves = false;   // solves use the static kernel's factors (see above)
   long refinements = 0;         // solves that needed a refinement step
   double last_residual = 0.0;   // backward error of the last solve (worst column)
+  AnalysisCacheReport cache;    // what the analysis cache did (analyze_seconds: the load)
 
   // One line, e.g. "klu n=20000 nnz=243k fill=2.1x blocks=12001 rcond=3.2e-02 ...".
   std::string brief() const;
@@ -118,6 +141,7 @@ class SymbolicAnalysis {
   double seconds() const { return seconds_; }
   Index blocks() const;
   Index max_block() const;
+  const AnalysisCacheReport& cache() const { return cache_; }
 
   const detail::BackendSymbolic& backend() const { return *backend_; }
 
@@ -127,6 +151,7 @@ class SymbolicAnalysis {
   FactorizationOptions options_;
   std::unique_ptr<detail::BackendSymbolic> backend_;
   double seconds_ = 0.0;
+  AnalysisCacheReport cache_;
 };
 
 class Factorization {

@@ -78,6 +78,9 @@ void bind_errors(py::module_& m) {
   t.ill_conditioned.attr("rcond") = 0.0;
   t.format = new_exception(m, "FormatError", t.error,
                            "A file could not be read as the format it claims to be.");
+  new_exception(m, "CacheWarning", PyExc_UserWarning,
+                "The analysis cache (Lca(..., cache=DIR)) rejected a file or could not write "
+                "one; the analysis was computed afresh, so the results are unaffected.");
 
   // The most derived types first: the first matching catch wins.
   py::register_exception_translator([](std::exception_ptr p) {

@@ -45,7 +45,7 @@ void bind_solver(py::module_& m) {
       .def(py::init([](Backend backend, Ordering ordering, bool btf, double refine_tolerance,
                        double residual_tolerance, double singular_rcond,
                        double refactor_rcond_ratio, double amd_dense, bool static_refactor,
-                       Index static_solve_after) {
+                       Index static_solve_after, std::string analysis_cache) {
              FactorizationOptions o;
              o.backend = backend;
              o.ordering = ordering;
@@ -57,6 +57,7 @@ void bind_solver(py::module_& m) {
              o.amd_dense = amd_dense;
              o.static_refactor = static_refactor;
              o.static_solve_after = static_solve_after;
+             o.analysis_cache = std::move(analysis_cache);
              return o;
            }),
            py::kw_only(), py::arg("backend") = defaults.backend,
@@ -67,7 +68,8 @@ void bind_solver(py::module_& m) {
            py::arg("refactor_rcond_ratio") = defaults.refactor_rcond_ratio,
            py::arg("amd_dense") = defaults.amd_dense,
            py::arg("static_refactor") = defaults.static_refactor,
-           py::arg("static_solve_after") = defaults.static_solve_after)
+           py::arg("static_solve_after") = defaults.static_solve_after,
+           py::arg("analysis_cache") = defaults.analysis_cache)
       .def_readwrite("backend", &FactorizationOptions::backend)
       .def_readwrite("ordering", &FactorizationOptions::ordering)
       .def_readwrite("btf", &FactorizationOptions::btf)
@@ -78,6 +80,7 @@ void bind_solver(py::module_& m) {
       .def_readwrite("amd_dense", &FactorizationOptions::amd_dense)
       .def_readwrite("static_refactor", &FactorizationOptions::static_refactor)
       .def_readwrite("static_solve_after", &FactorizationOptions::static_solve_after)
+      .def_readwrite("analysis_cache", &FactorizationOptions::analysis_cache)
       .def("__repr__", [](const FactorizationOptions& o) {
         return std::string("FactorizationOptions(backend=") + to_string(o.backend) +
                ", ordering=" + (o.ordering == Ordering::Amd ? "amd" : "colamd") +
@@ -88,7 +91,8 @@ void bind_solver(py::module_& m) {
                ", refactor_rcond_ratio=" + std::to_string(o.refactor_rcond_ratio) +
                ", amd_dense=" + std::to_string(o.amd_dense) +
                ", static_refactor=" + (o.static_refactor ? "True" : "False") +
-               ", static_solve_after=" + std::to_string(o.static_solve_after) + ")";
+               ", static_solve_after=" + std::to_string(o.static_solve_after) +
+               ", analysis_cache=" + py::repr(py::str(o.analysis_cache)).cast<std::string>() + ")";
       });
 
   py::class_<FactorizationReport>(m, "FactorizationReport",
@@ -110,6 +114,15 @@ void bind_solver(py::module_& m) {
       .def_readonly("static_solves", &FactorizationReport::static_solves)
       .def_readonly("refinements", &FactorizationReport::refinements)
       .def_readonly("last_residual", &FactorizationReport::last_residual)
+      .def_property_readonly(
+          "cache", [](const FactorizationReport& r) { return to_string(r.cache.outcome); },
+          "What the analysis cache did: 'off', 'hit', 'stored' or 'miss'.")
+      .def_property_readonly(
+          "cache_path", [](const FactorizationReport& r) { return r.cache.path; },
+          "The analysis cache file of this pattern and options ('' when off).")
+      .def_property_readonly(
+          "cache_warning", [](const FactorizationReport& r) { return r.cache.warning; },
+          "Why a cache file was rejected or not written; '' when all went well.")
       .def("brief", &FactorizationReport::brief, "One line for logs.")
       .def("__repr__", [](const FactorizationReport& r) { return "<" + r.brief() + ">"; });
 

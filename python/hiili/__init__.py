@@ -14,6 +14,7 @@ from __future__ import annotations
 from . import _core, linking
 from ._core import (
     Backend,
+    CacheWarning,
     Error,
     FactorizationOptions,
     FactorizationReport,
@@ -57,6 +58,7 @@ def _version() -> str:
 __version__ = _version()
 
 __all__ = [
+    "CacheWarning",
     "ILL_CONDITIONED_THRESHOLD",
     "Backend",
     "CharacterisationWarning",

@@ -26,6 +26,7 @@ class IllConditionedError(Error):
     rcond: float
 
 class FormatError(Error): ...
+class CacheWarning(UserWarning): ...
 
 # ---- sparse.hpp -------------------------------------------------------------------------
 
@@ -140,6 +141,7 @@ class FactorizationOptions:
     amd_dense: float
     static_refactor: bool
     static_solve_after: int
+    analysis_cache: str
     def __init__(
         self,
         *,
@@ -153,9 +155,16 @@ class FactorizationOptions:
         amd_dense: float = 2.0,
         static_refactor: bool = True,
         static_solve_after: int = 32,
+        analysis_cache: str = "",
     ) -> None: ...
 
 class FactorizationReport:
+    @property
+    def cache(self) -> str: ...
+    @property
+    def cache_path(self) -> str: ...
+    @property
+    def cache_warning(self) -> str: ...
     @property
     def backend(self) -> Backend: ...
     @property

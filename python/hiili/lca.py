@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -71,6 +73,12 @@ def _option_value(name: str, value: Any) -> Any:
         return number
     if name == "static_solve_after":
         return _convert.integer(value, name, (-(2**63), 2**63 - 1))
+    if name == "analysis_cache":
+        if value is None:
+            return ""
+        if not isinstance(value, (str, os.PathLike)):
+            raise _core.InvalidInputError(f"analysis_cache must be a directory path, got {value!r}")
+        return os.path.expanduser(os.fspath(value))
     if name in ("btf", "static_refactor") and not isinstance(value, (bool, np.bool_)):
         raise _core.InvalidInputError(f"{name} must be True or False, got {value!r}")
     return value
@@ -87,7 +95,14 @@ _OPTION_NAMES = (
     "amd_dense",
     "static_refactor",
     "static_solve_after",
+    "analysis_cache",
 )
+
+
+def warn_cache(report: _core.FactorizationReport) -> None:
+    """A hiili.CacheWarning when the analysis cache rejected a file or could not write one."""
+    if report.cache_warning:
+        warnings.warn(report.cache_warning, _core.CacheWarning, stacklevel=3)
 
 
 class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: hiili.analysis
@@ -101,6 +116,11 @@ class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: h
     refactor_rcond_ratio, amd_dense, static_refactor, static_solve_after: see docs/math.md and
     FactorizationOptions).
 
+    cache="DIR" keeps KLU's symbolic analysis in DIR across runs (created if missing): a later
+    Lca of the same pattern and options, in any process, loads it instead of analysing again,
+    with the same results to the bit. A corrupt or foreign file, or a DIR that cannot be
+    written, gives a hiili.CacheWarning and a fresh analysis; report.cache says what happened.
+
     Raises hiili.SingularMatrixError when A is singular; warns hiili.IllConditionedWarning when
     its 1-norm condition estimate (kept as ``condition``) is above
     hiili.ILL_CONDITIONED_THRESHOLD (1e12). One Lca may be shared between
@@ -113,8 +133,11 @@ class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: h
         solver: str | _core.Backend = "klu",
         *,
         options: _core.FactorizationOptions | None = None,
+        cache: str | os.PathLike[str] | None = None,
         **kwargs: Any,
     ) -> None:
+        if cache is not None:
+            kwargs["analysis_cache"] = cache
         if isinstance(model, _core.Model):
             model = Model._wrap(model)
         if not isinstance(model, Model):
@@ -122,6 +145,7 @@ class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: h
         self.model = model
         self.options = factorization_options(solver, options, **kwargs)
         self._cpp = _core.Lca(model._cpp, self.options)
+        warn_cache(self._cpp.report)
         # The estimate costs a few solves, little next to the factorisation.
         self.condition = float(self._cpp.condition_estimate())
         diagnostics.warn(
@@ -322,6 +346,7 @@ class Factorization:
         self._cpp = _core.Factorization(
             _convert.as_csc(A, "A"), factorization_options(solver, **kwargs)
         )
+        warn_cache(self._cpp.report)
 
     @property
     def n(self) -> int:

@@ -67,6 +67,7 @@ void add_input(CLI::App* cmd, AnalysisCommands::Input& in) {
   cmd->add_option("--format", in.format, "Force the model's format");
   cmd->add_option("--solver", in.solver, "klu (default), umfpack or eigen")
       ->check(CLI::IsMember({"klu", "umfpack", "eigen"}, CLI::ignore_case));
+  add_cache_option(cmd);
   auto* json = cmd->add_flag("--json", in.common.json, "Print JSON (for machines)");
   auto* csv = cmd->add_flag("--csv", in.common.csv, "Print CSV (for machines)");
   json->excludes(csv);

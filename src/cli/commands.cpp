@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <climits>
@@ -246,9 +248,12 @@ SparseDemand parse_demand(const Model& model, const std::vector<std::string>& it
   return demand;
 }
 
+std::string analysis_cache_dir;  // --cache DIR; empty: off
+
 FactorizationOptions factorization_options(const std::string& solver) {
   FactorizationOptions options;
   options.backend = backend_from_string(solver);
+  options.analysis_cache = analysis_cache_dir;
   return options;
 }
 
@@ -497,6 +502,18 @@ std::string check_model_argument(const std::string& text) {
 
 // ---- info -------------------------------------------------------------------------------
 
+void add_cache_option(CLI::App* command) {
+  command->add_option("--cache", analysis_cache_dir,
+                      "Keep the solver's symbolic analysis in DIR (created if missing) and reuse "
+                      "it in later runs on the same pattern; default off")
+      ->type_name("DIR");
+}
+
+void cache_warning(const FactorizationReport& report) {
+  if (!report.cache.warning.empty())
+    fmt::print(stderr, "hiili: warning: {}\n", detail::escape_message(report.cache.warning));
+}
+
 int run_info(const InfoOptions& o) {
   bool progress = !o.common.quiet;
   LoadedModel loaded = load_model(o.model, o.format, progress);
@@ -507,6 +524,7 @@ int run_info(const InfoOptions& o) {
     with_context(loaded.source, &model,
                  [&] { lu.emplace(model.A(), factorization_options(o.solver)); });
   }
+  cache_warning(lu->report());
   double condest = 0.0;
   {
     Progress p("estimating the condition number", progress);
@@ -627,6 +645,7 @@ int run_solve(const SolveOptions& o) {
     with_context(loaded.source, &model,
                  [&] { lca.emplace(loaded.model, factorization_options(o.solver)); });
   }
+  cache_warning(lca->report());
   double factor_seconds = factor_clock.seconds();
   const double condest = with_context(loaded.source, &model,
                                       [&] { return lca->factorization().condition_estimate(); });
@@ -925,6 +944,7 @@ Prepared prepare(const std::string& model, const std::string& format, const std:
     with_context(p.source, &m,
                  [&] { p.lca = std::make_unique<Lca>(p.model, factorization_options(solver)); });
   }
+  cache_warning(p.lca->report());
   p.factor_seconds = clock.seconds();
   p.condition_estimate =
       with_context(p.source, &m, [&] { return p.lca->factorization().condition_estimate(); });

@@ -57,6 +57,12 @@ int run_info(const InfoOptions& options);
 int run_solve(const SolveOptions& options);
 int run_demo(const DemoOptions& options, const std::string& argv0);
 
+// --cache DIR on a command that factorizes: keep the symbolic analysis in DIR across runs
+// (FactorizationOptions::analysis_cache; default off). cache_warning prints, on stderr, why a
+// cache file was rejected or not written (the solve goes on with a fresh analysis).
+void add_cache_option(CLI::App* command);
+void cache_warning(const FactorizationReport& report);
+
 // Splits "LABEL=AMOUNT" at the last '='; returns an error message, or "" when it parses.
 std::string check_demand_syntax(const std::string& text);
 // Checks a MODEL argument: an existing path or a "synth[:...]" specification.

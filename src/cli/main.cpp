@@ -28,6 +28,7 @@ void add_output_flags(CLI::App* command, CommonOptions& common) {
   auto* csv = command->add_flag("--csv", common.csv, "Print CSV (for machines)");
   json->excludes(csv);
   command->add_flag("-q,--quiet", common.quiet, "No progress indicator on stderr");
+  add_cache_option(command);
 }
 
 CLI::Validator model_validator() {

@@ -160,6 +160,7 @@ std::shared_ptr<McCommand> add_mc_command(CLI::App& app) {
   cmd->add_option("--format", c->format, "Force the model's format");
   cmd->add_option("--solver", c->solver, "klu (default), umfpack or eigen")
       ->check(CLI::IsMember({"klu", "umfpack", "eigen"}, CLI::ignore_case));
+  add_cache_option(cmd);
   auto* json = cmd->add_flag("--json", c->common.json, "Print JSON (for machines)");
   auto* csv = cmd->add_flag("--csv", c->common.csv, "Print CSV (for machines)");
   json->excludes(csv);

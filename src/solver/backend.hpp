@@ -47,6 +47,13 @@ class BackendNumeric {
 // pattern is structurally singular.
 std::unique_ptr<BackendSymbolic> analyze_klu(const CscMatrix& pattern,
                                              const FactorizationOptions& options);
+// KLU: an analysis loaded from the cache (already checked by check_analysis), and the
+// analysis of a KLU BackendSymbolic as plain data, for the cache.
+struct KluAnalysisData;
+std::unique_ptr<BackendSymbolic> load_klu(const CscMatrix& pattern,
+                                          const FactorizationOptions& options,
+                                          const KluAnalysisData& data);
+KluAnalysisData klu_analysis_data(const BackendSymbolic& symbolic);
 std::unique_ptr<BackendSymbolic> analyze_umfpack(const CscMatrix& pattern,
                                                  const FactorizationOptions& options);
 std::unique_ptr<BackendSymbolic> analyze_eigen(const CscMatrix& pattern,

@@ -9,6 +9,7 @@
 
 #include "hiili/error.hpp"
 #include "hiili/limits.hpp"
+#include "solver/analysis_cache.hpp"
 #include "solver/backend.hpp"
 #include "solver/static_lu.hpp"
 
@@ -157,6 +158,49 @@ class KluSymbolic final : public BackendSymbolic {
                                 -1, 0.0);
     }
     check_fill(common);
+  }
+  // An analysis loaded from the cache (checked by check_analysis), in KLU's own allocations
+  // so that klu_l_free_symbolic frees it as one of its own.
+  KluSymbolic(const CscMatrix& pattern, const FactorizationOptions& options,
+              const KluAnalysisData& d)
+      : pattern_(pattern), options_(options) {
+    klu_l_common common = make_common(options);
+    const auto n = static_cast<std::size_t>(d.n);
+    auto* s = static_cast<klu_l_symbolic*>(klu_l_malloc(1, sizeof(klu_l_symbolic), &common));
+    if (s == nullptr) throw Error("out of memory loading the cached analysis");
+    *s = klu_l_symbolic{};
+    s->P = static_cast<Index*>(klu_l_malloc(n, sizeof(Index), &common));
+    s->Q = static_cast<Index*>(klu_l_malloc(n, sizeof(Index), &common));
+    s->R = static_cast<Index*>(klu_l_malloc(n + 1, sizeof(Index), &common));
+    s->Lnz = static_cast<double*>(klu_l_malloc(n, sizeof(double), &common));
+    s->n = d.n;
+    symbolic_ = s;
+    if (!s->P || !s->Q || !s->R || !s->Lnz) {
+      klu_l_free_symbolic(&symbolic_, &common);
+      throw Error("out of memory loading the cached analysis");
+    }
+    std::copy(d.P.begin(), d.P.end(), s->P);
+    std::copy(d.Q.begin(), d.Q.end(), s->Q);
+    std::copy(d.R.begin(), d.R.end(), s->R);
+    std::fill(s->R + d.R.size(), s->R + n + 1, Index(0));
+    std::copy(d.Lnz.begin(), d.Lnz.end(), s->Lnz);
+    std::fill(s->Lnz + d.Lnz.size(), s->Lnz + n, 0.0);
+    s->symmetry = d.symmetry, s->est_flops = d.est_flops, s->lnz = d.lnz, s->unz = d.unz;
+    s->nz = d.nz, s->nzoff = d.nzoff, s->nblocks = d.nblocks, s->maxblock = d.maxblock;
+    s->ordering = d.ordering, s->do_btf = d.do_btf, s->structural_rank = d.structural_rank;
+    check_fill(common);
+  }
+  KluAnalysisData data() const {
+    const klu_l_symbolic& s = *symbolic_;
+    KluAnalysisData d;
+    d.symmetry = s.symmetry, d.est_flops = s.est_flops, d.lnz = s.lnz, d.unz = s.unz;
+    d.n = s.n, d.nz = s.nz, d.nzoff = s.nzoff, d.nblocks = s.nblocks, d.maxblock = s.maxblock;
+    d.ordering = s.ordering, d.do_btf = s.do_btf, d.structural_rank = s.structural_rank;
+    d.P.assign(s.P, s.P + s.n);
+    d.Q.assign(s.Q, s.Q + s.n);
+    d.R.assign(s.R, s.R + s.nblocks + 1);
+    d.Lnz.assign(s.Lnz, s.Lnz + s.nblocks);
+    return d;
   }
   ~KluSymbolic() override {
     klu_l_common common = make_common(options_);
@@ -337,6 +381,16 @@ double KluNumeric::condition_estimate() {
 std::unique_ptr<BackendSymbolic> analyze_klu(const CscMatrix& pattern,
                                              const FactorizationOptions& options) {
   return std::make_unique<KluSymbolic>(pattern, options);
+}
+
+std::unique_ptr<BackendSymbolic> load_klu(const CscMatrix& pattern,
+                                          const FactorizationOptions& options,
+                                          const KluAnalysisData& data) {
+  return std::make_unique<KluSymbolic>(pattern, options, data);
+}
+
+KluAnalysisData klu_analysis_data(const BackendSymbolic& symbolic) {
+  return dynamic_cast<const KluSymbolic&>(symbolic).data();
 }
 
 }  // namespace hiili::detail

@@ -9,6 +9,7 @@
 #include "hiili/diagnostics.hpp"
 #include "hiili/error.hpp"
 #include "hiili/solver.hpp"
+#include "solver/analysis_cache.hpp"
 #include "solver/backend.hpp"
 
 namespace hiili {
@@ -107,16 +108,52 @@ std::string FactorizationReport::brief() const {
   std::snprintf(buf, sizeof buf,
                 "%s n=%lld nnz=%lld fill=%.2fx blocks=%lld max_block=%lld rcond=%.2e "
                 "analyze=%.2fms factor=%.2fms factorizations=%ld refactors=%ld (static %ld, dense "
-                "columns %lld) fallbacks=%ld residual=%.1e",
+                "columns %lld) fallbacks=%ld residual=%.1e cache=%s",
                 to_string(backend), static_cast<long long>(n), static_cast<long long>(nnz), fill,
                 static_cast<long long>(blocks), static_cast<long long>(max_block), rcond,
                 analyze_seconds * 1e3, factor_seconds * 1e3, factorizations, refactors,
                 static_refactors, static_cast<long long>(dense_columns), refactor_fallbacks,
-                last_residual);
+                last_residual, to_string(cache.outcome));
   return buf;
 }
 
+const char* to_string(CacheOutcome outcome) {
+  switch (outcome) {
+    case CacheOutcome::Off:
+      return "off";
+    case CacheOutcome::Hit:
+      return "hit";
+    case CacheOutcome::Stored:
+      return "stored";
+    case CacheOutcome::Miss:
+      return "miss";
+  }
+  return "?";
+}
+
 // ---- SymbolicAnalysis --------------------------------------------------------------------
+
+namespace {
+// KLU's analysis, from options.analysis_cache when it holds a valid one for this pattern, else
+// computed (and stored there). A rejected or unwritable cache is a warning in `report`.
+std::unique_ptr<detail::BackendSymbolic> analyze_klu_cached(const CscMatrix& pattern,
+                                                            const FactorizationOptions& options,
+                                                            AnalysisCacheReport& report) {
+  if (options.analysis_cache.empty()) return detail::analyze_klu(pattern, options);
+  if (auto data = detail::load_analysis(pattern, options, report)) {
+    try {
+      auto symbolic = detail::load_klu(pattern, options, *data);
+      report.outcome = CacheOutcome::Hit;
+      return symbolic;
+    } catch (const Error& e) {  // e.g. fill estimates that the memory check refuses
+      report.warning = "analysis cache " + report.path + " rejected: " + e.what();
+    }
+  }
+  auto symbolic = detail::analyze_klu(pattern, options);
+  detail::store_analysis(pattern, options, detail::klu_analysis_data(*symbolic), report);
+  return symbolic;
+}
+}  // namespace
 
 std::shared_ptr<const SymbolicAnalysis> SymbolicAnalysis::create(
     const CscMatrix& A, const FactorizationOptions& options) {
@@ -160,7 +197,7 @@ std::shared_ptr<const SymbolicAnalysis> SymbolicAnalysis::create(
   s->options_ = options;
   switch (options.backend) {
     case Backend::Klu:
-      s->backend_ = detail::analyze_klu(s->pattern_, options);
+      s->backend_ = analyze_klu_cached(s->pattern_, options, s->cache_);
       break;
     case Backend::Umfpack:
       s->backend_ = detail::analyze_umfpack(s->pattern_, options);
@@ -194,6 +231,7 @@ Factorization::Factorization(std::shared_ptr<const SymbolicAnalysis> symbolic)
   report_.blocks = symbolic_->blocks();
   report_.max_block = symbolic_->max_block();
   report_.analyze_seconds = symbolic_->seconds();
+  report_.cache = symbolic_->cache();
   values_.resize(symbolic_->nnz());
   work_.resize(2 * symbolic_->n());
 }

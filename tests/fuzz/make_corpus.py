@@ -216,6 +216,14 @@ def add_footprint_activity(corpus: Corpus) -> None:
                b"2023,electricity,1200.5,kWh,\"office, \"\"main\"\"\"\n2023,diesel,40,L,\n")
 
 
+def add_analysis_cache(corpus: Corpus) -> None:
+    # fuzz_analysis_cache: an even first byte XORs the rest onto a valid file's payload (zeros:
+    # the valid file itself); an odd one gives the whole file.
+    corpus.add("analysis_cache", b"\x00")
+    corpus.add("analysis_cache", b"\x00" + bytes(96) + b"\x01")
+    corpus.add("analysis_cache", b"\x01HIILIKLU" + bytes(72))
+
+
 def main() -> int:
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -233,6 +241,7 @@ def main() -> int:
     add_ecoinvent(corpus)
     add_scenarios(corpus)
     add_footprint_activity(corpus)
+    add_analysis_cache(corpus)
     for target, count in sorted(corpus.counts.items()):
         print(f"make_corpus: {count:3d} seeds for {target}")
     return 0
