@@ -308,6 +308,15 @@ def scores_of(lca, count: int) -> np.ndarray:
     return np.array(out)
 
 
+@pytest.mark.parametrize("seed", [2.5, -1, "7"])
+def test_a_seed_that_is_no_whole_number_in_range_is_refused_not_rounded(synth_dps, seed):
+    lca = hb.LCA(
+        {PRODUCT + 799: 1.0}, data_objs=synth_dps[:2], use_distributions=True, seed_override=seed
+    )
+    with pytest.raises(hiili.InvalidInputError, match="seed_override"):
+        lca.lci()
+
+
 def test_next_is_reproducible_by_seed_and_consistent_with_the_iteration_matrices(synth_dps):
     def make(seed):
         lca = hb.LCA(

@@ -276,19 +276,31 @@ def test_activity_errors_name_line_and_column(tmp_path, rows, match):
 
 
 @pytest.mark.parametrize(
-    "rows, match",
+    ("rows", "match"),
     [
         # found by fuzzing: pandas reads the form feed after the carriage returns as a row that
         # the line count skips (a ValueError in pandas, not a hiili error)
         ("2023,electricity,10,kWh\n\r\r\x0c\r\r", r"data row 2, column 'year': missing year"),
         # a quoted line break: one row, two lines
-        ('2023,electricity,10,kWh,"two\nlines"\n2023,nonsense,1,kWh\n', r"data row 2, column 'category'"),
+        (
+            '2023,electricity,10,kWh,"two\nlines"\n2023,nonsense,1,kWh\n',
+            r"data row 2, column 'category'",
+        ),
     ],
 )
 def test_rows_whose_line_is_uncertain_are_named_by_data_row(tmp_path, rows, match):
     path = write(tmp_path, "a.csv", "year,category,amount,unit,note\n" + rows)
     with pytest.raises(hiili.InvalidInputError, match=match):
         footprint(path, USEEIO, iterations=0)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("iterations", 2.5), ("iterations", -1), ("seed", 2.5), ("seed", -1)]
+)
+def test_counts_and_seeds_must_be_whole_numbers_in_range(tmp_path, option, value):
+    path = write(tmp_path, "a.csv", HEADER + "2023,electricity,10,kWh\n")
+    with pytest.raises(hiili.InvalidInputError, match=option):
+        footprint(path, USEEIO, **{"iterations": 0, option: value})
 
 
 def test_missing_column(tmp_path):

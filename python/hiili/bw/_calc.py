@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _core
+from .._convert import UINT64, integer
 from ..lca import Lca
 from ..model import Model
 from ..monte_carlo import MonteCarlo
@@ -259,9 +260,9 @@ def random_seed() -> int:
 def first_seed(packages: Sequence[Any], override: int | None) -> int | None:
     """seed_override, else the first package seed, else None."""
     if override is not None:
-        return int(override)
+        return integer(override, "seed_override", (0, 2**64 - 1), bits=UINT64)
     for p in packages:
         seed = p.metadata.get("seed")
         if seed is not None:
-            return int(seed)
+            return integer(seed, "the datapackage's seed", (0, 2**64 - 1), bits=UINT64)
     return None

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .. import Lca, MonteCarlo
+from .._convert import UINT64, integer
 from .._core import InvalidInputError
 from ..diagnostics import CharacterisationWarning, HiiliWarning, climate_notes
 from . import measures as measures_mod
@@ -139,14 +140,15 @@ def footprint(
         measures = read_measures(measures, mapping)
     measures = list(measures or [])
     table = _select_years(table, years)
-    if iterations < 0:
-        raise InvalidInputError(f"iterations must be >= 0, got {iterations}")
+    # Whole numbers only: 2.5 iterations or seed 2.5 is a mistake to name, not to round.
+    iterations = integer(iterations, "iterations", (0, 2**40))
+    seed = integer(seed, "seed", (0, 2**64 - 1), bits=UINT64)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", HiiliWarning)
         fm = _footprint_model(
             model, mapping, table, measures, indicator, model_year, gsd_a, gsd_b, check_indicator
         )
-        result = _compute(table, fm, mapping, measures, int(iterations), int(seed), threads)
+        result = _compute(table, fm, mapping, measures, iterations, seed, threads)
     for w in caught:  # kept for the report, and passed on to the caller
         if issubclass(w.category, HiiliWarning):
             result.meta["warnings"].append(str(w.message))
