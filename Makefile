@@ -55,25 +55,24 @@ FUZZ_BUILD := build-fuzz
 .PHONY: deps apt-deps sanitizer-deps build cpp python wheel sdist test test-cpp test-python test-wheel demo \
   bench bench-build bench-quick format lint clean test-sanitize test-asan test-tsan fuzz fuzz-python
 
+# Installs those of the Debian packages $(1) that are missing (root only; else says which).
+define apt_install
+	missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done)
+	if [ -n "$$missing" ]; then
+	  echo "installing missing Debian packages: $$missing"
+	  if [ "$$(id -u)" != 0 ]; then echo "run as root or install: $$missing" >&2; exit 1; fi
+	  export DEBIAN_FRONTEND=noninteractive
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing
+	fi
+endef
+
 deps: apt-deps $(PY_STAMP)
 
 apt-deps:
-	missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done)
-	if [ -n "$$missing" ]; then
-	  echo "installing missing Debian packages: $$missing"
-	  if [ "$$(id -u)" != 0 ]; then echo "run as root or install: $$missing" >&2; exit 1; fi
-	  export DEBIAN_FRONTEND=noninteractive
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing
-	fi
+	$(call apt_install,$(APT_PACKAGES))
 
 sanitizer-deps:
-	missing=$$(for p in $(SANITIZER_APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done)
-	if [ -n "$$missing" ]; then
-	  echo "installing missing Debian packages: $$missing"
-	  if [ "$$(id -u)" != 0 ]; then echo "run as root or install: $$missing" >&2; exit 1; fi
-	  export DEBIAN_FRONTEND=noninteractive
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing
-	fi
+	$(call apt_install,$(SANITIZER_APT_PACKAGES))
 
 $(PY_STAMP): pyproject.toml requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -18,24 +18,15 @@
 #include "hiili/uncertainty.hpp"
 #include "../../src/montecarlo/batch.hpp"
 #include "../../src/montecarlo/special.hpp"
+#include "test_util.hpp"
 
 namespace hiili {
 namespace {
 
+using test_util::uncertainty;
+
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-Uncertainty U(int type, double loc = kNaN, double scale = kNaN, double shape = kNaN,
-              double minimum = kNaN, double maximum = kNaN, bool negative = false) {
-  Uncertainty u;
-  u.type = static_cast<std::uint8_t>(type);
-  u.loc = loc;
-  u.scale = scale;
-  u.shape = shape;
-  u.minimum = minimum;
-  u.maximum = maximum;
-  u.negative = negative;
-  return u;
-}
 
 struct Moments {
   double mean = 0, var = 0, min = INFINITY, max = -INFINITY;
@@ -200,26 +191,26 @@ TEST(Distributions, MeansAndVariancesMatchAnalyticValues) {
   const double pi = 3.141592653589793;
   const double euler = 0.5772156649015329;
   const std::vector<Case> cases = {
-      {"undefined", U(0), 3.5, 3.5, 0.0},
-      {"none", U(1), -2.0, -2.0, 0.0},
-      {"lognormal", U(2, std::log(2.0), 0.4), 0, 2.0 * std::exp(0.08),
+      {"undefined", uncertainty(0), 3.5, 3.5, 0.0},
+      {"none", uncertainty(1), -2.0, -2.0, 0.0},
+      {"lognormal", uncertainty(2, std::log(2.0), 0.4), 0, 2.0 * std::exp(0.08),
        4.0 * (std::exp(0.16) - 1.0) * std::exp(0.16)},
-      {"lognormal negative", U(2, std::log(2.0), 0.4, kNaN, kNaN, kNaN, true), 0,
+      {"lognormal negative", uncertainty(2, std::log(2.0), 0.4, kNaN, kNaN, kNaN, true), 0,
        -2.0 * std::exp(0.08), 4.0 * (std::exp(0.16) - 1.0) * std::exp(0.16)},
-      {"normal", U(3, 5.0, 2.0), 0, 5.0, 4.0},
-      {"uniform", U(4, kNaN, kNaN, kNaN, -1.0, 3.0), 0, 1.0, 16.0 / 12.0},
-      {"triangular", U(5, 2.0, kNaN, kNaN, 1.0, 5.0), 0, 8.0 / 3.0,
+      {"normal", uncertainty(3, 5.0, 2.0), 0, 5.0, 4.0},
+      {"uniform", uncertainty(4, kNaN, kNaN, kNaN, -1.0, 3.0), 0, 1.0, 16.0 / 12.0},
+      {"triangular", uncertainty(5, 2.0, kNaN, kNaN, 1.0, 5.0), 0, 8.0 / 3.0,
        (1 + 25 + 4 - 5 - 2 - 10) / 18.0},
-      {"bernoulli", U(6, 0.3), 0, 0.3, 0.21},
-      {"discrete uniform", U(7, kNaN, kNaN, kNaN, 2.0, 7.0), 0, 4.0, (25.0 - 1.0) / 12.0},
-      {"weibull", U(8, 1.0, 2.0, 1.5), 0, 1.0 + 2.0 * std::tgamma(1 + 1 / 1.5),
+      {"bernoulli", uncertainty(6, 0.3), 0, 0.3, 0.21},
+      {"discrete uniform", uncertainty(7, kNaN, kNaN, kNaN, 2.0, 7.0), 0, 4.0, (25.0 - 1.0) / 12.0},
+      {"weibull", uncertainty(8, 1.0, 2.0, 1.5), 0, 1.0 + 2.0 * std::tgamma(1 + 1 / 1.5),
        4.0 * (std::tgamma(1 + 2 / 1.5) - std::pow(std::tgamma(1 + 1 / 1.5), 2))},
-      {"gamma", U(9, kNaN, 1.5, 2.5), 0, 3.75, 5.625},
-      {"gamma small shape", U(9, 1.0, 2.0, 0.3), 0, 1.6, 1.2},
-      {"beta", U(10, 2.0, kNaN, 5.0), 0, 2.0 / 7.0, 10.0 / (49.0 * 8.0)},
-      {"beta rescaled", U(10, 0.5, kNaN, 0.5, -2.0, 2.0), 0, 0.0, 16.0 * 0.125},
-      {"gumbel", U(11, 1.0, 2.0, 0.0), 0, 1.0 + 2.0 * euler, pi * pi / 6.0 * 4.0},
-      {"student t", U(12, 1.0, 2.0, 5.0), 0, 1.0, 4.0 * 5.0 / 3.0},
+      {"gamma", uncertainty(9, kNaN, 1.5, 2.5), 0, 3.75, 5.625},
+      {"gamma small shape", uncertainty(9, 1.0, 2.0, 0.3), 0, 1.6, 1.2},
+      {"beta", uncertainty(10, 2.0, kNaN, 5.0), 0, 2.0 / 7.0, 10.0 / (49.0 * 8.0)},
+      {"beta rescaled", uncertainty(10, 0.5, kNaN, 0.5, -2.0, 2.0), 0, 0.0, 16.0 * 0.125},
+      {"gumbel", uncertainty(11, 1.0, 2.0, 0.0), 0, 1.0 + 2.0 * euler, pi * pi / 6.0 * 4.0},
+      {"student t", uncertainty(12, 1.0, 2.0, 5.0), 0, 1.0, 4.0 * 5.0 / 3.0},
   };
   const Index n = 200000;
   for (const Case& c : cases) {
@@ -234,9 +225,9 @@ TEST(Distributions, MeansAndVariancesMatchAnalyticValues) {
 }
 
 TEST(Distributions, SupportsAndDiscreteValues) {
-  const auto b = sample_distribution(U(6, 0.3), 0, 1, 5000);
+  const auto b = sample_distribution(uncertainty(6, 0.3), 0, 1, 5000);
   for (double v : b) EXPECT_TRUE(v == 0.0 || v == 1.0);
-  const auto d = sample_distribution(U(7, kNaN, kNaN, kNaN, 2.0, 7.0), 0, 1, 5000);
+  const auto d = sample_distribution(uncertainty(7, kNaN, kNaN, kNaN, 2.0, 7.0), 0, 1, 5000);
   std::vector<int> seen(10, 0);
   for (double v : d) {
     EXPECT_EQ(v, std::floor(v));
@@ -245,14 +236,14 @@ TEST(Distributions, SupportsAndDiscreteValues) {
     ++seen[int(v)];
   }
   for (int v = 2; v <= 6; ++v) EXPECT_GT(seen[v], 800);
-  const auto u = sample_distribution(U(4, kNaN, kNaN, kNaN, -1.0, 3.0), 0, 1, 5000);
+  const auto u = sample_distribution(uncertainty(4, kNaN, kNaN, kNaN, -1.0, 3.0), 0, 1, 5000);
   for (double v : u) EXPECT_TRUE(v > -1.0 && v < 3.0);
-  const auto t = sample_distribution(U(5, 2.0, kNaN, kNaN, 1.0, 5.0), 0, 1, 5000);
+  const auto t = sample_distribution(uncertainty(5, 2.0, kNaN, kNaN, 1.0, 5.0), 0, 1, 5000);
   for (double v : t) EXPECT_TRUE(v >= 1.0 && v <= 5.0);
-  const auto ln = sample_distribution(U(2, 0.0, 1.0, kNaN, kNaN, kNaN, true), 0, 1, 5000);
+  const auto ln = sample_distribution(uncertainty(2, 0.0, 1.0, kNaN, kNaN, kNaN, true), 0, 1, 5000);
   for (double v : ln) EXPECT_LT(v, 0.0);
   // Types 0 and 1 are the amount, whatever the parameters.
-  for (double v : sample_distribution(U(1, 99.0, 5.0), 7.25, 1, 100)) EXPECT_EQ(v, 7.25);
+  for (double v : sample_distribution(uncertainty(1, 99.0, 5.0), 7.25, 1, 100)) EXPECT_EQ(v, 7.25);
 }
 
 TEST(Distributions, TruncationKeepsBoundsAndTheConditionalMean) {
@@ -261,26 +252,26 @@ TEST(Distributions, TruncationKeepsBoundsAndTheConditionalMean) {
   auto phi = [](double z) { return std::exp(-0.5 * z * z) / std::sqrt(2 * M_PI); };
   auto Phi = [](double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); };
   const double tmean = 5.0 + 2.0 * (phi(a) - phi(b)) / (Phi(b) - Phi(a));
-  const auto x = sample_distribution(U(3, 5.0, 2.0, kNaN, 4.0, 7.0), 0, 3, 100000);
+  const auto x = sample_distribution(uncertainty(3, 5.0, 2.0, kNaN, 4.0, 7.0), 0, 3, 100000);
   const Moments m = moments(x);
   EXPECT_GE(m.min, 4.0);
   EXPECT_LE(m.max, 7.0);
   EXPECT_NEAR(m.mean, tmean, 0.01);
   // Far upper tail: N(0, 1) above 6 (probability 1e-9) still sampled exactly.
-  const auto tail = sample_distribution(U(3, 0.0, 1.0, kNaN, 6.0, kNaN), 0, 3, 20000);
+  const auto tail = sample_distribution(uncertainty(3, 0.0, 1.0, kNaN, 6.0, kNaN), 0, 3, 20000);
   const Moments mt = moments(tail);
   EXPECT_GE(mt.min, 6.0);
   EXPECT_NEAR(mt.mean, phi(6.0) / (1.0 - Phi(6.0)), 0.01);
   // Lognormal with bounds, negative: bounds on the signed value.
-  const auto ln = sample_distribution(U(2, std::log(5.0), 0.5, kNaN, -8.0, -3.0, true), 0, 3, 20000);
+  const auto ln = sample_distribution(uncertainty(2, std::log(5.0), 0.5, kNaN, -8.0, -3.0, true), 0, 3, 20000);
   const Moments ml = moments(ln);
   EXPECT_GE(ml.min, -8.0);
   EXPECT_LE(ml.max, -3.0);
   // Gamma and Student's t by rejection; Weibull and Gumbel by inverse CDF.
   for (const Uncertainty& u :
-       {U(9, kNaN, 1.0, 2.0, 0.5, 1.5), U(12, 0.0, 1.0, 3.0, -1.0, 0.5),
-        U(8, 0.0, 1.0, 2.0, 0.2, 0.9), U(11, 0.0, 1.0, 0.0, -0.5, 2.0),
-        U(9, kNaN, 1.0, 2.0, -3.0, -1.5, true)}) {
+       {uncertainty(9, kNaN, 1.0, 2.0, 0.5, 1.5), uncertainty(12, 0.0, 1.0, 3.0, -1.0, 0.5),
+        uncertainty(8, 0.0, 1.0, 2.0, 0.2, 0.9), uncertainty(11, 0.0, 1.0, 0.0, -0.5, 2.0),
+        uncertainty(9, kNaN, 1.0, 2.0, -3.0, -1.5, true)}) {
     const auto y = sample_distribution(u, 0, 5, 20000);
     const Moments my = moments(y);
     EXPECT_GE(my.min, u.minimum) << int(u.type);
@@ -290,7 +281,7 @@ TEST(Distributions, TruncationKeepsBoundsAndTheConditionalMean) {
 }
 
 TEST(Distributions, DrawsAreReproducibleAndIndependentOfTheSplit) {
-  const Uncertainty u = U(9, kNaN, 1.0, 0.7);
+  const Uncertainty u = uncertainty(9, kNaN, 1.0, 0.7);
   const auto all = sample_distribution(u, 0, 99, 1000, 0, 5);
   const auto first = sample_distribution(u, 0, 99, 500, 0, 5);
   const auto second = sample_distribution(u, 0, 99, 500, 500, 5);
@@ -305,14 +296,14 @@ TEST(Distributions, DrawsAreReproducibleAndIndependentOfTheSplit) {
 
 TEST(Distributions, BulkNormalFamilyIsBitIdenticalToTheSampler) {
   std::vector<Uncertainty> us = {
-      U(2, 0.3, 0.2), U(2, -2.0, 1.5, kNaN, kNaN, kNaN, true), U(3, 4.0, 0.5),
-      U(2, 0.0, 0.8, kNaN, 0.5, 3.0), U(2, 1.0, 0.3, kNaN, -5.0, -2.0, true),
-      U(3, 0.0, 1.0, kNaN, 2.5, kNaN), U(3, 0.0, 1.0, kNaN, kNaN, -1.0),
-      U(2, 600.0, 10.0), U(2, -650.0, 5.0), U(3, 1.0, 2.0, kNaN, -100.0, 100.0),
+      uncertainty(2, 0.3, 0.2), uncertainty(2, -2.0, 1.5, kNaN, kNaN, kNaN, true), uncertainty(3, 4.0, 0.5),
+      uncertainty(2, 0.0, 0.8, kNaN, 0.5, 3.0), uncertainty(2, 1.0, 0.3, kNaN, -5.0, -2.0, true),
+      uncertainty(3, 0.0, 1.0, kNaN, 2.5, kNaN), uncertainty(3, 0.0, 1.0, kNaN, kNaN, -1.0),
+      uncertainty(2, 600.0, 10.0), uncertainty(2, -650.0, 5.0), uncertainty(3, 1.0, 2.0, kNaN, -100.0, 100.0),
       // Windows beyond exp's fast range (the scalar fix-up path), both ends.
-      U(2, 700.0, 1.2, kNaN, std::exp(706.0), std::exp(709.5)),
-      U(2, -705.0, 1.2, kNaN, std::exp(-709.5), std::exp(-706.0), false),
-      U(2, 700.0, 1.2, kNaN, -std::exp(709.5), -std::exp(706.0), true)};
+      uncertainty(2, 700.0, 1.2, kNaN, std::exp(706.0), std::exp(709.5)),
+      uncertainty(2, -705.0, 1.2, kNaN, std::exp(-709.5), std::exp(-706.0), false),
+      uncertainty(2, 700.0, 1.2, kNaN, -std::exp(709.5), -std::exp(706.0), true)};
   // Repeat to fill several blocks and lanes' remainders.
   std::vector<Sampler> samplers;
   mc::NormalBatch batch;
@@ -343,11 +334,11 @@ TEST(Distributions, BulkNormalFamilyIsBitIdenticalToTheSampler) {
 // blocks of every fill, and far tails (r > 5: the scalar branch) from windows in the tails.
 TEST(Distributions, BulkDrawsLandAtTheirPositionsBitIdentically) {
   std::vector<Uncertainty> us = {
-      U(2, 0.3, 0.2), U(2, -9.0, 1.1, kNaN, kNaN, kNaN, true), U(3, 4.0, 0.5),
-      U(2, 0.0, 1.0, kNaN, std::exp(7.5), std::exp(9.0)),    // z in [7.5, 9]: r > 5
-      U(2, 0.0, 1.0, kNaN, std::exp(-9.0), std::exp(-7.5)),  // the lower tail likewise
-      U(3, 0.0, 1.0, kNaN, 38.0, 38.4),                        // subnormal tail probabilities
-      U(3, 0.0, 1.0, kNaN, -1.0, 1.0), U(2, 2.0, 0.05), U(2, 1.0, 0.6)};
+      uncertainty(2, 0.3, 0.2), uncertainty(2, -9.0, 1.1, kNaN, kNaN, kNaN, true), uncertainty(3, 4.0, 0.5),
+      uncertainty(2, 0.0, 1.0, kNaN, std::exp(7.5), std::exp(9.0)),    // z in [7.5, 9]: r > 5
+      uncertainty(2, 0.0, 1.0, kNaN, std::exp(-9.0), std::exp(-7.5)),  // the lower tail likewise
+      uncertainty(3, 0.0, 1.0, kNaN, 38.0, 38.4),                        // subnormal tail probabilities
+      uncertainty(3, 0.0, 1.0, kNaN, -1.0, 1.0), uncertainty(2, 2.0, 0.05), uncertainty(2, 1.0, 0.6)};
   for (const int count : {1, 3, 4, 5, 255, 256, 257, 1029})
   for (const bool shifted : {false, true}) {  // a permutation, or contiguous from 1
     std::vector<Sampler> samplers;
@@ -383,40 +374,40 @@ TEST(Distributions, BulkDrawsLandAtTheirPositionsBitIdentically) {
 
 TEST(Distributions, EveryParameterErrorIsInvalidInput) {
   const std::vector<std::pair<Uncertainty, const char*>> bad = {
-      {U(2, 0.0, 0.0), "scale"},
-      {U(2, 0.0, -1.0), "scale"},
-      {U(2, kNaN, 1.0), "loc"},
-      {U(2, 0.0, 1.0, kNaN, 3.0, 2.0), "minimum"},
-      {U(2, 0.0, 1.0, kNaN, kNaN, -1.0), "bounds"},
-      {U(2, 650.0, 10.0), "range"},
-      {U(2, 700.0, 1.0, kNaN, 1e306, kNaN), "range"},
-      {U(3, 0.0, 0.0), "scale"},
-      {U(3, 0.0, 1.0, kNaN, 2.0, 2.0), "minimum"},
-      {U(3, 0.0, 1.0, kNaN, 40.0, 41.0), "probability"},
-      {U(4, kNaN, kNaN, kNaN, 1.0, kNaN), "required"},
-      {U(4, kNaN, kNaN, kNaN, 2.0, 1.0), "minimum"},
-      {U(5, 6.0, kNaN, kNaN, 1.0, 5.0), "mode"},
-      {U(5, kNaN, kNaN, kNaN, 1.0, 5.0), "loc"},
-      {U(6, 1.5), "probability"},
-      {U(6, kNaN), "probability"},
-      {U(7, kNaN, kNaN, kNaN, 3.0, 3.5), "integer"},
-      {U(7, kNaN, kNaN, kNaN, 1.0, kNaN), "maximum"},
-      {U(8, 0.0, 1.0, 0.0), "shape"},
-      {U(8, 0.0, -1.0, 2.0), "scale"},
-      {U(9, 0.0, 1.0, -2.0), "shape"},
-      {U(9, 0.0, 0.0, 2.0), "scale"},
-      {U(9, kNaN, 1.0, 2.0, 30.0, 31.0), "rejection"},
-      {U(10, 0.0, kNaN, 1.0), "alpha"},
-      {U(10, 1.0, kNaN, -1.0), "beta"},
-      {U(10, 1.0, kNaN, 1.0, 2.0, 1.0), "minimum"},
-      {U(11, 0.0, 1.0, 0.5), "Gumbel"},
-      {U(11, 0.0, -1.0, 0.0), "scale"},
-      {U(12, 0.0, 1.0, 0.0), "nu"},
-      {U(12, 0.0, -1.0, 3.0), "scale"},
-      {U(12, 0.0, 1.0, 3.0, 50.0, 60.0), "rejection"},
-      {U(13, 0.0, 1.0), "unknown"},
-      {U(255, 0.0, 1.0), "unknown"},
-      {U(3, INFINITY, 1.0), "loc"},
+      {uncertainty(2, 0.0, 0.0), "scale"},
+      {uncertainty(2, 0.0, -1.0), "scale"},
+      {uncertainty(2, kNaN, 1.0), "loc"},
+      {uncertainty(2, 0.0, 1.0, kNaN, 3.0, 2.0), "minimum"},
+      {uncertainty(2, 0.0, 1.0, kNaN, kNaN, -1.0), "bounds"},
+      {uncertainty(2, 650.0, 10.0), "range"},
+      {uncertainty(2, 700.0, 1.0, kNaN, 1e306, kNaN), "range"},
+      {uncertainty(3, 0.0, 0.0), "scale"},
+      {uncertainty(3, 0.0, 1.0, kNaN, 2.0, 2.0), "minimum"},
+      {uncertainty(3, 0.0, 1.0, kNaN, 40.0, 41.0), "probability"},
+      {uncertainty(4, kNaN, kNaN, kNaN, 1.0, kNaN), "required"},
+      {uncertainty(4, kNaN, kNaN, kNaN, 2.0, 1.0), "minimum"},
+      {uncertainty(5, 6.0, kNaN, kNaN, 1.0, 5.0), "mode"},
+      {uncertainty(5, kNaN, kNaN, kNaN, 1.0, 5.0), "loc"},
+      {uncertainty(6, 1.5), "probability"},
+      {uncertainty(6, kNaN), "probability"},
+      {uncertainty(7, kNaN, kNaN, kNaN, 3.0, 3.5), "integer"},
+      {uncertainty(7, kNaN, kNaN, kNaN, 1.0, kNaN), "maximum"},
+      {uncertainty(8, 0.0, 1.0, 0.0), "shape"},
+      {uncertainty(8, 0.0, -1.0, 2.0), "scale"},
+      {uncertainty(9, 0.0, 1.0, -2.0), "shape"},
+      {uncertainty(9, 0.0, 0.0, 2.0), "scale"},
+      {uncertainty(9, kNaN, 1.0, 2.0, 30.0, 31.0), "rejection"},
+      {uncertainty(10, 0.0, kNaN, 1.0), "alpha"},
+      {uncertainty(10, 1.0, kNaN, -1.0), "beta"},
+      {uncertainty(10, 1.0, kNaN, 1.0, 2.0, 1.0), "minimum"},
+      {uncertainty(11, 0.0, 1.0, 0.5), "Gumbel"},
+      {uncertainty(11, 0.0, -1.0, 0.0), "scale"},
+      {uncertainty(12, 0.0, 1.0, 0.0), "nu"},
+      {uncertainty(12, 0.0, -1.0, 3.0), "scale"},
+      {uncertainty(12, 0.0, 1.0, 3.0, 50.0, 60.0), "rejection"},
+      {uncertainty(13, 0.0, 1.0), "unknown"},
+      {uncertainty(255, 0.0, 1.0), "unknown"},
+      {uncertainty(3, INFINITY, 1.0), "loc"},
   };
   for (const auto& [u, word] : bad) {
     try {
@@ -433,10 +424,10 @@ TEST(Distributions, EveryParameterErrorIsInvalidInput) {
       EXPECT_EQ(std::string(e.what()).rfind("biosphere entry 3: ", 0), 0u) << e.what();
     }
   }
-  EXPECT_THROW(Sampler(U(0), kNaN), InvalidInputError);  // a fixed entry needs a finite amount
-  EXPECT_TRUE(check_uncertainty(U(2, 0.0, 1.0)).empty());
-  EXPECT_TRUE(check_uncertainty(U(1, kNaN, -5.0)).empty());
-  EXPECT_THROW(sample_distribution(U(3, 0.0, 1.0), 0, 1, 10, (1ull << 40) - 5), InvalidInputError);
+  EXPECT_THROW(Sampler(uncertainty(0), kNaN), InvalidInputError);  // a fixed entry needs a finite amount
+  EXPECT_TRUE(check_uncertainty(uncertainty(2, 0.0, 1.0)).empty());
+  EXPECT_TRUE(check_uncertainty(uncertainty(1, kNaN, -5.0)).empty());
+  EXPECT_THROW(sample_distribution(uncertainty(3, 0.0, 1.0), 0, 1, 10, (1ull << 40) - 5), InvalidInputError);
   EXPECT_STREQ(distribution_name(2), "lognormal");
   EXPECT_STREQ(distribution_name(12), "student t");
   EXPECT_STREQ(distribution_name(13), "unknown");

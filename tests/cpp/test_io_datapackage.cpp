@@ -29,6 +29,7 @@
 #include "hiili/io/read.hpp"
 #include "hiili/lca.hpp"
 #include "hiili/monte_carlo.hpp"
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
 using hiili::FormatError;
@@ -657,40 +658,28 @@ TEST(DatapackageRules, ConflictingGlobalIndexIsAFormatErrorNamingBoth) {
 
 // ---- rescale with distributions --------------------------------------------------------------
 
-hiili::Uncertainty record(int type, double loc, double scale, double shape, double minimum,
-                          double maximum, bool negative = false) {
-  hiili::Uncertainty u;
-  u.type = static_cast<std::uint8_t>(type);
-  u.loc = loc;
-  u.scale = scale;
-  u.shape = shape;
-  u.minimum = minimum;
-  u.maximum = maximum;
-  u.negative = negative;
-  return u;
-}
 
 // Every family hiili can rescale, with and without bounds and `negative` (as test_bw_mc.py).
 std::vector<hiili::Uncertainty> rescalable_records() {
   return {
-      record(2, std::log(0.5), 0.3, NAN, NAN, NAN),
-      record(2, 0.1, 0.3, NAN, 0.8, 1.6),
-      record(2, 0.1, 0.3, NAN, -1.6, -0.9, true),
-      record(3, 1.0, 0.2, NAN, NAN, NAN),
-      record(3, 1.0, 0.2, NAN, 0.8, 1.5),
-      record(4, NAN, NAN, NAN, 0.1, 0.3),
-      record(5, 0.2, NAN, NAN, 0.1, 0.4),
-      record(8, 0.1, 0.5, 2.0, NAN, NAN),
-      record(8, NAN, 0.5, 2.0, NAN, NAN, true),
-      record(8, 0.1, 0.5, 2.0, 0.2, 0.9),
-      record(9, NAN, 0.1, 4.0, NAN, NAN),
-      record(9, 0.2, 0.1, 4.0, -1.0, -0.3, true),
-      record(10, 2.0, NAN, 3.0, NAN, NAN),
-      record(10, 2.0, NAN, 3.0, -1.0, 2.0),
-      record(11, 0.3, 0.05, 0.0, NAN, NAN),
-      record(11, 0.3, 0.05, NAN, 0.25, 0.5),
-      record(12, NAN, NAN, 5.0, NAN, NAN),
-      record(12, 1.0, 0.2, 5.0, 0.8, 1.5),
+      hiili::test_util::uncertainty(2, std::log(0.5), 0.3, NAN, NAN, NAN),
+      hiili::test_util::uncertainty(2, 0.1, 0.3, NAN, 0.8, 1.6),
+      hiili::test_util::uncertainty(2, 0.1, 0.3, NAN, -1.6, -0.9, true),
+      hiili::test_util::uncertainty(3, 1.0, 0.2, NAN, NAN, NAN),
+      hiili::test_util::uncertainty(3, 1.0, 0.2, NAN, 0.8, 1.5),
+      hiili::test_util::uncertainty(4, NAN, NAN, NAN, 0.1, 0.3),
+      hiili::test_util::uncertainty(5, 0.2, NAN, NAN, 0.1, 0.4),
+      hiili::test_util::uncertainty(8, 0.1, 0.5, 2.0, NAN, NAN),
+      hiili::test_util::uncertainty(8, NAN, 0.5, 2.0, NAN, NAN, true),
+      hiili::test_util::uncertainty(8, 0.1, 0.5, 2.0, 0.2, 0.9),
+      hiili::test_util::uncertainty(9, NAN, 0.1, 4.0, NAN, NAN),
+      hiili::test_util::uncertainty(9, 0.2, 0.1, 4.0, -1.0, -0.3, true),
+      hiili::test_util::uncertainty(10, 2.0, NAN, 3.0, NAN, NAN),
+      hiili::test_util::uncertainty(10, 2.0, NAN, 3.0, -1.0, 2.0),
+      hiili::test_util::uncertainty(11, 0.3, 0.05, 0.0, NAN, NAN),
+      hiili::test_util::uncertainty(11, 0.3, 0.05, NAN, 0.25, 0.5),
+      hiili::test_util::uncertainty(12, NAN, NAN, 5.0, NAN, NAN),
+      hiili::test_util::uncertainty(12, 1.0, 0.2, 5.0, 0.8, 1.5),
   };
 }
 
@@ -725,7 +714,7 @@ TEST(DatapackageRescale, ParametersOfEachFamily) {
   using hiili::io::rescale_uncertainty;
   double amount = 2.0;
   bool flip = false;
-  auto u = record(2, 0.1, 0.3, NAN, 0.8, 1.6);  // lognormal: loc + ln 2, bounds times 2
+  auto u = hiili::test_util::uncertainty(2, 0.1, 0.3, NAN, 0.8, 1.6);  // lognormal: loc + ln 2, bounds times 2
   rescale_uncertainty(2.0, amount, flip, u);
   EXPECT_NEAR(u.loc, 0.1 + std::log(2.0), 1e-15);
   EXPECT_DOUBLE_EQ(u.scale, 0.3);
@@ -735,7 +724,7 @@ TEST(DatapackageRescale, ParametersOfEachFamily) {
   EXPECT_DOUBLE_EQ(amount, 2.0);
 
   amount = -1.5, flip = true;  // normal with r = -3: |r| X, flip toggled, amount negated
-  u = record(3, 0.5, 0.1, NAN, NAN, NAN);
+  u = hiili::test_util::uncertainty(3, 0.5, 0.1, NAN, NAN, NAN);
   rescale_uncertainty(-3.0, amount, flip, u);
   EXPECT_DOUBLE_EQ(u.loc, 1.5);
   EXPECT_DOUBLE_EQ(u.scale, 0.1 * 3.0);
@@ -743,40 +732,40 @@ TEST(DatapackageRescale, ParametersOfEachFamily) {
   EXPECT_DOUBLE_EQ(amount, 1.5);
   EXPECT_TRUE(std::isnan(u.minimum));
 
-  u = record(5, 0.2, NAN, NAN, 0.1, 0.4);  // triangular: mode and ends
+  u = hiili::test_util::uncertainty(5, 0.2, NAN, NAN, 0.1, 0.4);  // triangular: mode and ends
   rescale_uncertainty(-0.5, amount, flip, u);
   EXPECT_DOUBLE_EQ(u.loc, 0.1);
   EXPECT_DOUBLE_EQ(u.minimum, 0.05);
   EXPECT_DOUBLE_EQ(u.maximum, 0.2);
   EXPECT_TRUE(flip);
 
-  u = record(10, 2.0, NAN, 3.0, NAN, NAN);  // beta: support [0, 1] -> [0, 4], alpha and beta kept
+  u = hiili::test_util::uncertainty(10, 2.0, NAN, 3.0, NAN, NAN);  // beta: support [0, 1] -> [0, 4], alpha and beta kept
   rescale_uncertainty(4.0, amount, flip, u);
   EXPECT_DOUBLE_EQ(u.loc, 2.0);
   EXPECT_DOUBLE_EQ(u.shape, 3.0);
   EXPECT_DOUBLE_EQ(u.minimum, 0.0);
   EXPECT_DOUBLE_EQ(u.maximum, 4.0);
 
-  u = record(12, NAN, NAN, 5.0, NAN, NAN);  // Student's t: scale NaN is 1
+  u = hiili::test_util::uncertainty(12, NAN, NAN, 5.0, NAN, NAN);  // Student's t: scale NaN is 1
   rescale_uncertainty(2.0, amount, flip, u);
   EXPECT_DOUBLE_EQ(u.scale, 2.0);
   EXPECT_TRUE(std::isnan(u.loc));
   EXPECT_DOUBLE_EQ(u.shape, 5.0);
 
-  u = record(9, 0.2, 0.1, 4.0, NAN, NAN);  // gamma: offset and scale, not shape
+  u = hiili::test_util::uncertainty(9, 0.2, 0.1, 4.0, NAN, NAN);  // gamma: offset and scale, not shape
   rescale_uncertainty(1.5, amount, flip, u);
   EXPECT_DOUBLE_EQ(u.loc, 0.2 * 1.5);
   EXPECT_DOUBLE_EQ(u.scale, 0.1 * 1.5);
   EXPECT_DOUBLE_EQ(u.shape, 4.0);
 
   amount = 0.0;
-  u = record(3, 0.5, 0.1, NAN, NAN, NAN);  // r = 0: fixed at 0
+  u = hiili::test_util::uncertainty(3, 0.5, 0.1, NAN, NAN, NAN);  // r = 0: fixed at 0
   rescale_uncertainty(0.0, amount, flip, u);
   EXPECT_EQ(u.type, 0);
   EXPECT_EQ(amount, 0.0);
 
   amount = 4.0, flip = false;  // fixed entries keep their (already rescaled) amount
-  u = record(1, 2.0, NAN, NAN, NAN, NAN);
+  u = hiili::test_util::uncertainty(1, 2.0, NAN, NAN, NAN, NAN);
   rescale_uncertainty(-2.0, amount, flip, u);
   EXPECT_EQ(u.type, 1);
   EXPECT_DOUBLE_EQ(amount, 4.0);
@@ -787,12 +776,12 @@ TEST(DatapackageRescale, BernoulliAndDiscreteUniformOnlyByOneOrZero) {
   using hiili::io::rescale_uncertainty;
   double amount = 1.0;
   bool flip = false;
-  auto bernoulli = record(6, 0.3, NAN, NAN, NAN, NAN);
+  auto bernoulli = hiili::test_util::uncertainty(6, 0.3, NAN, NAN, NAN, NAN);
   rescale_uncertainty(-1.0, amount, flip, bernoulli);  // -X: the flip toggles
   EXPECT_TRUE(flip);
   EXPECT_DOUBLE_EQ(bernoulli.loc, 0.3);
   EXPECT_THROW(rescale_uncertainty(2.0, amount, flip, bernoulli), InvalidInputError);
-  auto discrete = record(7, NAN, NAN, NAN, 1.0, 4.0);
+  auto discrete = hiili::test_util::uncertainty(7, NAN, NAN, NAN, 1.0, 4.0);
   try {
     rescale_uncertainty(0.5, amount, flip, discrete);
     ADD_FAILURE() << "no error";
@@ -802,7 +791,7 @@ TEST(DatapackageRescale, BernoulliAndDiscreteUniformOnlyByOneOrZero) {
   }
   rescale_uncertainty(0.0, amount, flip, discrete);
   EXPECT_EQ(discrete.type, 0);
-  auto normal = record(3, 0.5, 0.1, NAN, NAN, NAN);
+  auto normal = hiili::test_util::uncertainty(3, 0.5, 0.1, NAN, NAN, NAN);
   EXPECT_THROW(rescale_uncertainty(std::nan(""), amount, flip, normal), InvalidInputError);
   EXPECT_THROW(rescale_uncertainty(INFINITY, amount, flip, normal), InvalidInputError);
 }
@@ -868,9 +857,9 @@ TEST(DatapackageRescale, MonteCarloDrawsAreRescaledDraws) {
   const hiili::MonteCarloResult result = mc.run(n);
   ASSERT_EQ(result.completed, n);
   const Eigen::MatrixXd& scores = result.scores[0];  // n x 4: the flows' values
-  const std::vector<hiili::Uncertainty> file = {record(2, 0.6931472f, 0.2f, NAN, NAN, NAN),
-                                                record(3, 0.5f, 0.1f, NAN, NAN, NAN),
-                                                record(4, NAN, NAN, NAN, 0.5f, 1.5f)};
+  const std::vector<hiili::Uncertainty> file = {hiili::test_util::uncertainty(2, 0.6931472f, 0.2f, NAN, NAN, NAN),
+                                                hiili::test_util::uncertainty(3, 0.5f, 0.1f, NAN, NAN, NAN),
+                                                hiili::test_util::uncertainty(4, NAN, NAN, NAN, 0.5f, 1.5f)};
   const double factor[] = {3.0, -2.0, 0.5}, sign[] = {1.0, -1.0, 1.0};
   for (int e = 0; e < 3; ++e) {
     const auto x = hiili::sample_distribution(file[static_cast<std::size_t>(e)], 0.0, 11, n, 0,

@@ -11,20 +11,13 @@
 #include "hiili/limits.hpp"
 #include "hiili/solver.hpp"
 #include "hiili/synth.hpp"
+#include "test_util.hpp"
 
 namespace hiili {
 namespace {
 
-template <class F>
-std::string invalid_input_message(F&& f) {
-  try {
-    f();
-  } catch (const InvalidInputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InvalidInputError";
-  return {};
-}
+using test_util::invalid_input_message;
+
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

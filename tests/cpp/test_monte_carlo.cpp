@@ -21,24 +21,16 @@
 #include "hiili/limits.hpp"
 #include "hiili/monte_carlo.hpp"
 #include "hiili/synth.hpp"
+#include "test_util.hpp"
 
 namespace hiili {
 namespace {
 
+using test_util::invalid_input_message;
+using test_util::uncertainty;
+
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-Uncertainty U(int type, double loc = kNaN, double scale = kNaN, double shape = kNaN,
-              double minimum = kNaN, double maximum = kNaN, bool negative = false) {
-  Uncertainty u;
-  u.type = static_cast<std::uint8_t>(type);
-  u.loc = loc;
-  u.scale = scale;
-  u.shape = shape;
-  u.minimum = minimum;
-  u.maximum = maximum;
-  u.negative = negative;
-  return u;
-}
 
 bool same_bits(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
   return a.rows() == b.rows() && a.cols() == b.cols() &&
@@ -58,30 +50,30 @@ std::shared_ptr<const Model> synth_model(Index n, std::uint64_t seed = 3) {
 std::shared_ptr<const Model> mixed_model() {
   ModelBuilder b(6, 4, 2);
   using K = MatrixKind;
-  for (Index j = 0; j < 6; ++j) b.add(K::Technosphere, Entry{j, j, 1.0, false}, U(1));
-  b.add(K::Technosphere, Entry{1, 0, 0.3, true}, U(2, std::log(0.3), 0.2));       // flipped
-  b.add(K::Technosphere, Entry{2, 0, -0.2, false}, U(3, -0.2, 0.02, kNaN, -0.3, -0.1));
-  b.add(K::Technosphere, Entry{2, 0, -0.05, false}, U(0));                        // duplicate, fixed
-  b.add(K::Technosphere, Entry{3, 1, -0.1, false}, U(4, kNaN, kNaN, kNaN, -0.2, -0.05));
-  b.add(K::Technosphere, Entry{3, 1, -0.1, false}, U(5, -0.1, kNaN, kNaN, -0.15, -0.02));  // duplicate, both drawn
-  b.add(K::Technosphere, Entry{0, 2, -0.4, false}, U(2, std::log(0.4), 0.3, kNaN, kNaN, kNaN, true));
-  b.add(K::Technosphere, Entry{4, 3, -0.3, false}, U(9, -0.5, 0.1, 2.0, kNaN, kNaN));
-  b.add(K::Technosphere, Entry{2, 4, -0.2, false}, U(12, -0.2, 0.01, 4.0, -0.3, -0.1));
-  b.add(K::Technosphere, Entry{0, 5, -0.5, false}, U(2, std::log(0.5), 0.3, kNaN, kNaN, kNaN, true));  // 5 not upstream
-  b.add(K::Technosphere, Entry{5, 5, 0.2, false}, U(4, kNaN, kNaN, kNaN, 0.1, 0.3));  // dup. diagonal, not upstream
-  b.add(K::Biosphere, Entry{0, 0, 2.0, false}, U(2, std::log(2.0), 0.3));
-  b.add(K::Biosphere, Entry{1, 0, 1.0, false}, U(8, 0.5, 1.0, 2.0));
-  b.add(K::Biosphere, Entry{0, 1, 0.5, false}, U(10, 2.0, kNaN, 3.0, 0.0, 1.0));
-  b.add(K::Biosphere, Entry{2, 2, 3.0, false}, U(11, 3.0, 0.5, 0.0));
-  b.add(K::Biosphere, Entry{3, 3, 1.0, true}, U(6, 0.7));                          // flipped Bernoulli
-  b.add(K::Biosphere, Entry{0, 4, 1.5, false}, U(7, kNaN, kNaN, kNaN, 1.0, 4.0));
-  b.add(K::Biosphere, Entry{0, 4, 0.5, false}, U(1));
-  b.add(K::Biosphere, Entry{1, 5, 9.0, false}, U(2, std::log(9.0), 0.5));          // not upstream
-  b.add(K::Characterization, Entry{0, 0, 1.0, false}, U(0));
-  b.add(K::Characterization, Entry{0, 1, 2.0, false}, U(3, 2.0, 0.1));
-  b.add(K::Characterization, Entry{1, 2, 0.5, false}, U(1));
-  b.add(K::Characterization, Entry{1, 3, 1.0, false}, U(0));
-  b.add(K::Characterization, Entry{1, 0, 0.1, false}, U(1));
+  for (Index j = 0; j < 6; ++j) b.add(K::Technosphere, Entry{j, j, 1.0, false}, uncertainty(1));
+  b.add(K::Technosphere, Entry{1, 0, 0.3, true}, uncertainty(2, std::log(0.3), 0.2));       // flipped
+  b.add(K::Technosphere, Entry{2, 0, -0.2, false}, uncertainty(3, -0.2, 0.02, kNaN, -0.3, -0.1));
+  b.add(K::Technosphere, Entry{2, 0, -0.05, false}, uncertainty(0));                        // duplicate, fixed
+  b.add(K::Technosphere, Entry{3, 1, -0.1, false}, uncertainty(4, kNaN, kNaN, kNaN, -0.2, -0.05));
+  b.add(K::Technosphere, Entry{3, 1, -0.1, false}, uncertainty(5, -0.1, kNaN, kNaN, -0.15, -0.02));  // duplicate, both drawn
+  b.add(K::Technosphere, Entry{0, 2, -0.4, false}, uncertainty(2, std::log(0.4), 0.3, kNaN, kNaN, kNaN, true));
+  b.add(K::Technosphere, Entry{4, 3, -0.3, false}, uncertainty(9, -0.5, 0.1, 2.0, kNaN, kNaN));
+  b.add(K::Technosphere, Entry{2, 4, -0.2, false}, uncertainty(12, -0.2, 0.01, 4.0, -0.3, -0.1));
+  b.add(K::Technosphere, Entry{0, 5, -0.5, false}, uncertainty(2, std::log(0.5), 0.3, kNaN, kNaN, kNaN, true));  // 5 not upstream
+  b.add(K::Technosphere, Entry{5, 5, 0.2, false}, uncertainty(4, kNaN, kNaN, kNaN, 0.1, 0.3));  // dup. diagonal, not upstream
+  b.add(K::Biosphere, Entry{0, 0, 2.0, false}, uncertainty(2, std::log(2.0), 0.3));
+  b.add(K::Biosphere, Entry{1, 0, 1.0, false}, uncertainty(8, 0.5, 1.0, 2.0));
+  b.add(K::Biosphere, Entry{0, 1, 0.5, false}, uncertainty(10, 2.0, kNaN, 3.0, 0.0, 1.0));
+  b.add(K::Biosphere, Entry{2, 2, 3.0, false}, uncertainty(11, 3.0, 0.5, 0.0));
+  b.add(K::Biosphere, Entry{3, 3, 1.0, true}, uncertainty(6, 0.7));                          // flipped Bernoulli
+  b.add(K::Biosphere, Entry{0, 4, 1.5, false}, uncertainty(7, kNaN, kNaN, kNaN, 1.0, 4.0));
+  b.add(K::Biosphere, Entry{0, 4, 0.5, false}, uncertainty(1));
+  b.add(K::Biosphere, Entry{1, 5, 9.0, false}, uncertainty(2, std::log(9.0), 0.5));          // not upstream
+  b.add(K::Characterization, Entry{0, 0, 1.0, false}, uncertainty(0));
+  b.add(K::Characterization, Entry{0, 1, 2.0, false}, uncertainty(3, 2.0, 0.1));
+  b.add(K::Characterization, Entry{1, 2, 0.5, false}, uncertainty(1));
+  b.add(K::Characterization, Entry{1, 3, 1.0, false}, uncertainty(0));
+  b.add(K::Characterization, Entry{1, 0, 0.1, false}, uncertainty(1));
   return std::make_shared<const Model>(b.build());
 }
 
@@ -147,7 +139,7 @@ TEST(MonteCarlo, FixedEntriesGiveTheLcaResultExactly) {
   for (int q = 0; q < 3; ++q) {
     const MatrixData& md = base->data(kinds[q]);
     for (std::size_t e = 0; e < md.entries.size(); ++e)
-      b.add(kinds[q], md.entries[e], U(e % 2 == 0 ? 0 : 1, 123.0, 4.0));
+      b.add(kinds[q], md.entries[e], uncertainty(e % 2 == 0 ? 0 : 1, 123.0, 4.0));
   }
   auto fixed = std::make_shared<const Model>(b.build());
   const SparseDemand demand{{399, 1.0}, {17, 2.5}};
@@ -252,8 +244,8 @@ TEST(MonteCarlo, LognormalMeansMatchAnalyticValues) {
   // Score = b s with b lognormal (median 3, sigma 0.2), independent: E = E[b] E[s],
   // Var = E[b^2] E[s^2] - E^2.
   ModelBuilder mb(1, 1, 1);
-  mb.add(MatrixKind::Technosphere, Entry{0, 0, 2.0, false}, U(2, std::log(2.0), 0.3));
-  mb.add(MatrixKind::Biosphere, Entry{0, 0, 3.0, false}, U(2, std::log(3.0), 0.2));
+  mb.add(MatrixKind::Technosphere, Entry{0, 0, 2.0, false}, uncertainty(2, std::log(2.0), 0.3));
+  mb.add(MatrixKind::Biosphere, Entry{0, 0, 3.0, false}, uncertainty(2, std::log(3.0), 0.2));
   mb.add_characterization(0, 0, 1.0);
   auto model = std::make_shared<const Model>(mb.build());
   MonteCarlo mc(model, SparseDemand{{0, 1.0}});
@@ -275,9 +267,9 @@ TEST(MonteCarlo, LognormalMeansMatchAnalyticValues) {
   b2.add_technosphere(1, 1, 1.0);
   b2.add_technosphere(1, 0, -0.5);
   const double med[3] = {1.0, 4.0, 0.5}, sig[3] = {0.1, 0.4, 0.25};
-  b2.add(MatrixKind::Biosphere, Entry{0, 0, 1.0, false}, U(2, std::log(med[0]), sig[0]));
-  b2.add(MatrixKind::Biosphere, Entry{1, 1, 4.0, false}, U(2, std::log(med[1]), sig[1]));
-  b2.add(MatrixKind::Biosphere, Entry{2, 0, 0.5, false}, U(2, std::log(med[2]), sig[2]));
+  b2.add(MatrixKind::Biosphere, Entry{0, 0, 1.0, false}, uncertainty(2, std::log(med[0]), sig[0]));
+  b2.add(MatrixKind::Biosphere, Entry{1, 1, 4.0, false}, uncertainty(2, std::log(med[1]), sig[1]));
+  b2.add(MatrixKind::Biosphere, Entry{2, 0, 0.5, false}, uncertainty(2, std::log(med[2]), sig[2]));
   b2.add_characterization(0, 0, 1.0);
   b2.add_characterization(0, 1, 2.0);
   b2.add_characterization(0, 2, 3.0);
@@ -306,8 +298,8 @@ TEST(MonteCarlo, SingularIterationsAreCountedListedAndNaN) {
   ModelBuilder mb(3, 1, 1);
   mb.add_technosphere(0, 0, 1.0);
   mb.add_technosphere(1, 0, -0.5);
-  const Index bern = mb.add(MatrixKind::Technosphere, Entry{1, 1, 1.0, false}, U(6, 0.7));
-  mb.add(MatrixKind::Technosphere, Entry{2, 1, -0.2, false}, U(2, std::log(0.2), 0.1, kNaN, kNaN, kNaN, true));
+  const Index bern = mb.add(MatrixKind::Technosphere, Entry{1, 1, 1.0, false}, uncertainty(6, 0.7));
+  mb.add(MatrixKind::Technosphere, Entry{2, 1, -0.2, false}, uncertainty(2, std::log(0.2), 0.1, kNaN, kNaN, kNaN, true));
   mb.add_technosphere(2, 2, 1.0);
   mb.add_biosphere(0, 0, 1.0);
   mb.add_biosphere(0, 1, 2.0);
@@ -325,7 +317,7 @@ TEST(MonteCarlo, SingularIterationsAreCountedListedAndNaN) {
     ASSERT_EQ(r.completed, 400);  // the run completes
     EXPECT_EQ(r.report.failed, Index(r.failed.size()));
     // Exactly the iterations whose Bernoulli draw was 0.
-    const auto draws = sample_distribution(U(6, 0.7), 1.0, 31, 400, 0,
+    const auto draws = sample_distribution(uncertainty(6, 0.7), 1.0, 31, 400, 0,
                                            stream_id(MatrixKind::Technosphere, bern));
     std::vector<Index> want;
     for (Index i = 0; i < 400; ++i)
@@ -347,7 +339,7 @@ TEST(MonteCarlo, SingularIterationsAreCountedListedAndNaN) {
 
 TEST(MonteCarlo, SingularDeterministicModelIsRejectedAtConstruction) {
   ModelBuilder mb(2, 1, 1);
-  mb.add(MatrixKind::Technosphere, Entry{0, 0, 1.0, false}, U(2, 0.0, 0.1));
+  mb.add(MatrixKind::Technosphere, Entry{0, 0, 1.0, false}, uncertainty(2, 0.0, 0.1));
   mb.add_technosphere(1, 0, 1.0);
   mb.add_technosphere(0, 1, 1.0);
   mb.add_technosphere(1, 1, 1.0);
@@ -455,7 +447,7 @@ TEST(MonteCarlo, BadParametersAreRejectedAtConstructionNamingTheEntry) {
     ModelBuilder mb(2, 2, 1);
     mb.add_technosphere(0, 0, 1.0);
     mb.add_technosphere(1, 1, 1.0);
-    mb.add(MatrixKind::Technosphere, Entry{1, 0, -0.5, false}, U(2, std::log(0.5), 0.1, kNaN, kNaN, kNaN, true));
+    mb.add(MatrixKind::Technosphere, Entry{1, 0, -0.5, false}, uncertainty(2, std::log(0.5), 0.1, kNaN, kNaN, kNaN, true));
     mb.add_biosphere(0, 0, 1.0);
     mb.add_biosphere(1, 1, 1.0);
     mb.add_characterization(0, 0, 1.0);
@@ -469,9 +461,9 @@ TEST(MonteCarlo, BadParametersAreRejectedAtConstructionNamingTheEntry) {
     const char* what;
   };
   const std::vector<Case> cases = {
-      {U(2, 0.0, -1.0), MatrixKind::Biosphere, "biosphere entry 2 (row 1, column 1)", "scale"},
-      {U(3, 0.0, 1.0, kNaN, 2.0, 1.0), MatrixKind::Technosphere, "technosphere entry 3 (row 1, column 1)", "minimum"},
-      {U(42), MatrixKind::Characterization, "characterization entry 1 (row 0, column 1)", "unknown uncertainty type 42"},
+      {uncertainty(2, 0.0, -1.0), MatrixKind::Biosphere, "biosphere entry 2 (row 1, column 1)", "scale"},
+      {uncertainty(3, 0.0, 1.0, kNaN, 2.0, 1.0), MatrixKind::Technosphere, "technosphere entry 3 (row 1, column 1)", "minimum"},
+      {uncertainty(42), MatrixKind::Characterization, "characterization entry 1 (row 0, column 1)", "unknown uncertainty type 42"},
   };
   for (const Case& c : cases) {
     auto model = c.kind == MatrixKind::Characterization
@@ -618,17 +610,6 @@ TEST(MonteCarlo, ReportSaysWhatHappened) {
 
 // ---- arguments at the edges, streaming statistics ------------------------------------------
 
-// The InvalidInputError `f` throws; fails the test when it throws nothing or something else.
-template <class F>
-std::string invalid_input_message(F&& f) {
-  try {
-    f();
-  } catch (const InvalidInputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InvalidInputError";
-  return {};
-}
 
 TEST(MonteCarlo, OptionsOutOfRangeAreTypedErrorsNamingTheOption) {
   auto model = synth_model(300);

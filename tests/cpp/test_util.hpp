@@ -1,12 +1,19 @@
 // Shared helpers for the C++ tests: small random systems and an independent dense reference.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
 #include <random>
+#include <string>
 
 #include <Eigen/Dense>
 
+#include "hiili/error.hpp"
 #include "hiili/model.hpp"
 #include "hiili/sparse.hpp"
+#include "hiili/uncertainty.hpp"
 
 namespace hiili::test_util {
 
@@ -56,6 +63,36 @@ inline Eigen::MatrixXd random_dense(Index rows, Index cols, double density, unsi
 inline double rel_error(const Eigen::MatrixXd& got, const Eigen::MatrixXd& want) {
   const double scale = std::max(want.cwiseAbs().maxCoeff(), 1e-300);
   return (got - want).cwiseAbs().maxCoeff() / scale;
+}
+
+// An uncertainty record as stats_arrays writes it (NaN: the field is unused by that type).
+inline Uncertainty uncertainty(int type, double loc = std::numeric_limits<double>::quiet_NaN(),
+                               double scale = std::numeric_limits<double>::quiet_NaN(),
+                               double shape = std::numeric_limits<double>::quiet_NaN(),
+                               double minimum = std::numeric_limits<double>::quiet_NaN(),
+                               double maximum = std::numeric_limits<double>::quiet_NaN(),
+                               bool negative = false) {
+  Uncertainty u;
+  u.type = static_cast<std::uint8_t>(type);
+  u.loc = loc;
+  u.scale = scale;
+  u.shape = shape;
+  u.minimum = minimum;
+  u.maximum = maximum;
+  u.negative = negative;
+  return u;
+}
+
+// The InvalidInputError `f` throws; fails the test when it throws nothing or something else.
+template <class F>
+std::string invalid_input_message(F&& f) {
+  try {
+    f();
+  } catch (const InvalidInputError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no InvalidInputError";
+  return {};
 }
 
 }  // namespace hiili::test_util
