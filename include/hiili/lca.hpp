@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "hiili/demand.hpp"
 #include "hiili/model.hpp"
 #include "hiili/solver.hpp"
 
@@ -37,9 +38,6 @@ struct LcaResults {
   Eigen::MatrixXd inventory;  // m x d
   Eigen::MatrixXd scores;     // k x d
 };
-
-// A sparse demand: (activity index, amount) pairs. Repeated indices add up.
-using SparseDemand = std::vector<std::pair<Index, double>>;
 
 class Lca {
  public:

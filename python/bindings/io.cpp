@@ -120,6 +120,33 @@ void bind_io(py::module_& m) {
       py::arg("path"), py::arg("format") = Format::Auto,
       "Reads a model (file or folder). FormatError naming the file and entry or line when "
       "the content is bad, InvalidInputError for a bad argument.");
+  m.def(
+      "read_with_report",
+      [](const std::filesystem::path& path, Format format, const io::ReadOptions& options) {
+        io::ReadResult result;
+        {
+          py::gil_scoped_release release;
+          result = io::read(path, format, options);
+        }
+        py::dict report;
+        report["format"] = result.report.format;
+        report["source"] = result.report.source;
+        py::dict counts;
+        for (const auto& [name, value] : result.report.counts) counts[py::str(name)] = value;
+        report["counts"] = counts;
+        report["warnings"] = result.report.warnings;
+        report["brief"] = result.report.brief;
+        py::list demands;
+        for (const NamedDemand& d : result.demands)
+          demands.append(py::make_tuple(d.id, d.name, d.demand));
+        return py::make_tuple(std::make_shared<Model>(std::move(result.model)), report, demands);
+      },
+      py::arg("path"), py::arg("format"), py::arg("options"),
+      "io::read with reader options (a list of (name, value) text pairs). Returns (model, "
+      "report dict: format, source, counts, warnings, brief; demands: [(id, name, [(column, "
+      "amount)])]). InvalidInputError for an unknown option or a bad value.");
+  m.def("reader_options", &io::option_names, py::arg("format"),
+        "The reader option names a format accepts.");
   m.def("rescale_distributions", &rescale_distributions, py::kw_only(), py::arg("factor"),
         py::arg("amount"), py::arg("flip"), py::arg("uncertainty_type"), py::arg("loc"),
         py::arg("scale"), py::arg("shape"), py::arg("minimum"), py::arg("maximum"),

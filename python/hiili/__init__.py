@@ -35,7 +35,7 @@ from .diagnostics import (
     climate_notes,
 )
 from .lca import Factorization, Lca, Result, Results, factorization_options
-from .model import Model, default_model, detect_format, read, synth
+from .model import Model, default_model, detect_format, read, reader_options, synth
 from .monte_carlo import (
     Comparison,
     MonteCarlo,
@@ -91,6 +91,7 @@ __all__ = [
     "factorization_options",
     "linking",
     "read",
+    "reader_options",
     "sample_distribution",
     "synth",
     "with_uncertainty",

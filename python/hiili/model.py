@@ -121,6 +121,28 @@ class Model:
         return cls._wrap(core)
 
     @classmethod
+    def from_pymrio(
+        cls, io: Any, characterization: pd.DataFrame | None = None, extensions: Any = None
+    ) -> Model:
+        """A model of a pymrio IOSystem (EXIOBASE, pymrio's test MRIO, ...).
+
+        The technosphere is I - A (A as the system holds it, else pymrio's Z diag(1/x) with
+        x = Z and Y row sums); the biosphere stacks the stressor coefficients S of every
+        extension (given, else F diag(1/x)), or of those named in `extensions`. A demand of one
+        unit of sector j then has the inventory M[:, j], pymrio's multipliers. Activities are
+        labelled "region|sector" (id), location, name; flows "<extension>|<stressor>|..."
+        (id), name, compartment, extension, unit.
+
+        characterization: a pymrio characterisation table (columns stressor, compartment, ...
+        as the extensions' index level names, impact, factor, impact_unit), such as pymrio's
+        emissions_charact.tsv: one row of C per impact. Factors naming no stressor of the
+        system are counted in ``read_report`` and left out, as pymrio leaves them out.
+        """
+        from ._pymrio import from_pymrio
+
+        return from_pymrio(io, characterization, extensions)
+
+    @classmethod
     def _wrap(cls, core: _core.Model) -> Model:
         """A Model around an existing _core.Model (from synth, read, or C++)."""
         if not isinstance(core, _core.Model):
@@ -128,6 +150,20 @@ class Model:
         model = cls.__new__(cls)
         model._cpp = core
         return model
+
+    # ---- what a reader said ---------------------------------------------------------------
+    @property
+    def read_report(self) -> dict[str, Any] | None:
+        """What :func:`read` found and did: a dict with format, source, counts (name -> number:
+        sizes, links made, cut-offs, unlinked flows, conversions, ...), warnings (one line
+        each) and brief (one line). None for a model that was not read from a file."""
+        return getattr(self, "_read_report", None)
+
+    @property
+    def demands(self) -> dict[str, dict[int, float]]:
+        """Demands the source names, {name: {activity index: amount}}, ready for
+        ``Lca.solve``: an openLCA export's product systems (name, else id). Empty when none."""
+        return dict(getattr(self, "_demands", {}))
 
     # ---- sizes -------------------------------------------------------------------------
     @property
@@ -279,13 +315,48 @@ def _format(format: str | None) -> Any:
     return _core.format_from_string(format)
 
 
-def read(path: str | os.PathLike[str], format: str | None = None) -> Model:
-    """Reads a model from a file or folder: USEEIO CSVs, a Brightway datapackage, an ecoinvent
-    matrix export, Matrix Market, CSV triplets. The format is detected when not given.
+def _option_text(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float | os.PathLike):
+        return os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+    raise _core.InvalidInputError(
+        f"reader option {name}={value!r}: expected text, a number or True/False"
+    )
 
-    Raises hiili.FormatError naming the file and entry when the content is bad.
+
+def reader_options(format: str) -> list[str]:
+    """The reader options ``read(path, format, **options)`` accepts for `format`."""
+    return list(_core.reader_options(_format(format)))
+
+
+def read(path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Model:
+    """Reads a model from a file or folder: USEEIO CSVs, a Brightway datapackage, an ecoinvent
+    matrix export, an openLCA JSON-LD export, Matrix Market, CSV triplets. The format is
+    detected when not given.
+
+    Reader options go by name, for example ``read(export, allocation="physical")`` for an
+    openLCA export (allocation: default, none, physical, economic, causal; default_providers,
+    unlinked: drop or biosphere, biosphere_inputs_negative, uncertainty, strict_uncertainty,
+    cutoff_prefix, product_systems, lcia, lcia_method), ``encoding="latin1"`` for ecoinvent,
+    ``strict=True`` for a datapackage, ``io_coefficients=True`` for Matrix Market and CSV
+    triplets; :func:`reader_options` lists them. The model's :attr:`Model.read_report` says
+    what the reader found and did, and :attr:`Model.demands` holds the demands the source
+    names (openLCA product systems).
+
+    Raises hiili.FormatError naming the file and entry when the content is bad, and
+    hiili.InvalidInputError for an unknown option or a bad value.
     """
-    return Model._wrap(_core.read(os.fspath(path), _format(format)))
+    pairs = [(str(name), _option_text(name, value)) for name, value in options.items()]
+    core, report, demands = _core.read_with_report(os.fspath(path), _format(format), pairs)
+    model = Model._wrap(core)
+    model._read_report = report
+    names: dict[str, dict[int, float]] = {}
+    for demand_id, name, entries in demands:
+        key = name if name and name not in names else demand_id
+        names[key] = {int(j): float(a) for j, a in entries}
+    model._demands = names
+    return model
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:

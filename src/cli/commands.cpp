@@ -213,9 +213,23 @@ struct LoadedModel {
   std::string source;  // what the user named, spelled out
   std::string format;  // "synth" or the reader's format
   double seconds = 0.0;
+  std::optional<io::ReadReport> report;  // for a model read from a file
 };
 
-LoadedModel load_model(const std::string& spec, const std::string& format_name, bool progress) {
+// "NAME=VALUE" items (--option) as reader options.
+io::ReadOptions reader_options(const std::vector<std::string>& items) {
+  io::ReadOptions options;
+  for (const std::string& item : items) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InvalidInputError("--option " + item + ": expected NAME=VALUE");
+    options.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+  }
+  return options;
+}
+
+LoadedModel load_model(const std::string& spec, const std::string& format_name, bool progress,
+                       const std::vector<std::string>& options = {}) {
   LoadedModel loaded;
   Stopwatch clock;
   if (spec.empty() || (is_synth_spec(spec) && !fs::exists(spec))) {
@@ -227,9 +241,12 @@ LoadedModel load_model(const std::string& spec, const std::string& format_name, 
   } else {
     io::Format format = io::format_from_string(format_name);
     Progress p("reading " + spec, progress);
+    const io::ReadOptions read_options = reader_options(options);
     loaded.model = with_context(spec, nullptr, [&] {
       if (format == io::Format::Auto) format = io::detect_format(spec);
-      return std::make_shared<const Model>(io::read(spec, format));
+      io::ReadResult result = io::read(spec, format, read_options);
+      loaded.report = std::move(result.report);
+      return std::make_shared<const Model>(std::move(result.model));
     });
     loaded.source = spec;
     loaded.format = io::to_string(format);
@@ -514,9 +531,40 @@ void cache_warning(const FactorizationReport& report) {
     fmt::print(stderr, "hiili: warning: {}\n", detail::escape_message(report.cache.warning));
 }
 
+Json read_report_json(const io::ReadReport& r) {
+  Json counts = Json::object();
+  for (const auto& [name, value] : r.counts) counts[name] = value;
+  return Json{{"format", r.format},
+              {"source", r.source},
+              {"counts", counts},
+              {"warnings", r.warnings},
+              {"brief", r.brief}};
+}
+
+// The reader's report: its summary, the counts that are not zero, its first warnings.
+void print_read_report(const io::ReadReport& r) {
+  fmt::print("\nRead report ({})\n  {}\n", r.format, detail::escape_message(r.brief));
+  std::string line;
+  for (const auto& [name, value] : r.counts) {
+    if (value == 0) continue;
+    std::string item = fmt::format("{} {}", name, thousands(value));
+    if (!line.empty() && line.size() + item.size() > 90) {
+      fmt::print("  {}\n", line);
+      line.clear();
+    }
+    line += (line.empty() ? "" : ", ") + item;
+  }
+  if (!line.empty()) fmt::print("  {}\n", line);
+  constexpr std::size_t kShown = 20;
+  for (std::size_t w = 0; w < r.warnings.size() && w < kShown; ++w)
+    fmt::print("  - {}\n", detail::escape_message(r.warnings[w]));
+  if (r.warnings.size() > kShown)
+    fmt::print("  ... {} more (--json lists them all)\n", r.warnings.size() - kShown);
+}
+
 int run_info(const InfoOptions& o) {
   bool progress = !o.common.quiet;
-  LoadedModel loaded = load_model(o.model, o.format, progress);
+  LoadedModel loaded = load_model(o.model, o.format, progress, o.reader_options);
   const Model& model = *loaded.model;
   std::optional<Factorization> lu;
   {
@@ -547,6 +595,7 @@ int run_info(const InfoOptions& o) {
     j["factorization"]["ill_conditioned"] = is_ill_conditioned(condest);
     j["warnings"] = warnings;
     j["read_seconds"] = loaded.seconds;
+    if (loaded.report) j["read_report"] = read_report_json(*loaded.report);
     print_json(j);
     return 0;
   }
@@ -576,6 +625,8 @@ int run_info(const InfoOptions& o) {
   add("analyze_seconds", csv ? g17(r.analyze_seconds) : duration(r.analyze_seconds));
   add("factor_seconds", csv ? g17(r.factor_seconds) : duration(r.factor_seconds));
   if (csv) {
+    if (loaded.report)
+      for (const auto& [name, value] : loaded.report->counts) add("read_" + name, count(value));
     for (Index q = 0; q < model.num_categories(); ++q)
       add(fmt::format("category_{}", q), label_of(model.categories(), q));
     for (std::size_t w = 0; w < warnings.size(); ++w)
@@ -614,6 +665,7 @@ int run_info(const InfoOptions& o) {
              column_or_empty(model.categories(), "unit", q)});
     c.print_text(stdout);
   }
+  if (loaded.report) print_read_report(*loaded.report);
   if (!warnings.empty()) {
     fmt::print("\nWarnings\n");
     for (const auto& text : warnings) fmt::print("  - {}\n", text);
@@ -625,7 +677,7 @@ int run_info(const InfoOptions& o) {
 
 int run_solve(const SolveOptions& o) {
   bool progress = !o.common.quiet;
-  LoadedModel loaded = load_model(o.model, o.format, progress);
+  LoadedModel loaded = load_model(o.model, o.format, progress, o.reader_options);
   const Model& model = *loaded.model;
   SparseDemand demand = parse_demand(model, o.demand);
   if (!o.demand_file.empty()) {

@@ -34,6 +34,7 @@ struct InfoOptions {
   std::string model;            // path, "synth[:n=...,k=...,seed=...]", or empty (default)
   std::string format = "auto";  // hiili::io::Format name
   std::string solver = "klu";
+  std::vector<std::string> reader_options;  // "NAME=VALUE" (--option), io::ReadOptions
 };
 
 struct SolveOptions {
@@ -41,6 +42,7 @@ struct SolveOptions {
   std::string model;
   std::string format = "auto";
   std::string solver = "klu";
+  std::vector<std::string> reader_options;  // "NAME=VALUE" (--option), io::ReadOptions
   std::vector<std::string> demand;  // "LABEL_OR_INDEX=AMOUNT"
   std::string demand_file;          // a USEEIO demand file [{"sector": id, "amount": x}]
   std::string category;             // name or index; empty: the first

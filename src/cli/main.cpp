@@ -77,6 +77,10 @@ const char* kModelHelp =
 
 }  // namespace
 
+const char* const kReaderOptionHelp =
+    "A reader option, repeatable: e.g. allocation=physical for an openLCA export (see "
+    "docs/formats-openlca-ecoinvent.md); an unknown name is an error";
+
 int main(int argc, char** argv) {
   CLI::App app{"hiili: fast life cycle assessment (LCA) inventory and impact solver", "hiili"};
   app.set_version_flag("--version", std::string("hiili ") + hiili::kVersion);
@@ -92,6 +96,8 @@ int main(int argc, char** argv) {
       ->check(format_validator());
   info_cmd->add_option("--solver", info.solver, "klu (default), umfpack or eigen")
       ->check(solver_validator());
+  info_cmd->add_option("-O,--option", info.reader_options, kReaderOptionHelp)
+      ->type_name("NAME=VALUE");
   add_output_flags(info_cmd, info.common);
 
   SolveOptions solve;
@@ -117,6 +123,8 @@ int main(int argc, char** argv) {
       ->check(format_validator());
   solve_cmd->add_option("--solver", solve.solver, "klu (default), umfpack or eigen")
       ->check(solver_validator());
+  solve_cmd->add_option("-O,--option", solve.reader_options, kReaderOptionHelp)
+      ->type_name("NAME=VALUE");
   add_output_flags(solve_cmd, solve.common);
 
   DemoOptions demo;

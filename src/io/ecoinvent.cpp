@@ -266,13 +266,21 @@ IndexTable read_index(CsvFile& file, IndexKind kind, const EcoinventOptions& opt
       if (index_column) fail(file.where() + ": header has two 'index' columns");
       index_column = c;
     }
+  if (!index_column && kind == IndexKind::Categories && header.size() >= 2) {
+    // The LCIA index by position: its last column is the index, as the readme orders it.
+    index_column = header.size() - 1;
+    report.notes.push_back(file.name() + ": no 'index' column: read the last column " +
+                           shown(header.back()) + " as the index (by position)");
+  }
   if (!index_column)
     fail(file.where() + ": header has no 'index' column: " + shown(file.text().substr(0, 200)));
 
   // Known columns get hiili's label names; others keep their header names.
   static const std::map<std::string, std::string> kActivities = {
-      {"activityname", "name"}, {"geography", "location"}, {"product", "product"},
-      {"unitname", "unit"},     {"unit", "unit"},          {"id", "id"}};
+      {"activityname", "name"},  {"systemprocess", "name"}, {"geography", "location"},
+      {"location", "location"},  {"product", "product"},    {"referenceproduct", "product"},
+      {"productname", "product"}, {"unitname", "unit"},     {"unit", "unit"},
+      {"id", "id"}};
   static const std::map<std::string, std::string> kFlows = {{"name", "name"},
                                                             {"compartment", "compartment"},
                                                             {"subcompartment", "subcompartment"},
@@ -286,14 +294,32 @@ IndexTable read_index(CsvFile& file, IndexKind kind, const EcoinventOptions& opt
                       : kind == IndexKind::Flows    ? kFlows
                                                     : kCategories;
   std::vector<std::string> names(header.size());
+  // An LCIA index whose header names none of method, category, indicator: its columns are
+  // taken by position (method, category, indicator, unit), as the export's readme orders them.
+  bool by_position = kind == IndexKind::Categories;
+  for (const auto& h : header) {
+    const std::string key = normalize(h);
+    by_position = by_position && key != "method" && key != "category" && key != "indicator";
+  }
+  static const char* kPositions[] = {"method", "category", "indicator", "unit"};
+  std::size_t position = 0;
+  std::string renamed;
   for (std::size_t c = 0; c < header.size(); ++c) {
     auto it = known.find(normalize(header[c]));
     names[c] = it != known.end() ? it->second : header[c];
+    if (by_position && c != *index_column && position < 4) {
+      names[c] = kPositions[position++];
+      renamed += (renamed.empty() ? "" : ", ") + shown(header[c]) + " as " + names[c];
+    }
     if (names[c].empty()) names[c] = "column" + std::to_string(c);
     for (std::size_t d = 0; d < c; ++d)
       if (c != *index_column && d != *index_column && names[d] == names[c])
         fail(file.where() + ": header names column " + shown(names[c]) + " twice");
   }
+
+  if (!renamed.empty())
+    report.notes.push_back(file.name() + ": header names no method, category or indicator: read " +
+                           renamed + " (by position)");
 
   // Records in file order, placed by their index afterwards.
   std::vector<std::vector<std::string>> records;
@@ -461,9 +487,9 @@ void read_triplets(CsvFile& file, MatrixKind kind, Index rows, const char* row_f
     std::optional<std::size_t> row, col, value;
     for (std::size_t c = 0; c < fields.size(); ++c) {
       const std::string name = normalize(fields[c]);
-      if (name == "row")
+      if (name == "row" || name == "rowindex" || name == "i")
         row = c;
-      else if (name == "column" || name == "col")
+      else if (name == "column" || name == "col" || name == "columnindex" || name == "j")
         col = c;
       else if (name == "coefficient" || name == "value" || name == "amount")
         value = c;
@@ -477,6 +503,15 @@ void read_triplets(CsvFile& file, MatrixKind kind, Index rows, const char* row_f
         columns.mode = c;
       else if (name == "maxvalue" || name == "maximum")
         columns.max = c;
+    }
+    if (!row && !col && !value && fields.size() >= 3) {
+      // Another spelling of the triplet header: the first three columns by position.
+      report.notes.push_back(file.name() + ": header " + shown(file.text().substr(0, 120)) +
+                             " names no row, column or coefficient: read the first three columns "
+                             "as row;column;coefficient (by position)");
+      row = 0;
+      col = 1;
+      value = 2;
     }
     if (!row || !col || !value)
       fail(file.where() + ": header needs 'row', 'column' and 'coefficient' columns");
@@ -539,6 +574,36 @@ std::optional<fs::path> pick(const std::map<std::string, fs::path>& files,
   return std::nullopt;
 }
 
+// A 7-Zip archive (ecoinvent ships its releases so): the name ends in .7z or the file starts
+// with 7-Zip's signature.
+bool is_7z_archive(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return false;
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (ext == ".7z") return true;
+  char head[6] = {};
+  std::ifstream in(path, std::ios::binary);
+  in.read(head, 6);
+  return in.gcount() == 6 && std::string_view(head, 6) == std::string_view("7z\xBC\xAF\x27\x1C", 6);
+}
+
+// The single subfolder of `folder` that holds ie_index.csv, if there is exactly one.
+std::optional<fs::path> export_subfolder(const fs::path& folder) {
+  std::optional<fs::path> found;
+  std::error_code ec;
+  std::size_t seen = 0;
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    if (++seen > 1000) break;
+    if (!it->is_directory(ec)) continue;
+    if (!pick(list_folder(it->path()), {"ie_index.csv"})) continue;
+    if (found) return std::nullopt;  // several: the user must choose
+    found = it->path();
+  }
+  return found;
+}
+
 }  // namespace
 
 std::string EcoinventReport::brief() const {
@@ -562,9 +627,21 @@ Model read_ecoinvent(const std::filesystem::path& folder, const EcoinventOptions
   out = EcoinventReport{};
   out.source = folder.string();
   std::error_code ec;
+  if (is_7z_archive(folder))
+    fail(folder.string() + ": a 7-Zip archive, which hiili does not unpack: extract it (for example "
+                           "7z x FILE) and give the folder that holds ie_index.csv and "
+                           "A_public.csv");
   if (!fs::is_directory(folder, ec))
     fail(folder.string() + ": not a folder (the universal matrix export is a folder of CSV files)");
-  const auto files = list_folder(folder);
+  auto files = list_folder(folder);
+  if (!pick(files, {"ie_index.csv"})) {
+    // An unpacked release: the CSV files one folder down.
+    if (auto inner = export_subfolder(folder)) {
+      out.notes.push_back(folder.string() + ": read the export in its subfolder " +
+                          inner->filename().string());
+      files = list_folder(*inner);
+    }
+  }
 
   const auto ie_path = pick(files, {"ie_index.csv"});
   const auto a_path = pick(files, {"a_public.csv", "a.csv"});
@@ -645,8 +722,14 @@ Model read_ecoinvent(const std::filesystem::path& folder, const EcoinventOptions
 bool is_ecoinvent(const std::filesystem::path& path) {
   try {
     std::error_code ec;
+    if (is_7z_archive(path)) return true;  // read_ecoinvent says which folder to give
     if (!fs::is_directory(path, ec)) return false;
-    const auto files = list_folder(path);
+    auto files = list_folder(path);
+    if (!pick(files, {"ie_index.csv"})) {
+      auto inner = export_subfolder(path);
+      if (!inner) return false;
+      files = list_folder(*inner);
+    }
     return pick(files, {"ie_index.csv"}).has_value() &&
            pick(files, {"a_public.csv", "a.csv"}).has_value();
   } catch (...) {

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -433,6 +434,15 @@ struct Column {
   const Exchange* product = nullptr;  // the provider exchange (first one of that flow)
   Method method = Method::None;       // allocation applied to this column
   bool split = false;
+  long first = 0;  // first column of this process's group (its own or a product system's copy)
+  int copy = -1;   // the product system copy this column belongs to; -1: the database's own
+};
+
+// The columns a product system gets when its links differ from the database's linking.
+struct SystemCopy {
+  std::string id, name;
+  std::unordered_map<std::string, long> first;             // process id -> first column
+  std::map<std::pair<std::size_t, int>, std::string> link;  // (process, exchange no.) -> provider
 };
 
 RawUncertainty read_uncertainty(const json& ex, const std::string& where) {
@@ -634,6 +644,143 @@ UnitGroup read_unit_group(const json& doc, const std::string& where) {
   return g;
 }
 
+// Product systems and LCIA categories / methods.
+
+// A reference to one exchange of a process: schema 2 internalId, schema 1 "@id", or neither.
+struct ExchangeRef {
+  long internal_id = -1;
+  std::string id;
+};
+
+ExchangeRef read_exchange_ref(const json& object, const char* key, const std::string& where) {
+  ExchangeRef r;
+  const json* node = member(object, key);
+  if (node == nullptr) return r;
+  if (!node->is_object()) fail(where + ": field '" + key + "' is not an object");
+  if (const json* v = member(*node, "internalId")) {
+    if (!v->is_number_integer()) fail(where + ": " + key + " internalId is not an integer");
+    r.internal_id = v->get<long>();
+  }
+  r.id = get_string(*node, "@id", where).value_or("");
+  return r;
+}
+
+struct ProcessLink {
+  std::string provider, flow, process;
+  ExchangeRef exchange;
+};
+
+struct ProductSystem {
+  std::string id, name, where, ref_process, target_unit, target_property;
+  ExchangeRef ref_exchange;
+  std::optional<double> target_amount;
+  std::vector<std::string> processes;
+  std::vector<ProcessLink> links;
+};
+
+ProductSystem read_product_system(const json& doc, const std::string& where) {
+  ProductSystem s;
+  s.where = where;
+  s.id = required_id(doc, where);
+  s.name = get_string(doc, "name", where).value_or("");
+  auto ref = get_ref(doc, "refProcess", where);
+  if (!ref) ref = get_ref(doc, "referenceProcess", where);
+  if (!ref) fail(where + ": product system has no reference process");
+  s.ref_process = *ref;
+  s.ref_exchange = read_exchange_ref(doc, member(doc, "refExchange") ? "refExchange"
+                                                                     : "referenceExchange",
+                                     where);
+  s.target_amount = get_number(doc, "targetAmount", where);
+  s.target_unit = get_ref(doc, "targetUnit", where).value_or("");
+  s.target_property = get_ref(doc, "targetFlowProperty", where).value_or("");
+  if (const json* list = member(doc, "processes")) {
+    if (!list->is_array()) fail(where + ": field 'processes' is not an array");
+    for (const json& r : *list) {
+      if (!r.is_object()) fail(where + ": processes: an entry is not a reference object");
+      s.processes.push_back(get_string(r, "@id", where + ": processes").value_or(""));
+    }
+  }
+  if (const json* list = member(doc, "processLinks")) {
+    if (!list->is_array()) fail(where + ": field 'processLinks' is not an array");
+    int number = 0;
+    for (const json& l : *list) {
+      const std::string w = where + ": process link " + std::to_string(++number);
+      if (!l.is_object()) fail(w + ": not an object");
+      ProcessLink link;
+      auto provider = get_ref(l, "provider", w);
+      auto flow = get_ref(l, "flow", w);
+      auto process = get_ref(l, "process", w);
+      if (!provider || !flow || !process) fail(w + ": needs provider, flow and process");
+      link.provider = *provider;
+      link.flow = *flow;
+      link.process = *process;
+      link.exchange = read_exchange_ref(l, "exchange", w);
+      s.links.push_back(std::move(link));
+    }
+  }
+  return s;
+}
+
+struct ImpactFactor {
+  std::string flow, property, unit;
+  double value = 0.0;
+  bool formula = false;
+};
+
+struct ImpactCategory {
+  std::string id, name, unit, where;
+  std::vector<ImpactFactor> factors;
+};
+
+ImpactCategory read_impact_category(const json& doc, const std::string& where) {
+  ImpactCategory c;
+  c.where = where;
+  c.id = required_id(doc, where);
+  c.name = get_string(doc, "name", where).value_or("");
+  for (const char* key : {"refUnit", "referenceUnitName", "referenceUnit"})
+    if (c.unit.empty()) c.unit = get_string(doc, key, where).value_or("");
+  if (const json* list = member(doc, "impactFactors")) {
+    if (!list->is_array()) fail(where + ": field 'impactFactors' is not an array");
+    int number = 0;
+    for (const json& f : *list) {
+      const std::string w = where + ": impact factor " + std::to_string(++number);
+      if (!f.is_object()) fail(w + ": not an object");
+      ImpactFactor factor;
+      auto flow = get_ref(f, "flow", w);
+      if (!flow) fail(w + ": has no flow");
+      factor.flow = *flow;
+      auto value = get_number(f, "value", w);
+      if (!value) fail(w + " (flow " + factor.flow + "): has no value");
+      factor.value = *value;
+      factor.property = get_ref(f, "flowProperty", w).value_or("");
+      factor.unit = get_ref(f, "unit", w).value_or("");
+      factor.formula = !get_string(f, "formula", w).value_or("").empty();
+      c.factors.push_back(std::move(factor));
+    }
+  }
+  return c;
+}
+
+struct ImpactMethod {
+  std::string id, name, where;
+  std::vector<std::string> categories;
+};
+
+ImpactMethod read_impact_method(const json& doc, const std::string& where) {
+  ImpactMethod m;
+  m.where = where;
+  m.id = required_id(doc, where);
+  m.name = get_string(doc, "name", where).value_or("");
+  if (const json* list = member(doc, "impactCategories")) {
+    if (!list->is_array()) fail(where + ": field 'impactCategories' is not an array");
+    for (const json& r : *list) {
+      if (!r.is_object()) fail(where + ": impactCategories: an entry is not a reference object");
+      m.categories.push_back(get_string(r, "@id", where + ": impactCategories").value_or(""));
+    }
+  }
+  return m;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 class Reader {
@@ -657,6 +804,7 @@ class Reader {
     load_processes();
     resolve_exchanges();
     make_columns();
+    if (options_.product_systems) load_product_systems();
     return build();
   }
 
@@ -814,6 +962,51 @@ class Reader {
     return name;
   }
 
+  struct Conversion {
+    double factor = 1.0;  // an amount in (property, unit) times this is in the reference unit
+    bool other_property = false, other_unit = false;
+  };
+
+  // openLCA's conversion of an amount of `flow` in flow property `property` and unit
+  // (`unit_id`, else `unit_name`; both empty: the property's reference unit) to the flow's
+  // reference unit: amount * unit factor / flow property factor.
+  Conversion conversion(const Flow& flow, const std::string& property_id,
+                        const std::string& unit_id, const std::string& unit_name,
+                        const std::string& where) const {
+    const PropertyFactor& ref = reference_property(flow, where);
+    const std::string property = property_id.empty() ? ref.property : property_id;
+    const PropertyFactor* pf = nullptr;
+    for (const auto& candidate : flow.properties)
+      if (candidate.property == property) pf = &candidate;
+    if (pf == nullptr)
+      fail(where + ": flow " + shown(flow.name) + " has no flow property " + property);
+    const UnitGroup& group = unit_group_of(property, where);
+    const Unit* unit = nullptr;
+    if (unit_id.empty() && unit_name.empty()) {
+      for (const Unit& u : group.units)
+        if (u.reference) unit = &u;
+    } else {
+      for (const Unit& u : group.units)
+        if (unit_id.empty() ? u.name == unit_name : u.id == unit_id) unit = &u;
+    }
+    if (unit == nullptr)
+      fail(where + ": unit " + shown(unit_id.empty() ? unit_name : unit_id) +
+           " is not in unit group " + shown(group.name) + " (" + group.where + ")");
+    if (!(unit->factor > 0.0) || !std::isfinite(unit->factor))
+      fail(group.where + ": unit " + shown(unit->name) + " has conversion factor " +
+           std::to_string(unit->factor) + " (must be finite and positive)");
+    if (!(pf->factor > 0.0) || !std::isfinite(pf->factor))
+      fail(flow.where + ": flow property factor " + std::to_string(pf->factor) +
+           " must be finite and positive");
+    Conversion c;
+    c.factor = unit->factor / pf->factor;
+    if (!std::isfinite(c.factor) || !(c.factor > 0.0))
+      fail(where + ": unit conversion factor overflows");
+    c.other_property = property != ref.property;
+    c.other_unit = !unit->reference || unit->factor != 1.0;
+    return c;
+  }
+
   // Links every exchange to its flow and computes the factor to the reference unit.
   void resolve_exchanges() {
     for (Process& p : processes_) {
@@ -824,39 +1017,12 @@ class Reader {
         auto f = flows_.find(e.flow);
         if (f == flows_.end()) fail(where + ": flow " + e.flow + " is not in the export");
         e.flow_ptr = &f->second;
-        const Flow& flow = f->second;
-        const PropertyFactor& ref = reference_property(flow, where);
-        const std::string property = e.property.empty() ? ref.property : e.property;
-        const PropertyFactor* pf = nullptr;
-        for (const auto& candidate : flow.properties)
-          if (candidate.property == property) pf = &candidate;
-        if (pf == nullptr)
-          fail(where + ": flow " + shown(flow.name) + " has no flow property " + property);
-        const UnitGroup& group = unit_group_of(property, where);
-        const Unit* unit = nullptr;
-        if (e.unit_id.empty() && e.unit_name.empty()) {
-          for (const Unit& u : group.units)
-            if (u.reference) unit = &u;
-        } else {
-          for (const Unit& u : group.units)
-            if (e.unit_id.empty() ? u.name == e.unit_name : u.id == e.unit_id) unit = &u;
-        }
-        if (unit == nullptr)
-          fail(where + ": unit " + shown(e.unit_id.empty() ? e.unit_name : e.unit_id) +
-               " is not in unit group " + shown(group.name) + " (" + group.where + ")");
-        if (!(unit->factor > 0.0) || !std::isfinite(unit->factor))
-          fail(group.where + ": unit " + shown(unit->name) + " has conversion factor " +
-               std::to_string(unit->factor) + " (must be finite and positive)");
-        if (!(pf->factor > 0.0) || !std::isfinite(pf->factor))
-          fail(flow.where + ": flow property factor " + std::to_string(pf->factor) +
-               " must be finite and positive");
-        e.factor = unit->factor / pf->factor;
-        if (!std::isfinite(e.factor) || !(e.factor > 0.0))
-          fail(where + ": unit conversion factor overflows");
+        const Conversion c = conversion(f->second, e.property, e.unit_id, e.unit_name, where);
+        e.factor = c.factor;
         if (!std::isfinite(e.amount * e.factor))
           fail(where + ": amount " + std::to_string(e.amount) + " overflows in the reference unit");
-        if (property != ref.property) ++report_.property_conversions;
-        if (!unit->reference || unit->factor != 1.0) ++report_.unit_conversions;
+        if (c.other_property) ++report_.property_conversions;
+        if (c.other_unit) ++report_.unit_conversions;
         ++report_.exchanges;
         if (e.formula) ++report_.formulas_ignored;
         if (e.amount == 0.0) ++report_.zero_amounts;
@@ -895,6 +1061,34 @@ class Reader {
     if (into.size() < options_.max_examples) into.push_back(std::move(text));
   }
 
+  // openLCA calculates a process without a flagged reference through its single product
+  // output (or waste input); none or several: FormatError naming them.
+  const Exchange* implied_reference(const Process& p) {
+    std::vector<const Exchange*> candidates;
+    for (const Exchange& e : p.exchanges)
+      if (is_provider(e)) candidates.push_back(&e);
+    if (candidates.size() == 1) {
+      const Exchange& e = *candidates.front();
+      ++report_.implied_references;
+      example(report_.warnings, p.where + ": no quantitative reference flagged: took its only " +
+                                    std::string(e.input ? "waste input" : "product output") +
+                                    " (exchange " + std::to_string(e.number) + ", flow " +
+                                    e.flow + " " + shown(e.flow_ptr->name) + ")");
+      return &e;
+    }
+    std::string names;
+    for (const Exchange* e : candidates)
+      names += (names.empty() ? "" : ", ") + std::string("exchange ") +
+               std::to_string(e->number) + " (flow " + e->flow + " " +
+               shown(e->flow_ptr->name) + ")";
+    if (candidates.empty())
+      fail(p.where + ": process has no quantitative reference and no product output or waste "
+                     "input to take as one");
+    fail(p.where + ": process has no quantitative reference flagged and " +
+         std::to_string(candidates.size()) + " candidates: " + names +
+         " (flag one as the quantitative reference)");
+  }
+
   void make_columns() {
     for (Process& p : processes_) {
       const Exchange* reference = nullptr;
@@ -905,7 +1099,7 @@ class Reader {
                  std::to_string(reference->number) + " and " + std::to_string(e.number) + ")");
           reference = &e;
         }
-      if (reference == nullptr) fail(p.where + ": process has no quantitative reference");
+      if (reference == nullptr) reference = implied_reference(p);
       const std::string rwhere = p.where + ": quantitative reference (exchange " +
                                  std::to_string(reference->number) + ", flow " + reference->flow +
                                  ")";
@@ -955,6 +1149,8 @@ class Reader {
         columns_.push_back({&p, reference, Method::None, false});
       }
       p.columns = static_cast<long>(columns_.size()) - p.first_column;
+      for (long c = p.first_column; c < p.first_column + p.columns; ++c)
+        columns_[c].first = p.first_column;
       if (split) {
         for (const AllocationFactor& a : p.factors) {
           if (a.method != method) continue;
@@ -974,6 +1170,155 @@ class Reader {
     for (std::size_t c = 0; c < columns_.size(); ++c)
       providers_[columns_[c].product->flow].push_back(static_cast<long>(c));
     report_.providers = static_cast<std::int64_t>(columns_.size());
+  }
+
+  // ---- product systems ----------------------------------------------------------------------
+
+  const Process* find_process(const std::string& id) const {
+    auto it = process_index_.find(id);
+    return it == process_index_.end() ? nullptr : &processes_[it->second];
+  }
+
+  // The column of process p that provides `flow`, or -1.
+  long column_for(const Process& p, const std::string& flow) const {
+    for (long c = p.first_column; c < p.first_column + p.columns; ++c)
+      if (columns_[c].product->flow == flow) return c;
+    return -1;
+  }
+
+  static bool matches(const Exchange& e, const ExchangeRef& r) {
+    if (r.internal_id >= 0) return e.internal_id == r.internal_id;
+    if (!r.id.empty()) return e.id == r.id;
+    return true;
+  }
+
+  void load_product_systems() {
+    std::vector<ProductSystem> systems =
+        parse_all<ProductSystem>(folder("product_systems"), read_product_system);
+    std::sort(systems.begin(), systems.end(),
+              [](const ProductSystem& a, const ProductSystem& b) { return a.id < b.id; });
+    for (const ProductSystem& s : systems) add_product_system(s);
+    report_.product_systems = static_cast<std::int64_t>(systems.size());
+  }
+
+  void add_product_system(const ProductSystem& s) {
+    const Process* ref = find_process(s.ref_process);
+    if (ref == nullptr)
+      fail(s.where + ": reference process " + s.ref_process + " is not in the export");
+    const Exchange* rex = nullptr;
+    for (const Exchange& e : ref->exchanges)
+      if (is_provider(e) && matches(e, s.ref_exchange) &&
+          (rex == nullptr || e.flow == columns_[ref->first_column].product->flow))
+        rex = &e;
+    if (rex == nullptr)
+      fail(s.where + ": reference exchange is no product output or waste input of process " +
+           ref->id);
+    long column = column_for(*ref, rex->flow);
+    if (column < 0)
+      fail(s.where + ": reference flow " + rex->flow + " of process " + ref->id +
+           " has no column (an unallocated co-product)");
+    double amount = rex->amount * rex->factor;
+    if (s.target_amount)
+      amount = *s.target_amount *
+               conversion(*rex->flow_ptr, s.target_property, s.target_unit, "", s.where).factor;
+    SystemCopy copy = system_links(s, *ref);
+    report_.product_system_links += static_cast<std::int64_t>(s.links.size());
+    if (links_differ(copy)) {
+      const long offset = column - ref->first_column;
+      make_copy(copy);
+      column = copy.first.at(ref->id) + offset;
+      ++report_.product_systems_relinked;
+      copies_.push_back(std::move(copy));
+    }
+    report_.demands.push_back({s.id, s.name, {{static_cast<Index>(column), amount}}});
+  }
+
+  // The system's processes (by index, in `first`, columns not yet made) and its links.
+  SystemCopy system_links(const ProductSystem& s, const Process& ref) {
+    SystemCopy copy;
+    copy.id = s.id;
+    copy.name = s.name;
+    auto include = [&](const std::string& id) {
+      if (find_process(id) != nullptr) copy.first.emplace(id, -1);
+    };
+    include(ref.id);
+    for (const std::string& id : s.processes) include(id);
+    int number = 0;
+    for (const ProcessLink& l : s.links) {
+      const std::string w = s.where + ": process link " + std::to_string(++number);
+      const Process* p = find_process(l.process);
+      if (p == nullptr) fail(w + ": process " + l.process + " is not in the export");
+      if (find_process(l.provider) == nullptr) {
+        example(report_.warnings, w + ": provider " + l.provider +
+                                      " is not a process of the export (a sub-system?): "
+                                      "link left out");
+        continue;
+      }
+      include(l.process);
+      include(l.provider);
+      bool found = false;
+      for (const Exchange& e : p->exchanges)
+        if (is_linkable(e) && e.flow == l.flow && matches(e, l.exchange)) {
+          copy.link[{index_of(*p), e.number}] = l.provider;
+          found = true;
+        }
+      if (!found)
+        fail(w + ": process " + p->id + " has no product input or waste output of flow " +
+             l.flow);
+    }
+    return copy;
+  }
+
+  std::size_t index_of(const Process& p) const {
+    return static_cast<std::size_t>(&p - processes_.data());
+  }
+
+  // Whether any exchange of the system's processes is linked otherwise than by the database's
+  // linking (another provider, or none).
+  bool links_differ(const SystemCopy& copy) {
+    for (const auto& [id, _] : copy.first) {
+      const Process& p = *find_process(id);
+      for (const Exchange& e : p.exchanges) {
+        if (e.flow_ptr->type == FlowType::Elementary || !is_linkable(e)) continue;
+        const long c = provider_of(p, e, false);
+        const std::string by_default = c < 0 ? "" : columns_[c].process->id;
+        auto link = copy.link.find({index_of(p), e.number});
+        const std::string by_system = link == copy.link.end() ? "" : link->second;
+        if (by_default != by_system) return true;
+      }
+    }
+    return false;
+  }
+
+  // Columns of the system's own: a copy of every column of its processes, in process order.
+  void make_copy(SystemCopy& copy) {
+    std::vector<const Process*> members;
+    for (const auto& [id, _] : copy.first) members.push_back(find_process(id));
+    std::sort(members.begin(), members.end());
+    for (const Process* p : members) {
+      const long first = static_cast<long>(columns_.size());
+      copy.first[p->id] = first;
+      for (long c = p->first_column; c < p->first_column + p->columns; ++c) {
+        Column k = columns_[c];
+        k.first = first;
+        k.copy = static_cast<int>(copies_.size());
+        columns_.push_back(k);
+      }
+      report_.product_system_columns += p->columns;
+    }
+  }
+
+  // The provider column of exchange e in column `col`: the database's linking, or in a
+  // product system's copy the system's link (-1 when it has none).
+  long provider_for(const Column& col, const Process& p, const Exchange& e, bool count) {
+    if (col.copy < 0) return provider_of(p, e, count);
+    const SystemCopy& copy = copies_[col.copy];
+    auto link = copy.link.find({index_of(p), e.number});
+    if (link == copy.link.end()) return -1;
+    const Process& q = *find_process(link->second);
+    const long c = column_for(q, e.flow);
+    if (c < 0) return -1;
+    return copy.first.at(q.id) + (c - q.first_column);
   }
 
   // The column providing the flow of linkable exchange `e` of process `p`, or -1.
@@ -1131,143 +1476,43 @@ class Reader {
            shown(e.flow_ptr->name);
   }
 
-  Model build() {
-    const Index n = static_cast<Index>(columns_.size());
-    struct Triplet {
-      Index row, col;
-      double amount;
-      bool flip;
-      Uncertainty uncertainty;
-    };
+  struct Triplet {
+    Index row, col;
+    double amount;
+    bool flip;
+    Uncertainty uncertainty;
+  };
+
+  // What the columns put into the matrices, before B's rows are known.
+  struct Collected {
     std::vector<Triplet> technosphere;
     std::vector<Pending> biosphere;
-    std::unordered_map<std::string, bool> cut_off_flows, unlinked_flows, coproduct_flows;
+    std::unordered_map<std::string, bool> cut_off_flows, unlinked_flows;
+    std::unordered_map<std::string, bool> produced;  // flows some exchange provides
+  };
 
+  Model build() {
+    Collected out;
     // Flows produced somewhere (any provider-type exchange), to tell why a link failed.
-    std::unordered_map<std::string, bool> produced;
     for (const Process& p : processes_)
       for (const Exchange& e : p.exchanges)
-        if (is_provider(e)) produced[e.flow] = true;
+        if (is_provider(e)) out.produced[e.flow] = true;
+    for (std::size_t c = 0; c < columns_.size(); ++c) collect_column(static_cast<long>(c), out);
+    report_.cut_off_flows = static_cast<std::int64_t>(out.cut_off_flows.size());
+    report_.unlinked_flows = static_cast<std::int64_t>(out.unlinked_flows.size());
+    for (const auto& [flow, _] : out.unlinked_flows)
+      if (out.produced.count(flow)) ++report_.unlinked_coproduct_flows;
 
-    for (const Process& p : processes_) {
-      for (long c = p.first_column; c < p.first_column + p.columns; ++c) {
-        const Column& col = columns_[c];
-        const bool first = c == p.first_column;
-        for (const Exchange& e : p.exchanges) {
-          const Flow& flow = *e.flow_ptr;
-          const double base = e.amount * e.factor;
-          if (is_provider(e)) {
-            if (e.flow == col.product->flow) {
-              // The provider's own output: the diagonal, positive for products and wastes.
-              technosphere.push_back({c, c, base, false, uncertainty_of(e, p, e.factor, base)});
-              continue;
-            }
-            if (col.split) {
-              bool own_column = false;
-              for (long k = p.first_column; k < p.first_column + p.columns; ++k)
-                own_column = own_column || columns_[k].product->flow == e.flow;
-              if (own_column) continue;  // belongs to its own column
-            }
-            // A co-product without a column of its own (no allocation).
-            if (first) ++report_.unallocated_coproducts;
-            if (first) coproduct_flows[e.flow] = true;
-            if (options_.unlinked == OpenLcaOptions::Unlinked::Biosphere) {
-              // openLCA's sign: a product output is positive, a waste input negative.
-              const bool negative = e.input;
-              biosphere.push_back({&flow, c, base, options_.biosphere_inputs_negative && negative,
-                                   uncertainty_of(e, p, e.factor, base)});
-            }
-            continue;
-          }
-          bool missing = false;
-          const double af = allocation_factor(col, e, missing);
-          if (col.split) {
-            if (missing) {
-              ++report_.allocation_factors_missing;
-              example(report_.allocation_examples,
-                      describe(p, e) + ": no " +
-                          std::string(col.method == Method::Causal ? "causal" : "") +
-                          " allocation factor for product " + col.product->flow + ", used 1");
-            } else {
-              ++report_.allocation_factors_applied;
-            }
-          }
-          const double amount = base * af;
-          const double f = e.factor * af;
-          if (flow.type == FlowType::Elementary) {
-            const bool flip = options_.biosphere_inputs_negative && e.input;
-            biosphere.push_back({&flow, c, amount, flip, uncertainty_of(e, p, f, amount)});
-            continue;
-          }
-          if (!is_linkable(e)) {
-            // An avoided product output or avoided waste input: openLCA models avoided flows
-            // on the input (product) or output (waste) side only.
-            if (first)
-              example(report_.warnings, describe(p, e) +
-                                            ": avoided flow on the provider side, "
-                                            "left out");
-            continue;
-          }
-          const long row = provider_of(p, e, first);
-          if (row >= 0) {
-            if (first && row >= p.first_column && row < p.first_column + p.columns)
-              ++report_.self_links;
-            // Product input -a, waste output -a (treatment-service rows), avoided +a.
-            technosphere.push_back({row, c, amount, !e.avoided, uncertainty_of(e, p, f, amount)});
-            continue;
-          }
-          const bool cut = istarts_with(flow.name, options_.cutoff_prefix);
-          if (first) {
-            if (cut) {
-              ++report_.cut_off;
-              if (cut_off_flows.insert({e.flow, true}).second)
-                example(report_.cut_off_examples, describe(p, e));
-            } else {
-              ++report_.unlinked;
-              if (unlinked_flows.insert({e.flow, true}).second)
-                example(report_.unlinked_examples,
-                        describe(p, e) + (produced.count(e.flow)
-                                              ? ": produced only as an unallocated co-product"
-                                              : ": no process produces it"));
-            }
-          }
-          if (options_.unlinked == OpenLcaOptions::Unlinked::Biosphere) {
-            // openLCA's sign for an unlinked technosphere flow: inputs negative.
-            const bool negative = e.avoided ? flow.type == FlowType::Waste : e.input;
-            biosphere.push_back({&flow, c, amount, options_.biosphere_inputs_negative && negative,
-                                 uncertainty_of(e, p, f, amount)});
-          }
-        }
-      }
-    }
-    report_.cut_off_flows = static_cast<std::int64_t>(cut_off_flows.size());
-    report_.unlinked_flows = static_cast<std::int64_t>(unlinked_flows.size());
-    for (const auto& [flow, _] : unlinked_flows)
-      if (produced.count(flow)) ++report_.unlinked_coproduct_flows;
-
-    // Rows of B: the flows used, sorted by id.
-    std::vector<const Flow*> rows;
-    {
-      std::unordered_map<const Flow*, bool> seen;
-      for (const Pending& b : biosphere)
-        if (seen.insert({b.flow, true}).second) rows.push_back(b.flow);
-      std::sort(rows.begin(), rows.end(),
-                [](const Flow* a, const Flow* b) { return a->id < b->id; });
-    }
+    const std::vector<const Flow*> rows = biosphere_rows(out.biosphere);
     std::unordered_map<const Flow*, Index> row_of;
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-      row_of[rows[r]] = static_cast<Index>(r);
-      if (rows[r]->type == FlowType::Elementary) {
-        ++report_.elementary_flows;
-      } else {
-        ++report_.unlinked_flow_rows;
-      }
-    }
-    const Index m = static_cast<Index>(rows.size());
+    for (std::size_t r = 0; r < rows.size(); ++r) row_of[rows[r]] = static_cast<Index>(r);
+    std::vector<Triplet> characterization;
+    Labels categories = impact_rows(rows, out.biosphere, characterization);
 
-    ModelBuilder builder(n, m, 0);
-    builder.reserve(MatrixKind::Technosphere, technosphere.size());
-    builder.reserve(MatrixKind::Biosphere, biosphere.size());
+    const Index n = static_cast<Index>(columns_.size());
+    ModelBuilder builder(n, static_cast<Index>(rows.size()), categories.size());
+    builder.reserve(MatrixKind::Technosphere, out.technosphere.size());
+    builder.reserve(MatrixKind::Biosphere, out.biosphere.size());
     // Entries without a distribution go in plainly, so a model without any has none.
     auto add = [&](MatrixKind kind, const Entry& entry, const Uncertainty& u) {
       if (u.type == 0) {
@@ -1276,16 +1521,225 @@ class Reader {
         builder.add(kind, entry, u);
       }
     };
-    for (const Triplet& t : technosphere)
+    for (const Triplet& t : out.technosphere)
       add(MatrixKind::Technosphere, Entry{t.row, t.col, t.amount, t.flip}, t.uncertainty);
-    for (const Pending& b : biosphere)
+    for (const Pending& b : out.biosphere)
       add(MatrixKind::Biosphere, Entry{row_of[b.flow], b.col, b.amount, b.flip}, b.uncertainty);
-    report_.technosphere_entries = static_cast<std::int64_t>(technosphere.size());
-    report_.biosphere_entries = static_cast<std::int64_t>(biosphere.size());
+    for (const Triplet& t : characterization) builder.add_characterization(t.row, t.col, t.amount);
+    report_.technosphere_entries = static_cast<std::int64_t>(out.technosphere.size());
+    report_.biosphere_entries = static_cast<std::int64_t>(out.biosphere.size());
 
     builder.set_activities(activity_labels());
     builder.set_flows(flow_labels(rows));
+    if (categories.size() > 0) builder.set_categories(std::move(categories));
     return builder.build();
+  }
+
+  // The entries of column c. Counts go to the report once per process (its first column in
+  // the database's own columns).
+  void collect_column(long c, Collected& out) {
+    const Column& col = columns_[c];
+    const Process& p = *col.process;
+    const bool first = c == col.first && col.copy < 0;
+    for (const Exchange& e : p.exchanges) {
+      const Flow& flow = *e.flow_ptr;
+      const double base = e.amount * e.factor;
+      if (is_provider(e)) {
+        collect_output(col, c, first, p, e, out);
+        continue;
+      }
+      bool missing = false;
+      const double af = allocation_factor(col, e, missing);
+      if (col.split) {
+        if (missing) {
+          ++report_.allocation_factors_missing;
+          example(report_.allocation_examples,
+                  describe(p, e) + ": no " +
+                      std::string(col.method == Method::Causal ? "causal" : "") +
+                      " allocation factor for product " + col.product->flow + ", used 1");
+        } else {
+          ++report_.allocation_factors_applied;
+        }
+      }
+      const double amount = base * af;
+      const double f = e.factor * af;
+      if (flow.type == FlowType::Elementary) {
+        const bool flip = options_.biosphere_inputs_negative && e.input;
+        out.biosphere.push_back({&flow, c, amount, flip, uncertainty_of(e, p, f, amount)});
+        continue;
+      }
+      if (!is_linkable(e)) {
+        // An avoided product output or avoided waste input: openLCA models avoided flows
+        // on the input (product) or output (waste) side only.
+        if (first)
+          example(report_.warnings, describe(p, e) + ": avoided flow on the provider side, left out");
+        continue;
+      }
+      const long row = provider_for(col, p, e, first);
+      if (row >= 0) {
+        if (first && row >= p.first_column && row < p.first_column + p.columns)
+          ++report_.self_links;
+        // Product input -a, waste output -a (treatment-service rows), avoided +a.
+        out.technosphere.push_back(
+            {row, c, amount, !e.avoided, uncertainty_of(e, p, f, amount)});
+        continue;
+      }
+      if (first) count_unlinked(p, e, out);
+      if (options_.unlinked == OpenLcaOptions::Unlinked::Biosphere) {
+        // openLCA's sign for an unlinked technosphere flow: inputs negative.
+        const bool negative = e.avoided ? flow.type == FlowType::Waste : e.input;
+        out.biosphere.push_back({&flow, c, amount, options_.biosphere_inputs_negative && negative,
+                                 uncertainty_of(e, p, f, amount)});
+      }
+    }
+  }
+
+  // A product output (waste input) of column c: its diagonal, another column's product, or a
+  // co-product without a column.
+  void collect_output(const Column& col, long c, bool first, const Process& p, const Exchange& e,
+                      Collected& out) {
+    const double base = e.amount * e.factor;
+    if (e.flow == col.product->flow) {
+      // The provider's own output: the diagonal, positive for products and wastes.
+      out.technosphere.push_back({c, c, base, false, uncertainty_of(e, p, e.factor, base)});
+      return;
+    }
+    if (col.split) {
+      for (long k = col.first; k < col.first + p.columns; ++k)
+        if (columns_[k].product->flow == e.flow) return;  // belongs to its own column
+    }
+    // A co-product without a column of its own (no allocation).
+    if (first) ++report_.unallocated_coproducts;
+    if (options_.unlinked == OpenLcaOptions::Unlinked::Biosphere) {
+      // openLCA's sign: a product output is positive, a waste input negative.
+      out.biosphere.push_back({e.flow_ptr, c, base, options_.biosphere_inputs_negative && e.input,
+                               uncertainty_of(e, p, e.factor, base)});
+    }
+  }
+
+  void count_unlinked(const Process& p, const Exchange& e, Collected& out) {
+    if (istarts_with(e.flow_ptr->name, options_.cutoff_prefix)) {
+      ++report_.cut_off;
+      if (out.cut_off_flows.insert({e.flow, true}).second)
+        example(report_.cut_off_examples, describe(p, e));
+      return;
+    }
+    ++report_.unlinked;
+    if (out.unlinked_flows.insert({e.flow, true}).second)
+      example(report_.unlinked_examples,
+              describe(p, e) + (out.produced.count(e.flow)
+                                    ? ": produced only as an unallocated co-product"
+                                    : ": no process produces it"));
+  }
+
+  // Rows of B: the flows used, sorted by id.
+  std::vector<const Flow*> biosphere_rows(const std::vector<Pending>& biosphere) {
+    std::vector<const Flow*> rows;
+    std::unordered_map<const Flow*, bool> seen;
+    for (const Pending& b : biosphere)
+      if (seen.insert({b.flow, true}).second) rows.push_back(b.flow);
+    std::sort(rows.begin(), rows.end(), [](const Flow* a, const Flow* b) { return a->id < b->id; });
+    for (const Flow* f : rows) {
+      if (f->type == FlowType::Elementary) {
+        ++report_.elementary_flows;
+      } else {
+        ++report_.unlinked_flow_rows;
+      }
+    }
+    return rows;
+  }
+
+  // ---- LCIA -------------------------------------------------------------------------------
+
+  // The categories to read, each with the name of the method that lists it first.
+  std::vector<std::pair<const ImpactCategory*, std::string>> chosen_categories() {
+    std::vector<ImpactMethod> methods =
+        parse_all<ImpactMethod>(folder("lcia_methods"), read_impact_method);
+    std::sort(methods.begin(), methods.end(), [](const ImpactMethod& a, const ImpactMethod& b) {
+      return std::tie(a.name, a.id) < std::tie(b.name, b.id);
+    });
+    report_.impact_methods = static_cast<std::int64_t>(methods.size());
+    std::vector<std::pair<const ImpactCategory*, std::string>> chosen;
+    std::unordered_map<std::string, bool> taken;
+    bool method_found = options_.lcia_method.empty();
+    std::string names;
+    for (const ImpactMethod& m : methods) {
+      names += (names.empty() ? "" : ", ") + shown(m.name);
+      if (!options_.lcia_method.empty() && m.name != options_.lcia_method &&
+          m.id != options_.lcia_method)
+        continue;
+      method_found = true;
+      for (const std::string& id : m.categories) {
+        auto it = impact_categories_.find(id);
+        if (it == impact_categories_.end()) {
+          example(report_.warnings, m.where + ": lists LCIA category " + id +
+                                        ", which is not in the export");
+        } else if (taken.insert({id, true}).second) {
+          chosen.emplace_back(&it->second, m.name);
+        }
+      }
+    }
+    if (!method_found)
+      throw InvalidInputError("lcia_method " + shown(options_.lcia_method) +
+                              " is not an LCIA method of the export (methods: " +
+                              (names.empty() ? std::string("none") : names) + ")");
+    if (!options_.lcia_method.empty()) return chosen;
+    std::vector<const ImpactCategory*> rest;
+    for (const auto& [id, c] : impact_categories_)
+      if (!taken.count(id)) rest.push_back(&c);
+    std::sort(rest.begin(), rest.end(),
+              [](const ImpactCategory* a, const ImpactCategory* b) { return a->id < b->id; });
+    for (const ImpactCategory* c : rest) chosen.emplace_back(c, "");
+    return chosen;
+  }
+
+  // Rows of C (its labels) and its entries, over B's rows.
+  Labels impact_rows(const std::vector<const Flow*>& rows, const std::vector<Pending>& biosphere,
+                     std::vector<Triplet>& out) {
+    if (!options_.read_lcia) return Labels{};
+    load("lcia_categories", impact_categories_, read_impact_category);
+    const auto chosen = chosen_categories();
+    std::unordered_map<const Flow*, Index> row_of;
+    for (std::size_t r = 0; r < rows.size(); ++r) row_of[rows[r]] = static_cast<Index>(r);
+    // openLCA negates the factors of input flows; here: flows stored only negated in B.
+    std::unordered_map<const Flow*, bool> negated;
+    for (const Pending& b : biosphere) {
+      auto [it, fresh] = negated.insert({b.flow, b.flip});
+      if (!fresh) it->second = it->second && b.flip;
+    }
+    const Index k = static_cast<Index>(chosen.size());
+    std::vector<std::string> id(k), name(k), method(k), unit(k);
+    for (Index q = 0; q < k; ++q) {
+      const ImpactCategory& c = *chosen[q].first;
+      id[q] = c.id;
+      name[q] = c.name;
+      method[q] = chosen[q].second;
+      unit[q] = c.unit;
+      for (const ImpactFactor& f : c.factors) {
+        const std::string where = c.where + ": factor for flow " + f.flow;
+        auto flow = flows_.find(f.flow);
+        auto row = flow == flows_.end() ? row_of.end() : row_of.find(&flow->second);
+        if (row == row_of.end()) {
+          ++report_.impact_factors_unmatched;
+          continue;
+        }
+        const Conversion conv = conversion(flow->second, f.property, f.unit, "", where);
+        if (conv.factor != 1.0) ++report_.impact_factor_conversions;
+        if (f.formula) ++report_.impact_factor_formulas;
+        const double value = f.value / conv.factor * (negated[&flow->second] ? -1.0 : 1.0);
+        if (!std::isfinite(value)) fail(where + ": factor overflows in the reference unit");
+        out.push_back({q, row->second, value, false, Uncertainty{}});
+      }
+    }
+    report_.impact_categories = k;
+    report_.impact_factors = static_cast<std::int64_t>(out.size());
+    Labels labels(k);
+    if (k == 0) return labels;
+    labels.set_column("id", std::move(id));
+    labels.set_column("name", std::move(name));
+    labels.set_column("method", std::move(method));
+    labels.set_column("unit", std::move(unit));
+    return labels;
   }
 
   std::string location_code(const std::string& location) const {
@@ -1297,12 +1751,16 @@ class Reader {
   Labels activity_labels() {
     const Index n = static_cast<Index>(columns_.size());
     std::vector<std::string> id(n), process_id(n), name(n), location(n), product_id(n), product(n),
-        unit(n), type(n);
+        unit(n), type(n), system(n);
     for (Index c = 0; c < n; ++c) {
       const Column& col = columns_[c];
       const Process& p = *col.process;
       const Flow& flow = *col.product->flow_ptr;
       id[c] = p.columns > 1 ? p.id + "/" + flow.id : p.id;
+      if (col.copy >= 0) {
+        id[c] = copies_[col.copy].id + ":" + id[c];
+        system[c] = copies_[col.copy].name;
+      }
       process_id[c] = p.id;
       name[c] = p.name;
       location[c] = location_code(p.location);
@@ -1320,6 +1778,7 @@ class Reader {
     labels.set_column("product", std::move(product));
     labels.set_column("unit", std::move(unit));
     labels.set_column("flow_type", std::move(type));
+    if (!copies_.empty()) labels.set_column("product_system", std::move(system));
     return labels;
   }
 
@@ -1360,6 +1819,8 @@ class Reader {
   std::vector<Column> columns_;
   std::unordered_map<std::string, std::vector<long>> providers_;
   std::unordered_map<std::string, bool> ambiguous_seen_;
+  std::vector<SystemCopy> copies_;
+  std::unordered_map<std::string, ImpactCategory> impact_categories_;
 };
 
 }  // namespace
@@ -1374,6 +1835,13 @@ std::string OpenLcaReport::brief() const {
     << " flows), unallocated co-products " << unallocated_coproducts << "; uncertainty "
     << uncertain_lognormal + uncertain_normal + uncertain_uniform + uncertain_triangular
     << " (invalid " << uncertainty_invalid << ", fixed " << uncertainty_fixed << ")";
+  if (implied_references > 0) s << "; implied references " << implied_references;
+  if (product_systems > 0)
+    s << "; product systems " << product_systems << " (relinked " << product_systems_relinked
+      << ")";
+  if (impact_categories > 0)
+    s << "; LCIA k=" << impact_categories << " (" << impact_factors << " factors, unmatched "
+      << impact_factors_unmatched << ")";
   return s.str();
 }
 

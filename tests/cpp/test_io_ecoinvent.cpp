@@ -245,6 +245,92 @@ TEST(Ecoinvent, VariantsThatAreFine) {
   EXPECT_EQ(read_ecoinvent(d, latin1).activities().column("name")[0], "caf\xC3\x83\xC2\xA9");
 }
 
+// Layouts other readers of the export assume: headers with other names, the LCIA index by
+// position, the export one folder down, a .7z release; each choice is in the report's notes.
+TEST(Ecoinvent, OtherLayoutsAreReadByTheirHeaders) {
+  TempDir dir;
+  const std::string a =
+      "source;target;data\n0;0;1\n1;1;1\n2;2;-1\n0;1;-2.5\n0;2;-0.1\n2;1;0.3\n";
+  const fs::path d = dir.small_with(
+      {{"A_public.csv", a},
+       {"ie_index.csv",
+        "system process;location;reference product;unit;index\n"
+        "treatment;CH;waste;kg;2\nelectricity;CH;electricity;kWh;0\nsteel;GLO;steel;kg;1\n"},
+       {"LCIA_index.csv", "impact method;impact category;impact indicator;unit;position\n"
+                          "IPCC 2013;climate change;GWP 100a;kg CO2-Eq;0\n"}});
+  EcoinventReport report;
+  const hiili::Model m = read_ecoinvent(d, {}, &report);
+  Eigen::MatrixXd A(3, 3);
+  A << 1, -2.5, -0.1,  //
+      0, 1, 0,         //
+      0, 0.3, -1;
+  EXPECT_TRUE(m.A().to_dense().isApprox(A, 1e-15)) << m.A().to_dense();
+  EXPECT_EQ(m.activities().column("name")[1], "steel");
+  EXPECT_EQ(m.activities().column("location")[1], "GLO");
+  EXPECT_EQ(m.activities().column("product")[0], "electricity");
+  EXPECT_EQ(m.categories().column("method")[0], "IPCC 2013");
+  EXPECT_EQ(m.categories().column("indicator")[0], "GWP 100a");
+  EXPECT_EQ(m.categories().column("unit")[0], "kg CO2-Eq");
+  hiili::Lca lca(m);
+  EXPECT_NEAR(lca.solve(hiili::SparseDemand{{1, 1.0}}).scores[0], 3.28, 1e-12);
+  std::string notes;
+  for (const auto& n : report.notes) notes += n + "\n";
+  EXPECT_NE(notes.find("A_public.csv: header 'source;target;data"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("'impact method' as method, 'impact category' as category, 'impact "
+                       "indicator' as indicator, 'unit' as unit"),
+            std::string::npos)
+      << notes;
+  EXPECT_NE(notes.find("last column 'position' as the index"), std::string::npos) << notes;
+
+  // Through io::read: the notes are warnings of the read report.
+  const hiili::io::ReadResult r = hiili::io::read(d, hiili::io::Format::Auto, {});
+  EXPECT_EQ(r.report.format, "ecoinvent");
+  EXPECT_TRUE(std::any_of(r.report.warnings.begin(), r.report.warnings.end(),
+                          [](const std::string& w) { return w.find("by position") != w.npos; }));
+}
+
+TEST(Ecoinvent, ReleaseFolderAndArchive) {
+  TempDir dir;
+  const fs::path inner = dir.path() / "release" / "universal_matrix_export";
+  fs::create_directories(inner);
+  for (const auto& entry : fs::directory_iterator(kSmall))
+    fs::copy_file(entry.path(), inner / entry.path().filename());
+  EXPECT_EQ(hiili::io::detect_format(dir.path() / "release"), hiili::io::Format::Ecoinvent);
+  EcoinventReport report;
+  EXPECT_EQ(read_ecoinvent(dir.path() / "release", {}, &report).num_activities(), 3);
+  ASSERT_EQ(report.notes.size(), 1u);
+  EXPECT_NE(report.notes[0].find("subfolder universal_matrix_export"), std::string::npos);
+
+  const fs::path archive = dir.path() / "ecoinvent 3.10_cutoff_ecoSpold02.7z";
+  std::ofstream(archive, std::ios::binary) << std::string("7z\xBC\xAF\x27\x1C", 6) << "rest";
+  EXPECT_EQ(hiili::io::detect_format(archive), hiili::io::Format::Ecoinvent);
+  expect_format_error(archive, {"7-Zip archive", "extract it", "ie_index.csv and A_public.csv"});
+}
+
+TEST(Ecoinvent, ReaderOptionsByName) {
+  const hiili::io::ReadResult r =
+      hiili::io::read(kSmall, hiili::io::Format::Auto, {{"uncertainty", "false"}});
+  EXPECT_FALSE(r.model.technosphere().has_uncertainty());
+  EXPECT_EQ(r.report.source, kSmall.string());
+  auto count = [&](const std::string& name) {
+    for (const auto& [n, v] : r.report.counts)
+      if (n == name) return v;
+    ADD_FAILURE() << name << " not counted";
+    return std::int64_t{-1};
+  };
+  EXPECT_EQ(count("activities"), 3);
+  EXPECT_EQ(count("negative_diagonal"), 1);
+  EXPECT_EQ(count("latin1_text"), 1);
+  EXPECT_EQ(hiili::io::read(kSmall, hiili::io::Format::Ecoinvent, {{"encoding", "Latin1"}})
+                .model.activities()
+                .column("name")[0],
+            "\xC3\xA9lectricit\xC3\xA9 production, hydro");
+  EXPECT_THROW(hiili::io::read(kSmall, hiili::io::Format::Auto, {{"encodng", "utf8"}}),
+               hiili::InvalidInputError);
+  EXPECT_THROW(hiili::io::read(kSmall, hiili::io::Format::Auto, {{"encoding", "ascii"}}),
+               hiili::InvalidInputError);
+}
+
 TEST(EcoinventHostile, MissingFiles) {
   TempDir dir;
   expect_format_error(dir.small_with({{"ie_index.csv", ""}}), {"ie_index.csv is missing"});

@@ -478,6 +478,56 @@ TEST(OpenLca, SolvesTheSmallSystemByHand) {
   EXPECT_EQ(r.scores.size(), 0);
 }
 
+// openLCA calculates a process without a flagged reference through its single product output;
+// a product system whose links differ from the database's gets columns of its own.
+TEST(OpenLca, ImpliedReferenceAndProductSystem) {
+  TempDir dir;
+  Export x = make_export(true);
+  Json scratch;
+  Json& p2 = x.process_json("p2-elec", scratch);
+  p2["exchanges"][0].erase("isQuantitativeReference");
+  x.replace_process(p2);
+  // Steel with the other electricity (p3): differs from linking by flow (p2, the smaller id).
+  x.put("product_systems",
+        Json{{"@type", "ProductSystem"},
+             {"@id", "ps-1"},
+             {"name", "steel, other electricity"},
+             {"refProcess", x.ref("Process", "p1-steel")},
+             {"refExchange", Json{{"@type", "Exchange"}, {"internalId", 1}}},
+             {"targetAmount", 3.0},
+             {"processes", Json::array({x.ref("Process", "p1-steel"), x.ref("Process", "p3-elec-alt")})},
+             {"processLinks", Json::array({Json{{"provider", x.ref("Process", "p3-elec-alt")},
+                                                {"flow", x.ref("Flow", "f-elec")},
+                                                {"process", x.ref("Process", "p1-steel")},
+                                                {"exchange", Json{{"internalId", 2}}}}})}});
+  x.write_folder(dir.path());
+  const hiili::io::ReadResult r = hiili::io::read(dir.path(), hiili::io::Format::Auto, {});
+  const hiili::Model& m = r.model;
+  ASSERT_EQ(m.num_activities(), 7);  // 5 + copies of p1 and p3
+  expect_matrix(m.A().to_dense().topLeftCorner(5, 5), expected_A());
+  EXPECT_EQ(m.activities().column("id")[5], "ps-1:p1-steel");
+  EXPECT_EQ(m.activities().column("id")[6], "ps-1:p3-elec-alt");
+  ASSERT_EQ(r.demands.size(), 1u);
+  EXPECT_EQ(r.demands[0].name, "steel, other electricity");
+  ASSERT_EQ(r.demands[0].demand.size(), 1u);
+  EXPECT_EQ(r.demands[0].demand[0].first, 5);
+  EXPECT_DOUBLE_EQ(r.demands[0].demand[0].second, 3.0);
+  bool warned = false;
+  for (const auto& w : r.report.warnings)
+    warned = warned || (w.find("p2-elec") != w.npos && w.find("took its only product output") != w.npos);
+  EXPECT_TRUE(warned);
+
+  // By hand: 3 kg steel = 1.5 runs of p1; 1.5 * 500 kWh = 2700 MJ from p3 (1 MJ a run, 0.5 kg
+  // CO2); p1's CO2 3 kg a run; the waste, cut-off and unknown inputs are not linked in the
+  // system (no process link): only p1 and p3 run.
+  hiili::Lca lca(m);
+  const auto s = lca.solve(r.demands[0].demand);
+  EXPECT_NEAR(s.supply[5], 1.5, 1e-12);
+  EXPECT_NEAR(s.supply[6], 2700.0, 1e-9);
+  EXPECT_NEAR(s.supply.head(5).norm(), 0.0, 0.0);
+  EXPECT_NEAR(s.inventory[0], 3.0 * 1.5 + 0.5 * 2700.0, 1e-9);
+}
+
 // ---- options -------------------------------------------------------------------------------
 
 TEST(OpenLca, PhysicalAllocationSplitsTheMultiOutputProcess) {
@@ -792,8 +842,10 @@ TEST(OpenLcaHostile, ZeroReferenceAmount) {
 }
 
 TEST(OpenLcaHostile, QuantitativeReference) {
+  // steel and slag: two candidates, named.
   expect_broken_process([](Json& p, Export&) { p["exchanges"][0].erase("quantitativeReference"); },
-                        {"no quantitative reference"});
+                        {"no quantitative reference flagged and 2 candidates", "f-steel",
+                         "f-slag"});
   expect_broken_process([](Json& p, Export&) { p["exchanges"][1]["quantitativeReference"] = true; },
                         {"more than one quantitative reference"});
   expect_broken_process(

@@ -57,7 +57,7 @@
 #include <utility>
 #include <vector>
 
-#include "hiili/lca.hpp"
+#include "hiili/demand.hpp"
 #include "hiili/model.hpp"
 #include "hiili/uncertainty.hpp"
 

@@ -18,6 +18,16 @@
 //   ee_index.csv   name;compartment;subcompartment;unitName;index
 //   LCIA_index.csv method;category;indicator;unitName;index
 //
+// Layouts differ between the exports and the public code that reads them, so the reader looks
+// at the headers: a triplet file whose header names no row/column/coefficient is read by
+// position (row;column;coefficient first); an LCIA index whose header names none of method,
+// category, indicator is read by position (method;category;indicator;unitName) with the names
+// reported, and its last column is the index when none is called `index`; activity index
+// columns may also be called "system process", "reference product", "location". Each such
+// choice is listed in EcoinventReport::notes. A release archive (.7z) is not unpacked: the
+// reader fails naming the folder to give (the one holding ie_index.csv and A_public.csv); a
+// folder whose single subfolder holds the export is read there.
+//
 // Index numbers are 0-based; `index` must be a permutation of 0..rows-1. Columns are found
 // by their header names (case-insensitive); a triplet file without a header line is read in
 // the column order above. B/ee_index and C/LCIA_index are optional (m = 0, k = 0 without
@@ -94,6 +104,11 @@ struct EcoinventReport {
   std::vector<std::string> uncertainty_examples;  // "file:line: detail"
 
   bool latin1 = false;  // some index file was read as Latin-1
+
+  // How the layout was read where it was not the documented one: a triplet header read by
+  // position, an LCIA index whose column names were not recognised (the names and what they
+  // were read as; its index column by position), the export found in a subfolder.
+  std::vector<std::string> notes;
 
   // One line, e.g. "ecoinvent: n=21238 m=2402 k=12 A 301k B 654k C 4k, ...".
   std::string brief() const;

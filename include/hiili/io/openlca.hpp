@@ -15,7 +15,24 @@
 //                 otherwise to the process that provides the flow. Several providers of one
 //                 flow: the one with the smallest process id wins (reported as ambiguous).
 //   B             one row per elementary flow that occurs in a linked column.
-//   C             none (k = 0): openLCA's LCIA methods are not read.
+//   C             one row per LCIA category (lcia_categories/; label "method" from the
+//                 lcia_methods/ that list it), one factor per elementary flow that is a row of
+//                 B. A factor given per another unit or flow property is converted to the
+//                 flow's reference unit (value * property factor / unit factor). With openLCA's
+//                 B signs, the factor of a flow that occurs only as an input (a resource) is
+//                 negated, as openLCA does, so that using a resource scores positive.
+//   reference     a process without a flagged quantitative reference takes its single product
+//                 output (or waste input), as openLCA does, with a warning in the report; none
+//                 or several candidates: FormatError naming them.
+//   product       each product system (product_systems/) is a named demand: its reference
+//   systems       process's column (the column of its reference exchange's flow) and its target
+//                 amount converted to the reference unit (the reference exchange's amount when
+//                 no target is given). When its process links differ from the linking above
+//                 for any exchange of its processes (another provider, or no link where the
+//                 linking finds one), the system's processes get columns of their own (id
+//                 "<system id>:<column id>", label "product_system") linked as the system's
+//                 links say, an exchange without a link left unlinked, and the demand names
+//                 those columns: the demand's result is openLCA's for that product system.
 //
 // Values are in the reference unit of each flow's reference flow property: an exchange given
 // in another unit or flow property is converted with the unit group's conversion factors and
@@ -41,14 +58,16 @@
 //
 // Not supported (documented, reported where they occur): parameters and formulas (the stored
 // numeric amounts are used; openLCA stores both), allocation methods other than the one
-// selected, regionalisation, product systems and their process links, LCIA methods, costs,
+// selected, regionalisation, sub-systems as providers in product systems, normalisation and
+// weighting sets, regionalised impact factors (the location is ignored), costs,
 // data quality, social aspects, libraries, and zip64 archives above the size limits below.
 //
 // Errors: FormatError naming the file (the zip path and entry, or the file in the folder) and
 // the entry (process, exchange number, flow id) for: a missing or corrupt zip, a truncated or
 // oversized entry, broken JSON, a missing referenced flow, flow property or unit, a unit that
 // is not in the flow property's unit group, a flow property the flow does not have, NaN or
-// infinite numbers, a process without exactly one quantitative reference or with a zero
+// infinite numbers, a process with several flagged quantitative references, or none and not
+// exactly one candidate, or with a zero
 // reference amount, conversion factors that are not finite and positive. Nothing is allocated
 // from a size stated in the input without a bound (see OpenLcaOptions).
 //
@@ -60,6 +79,7 @@
 #include <string>
 #include <vector>
 
+#include "hiili/demand.hpp"
 #include "hiili/model.hpp"
 
 namespace hiili::io {
@@ -104,6 +124,17 @@ struct OpenLcaOptions {
   std::uint64_t max_entry_bytes = std::uint64_t{256} << 20;  // 256 MiB
   std::uint64_t max_total_bytes = std::uint64_t{16} << 30;   // 16 GiB
   std::uint64_t max_entries = 10'000'000;
+
+  // Product systems (product_systems/): each becomes a named demand (its reference process's
+  // column, the target amount in the reference unit). A system whose process links differ
+  // from the linking above gets its own copy of its processes, linked as the system links
+  // them (see the file comment). false: product systems are not read.
+  bool product_systems = true;
+
+  // LCIA categories (lcia_categories/, grouped by lcia_methods/) become C. `lcia_method`
+  // (a method's name or id) keeps that method's categories only; empty: every category.
+  bool read_lcia = true;
+  std::string lcia_method;
 
   // At most this many examples per kind in the report.
   std::size_t max_examples = 10;
@@ -159,6 +190,25 @@ struct OpenLcaReport {
   std::int64_t uncertain_triangular = 0;
   std::int64_t uncertainty_fixed = 0;    // lognormal with geomSd == 1 -> type 1
   std::int64_t uncertainty_invalid = 0;  // dropped parameters -> type 0
+
+  // Processes without a flagged quantitative reference whose single product output (waste
+  // input) was taken as the reference, as openLCA does (each one also in `warnings`).
+  std::int64_t implied_references = 0;
+
+  // Product systems.
+  std::int64_t product_systems = 0;           // read, one named demand each
+  std::int64_t product_system_links = 0;      // process links in them
+  std::int64_t product_systems_relinked = 0;  // systems whose links differ: own columns
+  std::int64_t product_system_columns = 0;    // columns added for those systems
+  std::vector<NamedDemand> demands;           // one per product system, in id order
+
+  // LCIA.
+  std::int64_t impact_methods = 0;
+  std::int64_t impact_categories = 0;           // rows of C
+  std::int64_t impact_factors = 0;              // entries of C
+  std::int64_t impact_factors_unmatched = 0;    // flows not in B (no exchange uses them)
+  std::int64_t impact_factor_conversions = 0;   // factors not per the flow's reference unit
+  std::int64_t impact_factor_formulas = 0;      // factors with a formula (stored value used)
 
   // Examples, each "process id (name): flow id (name): detail".
   std::vector<std::string> ambiguous_examples;

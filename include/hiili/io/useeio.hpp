@@ -40,7 +40,7 @@
 #include <string>
 #include <vector>
 
-#include "hiili/lca.hpp"
+#include "hiili/demand.hpp"
 #include "hiili/model.hpp"
 
 namespace hiili::io {
