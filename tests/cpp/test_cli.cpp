@@ -390,3 +390,24 @@ TEST_F(CliTest, InfoNotesUseeioV12sClimateRow) {
   ASSERT_EQ(v2.code, 0) << v2.err;
   EXPECT_TRUE(Json::parse(v2.out)["warnings"].empty()) << v2.out;
 }
+
+// hiili info shows the reader's report; --json carries it whole; --option reaches the reader.
+TEST_F(CliTest, InfoShowsTheReadReportOfUslci) {
+  const fs::path zip = fs::path(HIILI_SHARED_DATA) / "uslci" / "uslci_olca1_5_0_json_ld.zip";
+  ASSERT_TRUE(fs::exists(zip)) << "missing " << zip;
+  Outcome text = run({"info", zip.string(), "-q"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  for (const char* part : {"Read report (openlca)", "linked_by_flow 3,725", "cut_off 2,441",
+                           "unlinked 388", "- ambiguous: flow"})
+    EXPECT_NE(text.out.find(part), std::string::npos) << part << "\n" << text.out;
+  Outcome json = run({"info", zip.string(), "-q", "--json", "-O", "allocation=physical"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  const Json report = Json::parse(json.out)["read_report"];
+  EXPECT_EQ(report["format"], "openlca");
+  EXPECT_EQ(report["counts"]["processes"], 766);
+  EXPECT_EQ(report["counts"]["split_processes"], 3);  // the three steel processes
+  EXPECT_EQ(report["counts"]["activities"], 772);
+  Outcome bad = run({"info", zip.string(), "-q", "--option", "alocation=physical"});
+  EXPECT_EQ(bad.code, 3);
+  EXPECT_NE(bad.err.find("unknown reader option 'alocation'"), std::string::npos) << bad.err;
+}
