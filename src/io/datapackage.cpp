@@ -499,59 +499,17 @@ std::string identifier_name(const json& identifier) {
   return identifier.dump();
 }
 
-}  // namespace
+// A row of C: one per identifier (a method), else one per group.
+struct CategoryRow {
+  std::string id, name, package, group;
+};
 
-Model read_datapackages(std::span<const fs::path> paths, const DatapackageOptions& options,
-                        DatapackageReport* report) {
-  if (paths.empty()) throw InvalidInputError("read_datapackages: no datapackages given");
-  DatapackageReport local;
-  DatapackageReport& rep = report != nullptr ? *report : local;
-  rep = DatapackageReport{};
-
-  std::vector<Package> packages;
-  packages.reserve(paths.size());
-  for (const fs::path& p : paths) packages.push_back(load_package(p, &rep));
-  const std::optional<std::int64_t> global_index = consistent_global_index(packages);
-
-  std::vector<GroupData> groups[3];
-  for (const Package& pkg : packages)
-    for (const Group& g : pkg.groups)
-      if (auto data = load_group(pkg, g, &rep)) groups[static_cast<int>(g.kind)].push_back(std::move(*data));
-
-  auto all_names = [&] {
-    std::string names;
-    for (const fs::path& p : paths) names += (names.empty() ? "" : ", ") + detail::display(p);
-    return names;
-  };
-  auto& tech = groups[0];
-  auto& bio = groups[1];
-  auto& cf = groups[2];
-  std::size_t tech_count = 0;
-  for (const GroupData& g : tech) tech_count += g.rows.size();
-  if (tech_count == 0) fail(all_names(), "no technosphere_matrix data: nothing to build a model from");
-
-  // Technosphere: products (rows) and activities (columns), each sorted by id.
-  IdMap products, activities, flows;
-  for (const GroupData& g : tech) {
-    products.add(g.rows);
-    activities.add(g.cols);
-  }
-  products.finish();
-  activities.finish();
-  if (products.size() != activities.size())
-    fail(all_names(), "technosphere is not square: " + std::to_string(products.size()) +
-                          " products (rows) and " + std::to_string(activities.size()) +
-                          " activities (columns)");
-  for (const GroupData& g : bio) flows.add(g.rows);
-  flows.finish();
-
-  // Categories: one per identifier, else one per group.
-  struct Category {
-    std::string id, name, package, group;
-  };
-  std::vector<Category> categories;
+// The categories of the characterisation groups; category_of_group[i] is group i's row.
+std::vector<CategoryRow> categories_of(const std::vector<GroupData>& cf,
+                                       std::vector<Index>& category_of_group) {
+  std::vector<CategoryRow> categories;
   std::unordered_map<std::string, Index> category_of_key;
-  std::vector<Index> category_of_group(cf.size());
+  category_of_group.assign(cf.size(), 0);
   for (std::size_t i = 0; i < cf.size(); ++i) {
     const GroupData& g = cf[i];
     std::string key, id, name;
@@ -565,118 +523,180 @@ Model read_datapackages(std::span<const fs::path> paths, const DatapackageOption
     }
     auto [it, inserted] = category_of_key.emplace(key, static_cast<Index>(categories.size()));
     if (inserted) {
-      for (const Category& c : categories)
+      for (const CategoryRow& c : categories)
         if (c.id == id) id += " (" + g.package->name + ")";
       categories.push_back({id, name, g.package->name, g.group->label});
     }
     category_of_group[i] = it->second;
   }
+  return categories;
+}
 
-  // Map every group's ids; apply masks and NaN rules.
-  const auto nan_rule = [&](const GroupData& g, std::size_t i) {
-    if (!std::isnan(g.amounts[i])) return true;
-    if (!options.skip_nan)
-      fail(g.data_file, "entry " + std::to_string(i),
-           "value is NaN (matrix_utils reads NaN as 'no value'; set skip_nan to do the same)");
-    ++rep.nan_entries_skipped;
-    return false;
-  };
-  std::vector<std::vector<Pending>> batches[3];
-  for (int kind = 0; kind < 3; ++kind) {
-    for (std::size_t gi = 0; gi < groups[kind].size(); ++gi) {
-      const GroupData& g = groups[kind][gi];
-      std::vector<Pending> batch;
-      batch.reserve(g.rows.size());
-      for (std::size_t i = 0; i < g.rows.size(); ++i) {
-        Index row = -1, col = -1;
-        if (kind == 0) {
-          row = products.find(g.rows[i]);
-          col = activities.find(g.cols[i]);
-        } else if (kind == 1) {
-          row = flows.find(g.rows[i]);
-          col = activities.find(g.cols[i]);
-          if (col < 0) {
-            if (options.strict)
-              fail(g.file, "entry " + std::to_string(i),
-                   "activity id " + std::to_string(g.cols[i]) + " is not in the technosphere");
-            ++rep.unlinked_biosphere_entries;
-            continue;
-          }
-        } else {
-          if (global_index && g.cols[i] != *global_index) {
-            ++rep.regionalized_factors_skipped;
-            continue;
-          }
-          row = category_of_group[gi];
-          col = flows.find(g.rows[i]);
-          if (col < 0) {
-            ++rep.unmatched_characterization_factors;
-            continue;
-          }
-        }
-        if (!nan_rule(g, i)) continue;
-        batch.push_back({row, col, g.amounts[i], !g.flip.empty() && g.flip[i],
-                         g.uncertainty.empty() ? nullptr : &g.uncertainty[i]});
+// The row and column indices of every group: products x activities, flows x activities,
+// categories x flows.
+struct Indices {
+  IdMap products, activities, flows;
+  std::vector<Index> category_of_group;
+  std::optional<std::int64_t> global_index;
+};
+
+// One group's entries at their matrix positions, after the masks (unlinked biosphere entries,
+// regionalised and unmatched factors) and the NaN rule.
+std::vector<Pending> place_group(int kind, std::size_t gi, const GroupData& g, const Indices& ix,
+                                 const DatapackageOptions& options, DatapackageReport& rep) {
+  std::vector<Pending> batch;
+  batch.reserve(g.rows.size());
+  for (std::size_t i = 0; i < g.rows.size(); ++i) {
+    Index row = -1, col = -1;
+    if (kind == 0) {
+      row = ix.products.find(g.rows[i]);
+      col = ix.activities.find(g.cols[i]);
+    } else if (kind == 1) {
+      row = ix.flows.find(g.rows[i]);
+      col = ix.activities.find(g.cols[i]);
+      if (col < 0) {
+        if (options.strict)
+          fail(g.file, "entry " + std::to_string(i),
+               "activity id " + std::to_string(g.cols[i]) + " is not in the technosphere");
+        ++rep.unlinked_biosphere_entries;
+        continue;
       }
-      batches[kind].push_back(std::move(batch));
+    } else {
+      if (ix.global_index && g.cols[i] != *ix.global_index) {
+        ++rep.regionalized_factors_skipped;
+        continue;
+      }
+      row = ix.category_of_group[gi];
+      col = ix.flows.find(g.rows[i]);
+      if (col < 0) {
+        ++rep.unmatched_characterization_factors;
+        continue;
+      }
     }
+    if (std::isnan(g.amounts[i])) {
+      if (!options.skip_nan)
+        fail(g.data_file, "entry " + std::to_string(i),
+             "value is NaN (matrix_utils reads NaN as 'no value'; set skip_nan to do the same)");
+      ++rep.nan_entries_skipped;
+      continue;
+    }
+    batch.push_back({row, col, g.amounts[i], !g.flip.empty() && g.flip[i],
+                     g.uncertainty.empty() ? nullptr : &g.uncertainty[i]});
   }
+  return batch;
+}
 
-  const Index n = activities.size(), m = flows.size(), k = static_cast<Index>(categories.size());
-  ModelBuilder builder(n, m, k);
+// Adds one matrix's entries to the builder: duplicates resolved as bw2calc does (within one
+// matrix; for characterisation within one category, which the (category, flow) position
+// ensures), then each surviving entry with its uncertainty.
+void add_matrix(int kind, const std::vector<GroupData>& groups,
+                std::vector<std::vector<Pending>>& batches, ModelBuilder& builder,
+                DatapackageReport& rep) {
   static constexpr MatrixKind kinds[3] = {MatrixKind::Technosphere, MatrixKind::Biosphere,
                                           MatrixKind::Characterization};
   std::int64_t* counters[3] = {&rep.technosphere_entries, &rep.biosphere_entries,
                                &rep.characterization_entries};
-  for (int kind = 0; kind < 3; ++kind) {
-    // Duplicate rules apply within one matrix; for characterisation, within one category
-    // (bw2calc builds one matrix per method), which the (category, flow) position ensures.
-    std::vector<char> intra, inter;
-    for (const GroupData& g : groups[kind]) {
-      intra.push_back(g.package->sum_intra);
-      inter.push_back(g.package->sum_inter);
-    }
-    const auto alive = resolve_duplicates(batches[kind], intra, inter, rep.replaced_entries);
-    std::size_t total = 0;
-    for (const auto& b : batches[kind]) total += b.size();
-    builder.reserve(kinds[kind], total);
-    for (std::size_t g = 0; g < batches[kind].size(); ++g) {
-      for (std::size_t e = 0; e < batches[kind][g].size(); ++e) {
-        if (!alive[g][e]) continue;
-        const Pending& p = batches[kind][g][e];
-        if (p.uncertainty != nullptr)
-          builder.add(kinds[kind], Entry{p.row, p.col, p.amount, p.flip}, *p.uncertainty);
-        else
-          builder.add(kinds[kind], p.row, p.col, p.amount, p.flip);
-        ++*counters[kind];
-      }
+  std::vector<char> intra, inter;
+  for (const GroupData& g : groups) {
+    intra.push_back(g.package->sum_intra);
+    inter.push_back(g.package->sum_inter);
+  }
+  const auto alive = resolve_duplicates(batches, intra, inter, rep.replaced_entries);
+  std::size_t total = 0;
+  for (const auto& b : batches) total += b.size();
+  builder.reserve(kinds[kind], total);
+  for (std::size_t g = 0; g < batches.size(); ++g) {
+    for (std::size_t e = 0; e < batches[g].size(); ++e) {
+      if (!alive[g][e]) continue;
+      const Pending& p = batches[g][e];
+      if (p.uncertainty != nullptr)
+        builder.add(kinds[kind], Entry{p.row, p.col, p.amount, p.flip}, *p.uncertainty);
+      else
+        builder.add(kinds[kind], p.row, p.col, p.amount, p.flip);
+      ++*counters[kind];
     }
   }
+}
 
-  Labels act(n);
-  act.set_column("id", activities.labels());
-  act.set_column("product", products.labels());
+void set_labels(ModelBuilder& builder, Indices& ix, std::vector<CategoryRow> categories) {
+  Labels act(ix.activities.size());
+  act.set_column("id", ix.activities.labels());
+  act.set_column("product", ix.products.labels());
   builder.set_activities(std::move(act));
-  if (m > 0) {
-    Labels fl(m);
-    fl.set_column("id", flows.labels());
+  if (ix.flows.size() > 0) {
+    Labels fl(ix.flows.size());
+    fl.set_column("id", ix.flows.labels());
     builder.set_flows(std::move(fl));
   }
-  if (k > 0) {
-    std::vector<std::string> ids, names, pkgs, grps;
-    for (Category& c : categories) {
-      ids.push_back(std::move(c.id));
-      names.push_back(std::move(c.name));
-      pkgs.push_back(std::move(c.package));
-      grps.push_back(std::move(c.group));
-    }
-    Labels cat(k);
-    cat.set_column("id", std::move(ids));
-    cat.set_column("name", std::move(names));
-    cat.set_column("package", std::move(pkgs));
-    cat.set_column("group", std::move(grps));
-    builder.set_categories(std::move(cat));
+  if (categories.empty()) return;
+  std::vector<std::string> ids, names, pkgs, grps;
+  for (CategoryRow& c : categories) {
+    ids.push_back(std::move(c.id));
+    names.push_back(std::move(c.name));
+    pkgs.push_back(std::move(c.package));
+    grps.push_back(std::move(c.group));
   }
+  Labels cat(static_cast<Index>(ids.size()));
+  cat.set_column("id", std::move(ids));
+  cat.set_column("name", std::move(names));
+  cat.set_column("package", std::move(pkgs));
+  cat.set_column("group", std::move(grps));
+  builder.set_categories(std::move(cat));
+}
+
+}  // namespace
+
+Model read_datapackages(std::span<const fs::path> paths, const DatapackageOptions& options,
+                        DatapackageReport* report) {
+  if (paths.empty()) throw InvalidInputError("read_datapackages: no datapackages given");
+  DatapackageReport local;
+  DatapackageReport& rep = report != nullptr ? *report : local;
+  rep = DatapackageReport{};
+
+  std::vector<Package> packages;
+  packages.reserve(paths.size());
+  for (const fs::path& p : paths) packages.push_back(load_package(p, &rep));
+  Indices ix;
+  ix.global_index = consistent_global_index(packages);
+
+  std::vector<GroupData> groups[3];
+  for (const Package& pkg : packages)
+    for (const Group& g : pkg.groups)
+      if (auto data = load_group(pkg, g, &rep)) groups[static_cast<int>(g.kind)].push_back(std::move(*data));
+
+  auto all_names = [&] {
+    std::string names;
+    for (const fs::path& p : paths) names += (names.empty() ? "" : ", ") + detail::display(p);
+    return names;
+  };
+  std::size_t tech_count = 0;
+  for (const GroupData& g : groups[0]) tech_count += g.rows.size();
+  if (tech_count == 0) fail(all_names(), "no technosphere_matrix data: nothing to build a model from");
+
+  // Technosphere: products (rows) and activities (columns), each sorted by id.
+  for (const GroupData& g : groups[0]) {
+    ix.products.add(g.rows);
+    ix.activities.add(g.cols);
+  }
+  ix.products.finish();
+  ix.activities.finish();
+  if (ix.products.size() != ix.activities.size())
+    fail(all_names(), "technosphere is not square: " + std::to_string(ix.products.size()) +
+                          " products (rows) and " + std::to_string(ix.activities.size()) +
+                          " activities (columns)");
+  for (const GroupData& g : groups[1]) ix.flows.add(g.rows);
+  ix.flows.finish();
+  std::vector<CategoryRow> categories = categories_of(groups[2], ix.category_of_group);
+
+  std::vector<std::vector<Pending>> batches[3];
+  for (int kind = 0; kind < 3; ++kind)
+    for (std::size_t gi = 0; gi < groups[kind].size(); ++gi)
+      batches[kind].push_back(place_group(kind, gi, groups[kind][gi], ix, options, rep));
+
+  ModelBuilder builder(ix.activities.size(), ix.flows.size(),
+                       static_cast<Index>(categories.size()));
+  for (int kind = 0; kind < 3; ++kind) add_matrix(kind, groups[kind], batches[kind], builder, rep);
+  set_labels(builder, ix, std::move(categories));
   return builder.build();
 }
 

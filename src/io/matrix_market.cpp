@@ -57,10 +57,12 @@ class Lines {
   std::size_t number_ = 0;
 };
 
-detail::TripletMatrix parse_matrix_market(const std::string& name, std::string_view bytes) {
-  const std::string_view text = detail::text_content(name, bytes);
-  if (detail::trim(text).empty()) fail(name, "empty file, expected a Matrix Market header");
-  Lines lines(text);
+// What the header line says.
+struct MmHeader {
+  bool coordinate = true, pattern = false, sym = false, skew = false;
+};
+
+MmHeader read_header(const std::string& name, Lines& lines) {
   std::string_view line, tok[8];
   lines.next(line);
   const std::size_t nh = tokens(line, tok);
@@ -78,9 +80,22 @@ detail::TripletMatrix parse_matrix_market(const std::string& name, std::string_v
   if (symmetry != "general" && symmetry != "symmetric" && symmetry != "skew-symmetric")
     fail(name, "line 1",
          "symmetry " + detail::quote(tok[4]) + " is not supported (general, symmetric, skew-symmetric)");
-  const bool coordinate = format == "coordinate", pattern = field == "pattern";
-  if (pattern && !coordinate) fail(name, "line 1", "'pattern' needs the coordinate format");
+  MmHeader h;
+  h.coordinate = format == "coordinate";
+  h.pattern = field == "pattern";
+  h.sym = symmetry != "general";
+  h.skew = symmetry == "skew-symmetric";
+  if (h.pattern && !h.coordinate) fail(name, "line 1", "'pattern' needs the coordinate format");
+  return h;
 
+}
+
+// The size line: the shape into `out` (checked against the file's size) and the number of
+// entries (values, for the array format) the file must hold; reserves for them, bounded.
+std::uint64_t read_size_line(const std::string& name, Lines& lines, const MmHeader& h,
+                             std::string_view bytes, detail::TripletMatrix& out) {
+  const bool coordinate = h.coordinate, sym = h.sym, skew = h.skew;
+  std::string_view line, tok[8];
   // Size line, after comments.
   bool found = false;
   while (lines.next(line)) {
@@ -99,13 +114,10 @@ detail::TripletMatrix parse_matrix_market(const std::string& name, std::string_v
     if (!v) fail(name, lines.where(), "size " + detail::quote(tok[i]) + " is not an integer");
     dims[i] = *v;
   }
-  detail::TripletMatrix out;
-  out.file = name;
   detail::check_declared_dimension(name, "row count", dims[0], bytes.size());
   detail::check_declared_dimension(name, "column count", dims[1], bytes.size());
   out.rows = dims[0];
   out.cols = dims[1];
-  const bool sym = symmetry != "general", skew = symmetry == "skew-symmetric";
   if (sym && out.rows != out.cols) fail(name, lines.where(), "a symmetric matrix must be square");
 
   // Dimensions are at most kMaxDimension (1e8), so these products fit in 64 bits.
@@ -127,7 +139,14 @@ detail::TripletMatrix parse_matrix_market(const std::string& name, std::string_v
   }
   // Each entry takes at least 2 bytes ("1\n"), so the file bounds any reservation.
   out.entries.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(expected, bytes.size() / 2 + 1)));
+  return expected;
+}
 
+// The entries, `expected` of them (FormatError naming the line for anything else).
+void read_entries(const std::string& name, Lines& lines, const MmHeader& h,
+                  std::uint64_t expected, detail::TripletMatrix& out) {
+  const bool coordinate = h.coordinate, pattern = h.pattern, sym = h.sym, skew = h.skew;
+  std::string_view line, tok[8];
   std::uint64_t seen = 0;
   Index ai = 0, aj = 0;  // array format: next position, column-major
   if (!coordinate && skew) ai = 1;
@@ -178,6 +197,17 @@ detail::TripletMatrix parse_matrix_market(const std::string& name, std::string_v
   if (seen != expected)
     fail(name, "truncated: " + std::to_string(expected) + " entries declared, " +
                    std::to_string(seen) + " found");
+}
+
+detail::TripletMatrix parse_matrix_market(const std::string& name, std::string_view bytes) {
+  const std::string_view text = detail::text_content(name, bytes);
+  if (detail::trim(text).empty()) fail(name, "empty file, expected a Matrix Market header");
+  Lines lines(text);
+  const MmHeader header = read_header(name, lines);
+  detail::TripletMatrix out;
+  out.file = name;
+  const std::uint64_t expected = read_size_line(name, lines, header, bytes, out);
+  read_entries(name, lines, header, expected, out);
   return out;
 }
 
