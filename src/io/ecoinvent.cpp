@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "hiili/error.hpp"
+#include "io/util.hpp"
 
 namespace hiili::io {
 namespace {
@@ -35,11 +36,7 @@ std::string shown(std::string_view s) {
   return out + "'";
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using detail::trim;  // blanks and line ends, as every reader trims
 
 // Lower case without spaces, '_' and '-': "unit Name" and "unit_name" both give "unitname".
 std::string normalize(std::string_view s) {
@@ -51,39 +48,7 @@ std::string normalize(std::string_view s) {
   return out;
 }
 
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t extra = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= s.size()) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    static constexpr std::uint32_t kMin[4] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += extra + 1;
-  }
-  return true;
-}
+bool valid_utf8(std::string_view s) { return detail::find_invalid_utf8(s) == std::string_view::npos; }
 
 std::string latin1_to_utf8(std::string_view s) {
   std::string out;
