@@ -7,7 +7,6 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
-#include <zip.h>
 
 #include <algorithm>
 #include <cmath>
@@ -25,6 +24,7 @@
 #include "hiili/error.hpp"
 #include "io/openlca_archive.hpp"
 #include "io/openlca_entities.hpp"
+#include "io/util.hpp"
 
 namespace hiili::io {
 namespace {
@@ -1126,16 +1126,8 @@ bool is_openlca(const std::filesystem::path& path) {
       return false;
     }
     if (!fs::is_regular_file(path, ec)) return false;
-    int code = 0;
-    zip_t* zip = zip_open(path.string().c_str(), ZIP_RDONLY, &code);
-    if (zip == nullptr) return false;
-    std::vector<std::string> names;
-    const zip_int64_t count = zip_get_num_entries(zip, 0);
-    for (zip_int64_t i = 0; i < count && i < 10'000'000; ++i)
-      if (const char* name = zip_get_name(zip, static_cast<zip_uint64_t>(i), ZIP_FL_ENC_GUESS))
-        names.emplace_back(name);
-    zip_discard(zip);
-    return openlca::find_prefix(names).has_value();
+    const detail::ZipArchive zip(path);
+    return openlca::find_prefix(zip.names()).has_value();
   } catch (...) {
     return false;
   }

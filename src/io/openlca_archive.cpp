@@ -1,14 +1,13 @@
 // The openLCA reader's archives: zip (libzip) or folder, read within OpenLcaOptions' limits.
 #include "io/openlca_archive.hpp"
 
-#include <zip.h>
-
 #include <algorithm>
 #include <fstream>
 #include <string_view>
 #include <system_error>
 
 #include "io/openlca_entities.hpp"
+#include "io/util.hpp"
 
 namespace hiili::io::openlca {
 
@@ -16,98 +15,33 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A zip archive through io/util's ZipArchive (libzip; sizes checked while decompressing, CRC
+// checked at the end of each member), within the entry count and total size of the options.
 class ZipArchive final : public Archive {
  public:
   ZipArchive(const fs::path& path, const OpenLcaOptions& options)
-      : path_(path.string()), options_(options) {
-    int code = 0;
-    zip_ = zip_open(path_.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
-    if (zip_ == nullptr) {
-      zip_error_t error;
-      zip_error_init_with_code(&error, code);
-      std::string why = zip_error_strerror(&error);
-      zip_error_fini(&error);
-      fail(path_ + ": not a readable zip archive (truncated or corrupt?): " + why);
-    }
-    // A constructor that throws runs no destructor: the archive is discarded here on failure
-    // (LeakSanitizer found the leak when the entry limit was exceeded).
-    try {
-      list_names();
-    } catch (...) {
-      zip_discard(zip_);
-      zip_ = nullptr;
-      throw;
-    }
+      : zip_(path), path_(path.string()), options_(options) {
+    names_ = zip_.names();
+    if (names_.size() > options_.max_entries)
+      fail(path_ + ": zip archive has " + std::to_string(names_.size()) +
+           " entries, above the limit of " + std::to_string(options_.max_entries));
   }
-  ~ZipArchive() override {
-    if (zip_ != nullptr) zip_discard(zip_);
-  }
-  ZipArchive(const ZipArchive&) = delete;
-  ZipArchive& operator=(const ZipArchive&) = delete;
 
   std::string where(std::size_t i) const override { return path_ + ": " + names_[i]; }
 
   std::string read(std::size_t i) override {
-    const auto index = static_cast<zip_uint64_t>(i);
-    zip_stat_t st;
-    zip_stat_init(&st);
-    if (zip_stat_index(zip_, index, 0, &st) != 0 || (st.valid & ZIP_STAT_SIZE) == 0)
-      fail(where(i) + ": cannot read the entry's size: " + zip_strerror(zip_));
-    if (st.size > options_.max_entry_bytes)
-      fail(where(i) + ": entry is " + std::to_string(st.size) + " bytes, above the limit of " +
-           std::to_string(options_.max_entry_bytes));
-    total_ += st.size;
+    std::string data = zip_.read(names_[i], options_.max_entry_bytes);
+    total_ += data.size();
     if (total_ > options_.max_total_bytes)
       fail(where(i) + ": the entries read so far exceed the limit of " +
            std::to_string(options_.max_total_bytes) + " bytes");
-    zip_file_t* file = zip_fopen_index(zip_, index, 0);
-    if (file == nullptr) fail(where(i) + ": cannot open the entry: " + zip_strerror(zip_));
-    std::string buffer(static_cast<std::size_t>(st.size), '\0');
-    zip_uint64_t got = 0;
-    std::string error;
-    while (got < st.size) {
-      const zip_int64_t r = zip_fread(file, buffer.data() + got, st.size - got);
-      if (r < 0) {
-        error = zip_file_strerror(file);
-        break;
-      }
-      if (r == 0) break;
-      got += static_cast<zip_uint64_t>(r);
-    }
-    if (error.empty() && got == st.size) {
-      // One more read reaches the end of the entry, where libzip checks the CRC.
-      char extra = 0;
-      const zip_int64_t r = zip_fread(file, &extra, 1);
-      if (r < 0) error = zip_file_strerror(file);
-      if (r > 0) error = "entry holds more data than its header says";
-    }
-    zip_fclose(file);
-    if (!error.empty()) fail(where(i) + ": corrupt entry: " + error);
-    if (got != st.size)
-      fail(where(i) + ": truncated entry: " + std::to_string(got) + " of " +
-           std::to_string(st.size) + " bytes");
-    return buffer;
+    return data;
   }
 
  private:
+  detail::ZipArchive zip_;
   std::string path_;
   const OpenLcaOptions& options_;
-  void list_names() {
-    const zip_int64_t count = zip_get_num_entries(zip_, 0);
-    if (count < 0) fail(path_ + ": cannot list the zip archive: " + zip_strerror(zip_));
-    if (static_cast<std::uint64_t>(count) > options_.max_entries)
-      fail(path_ + ": zip archive has " + std::to_string(count) + " entries, above the limit of " +
-           std::to_string(options_.max_entries));
-    for (zip_int64_t i = 0; i < count; ++i) {
-      const char* name = zip_get_name(zip_, static_cast<zip_uint64_t>(i), ZIP_FL_ENC_GUESS);
-      if (name == nullptr)
-        fail(path_ + ": zip entry " + std::to_string(i) +
-             " has no readable name: " + zip_strerror(zip_));
-      names_.emplace_back(name);
-    }
-  }
-
-  zip_t* zip_ = nullptr;
   std::uint64_t total_ = 0;
 };
 
