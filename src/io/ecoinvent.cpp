@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "hiili/error.hpp"
+#include "io/text_tables.hpp"
 #include "io/util.hpp"
 
 namespace hiili::io {
@@ -66,98 +67,40 @@ std::string latin1_to_utf8(std::string_view s) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// One semicolon-separated file in memory, read record by record (RFC 4180 quoting).
-
+// One semicolon-separated file: read whole within max_file_bytes (io/util), its text checked
+// (a UTF-8 byte order mark dropped; UTF-16 and NUL bytes refused), split into records by
+// io/text_tables' CSV reader (RFC 4180 quoting, CRLF, blank lines skipped). Messages say
+// "file:line".
 class CsvFile {
  public:
-  CsvFile(fs::path path, const EcoinventOptions& options) : path_(std::move(path)) {
-    std::error_code ec;
-    const auto size = fs::file_size(path_, ec);
-    if (ec) fail(path_.string() + ": cannot read: " + ec.message());
-    if (size > options.max_file_bytes)
-      fail(path_.string() + ": file is " + std::to_string(size) + " bytes, above the limit of " +
-           std::to_string(options.max_file_bytes));
-    std::ifstream in(path_, std::ios::binary);
-    if (!in) fail(path_.string() + ": cannot open");
-    text_.resize(static_cast<std::size_t>(size));
-    in.read(text_.data(), static_cast<std::streamsize>(size));
-    if (static_cast<std::uintmax_t>(in.gcount()) != size)
-      fail(path_.string() + ": short read (" + std::to_string(in.gcount()) + " of " +
-           std::to_string(size) + " bytes)");
-    if (text_.compare(0, 3, "\xEF\xBB\xBF") == 0) pos_ = 3;  // UTF-8 byte order mark
-  }
+  CsvFile(fs::path path, const EcoinventOptions& options)
+      : path_(std::move(path)),
+        data_(detail::read_file(path_, options.max_file_bytes)),
+        text_(detail::text_content(path_.string(), data_)),
+        reader_(path_.string(), text_, ';') {}
 
-  const std::string& text() const { return text_; }
+  std::string_view text() const { return text_; }
   std::string name() const { return path_.string(); }
   // "file:line" of the record last returned.
-  std::string where() const { return path_.string() + ":" + std::to_string(record_line_); }
-  long line() const { return record_line_; }
+  std::string where() const { return path_.string() + ":" + std::to_string(reader_.line()); }
+  long line() const { return static_cast<long>(reader_.line()); }
 
   // The next non-blank record; false at the end of the file.
   bool next(std::vector<std::string>& fields) {
-    for (;;) {
-      if (pos_ >= text_.size()) return false;
-      record_line_ = line_;
-      fields.clear();
-      read_record(fields);
-      if (!(fields.size() == 1 && trim(fields[0]).empty())) return true;
-    }
+    do {
+      if (!reader_.next(fields)) return false;
+    } while (fields.size() == 1 && trim(fields[0]).empty());
+    if (fields.size() > kMaxFields)
+      fail(where() + ": more than " + std::to_string(kMaxFields) + " fields in a record");
+    return true;
   }
 
  private:
   static constexpr std::size_t kMaxFields = 4096;
-
-  void read_record(std::vector<std::string>& fields) {
-    const std::size_t size = text_.size();
-    for (;;) {
-      if (fields.size() >= kMaxFields)
-        fail(where() + ": more than " + std::to_string(kMaxFields) + " fields in a record");
-      std::string& field = fields.emplace_back();
-      if (pos_ < size && text_[pos_] == '"') {
-        ++pos_;
-        for (;;) {
-          const std::size_t quote = text_.find('"', pos_);
-          if (quote == std::string::npos)
-            fail(where() + ": quoted field never closed (field " + std::to_string(fields.size()) +
-                 ")");
-          for (std::size_t k = pos_; k < quote; ++k)
-            if (text_[k] == '\n') ++line_;
-          field.append(text_, pos_, quote - pos_);
-          pos_ = quote + 1;
-          if (pos_ < size && text_[pos_] == '"') {
-            field += '"';
-            ++pos_;
-            continue;
-          }
-          break;
-        }
-        if (pos_ < size && text_[pos_] != ';' && text_[pos_] != '\n' && text_[pos_] != '\r')
-          fail(where() + ": text after a closing quote in field " + std::to_string(fields.size()));
-      } else {
-        const std::size_t end = text_.find_first_of(";\r\n", pos_);
-        const std::size_t stop = end == std::string::npos ? size : end;
-        field.assign(text_, pos_, stop - pos_);
-        pos_ = stop;
-      }
-      if (pos_ >= size) return;
-      const char c = text_[pos_];
-      if (c == ';') {
-        ++pos_;
-        continue;
-      }
-      // End of the record: "\r\n", "\n" or a lone "\r".
-      ++pos_;
-      if (c == '\r' && pos_ < size && text_[pos_] == '\n') ++pos_;
-      ++line_;
-      return;
-    }
-  }
-
   fs::path path_;
-  std::string text_;
-  std::size_t pos_ = 0;
-  long line_ = 1;
-  long record_line_ = 1;
+  std::string data_;
+  std::string_view text_;
+  detail::CsvReader reader_;
 };
 
 std::optional<double> parse_double(std::string_view field) {

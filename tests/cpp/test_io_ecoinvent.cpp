@@ -355,8 +355,8 @@ TEST(EcoinventHostile, BadTriplets) {
   expect_format_error(a("1;1;1e999;;;;;\n"), {"A_public.csv:3", "coefficient"});
   expect_format_error(a("1;1;-inf;;;;;\n"), {"A_public.csv:3", "not finite"});
   expect_format_error(a("1;1\n"), {"A_public.csv:3", "missing field 'coefficient'"});
-  expect_format_error(a("1;1;\"1\n"), {"A_public.csv:3", "quoted field never closed"});
-  expect_format_error(a("1;1;\"1\"x;;;;;\n"), {"A_public.csv:3", "after a closing quote"});
+  expect_format_error(a("1;1;\"1\n"), {"A_public.csv: line 3", "unterminated quoted field"});
+  expect_format_error(a("1;1;\"1\"x;;;;;\n"), {"A_public.csv: line 3", "text after the closing quote"});
   expect_format_error(a("1;1;1;;;;;\n\n\n1;1;x;;;;;\n"), {"A_public.csv:6"});
   expect_format_error(dir.small_with({{"A_public.csv", "rows;cols;value\n0;0;1\n"}}),
                       {"A_public.csv:1", "header needs"});
@@ -435,7 +435,7 @@ TEST(EcoinventHostile, MutatedBytesNeverCrash) {
 TEST(EcoinventHostile, SizeLimit) {
   EcoinventOptions options;
   options.max_file_bytes = 100;
-  expect_format_error(kSmall, {"ie_index.csv", "above the limit"}, options);
+  expect_format_error(kSmall, {"ie_index.csv", "more than the limit of 100"}, options);
   options.max_file_bytes = 0;
   EXPECT_THROW(read_ecoinvent(kSmall, options), hiili::InvalidInputError);
 }
