@@ -151,23 +151,9 @@ struct IndexTable {
   Labels labels;
 };
 
-IndexTable read_index(CsvFile& file, IndexKind kind, const EcoinventOptions& options,
-                      EcoinventReport& report) {
-  bool latin1 = false;
-  if (options.encoding == EcoinventOptions::Encoding::Latin1) {
-    latin1 = true;
-  } else if (options.encoding == EcoinventOptions::Encoding::Auto) {
-    latin1 = !valid_utf8(file.text());
-  }
-  report.latin1 = report.latin1 || latin1;
-  auto text = [&](std::string_view s) {
-    return latin1 ? latin1_to_utf8(trim(s)) : std::string(trim(s));
-  };
-
-  std::vector<std::string> fields;
-  if (!file.next(fields)) fail(file.name() + ": empty file (a header line is needed)");
-  std::vector<std::string> header;
-  for (const auto& f : fields) header.push_back(text(f));
+// The position of the `index` column; an LCIA index without one takes its last column.
+std::size_t index_column_of(const CsvFile& file, const std::vector<std::string>& header,
+                            IndexKind kind, EcoinventReport& report) {
   std::optional<std::size_t> index_column;
   for (std::size_t c = 0; c < header.size(); ++c)
     if (normalize(header[c]) == "index") {
@@ -182,8 +168,14 @@ IndexTable read_index(CsvFile& file, IndexKind kind, const EcoinventOptions& opt
   }
   if (!index_column)
     fail(file.where() + ": header has no 'index' column: " + shown(file.text().substr(0, 200)));
+  return *index_column;
+}
 
-  // Known columns get hiili's label names; others keep their header names.
+// The label column names: known headers get hiili's names, others keep theirs; an LCIA index
+// whose header names none of method, category, indicator is read by position.
+std::vector<std::string> column_names(const CsvFile& file, const std::vector<std::string>& header,
+                                      IndexKind kind, std::size_t index_column,
+                                      EcoinventReport& report) {
   static const std::map<std::string, std::string> kActivities = {
       {"activityname", "name"},  {"systemprocess", "name"}, {"geography", "location"},
       {"location", "location"},  {"product", "product"},    {"referenceproduct", "product"},
@@ -215,19 +207,65 @@ IndexTable read_index(CsvFile& file, IndexKind kind, const EcoinventOptions& opt
   for (std::size_t c = 0; c < header.size(); ++c) {
     auto it = known.find(normalize(header[c]));
     names[c] = it != known.end() ? it->second : header[c];
-    if (by_position && c != *index_column && position < 4) {
+    if (by_position && c != index_column && position < 4) {
       names[c] = kPositions[position++];
       renamed += (renamed.empty() ? "" : ", ") + shown(header[c]) + " as " + names[c];
     }
     if (names[c].empty()) names[c] = "column" + std::to_string(c);
     for (std::size_t d = 0; d < c; ++d)
-      if (c != *index_column && d != *index_column && names[d] == names[c])
+      if (c != index_column && d != index_column && names[d] == names[c])
         fail(file.where() + ": header names column " + shown(names[c]) + " twice");
   }
 
   if (!renamed.empty())
     report.notes.push_back(file.name() + ": header names no method, category or indicator: read " +
                            renamed + " (by position)");
+  return names;
+}
+
+// The "id" column, when the file has none: the name, location and product (flows: name and
+// compartments; categories: method, category, indicator) joined by '|'.
+void add_composite_id(IndexTable& table, IndexKind kind) {
+  const Index size = table.size;
+  const char* parts[3] = {"name", "location", "product"};
+  if (kind == IndexKind::Flows) {
+    parts[1] = "compartment";
+    parts[2] = "subcompartment";
+  } else if (kind == IndexKind::Categories) {
+    parts[0] = "method";
+    parts[1] = "category";
+    parts[2] = "indicator";
+  }
+  std::vector<std::string> id(static_cast<std::size_t>(size));
+  bool any = false;
+  for (const char* part : parts) {
+    if (!table.labels.has_column(part)) continue;
+    const auto& values = table.labels.column(part);
+    for (Index p = 0; p < size; ++p) id[p] += (any ? "|" : "") + values[p];
+    any = true;
+  }
+  if (any) table.labels.set_column("id", std::move(id));
+}
+
+IndexTable read_index(CsvFile& file, IndexKind kind, const EcoinventOptions& options,
+                      EcoinventReport& report) {
+  bool latin1 = false;
+  if (options.encoding == EcoinventOptions::Encoding::Latin1) {
+    latin1 = true;
+  } else if (options.encoding == EcoinventOptions::Encoding::Auto) {
+    latin1 = !valid_utf8(file.text());
+  }
+  report.latin1 = report.latin1 || latin1;
+  auto text = [&](std::string_view s) {
+    return latin1 ? latin1_to_utf8(trim(s)) : std::string(trim(s));
+  };
+
+  std::vector<std::string> fields;
+  if (!file.next(fields)) fail(file.name() + ": empty file (a header line is needed)");
+  std::vector<std::string> header;
+  for (const auto& f : fields) header.push_back(text(f));
+  const std::size_t index_column = index_column_of(file, header, kind, report);
+  const std::vector<std::string> names = column_names(file, header, kind, index_column, report);
 
   // Records in file order, placed by their index afterwards.
   std::vector<std::vector<std::string>> records;
@@ -237,7 +275,7 @@ IndexTable read_index(CsvFile& file, IndexKind kind, const EcoinventOptions& opt
     if (fields.size() != header.size())
       fail(file.where() + ": record has " + std::to_string(fields.size()) + " fields, the header " +
            std::to_string(header.size()));
-    const std::string_view field = trim(fields[*index_column]);
+    const std::string_view field = trim(fields[index_column]);
     long long value = -1;
     const auto r = std::from_chars(field.data(), field.data() + field.size(), value);
     if (field.empty() || r.ec != std::errc() || r.ptr != field.data() + field.size() || value < 0)
@@ -268,32 +306,13 @@ IndexTable read_index(CsvFile& file, IndexKind kind, const EcoinventOptions& opt
   table.labels = Labels(size);
   bool has_id = false;
   for (std::size_t c = 0; c < header.size(); ++c) {
-    if (c == *index_column) continue;
+    if (c == index_column) continue;
     std::vector<std::string> column(static_cast<std::size_t>(size));
     for (Index p = 0; p < size; ++p) column[p] = records[order[p]][c];
     has_id = has_id || names[c] == "id";
     table.labels.set_column(names[c], std::move(column));
   }
-  if (!has_id && size > 0) {
-    const char* parts[3] = {"name", "location", "product"};
-    if (kind == IndexKind::Flows) {
-      parts[1] = "compartment";
-      parts[2] = "subcompartment";
-    } else if (kind == IndexKind::Categories) {
-      parts[0] = "method";
-      parts[1] = "category";
-      parts[2] = "indicator";
-    }
-    std::vector<std::string> id(static_cast<std::size_t>(size));
-    bool any = false;
-    for (const char* part : parts) {
-      if (!table.labels.has_column(part)) continue;
-      const auto& values = table.labels.column(part);
-      for (Index p = 0; p < size; ++p) id[p] += (any ? "|" : "") + values[p];
-      any = true;
-    }
-    if (any) table.labels.set_column("id", std::move(id));
-  }
+  if (!has_id && size > 0) add_composite_id(table, kind);
   return table;
 }
 
