@@ -129,6 +129,10 @@ class Model:
         model._cpp = core
         return model
 
+    def __reduce__(self) -> tuple[Any, tuple[_core.Model]]:
+        """Pickles the C++ model's arrays (not the cached scipy and pandas views)."""
+        return (Model._wrap, (self._cpp,))
+
     # ---- sizes -------------------------------------------------------------------------
     @property
     def n(self) -> int:
