@@ -151,10 +151,12 @@ def _summary_json(frame: Any, q: int, levels: list[float]) -> dict[str, Any]:
 
 def _print(args: argparse.Namespace, model: Any, mc: Any, result: Any, levels: list[float],
            categories: list[int], seconds: float) -> None:
+    import hiili
+
     sums = [result.summary(d, levels) for d in range(len(result.labels))]
     labels = [_label(model._cpp.categories, q) for q in categories]
     if args.json:
-        out = {"command": "mc", "model": {"source": args.model or DEFAULT_MODEL,
+        out = {"hiili_version": hiili.__version__, "command": "mc", "model": {"source": args.model or DEFAULT_MODEL,
                                           "activities": model.n, "flows": model.m,
                                           "categories": model.k},
                "seed": args.seed, "first_iteration": result.first_iteration,
