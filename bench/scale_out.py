@@ -20,9 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-import hiili
 from distributed import Client, LocalCluster
-from hiili.distributed import _monte_carlo, _worker
+
+import hiili
+from hiili.distributed import _worker
 
 
 def best(f, repeat: int) -> float:
@@ -41,6 +42,7 @@ def noop(x: int) -> int:
 def task_overhead(client: Client, tasks: int) -> float:
     """Seconds per task of the scheduler round trip alone: `tasks` no-op tasks, submitted and
     gathered, divided by their number."""
+
     def once() -> None:
         client.gather(client.map(noop, range(tasks), pure=False))
 
@@ -59,8 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     model = hiili.synth(args.n, seed=1, uncertainty=True)
     demand = {499: 1.0}
     N = args.iterations
-    out: dict = {"n": args.n, "iterations": N, "cores": os.cpu_count(),
-                 "load_before": os.getloadavg()[0]}
+    out: dict = {
+        "n": args.n,
+        "iterations": N,
+        "cores": os.cpu_count(),
+        "load_before": os.getloadavg()[0],
+    }
 
     mc = hiili.MonteCarlo(model, demand, seed=0, threads=1)
     out["setup_s"] = mc.run(0, progress=False).report.setup_seconds
@@ -74,29 +80,45 @@ def main(argv: list[str] | None = None) -> int:
     raw = mc._cpp.run(per_task, 0, None)[0]
     out["task_result_bytes"] = len(pickle.dumps(raw, protocol=5))
     streamed = hiili.MonteCarlo(model, demand, seed=0, threads=1, keep_scores=False)
-    out["task_result_bytes_streamed"] = len(pickle.dumps(streamed._cpp.run(per_task, 0, None)[0],
-                                                         protocol=5))
+    out["task_result_bytes_streamed"] = len(
+        pickle.dumps(streamed._cpp.run(per_task, 0, None)[0], protocol=5)
+    )
     t = time.perf_counter()
     for _ in range(3):
         pickle.loads(pickle.dumps(model, protocol=5))
     out["model_pickle_roundtrip_s"] = (time.perf_counter() - t) / 3
 
     for workers in (1, 2):
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None, host="127.0.0.1") as cluster, \
-                Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                host="127.0.0.1",
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             run = hiili.MonteCarlo(model, demand, seed=0)
             tasks = 4 * workers
             size = -(-N // tasks)
             run.run(N, client=client, iterations_per_task=size)  # warm-up: builds the caches
             out[f"workers_{workers}_s"] = best(
-                lambda: run.run(N, client=client, iterations_per_task=size), args.repeat)
+                lambda run=run, client=client, size=size: run.run(
+                    N, client=client, iterations_per_task=size
+                ),
+                args.repeat,
+            )
             out[f"workers_{workers}_tasks"] = tasks
             if workers == 2:
                 out["noop_task_s"] = task_overhead(client, 1000)
                 small = 5
-                t_small = best(lambda: run.run(N, client=client, iterations_per_task=small),
-                               args.repeat)
+                t_small = best(
+                    lambda run=run, client=client, small=small: run.run(
+                        N, client=client, iterations_per_task=small
+                    ),
+                    args.repeat,
+                )
                 out["small_tasks"] = -(-N // small)
                 out["small_tasks_s"] = t_small
                 # wall added per extra task, with 2 workers draining the queue together

@@ -369,10 +369,15 @@ class MonteCarlo:
             setattr(opts, name, key in sample)
         self.options = opts
         # What a hiili.distributed worker needs to build this MonteCarlo again.
-        self._arguments = (demands, dict(seed=seed, threads=threads, labels=labels, sample=tuple(sample),
-            inventory_statistics=inventory_statistics, sketch_accuracy=sketch_accuracy, chunk=chunk,
-            progress_interval=progress_interval, keep_scores=keep_scores, solver=solver,
-            options=options, **kwargs))
+        self._arguments = (
+            demands,
+            dict(
+                seed=seed, threads=threads, labels=labels, sample=tuple(sample),
+                inventory_statistics=inventory_statistics, sketch_accuracy=sketch_accuracy,
+                chunk=chunk, progress_interval=progress_interval, keep_scores=keep_scores,
+                solver=solver, options=options, **kwargs,
+            ),
+        )
         pairs = [_sparse_demand(self.model, d) for d in demands]
         self._cpp = _core.MonteCarlo(self.model._cpp, pairs, opts)
         self._deterministic = np.asarray(self._cpp.deterministic_scores)
@@ -418,8 +423,10 @@ class MonteCarlo:
         if client is not None:
             from .distributed import run_monte_carlo
 
-            return run_monte_carlo(self, iterations, client, first_iteration=first_iteration,
-                                   progress=progress, iterations_per_task=iterations_per_task)
+            return run_monte_carlo(
+                self, iterations, client, first_iteration=first_iteration, progress=progress,
+                iterations_per_task=iterations_per_task,
+            )
         callback, close = _progress_callback(progress, iterations)
         try:
             raw, interrupted = self._cpp.run(iterations, first_iteration, callback)

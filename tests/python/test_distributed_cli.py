@@ -18,8 +18,25 @@ def run(args, timeout=300):
 
 def mc(tmp_path, name, extra, model=()):
     scores = tmp_path / f"{name}.csv"
-    out = run(["mc", *model, "-d", "#499=1", "-N", "120", "--seed", "3", "--first", "7",
-               "--scores", str(scores), "--json", "-q", *extra])
+    out = run(
+        [
+            "mc",
+            *model,
+            "-d",
+            "#499=1",
+            "-N",
+            "120",
+            "--seed",
+            "3",
+            "--first",
+            "7",
+            "--scores",
+            str(scores),
+            "--json",
+            "-q",
+            *extra,
+        ]
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout), scores.read_bytes()
 
@@ -29,8 +46,15 @@ def test_workers_on_the_default_model_match_one_machine(tmp_path):
     two, two_scores = mc(tmp_path, "two", ["--workers", "2"])
     assert two_scores == one_scores
     assert one_scores.count(b"\n") == 121
-    for key in ("seed", "first_iteration", "requested", "completed", "interrupted",
-                "active_activities", "failed"):
+    for key in (
+        "seed",
+        "first_iteration",
+        "requested",
+        "completed",
+        "interrupted",
+        "active_activities",
+        "failed",
+    ):
         assert two[key] == one[key], key
     assert two["model"]["activities"] == one["model"]["activities"] == 20000
     for a, b in zip(one["categories"], two["categories"], strict=True):
@@ -45,8 +69,9 @@ def test_workers_on_the_default_model_match_one_machine(tmp_path):
 def test_scheduler_of_an_existing_cluster(tmp_path):
     model = ["synth:n=600,k=2,seed=4,uncertainty=1"]
     one, one_scores = mc(tmp_path, "one", [], model)
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                      dashboard_address=None, host="127.0.0.1") as cluster:
+    with LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, host="127.0.0.1"
+    ) as cluster:
         two, two_scores = mc(tmp_path, "two", ["--scheduler", cluster.scheduler_address], model)
     assert two_scores == one_scores
     assert two["completed"] == one["completed"] == 120

@@ -21,8 +21,15 @@ from typing import Any
 DEFAULT_MODEL = "synth:n=20000,k=3,seed=1,uncertainty=1"
 INTERRUPTED = 130
 AUTO_STREAM_BYTES = 256.0 * 1024 * 1024
-_SYNTH_KEYS = {"n": int, "m": int, "k": int, "seed": int, "family": str, "core": float,
-               "uncertainty": int}
+_SYNTH_KEYS = {
+    "n": int,
+    "m": int,
+    "k": int,
+    "seed": int,
+    "family": str,
+    "core": float,
+    "uncertainty": int,
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-N", "--iterations", type=int, default=1000)
     p.add_argument("--first", type=int, default=0)
     p.add_argument("-s", "--seed", type=int, default=0)
-    p.add_argument("-t", "--threads", type=int, default=0, help="C++ threads per worker (0: its own)")
+    p.add_argument(
+        "-t", "--threads", type=int, default=0, help="C++ threads per worker (0: its own)"
+    )
     p.add_argument("-c", "--category", default="")
     p.add_argument("--quantiles", action="append", default=[])
     p.add_argument("--scores", default="")
@@ -91,8 +100,10 @@ def _label(table: Any, i: int) -> str:
     names = table.column_names()
     if not names:
         return f"#{i}"
-    text = next((table.column(c)[i] for c in ("name", "id") if c in names and table.column(c)[i]),
-                table.column(names[0])[i])
+    text = next(
+        (table.column(c)[i] for c in ("name", "id") if c in names and table.column(c)[i]),
+        table.column(names[0])[i],
+    )
     if "location" in names and table.column("location")[i]:
         text += f" [{table.column('location')[i]}]"
     if "compartment" in names and table.column("compartment")[i]:
@@ -107,8 +118,11 @@ def _csv(field: str) -> str:
 
 
 def _g17(value: float) -> str:
-    return f"{value:.17g}" if math.isfinite(value) else ("nan" if math.isnan(value) else
-                                                         ("inf" if value > 0 else "-inf"))
+    return (
+        f"{value:.17g}"
+        if math.isfinite(value)
+        else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+    )
 
 
 def _finite(value: float) -> float | None:
@@ -124,9 +138,11 @@ def _client(args: argparse.Namespace) -> Iterator[Any]:
         if args.scheduler:
             yield stack.enter_context(Client(args.scheduler))
             return
-        cluster = stack.enter_context(LocalCluster(
-            n_workers=args.workers, threads_per_worker=1, processes=True,
-            dashboard_address=None))
+        cluster = stack.enter_context(
+            LocalCluster(
+                n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+        )
         yield stack.enter_context(Client(cluster))
 
 
@@ -138,38 +154,65 @@ def _write_scores(path: str, result: Any, model: Any) -> None:
         for i in range(result.completed):
             for d, s in enumerate(scores):
                 row = ",".join(_g17(v) for v in s[i])
-                f.write(f"{result.first_iteration + i},{'demand' if d == 0 else 'alternative'},"
-                        f"{row}\n")
+                f.write(
+                    f"{result.first_iteration + i},{'demand' if d == 0 else 'alternative'},{row}\n"
+                )
 
 
 def _summary_json(frame: Any, q: int, levels: list[float]) -> dict[str, Any]:
     row = frame.iloc[q]
-    return {"mean": _finite(row["mean"]), "std": _finite(row["std"]), "min": _finite(row["min"]),
-            "quantiles": {f"{lv:g}": _finite(row[f"q{lv:g}"]) for lv in levels},
-            "max": _finite(row["max"])}
+    return {
+        "mean": _finite(row["mean"]),
+        "std": _finite(row["std"]),
+        "min": _finite(row["min"]),
+        "quantiles": {f"{lv:g}": _finite(row[f"q{lv:g}"]) for lv in levels},
+        "max": _finite(row["max"]),
+    }
 
 
-def _print(args: argparse.Namespace, model: Any, mc: Any, result: Any, levels: list[float],
-           categories: list[int], seconds: float) -> None:
+def _print(
+    args: argparse.Namespace,
+    model: Any,
+    mc: Any,
+    result: Any,
+    levels: list[float],
+    categories: list[int],
+    seconds: float,
+) -> None:
     import hiili
 
     sums = [result.summary(d, levels) for d in range(len(result.labels))]
     labels = [_label(model._cpp.categories, q) for q in categories]
     if args.json:
-        out = {"hiili_version": hiili.__version__, "command": "mc", "model": {"source": args.model or DEFAULT_MODEL,
-                                          "activities": model.n, "flows": model.m,
-                                          "categories": model.k},
-               "seed": args.seed, "first_iteration": result.first_iteration,
-               "requested": int(result._raw.requested), "completed": result.completed,
-               "interrupted": result.cancelled, "seconds": seconds,
-               "active_activities": result.report.activities,
-               "failed": [int(i) for i in result.failed], "streamed": not result.scores_kept,
-               "workers": args.workers or None, "scheduler": args.scheduler or None}
+        out = {
+            "hiili_version": hiili.__version__,
+            "command": "mc",
+            "model": {
+                "source": args.model or DEFAULT_MODEL,
+                "activities": model.n,
+                "flows": model.m,
+                "categories": model.k,
+            },
+            "seed": args.seed,
+            "first_iteration": result.first_iteration,
+            "requested": int(result._raw.requested),
+            "completed": result.completed,
+            "interrupted": result.cancelled,
+            "seconds": seconds,
+            "active_activities": result.report.activities,
+            "failed": [int(i) for i in result.failed],
+            "streamed": not result.scores_kept,
+            "workers": args.workers or None,
+            "scheduler": args.scheduler or None,
+        }
         cats = []
         for q, label in zip(categories, labels, strict=True):
-            cj = {"index": q, "category": label,
-                  "deterministic": float(sums[0]["deterministic"].iloc[q]),
-                  "scores": _summary_json(sums[0], q, levels)}
+            cj = {
+                "index": q,
+                "category": label,
+                "deterministic": float(sums[0]["deterministic"].iloc[q]),
+                "scores": _summary_json(sums[0], q, levels),
+            }
             if len(sums) > 1:
                 cj["alternative_deterministic"] = float(sums[1]["deterministic"].iloc[q])
                 cj["alternative_scores"] = _summary_json(sums[1], q, levels)
@@ -187,26 +230,44 @@ def _print(args: argparse.Namespace, model: Any, mc: Any, result: Any, levels: l
                 row = frame.iloc[q]
                 values = [row["deterministic"], row["mean"], row["std"], row["min"]]
                 values += [row[f"q{lv:g}"] for lv in levels] + [row["max"]]
-                print(",".join([("demand" if d == 0 else "alternative"), _csv(label)]
-                               + [_g17(float(v)) for v in values] + [str(int(row["iterations"]))]))
+                print(
+                    ",".join(
+                        [("demand" if d == 0 else "alternative"), _csv(label)]
+                        + [_g17(float(v)) for v in values]
+                        + [str(int(row["iterations"]))]
+                    )
+                )
         return
     where = args.scheduler or f"a local cluster of {args.workers} worker processes"
-    print(f"model     {args.model or DEFAULT_MODEL} ({model.n:,} activities, {model.m:,} flows, "
-          f"{model.k:,} categories)")
-    print(f"monte carlo {result.completed:,} iterations (from {result.first_iteration}, seed "
-          f"{args.seed}) in {seconds:.2f} s on {where}; {len(result.failed)} singular")
+    print(
+        f"model     {args.model or DEFAULT_MODEL} ({model.n:,} activities, {model.m:,} flows, "
+        f"{model.k:,} categories)"
+    )
+    print(
+        f"monte carlo {result.completed:,} iterations (from {result.first_iteration}, seed "
+        f"{args.seed}) in {seconds:.2f} s on {where}; {len(result.failed)} singular"
+    )
     if result.cancelled:
-        print(f"interrupted: {result.completed:,} of {int(result._raw.requested):,} iterations done")
+        print(
+            f"interrupted: {result.completed:,} of {int(result._raw.requested):,} iterations done"
+        )
     for d, frame in enumerate(sums):
         print("\n  " + ("Scores" if d == 0 else "Scores of the alternative (same draws)"))
-        print(frame.iloc[categories].drop(columns="iterations").to_string(float_format="{:.6g}".format))
+        print(
+            frame.iloc[categories]
+            .drop(columns="iterations")
+            .to_string(float_format="{:.6g}".format)
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] != "mc":
-        print("usage: python -m hiili.distributed mc [options of hiili mc] "
-              "(--workers N | --scheduler ADDRESS)", file=sys.stderr)
+        print(
+            "usage: python -m hiili.distributed mc [options of hiili mc] "
+            "(--workers N | --scheduler ADDRESS)",
+            file=sys.stderr,
+        )
         return 2
     args = _parser().parse_args(argv[1:])
     if args.workers <= 0 and not args.scheduler:
@@ -224,17 +285,30 @@ def main(argv: list[str] | None = None) -> int:
         model = _model(args.model, args.format)
         demands = [_demand(model, args.demand)] + ([_demand(model, args.vs)] if args.vs else [])
         table = 8.0 * args.iterations * model.k * len(demands)
-        keep = not args.stream and (table <= AUTO_STREAM_BYTES or bool(args.vs) or bool(args.scores))
-        categories = (list(range(model.k)) if not args.category
-                      else [model.category_index(args.category)])
-        mc = hiili.MonteCarlo(model, demands, seed=args.seed, threads=args.threads or None,
-                              keep_scores=keep, solver=args.solver)
+        keep = not args.stream and (
+            table <= AUTO_STREAM_BYTES or bool(args.vs) or bool(args.scores)
+        )
+        categories = (
+            list(range(model.k)) if not args.category else [model.category_index(args.category)]
+        )
+        mc = hiili.MonteCarlo(
+            model,
+            demands,
+            seed=args.seed,
+            threads=args.threads or None,
+            keep_scores=keep,
+            solver=args.solver,
+        )
         started = time.perf_counter()
         with _client(args) as client:
             try:
-                result = mc.run(args.iterations, first_iteration=args.first, client=client,
-                                progress=False if args.quiet or args.json or args.csv else None,
-                                iterations_per_task=args.iterations_per_task)
+                result = mc.run(
+                    args.iterations,
+                    first_iteration=args.first,
+                    client=client,
+                    progress=False if args.quiet or args.json or args.csv else None,
+                    iterations_per_task=args.iterations_per_task,
+                )
             except KeyboardInterrupt:
                 result = mc.partial
         seconds = time.perf_counter() - started

@@ -102,7 +102,7 @@ def run_monte_carlo(
     """
     from distributed import as_completed
 
-    from ..monte_carlo import MonteCarloResult, _progress_callback
+    from ..monte_carlo import _progress_callback
 
     if iterations_per_task is None:
         per_task = default_iterations_per_task(iterations, _cluster_threads(client))
@@ -116,8 +116,14 @@ def run_monte_carlo(
     run_id = uuid.uuid4().hex[:12]
     futures = {
         client.submit(
-            _run_range, model_future, key, mc._arguments, start, count,
-            key=f"hiili-mc-{run_id}-{start}", pure=False,
+            _run_range,
+            model_future,
+            key,
+            mc._arguments,
+            start,
+            count,
+            key=f"hiili-mc-{run_id}-{start}",
+            pure=False,
         ): index
         for index, (start, count) in enumerate(ranges)
     }

@@ -38,7 +38,9 @@ def _variants(
         variants += [(name, fingerprint(m), None) for name, m in models.items()]
     for scenario in scenarios or ():
         if not isinstance(scenario, Scenario):
-            raise TypeError(f"sweep: expected hiili.Scenario objects, got {type(scenario).__name__}")
+            raise TypeError(
+                f"sweep: expected hiili.Scenario objects, got {type(scenario).__name__}"
+            )
         for name, m in models.items():
             label = scenario.name if len(models) == 1 else f"{name} / {scenario.name}"
             variants.append((label, fingerprint(m), scenario))
@@ -99,16 +101,24 @@ def _batches(items: list[Any], per_task: int) -> list[list[Any]]:
     return [items[i : i + per_task] for i in range(0, len(items), per_task)]
 
 
-def _run_batches(client: Any, task: Any, shipped: dict[str, Model], variants: list[Any],
-                 per_task: int | None, *args: Any) -> list[Any]:
+def _run_batches(
+    client: Any,
+    task: Any,
+    shipped: dict[str, Model],
+    variants: list[Any],
+    per_task: int | None,
+    *args: Any,
+) -> list[Any]:
     """Runs task(models, batch, *args) for each batch of variants; results in variant order."""
     if per_task is None:
         threads = max(1, sum(client.nthreads().values()))
         per_task = max(1, -(-len(variants) // (TASKS_PER_THREAD * threads)))
     per_task = _convert.integer(per_task, "variants_per_task", (1, 2**31))
     models = client.scatter(shipped, broadcast=True, hash=False)
-    futures = [client.submit(task, models, batch, *args, pure=False)
-               for batch in _batches(variants, per_task)]
+    futures = [
+        client.submit(task, models, batch, *args, pure=False)
+        for batch in _batches(variants, per_task)
+    ]
     try:
         return [scores for batch in client.gather(futures) for scores in batch]
     finally:
