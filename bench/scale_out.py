@@ -50,13 +50,76 @@ def task_overhead(client: Client, tasks: int) -> float:
     return best(once, 3) / tasks
 
 
+def sweep_costs(n: int, variants: int, repeat: int) -> dict:
+    """A sweep of `variants` scenarios (each scales one stored A entry) x 4 demands on 2 worker
+    processes, as tasks of 1 and of 8 variants, against a loop of Lca solves in this process."""
+    model = hiili.synth(n, seed=1, k=3)
+    A = model.A.tocoo()
+    picks = [
+        (int(r), int(c), float(v)) for r, c, v in zip(A.row, A.col, A.data, strict=True) if r != c
+    ][:variants]
+    scenarios = [
+        hiili.Scenario(f"s{i}", [("A", r, c, 1.1 * v)]) for i, (r, c, v) in enumerate(picks)
+    ]
+    demands = [{j: 1.0} for j in (0, n // 3, n // 2, n - 1)]
+
+    def loop() -> None:
+        for sc in scenarios:
+            lca = hiili.Lca(hiili.linking.apply_scenario(model, sc))
+            lca.solve_many(demands)
+
+    out = {
+        "sweep_n": n,
+        "sweep_variants": variants,
+        "sweep_demands": len(demands),
+        "sweep_loop_s": best(loop, repeat),
+        "scenario_bytes": len(pickle.dumps(scenarios[0], protocol=5)),
+    }
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        for per_task in (1, 8):
+
+            def once(per_task: int = per_task) -> None:
+                hiili.distributed.sweep(
+                    client,
+                    model,
+                    demands,
+                    scenarios,
+                    include_base=False,
+                    variants_per_task=per_task,
+                )
+
+            once()
+            out[f"sweep_{per_task}_per_task_s"] = best(once, repeat)
+    tasks_1, tasks_8 = variants, -(-variants // 8)
+    out["sweep_overhead_per_task_s"] = (out["sweep_1_per_task_s"] - out["sweep_8_per_task_s"]) / (
+        tasks_1 - tasks_8
+    )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--iterations", type=int, default=800)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--json", default="")
+    ap.add_argument("--part", choices=["all", "mc", "sweep"], default="all")
+    ap.add_argument("--sweep-n", type=int, default=2000)
+    ap.add_argument("--sweep-variants", type=int, default=32)
     args = ap.parse_args(argv)
+    if args.part == "sweep":
+        out = sweep_costs(args.sweep_n, args.sweep_variants, args.repeat)
+        print(json.dumps(out, indent=1))
+        return 0
 
     model = hiili.synth(args.n, seed=1, uncertainty=True)
     demand = {499: 1.0}
@@ -129,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
                 out["broadcast_model_s"] = time.perf_counter() - t
     out["speedup_2_vs_1"] = out["workers_1_s"] / out["workers_2_s"]
     out["iteration_s"] = out["one_process_s"] / N
+    if args.part == "all":
+        out.update(sweep_costs(args.sweep_n, args.sweep_variants, args.repeat))
     out["load_after"] = os.getloadavg()[0]
     text = json.dumps(out, indent=1)
     print(text)

@@ -239,6 +239,19 @@ def test_sweep_matches_scipy(client):
         np.testing.assert_allclose(group["score"].to_numpy(), expected, rtol=1e-9)
 
 
+def test_sweeps_on_one_model_one_after_another(client):
+    # Each sweep ships the model under keys of its own: a later sweep never loses the model
+    # an earlier one released.
+    model = hiili.synth(200, seed=6, k=2)
+    scenarios = [hiili.Scenario(f"s{i}", [("A", *stored(model.A, i), 0.5)]) for i in range(4)]
+    first = hiili.distributed.sweep(client, model, [{1: 1.0}], scenarios, variants_per_task=1)
+    for per_task in (1, 3):
+        again = hiili.distributed.sweep(
+            client, model, [{1: 1.0}], scenarios, variants_per_task=per_task
+        )
+        assert again.equals(first)
+
+
 def test_sweep_over_models_and_categories(client):
     models = {"2030": hiili.synth(200, seed=1, k=2), "2050": hiili.synth(200, seed=2, k=2)}
     frame = hiili.distributed.sweep(client, models, [{5: 1.0}], categories=[1])

@@ -114,7 +114,13 @@ def _run_batches(
         threads = max(1, sum(client.nthreads().values()))
         per_task = max(1, -(-len(variants) // (TASKS_PER_THREAD * threads)))
     per_task = _convert.integer(per_task, "variants_per_task", (1, 2**31))
-    models = client.scatter(shipped, broadcast=True, hash=False)
+    # A list, not the dict: scatter would make the dict's keys (fingerprints) the Dask keys,
+    # shared by every sweep on the same model, and one sweep's release would lose another's data.
+    models = dict(
+        zip(
+            shipped, client.scatter(list(shipped.values()), broadcast=True, hash=False), strict=True
+        )
+    )
     futures = [
         client.submit(task, models, batch, *args, pure=False)
         for batch in _batches(variants, per_task)
