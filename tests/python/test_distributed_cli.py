@@ -81,3 +81,32 @@ def test_bad_worker_count_is_refused():
     out = run(["mc", "-d", "#499=1", "--workers", "0"])
     assert out.returncode != 0
     assert "--workers" in out.stderr
+
+
+def test_csv_with_an_alternative_matches_one_machine():
+    args = [
+        "mc",
+        "synth:n=500,k=2,seed=2,uncertainty=1",
+        "-d",
+        "#99=1",
+        "--vs",
+        "#98=1",
+        "-N",
+        "60",
+        "--csv",
+        "-q",
+    ]
+    one, two = run(args), run([*args, "--workers", "2"])
+    assert one.returncode == 0, one.stderr
+    assert two.returncode == 0, two.stderr
+    rows_one = [line.split(",") for line in one.stdout.splitlines()]
+    rows_two = [line.split(",") for line in two.stdout.splitlines()]
+    assert rows_two[0] == rows_one[0]  # the header, p_less included
+    assert [r[:2] for r in rows_two] == [r[:2] for r in rows_one]
+    assert len(rows_one) == 1 + 2 * 3  # demand, alternative, difference per category
+    for a, b in zip(rows_one[1:], rows_two[1:], strict=True):
+        assert b[-2] == a[-2]  # iterations
+        assert (b[-1] == "") == (a[-1] == "")
+        for x, y in zip(a[2:-2] + a[-1:], b[2:-2] + b[-1:], strict=True):
+            if x:
+                assert float(y) == pytest.approx(float(x), rel=1e-12, abs=1e-300)

@@ -170,6 +170,38 @@ def _summary_json(frame: Any, q: int, levels: list[float]) -> dict[str, Any]:
     }
 
 
+def _print_csv(
+    result: Any, sums: list[Any], categories: list[int], labels: list[str], levels: list[float]
+) -> None:
+    """The CSV of `hiili mc --csv`: per category the demand's (and the alternative's, and their
+    difference's with P(demand < alternative)) summary statistics."""
+    from ..monte_carlo import _summarize
+
+    frames = [("demand", sums[0], None)]
+    if len(sums) > 1:
+        deterministic = sums[1]["deterministic"].to_numpy() - sums[0]["deterministic"].to_numpy()
+        diff = _summarize(result.difference(1, 0), sums[0].index, deterministic, levels)
+        frames += [
+            ("alternative", sums[1], None),
+            ("alternative - demand", diff, result.probability_less(0, 1)),
+        ]
+    header = ["demand", "category", "deterministic", "mean", "std", "min"]
+    print(",".join(header + [f"q{lv:g}" for lv in levels] + ["max", "iterations", "p_less"]))
+    for q, label in zip(categories, labels, strict=True):
+        for who, frame, p_less in frames:
+            row = frame.iloc[q]
+            values = [row["deterministic"], row["mean"], row["std"], row["min"]]
+            values += [row[f"q{lv:g}"] for lv in levels] + [row["max"]]
+            cells = [
+                who,
+                _csv(label),
+                *(_g17(float(v)) for v in values),
+                str(int(row["iterations"])),
+            ]
+            cells.append("" if p_less is None else _g17(float(p_less.iloc[q])))
+            print(",".join(cells))
+
+
 def _print(
     args: argparse.Namespace,
     model: Any,
@@ -222,21 +254,7 @@ def _print(
         print(json.dumps(out, indent=2))
         return
     if args.csv:
-        header = ["demand", "category", "deterministic", "mean", "std", "min"]
-        header += [f"q{lv:g}" for lv in levels] + ["max", "iterations"]
-        print(",".join(header))
-        for d, frame in enumerate(sums):
-            for q, label in zip(categories, labels, strict=True):
-                row = frame.iloc[q]
-                values = [row["deterministic"], row["mean"], row["std"], row["min"]]
-                values += [row[f"q{lv:g}"] for lv in levels] + [row["max"]]
-                print(
-                    ",".join(
-                        [("demand" if d == 0 else "alternative"), _csv(label)]
-                        + [_g17(float(v)) for v in values]
-                        + [str(int(row["iterations"]))]
-                    )
-                )
+        _print_csv(result, sums, categories, labels, levels)
         return
     where = args.scheduler or f"a local cluster of {args.workers} worker processes"
     print(
