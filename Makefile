@@ -149,6 +149,7 @@ bench-build: apt-deps $(BENCH_STAMP)
 
 bench: bench-build
 	$(BENCH_PY) bench/run.py
+	$(BENCH_PY) bench/scale_out.py --json $(BUILD)/bench-scale-out.json
 
 bench-quick: bench-build
 	$(BENCH_PY) bench/run.py --quick

@@ -103,6 +103,14 @@ class Model {
   // Each stored value becomes one entry (no flip).
   static Model from_csc(CscMatrix A, CscMatrix B, CscMatrix C, Labels activities = {},
                         Labels flows = {}, Labels categories = {});
+  // Rebuilds a model from the parts another one holds (technosphere(), biosphere(),
+  // characterization() and the labels): no sorting, the CSC matrices and entry-to-slot maps are
+  // taken as they are, after checking that they agree (shapes, CSC validity, each entry's row
+  // and column at its slot, finite amounts, one uncertainty per entry or none). This is how a
+  // model is unpickled in Python (hiili.distributed ships models to workers). Throws
+  // InvalidInputError naming the matrix and the entry.
+  static Model from_data(MatrixData A, MatrixData B, MatrixData C, Labels activities = {},
+                         Labels flows = {}, Labels categories = {});
 
  private:
   friend class ModelBuilder;

@@ -119,6 +119,19 @@ class FlowStatistics {
   // min and max).
   Index out_of_range() const { return out_of_range_; }
 
+  // Everything the statistics hold, to ship them between processes (Python pickling in
+  // hiili.distributed); from_state is its inverse and checks the sizes (InvalidInputError).
+  struct State {
+    Eigen::VectorXd reference;  // |g0| per flow, as the constructor stored it
+    double accuracy = 0.01;
+    int bins = 0;
+    Index count = 0, out_of_range = 0;
+    std::vector<double> sum_hi, sum_lo, sq_hi, sq_lo, min, max;
+    std::vector<std::uint32_t> counts;
+  };
+  State state() const;
+  static FlowStatistics from_state(State state);
+
  private:
   int bucket(Index flow, double value, bool& clamped) const;
   double bucket_value(Index flow, int bucket) const;

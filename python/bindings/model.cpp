@@ -5,6 +5,7 @@
 #include <pybind11/native_enum.h>
 #include <pybind11/stl.h>
 
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -126,6 +127,104 @@ void add_entries(ModelBuilder& builder, MatrixKind kind, const py::dict& d, cons
   }
 }
 
+// ---- pickling: the model's own arrays, restored by Model::from_data (no rebuild) ----------
+
+template <class T>
+py::array_t<T> array_copy(const std::vector<T>& v) {
+  py::array_t<T> out(static_cast<py::ssize_t>(v.size()));
+  if (!v.empty()) std::memcpy(out.mutable_data(), v.data(), v.size() * sizeof(T));
+  return out;
+}
+
+template <class T>
+std::vector<T> vector_copy(const py::dict& d, const char* key, const char* matrix,
+                           py::ssize_t length) {
+  using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
+  const Array a = *entry_array<Array>(d, key, matrix, length, true);
+  return std::vector<T>(a.data(), a.data() + a.size());
+}
+
+py::dict matrix_state(const MatrixData& data) {
+  py::dict out = entries_dict(data);
+  out["matrix_shape"] = py::make_tuple(data.matrix.rows, data.matrix.cols);
+  out["col_ptr"] = array_copy(data.matrix.col_ptr);
+  out["row_idx"] = array_copy(data.matrix.row_idx);
+  out["values"] = array_copy(data.matrix.values);
+  return out;
+}
+
+MatrixData matrix_from_state(const py::dict& d, const char* matrix) {
+  MatrixData data;
+  const auto shape = d["matrix_shape"].cast<std::pair<Index, Index>>();
+  data.matrix.rows = shape.first;
+  data.matrix.cols = shape.second;
+  data.matrix.col_ptr = vector_copy<Index>(d, "col_ptr", matrix, -1);
+  data.matrix.row_idx = vector_copy<Index>(d, "row_idx", matrix, -1);
+  data.matrix.values =
+      vector_copy<double>(d, "values", matrix, static_cast<py::ssize_t>(data.matrix.row_idx.size()));
+  const auto row = vector_copy<Index>(d, "row", matrix, -1);
+  const auto ne = static_cast<py::ssize_t>(row.size());
+  const auto col = vector_copy<Index>(d, "col", matrix, ne);
+  const auto amount = vector_copy<double>(d, "amount", matrix, ne);
+  const auto flip = vector_copy<bool>(d, "flip", matrix, ne);
+  data.slots = vector_copy<Index>(d, "slot", matrix, ne);
+  data.entries.resize(row.size());
+  for (std::size_t e = 0; e < row.size(); ++e)
+    data.entries[e] = {row[e], col[e], amount[e], flip[e]};
+  if (!d.contains("uncertainty_type")) return data;
+  const auto type = vector_copy<std::uint8_t>(d, "uncertainty_type", matrix, ne);
+  const char* names[5] = {"loc", "scale", "shape", "minimum", "maximum"};
+  std::vector<double> params[5];
+  for (int q = 0; q < 5; ++q) params[q] = vector_copy<double>(d, names[q], matrix, ne);
+  const auto negative = vector_copy<bool>(d, "negative", matrix, ne);
+  data.uncertainty.resize(row.size());
+  for (std::size_t e = 0; e < row.size(); ++e)
+    data.uncertainty[e] = {type[e],         params[0][e], params[1][e], params[2][e],
+                           params[3][e],    params[4][e], negative[e]};
+  return data;
+}
+
+py::tuple labels_state(const Labels& labels) {
+  py::list columns;
+  for (const auto& name : labels.column_names())
+    columns.append(py::make_tuple(name, labels.column(name)));
+  return py::make_tuple(labels.size(), columns);
+}
+
+Labels labels_from_state(const py::tuple& state) {
+  Labels labels(state[0].cast<Index>());
+  for (auto column : state[1].cast<py::list>()) {
+    auto pair = column.cast<py::tuple>();
+    labels.set_column(pair[0].cast<std::string>(), pair[1].cast<std::vector<std::string>>());
+  }
+  return labels;
+}
+
+constexpr int kModelStateVersion = 1;
+
+py::tuple model_state(const Model& model) {
+  return py::make_tuple(kModelStateVersion, matrix_state(model.technosphere()),
+                        matrix_state(model.biosphere()), matrix_state(model.characterization()),
+                        labels_state(model.activities()), labels_state(model.flows()),
+                        labels_state(model.categories()));
+}
+
+std::shared_ptr<Model> model_from_state(const py::tuple& state) {
+  if (state.size() != 7 || state[0].cast<int>() != kModelStateVersion)
+    throw InvalidInputError("not a pickled hiili model of this version (state version " +
+                            std::to_string(kModelStateVersion) + ")");
+  MatrixData a = matrix_from_state(state[1].cast<py::dict>(), "technosphere");
+  MatrixData b = matrix_from_state(state[2].cast<py::dict>(), "biosphere");
+  MatrixData c = matrix_from_state(state[3].cast<py::dict>(), "characterization");
+  Labels activities = labels_from_state(state[4].cast<py::tuple>());
+  Labels flows = labels_from_state(state[5].cast<py::tuple>());
+  Labels categories = labels_from_state(state[6].cast<py::tuple>());
+  py::gil_scoped_release release;
+  return std::make_shared<Model>(Model::from_data(std::move(a), std::move(b), std::move(c),
+                                                  std::move(activities), std::move(flows),
+                                                  std::move(categories)));
+}
+
 }  // namespace
 
 void bind_model(py::module_& m) {
@@ -221,6 +320,9 @@ void bind_model(py::module_& m) {
           "The entries the matrix was built from, in input order, as a dict of numpy arrays: "
           "row, col, amount, flip, slot (position in the CSC values), and when the matrix has "
           "uncertainty: uncertainty_type, loc, scale, shape, minimum, maximum, negative.")
+      .def(py::pickle(&model_state, &model_from_state),
+           "Pickles the model's own arrays (CSC matrices, entries, slots, uncertainty, labels); "
+           "unpickling checks them (Model::from_data) without rebuilding.")
       .def("__repr__", [](const Model& model) {
         return "<hiili._core.Model n=" + std::to_string(model.num_activities()) +
                " m=" + std::to_string(model.num_flows()) +

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include "bindings.hpp"
 #include "hiili/diagnostics.hpp"
@@ -56,6 +57,107 @@ py::array matrix_view(Eigen::MatrixXd& m, py::handle owner) {
   return py::array_t<double>({r, c}, {static_cast<py::ssize_t>(sizeof(double)),
                                       static_cast<py::ssize_t>(sizeof(double)) * r},
                              m.data(), owner);
+}
+
+
+// ---- pickling (hiili.distributed ships results from workers): arrays, not lists ------------
+
+template <class T>
+py::array_t<T> to_array(const std::vector<T>& v) {
+  py::array_t<T> out(static_cast<py::ssize_t>(v.size()));
+  std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
+
+template <class T>
+std::vector<T> from_array(py::handle obj) {
+  auto a = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(obj);
+  if (!a || a.ndim() != 1) throw InvalidInputError("pickled Monte Carlo state: expected a 1-d array");
+  return std::vector<T>(a.data(), a.data() + a.size());
+}
+
+py::tuple statistics_state(const FlowStatistics& st) {
+  FlowStatistics::State s = st.state();
+  return py::make_tuple(s.reference, s.accuracy, s.bins, s.count, s.out_of_range, to_array(s.sum_hi),
+                        to_array(s.sum_lo), to_array(s.sq_hi), to_array(s.sq_lo), to_array(s.min),
+                        to_array(s.max), to_array(s.counts));
+}
+
+FlowStatistics statistics_from_state(const py::tuple& t) {
+  if (t.size() != 12) throw InvalidInputError("pickled FlowStatistics: expected 12 fields");
+  FlowStatistics::State s;
+  s.reference = t[0].cast<Eigen::VectorXd>();
+  s.accuracy = t[1].cast<double>();
+  s.bins = t[2].cast<int>();
+  s.count = t[3].cast<Index>();
+  s.out_of_range = t[4].cast<Index>();
+  s.sum_hi = from_array<double>(t[5]);
+  s.sum_lo = from_array<double>(t[6]);
+  s.sq_hi = from_array<double>(t[7]);
+  s.sq_lo = from_array<double>(t[8]);
+  s.min = from_array<double>(t[9]);
+  s.max = from_array<double>(t[10]);
+  s.counts = from_array<std::uint32_t>(t[11]);
+  return FlowStatistics::from_state(std::move(s));
+}
+
+py::tuple report_state(const MonteCarloReport& r) {
+  py::list counts;
+  for (int q = 0; q < 3; ++q) counts.append(py::make_tuple(r.uncertain_entries[q], r.sampled_entries[q]));
+  return py::make_tuple(r.activities, counts, r.threads, r.workers, r.iterations, r.failed,
+                        py::make_tuple(r.seconds, r.setup_seconds, r.sample_seconds,
+                                       r.factor_seconds, r.solve_seconds, r.score_seconds),
+                        py::make_tuple(r.factorizations, r.refactors, r.refactor_fallbacks,
+                                       r.refinements));
+}
+
+MonteCarloReport report_from_state(const py::tuple& t) {
+  if (t.size() != 8) throw InvalidInputError("pickled MonteCarloReport: expected 8 fields");
+  MonteCarloReport r;
+  r.activities = t[0].cast<Index>();
+  auto counts = t[1].cast<std::vector<std::pair<Index, Index>>>();
+  for (std::size_t q = 0; q < 3 && q < counts.size(); ++q)
+    std::tie(r.uncertain_entries[q], r.sampled_entries[q]) = counts[q];
+  r.threads = t[2].cast<int>();
+  r.workers = t[3].cast<int>();
+  r.iterations = t[4].cast<Index>();
+  r.failed = t[5].cast<Index>();
+  std::tie(r.seconds, r.setup_seconds, r.sample_seconds, r.factor_seconds, r.solve_seconds,
+           r.score_seconds) = t[6].cast<std::tuple<double, double, double, double, double, double>>();
+  std::tie(r.factorizations, r.refactors, r.refactor_fallbacks, r.refinements) =
+      t[7].cast<std::tuple<long, long, long, long>>();
+  return r;
+}
+
+py::tuple result_state(const MonteCarloResult& r) {
+  py::list scores, inventory, score_statistics;
+  for (const auto& s : r.scores) scores.append(py::cast(s));
+  for (const auto& st : r.inventory) inventory.append(statistics_state(st));
+  for (const auto& st : r.score_statistics) score_statistics.append(statistics_state(st));
+  return py::make_tuple(r.first_iteration, r.requested, r.completed, r.cancelled, scores,
+                        to_array(r.failed), inventory, score_statistics, report_state(r.report));
+}
+
+MonteCarloResult result_from_state(const py::tuple& t) {
+  if (t.size() != 9) throw InvalidInputError("pickled MonteCarloResult: expected 9 fields");
+  MonteCarloResult r;
+  r.first_iteration = t[0].cast<Index>();
+  r.requested = t[1].cast<Index>();
+  r.completed = t[2].cast<Index>();
+  r.cancelled = t[3].cast<bool>();
+  r.failed = from_array<Index>(t[5]);
+  for (auto st : t[6].cast<py::list>()) r.inventory.push_back(statistics_from_state(st.cast<py::tuple>()));
+  for (auto st : t[7].cast<py::list>())
+    r.score_statistics.push_back(statistics_from_state(st.cast<py::tuple>()));
+  const Index rows = r.scores_kept() ? r.completed : 0;
+  for (auto s : t[4].cast<py::list>()) {
+    r.scores.push_back(s.cast<Eigen::MatrixXd>());
+    if (r.scores.back().rows() != rows)
+      throw InvalidInputError("pickled MonteCarloResult: " + std::to_string(r.scores.back().rows()) +
+                              " rows of scores, expected " + std::to_string(rows));
+  }
+  r.report = report_from_state(t[8].cast<py::tuple>());
+  return r;
 }
 
 }  // namespace
@@ -122,7 +224,8 @@ void bind_monte_carlo(py::module_& m) {
       .def("quantile", &FlowStatistics::quantile, py::arg("q"),
            "Quantile q in [0, 1] of every flow from the sketch (relative accuracy "
            "relative_accuracy).")
-      .def("merge", &FlowStatistics::merge, py::arg("other"));
+      .def("merge", &FlowStatistics::merge, py::arg("other"))
+      .def(py::pickle(&statistics_state, &statistics_from_state));
 
   py::class_<MonteCarloReport>(m, "MonteCarloReport", "What a run did (hiili::MonteCarloReport).")
       .def_readonly("activities", &MonteCarloReport::activities)
@@ -151,14 +254,17 @@ void bind_monte_carlo(py::module_& m) {
       .def_readonly("refactor_fallbacks", &MonteCarloReport::refactor_fallbacks)
       .def_readonly("refinements", &MonteCarloReport::refinements)
       .def("iterations_per_second", &MonteCarloReport::iterations_per_second)
-      .def("brief", &MonteCarloReport::brief);
+      .def("brief", &MonteCarloReport::brief)
+      .def(py::pickle(&report_state, &report_from_state));
 
   py::class_<MonteCarloResult>(m, "MonteCarloResult",
                                "Scores per demand (iterations x k), failed iterations, statistics.")
       .def_readonly("first_iteration", &MonteCarloResult::first_iteration)
-      .def_readonly("requested", &MonteCarloResult::requested)
+      .def_readwrite("requested", &MonteCarloResult::requested,
+                     "Iterations asked for (settable: hiili.distributed joins pieces of a run).")
       .def_readonly("completed", &MonteCarloResult::completed)
-      .def_readonly("cancelled", &MonteCarloResult::cancelled)
+      .def_readwrite("cancelled", &MonteCarloResult::cancelled,
+                     "Stopped early (settable: hiili.distributed marks a cancelled run).")
       .def_property_readonly(
           "scores",
           [](py::object self) {
@@ -201,7 +307,9 @@ void bind_monte_carlo(py::module_& m) {
       .def("num_demands", &MonteCarloResult::num_demands)
       .def("difference", &MonteCarloResult::difference, py::arg("a"), py::arg("b"))
       .def("probability_less", &MonteCarloResult::probability_less, py::arg("a"), py::arg("b"))
-      .def("append", &MonteCarloResult::append, py::arg("next"));
+      .def("append", &MonteCarloResult::append, py::arg("next"))
+      .def(py::pickle(&result_state, &result_from_state),
+           "Pickles scores, failed iterations, statistics and report (for hiili.distributed).");
 
   py::class_<PyMonteCarlo>(m, "MonteCarlo",
                            "Parallel, reproducible Monte Carlo on one model for one or more "

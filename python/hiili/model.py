@@ -165,6 +165,11 @@ class Model:
         ``Lca.solve``: an openLCA export's product systems (name, else id). Empty when none."""
         return dict(getattr(self, "_demands", {}))
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickles the C++ model's arrays (not the cached scipy and pandas views), with the
+        read report and named demands where a reader gave them."""
+        return (_unpickle, (self._cpp, self.read_report, getattr(self, "_demands", {})))
+
     # ---- sizes -------------------------------------------------------------------------
     @property
     def n(self) -> int:
@@ -356,6 +361,16 @@ def read(path: str | os.PathLike[str], format: str | None = None, **options: Any
         key = name if name and name not in names else demand_id
         names[key] = {int(j): float(a) for j, a in entries}
     model._demands = names
+    return model
+
+
+def _unpickle(
+    core: _core.Model, read_report: dict[str, Any] | None, demands: dict[str, dict[int, float]]
+) -> Model:
+    model = Model._wrap(core)
+    if read_report is not None:
+        model._read_report = read_report
+    model._demands = dict(demands)
     return model
 
 

@@ -368,6 +368,16 @@ class MonteCarlo:
         for key, name in _SAMPLE_KEYS.items():
             setattr(opts, name, key in sample)
         self.options = opts
+        # What a hiili.distributed worker needs to build this MonteCarlo again.
+        self._arguments = (
+            demands,
+            dict(
+                seed=seed, threads=threads, labels=labels, sample=tuple(sample),
+                inventory_statistics=inventory_statistics, sketch_accuracy=sketch_accuracy,
+                chunk=chunk, progress_interval=progress_interval, keep_scores=keep_scores,
+                solver=solver, options=options, **kwargs,
+            ),
+        )
         pairs = [_sparse_demand(self.model, d) for d in demands]
         self._cpp = _core.MonteCarlo(self.model._cpp, pairs, opts)
         self._deterministic = np.asarray(self._cpp.deterministic_scores)
@@ -393,8 +403,13 @@ class MonteCarlo:
         *,
         first_iteration: int = 0,
         progress: bool | Callable[[int, int, float], Any] | None = None,
+        client: Any = None,
+        iterations_per_task: int | None = None,
     ) -> MonteCarloResult:
         """Runs iterations first_iteration .. first_iteration + iterations - 1.
+
+        client: a dask.distributed Client to run on a cluster instead (hiili.distributed:
+        the same scores, bit for bit, in tasks of iterations_per_task iterations).
 
         progress: True for a tqdm bar, False for none, None (default) for a bar when stderr is
         a terminal, or a callable progress(completed, total, seconds) (return False to stop:
@@ -405,6 +420,13 @@ class MonteCarlo:
         """
         iterations = _convert.integer(iterations, "iterations", (0, 2**40))
         first_iteration = _convert.integer(first_iteration, "first_iteration", (0, 2**40))
+        if client is not None:
+            from .distributed import run_monte_carlo
+
+            return run_monte_carlo(
+                self, iterations, client, first_iteration=first_iteration, progress=progress,
+                iterations_per_task=iterations_per_task,
+            )
         callback, close = _progress_callback(progress, iterations)
         try:
             raw, interrupted = self._cpp.run(iterations, first_iteration, callback)
@@ -435,12 +457,13 @@ class MonteCarlo:
         threads: int | None = None,
         *,
         progress: bool | Callable[[int, int, float], Any] | None = None,
+        client: Any = None,
         **kwargs: Any,
     ) -> Comparison:
         """Runs several demands on the same draws (common random numbers).
 
         demands: a list of demands, or a dict {label: demand}. Returns a Comparison with each
-        alternative's scores, paired differences and P(a < b).
+        alternative's scores, paired differences and P(a < b). client: as for run().
         """
         if isinstance(demands, Mapping):
             labels = [str(k) for k in demands]
@@ -451,7 +474,7 @@ class MonteCarlo:
         if len(demand_list) < 2:
             raise _core.InvalidInputError("compare needs at least two demands")
         mc = cls(model, demand_list, seed, threads, labels=labels, **kwargs)
-        return Comparison(mc.run(iterations, progress=progress))
+        return Comparison(mc.run(iterations, progress=progress, client=client))
 
 
 def _is_demand_list(demand: Any) -> bool:

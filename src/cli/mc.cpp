@@ -27,6 +27,7 @@
 #include "hiili/error.hpp"
 #include "hiili/monte_carlo.hpp"
 #include "hiili/version.hpp"
+#include "python.hpp"
 
 namespace hiili::cli {
 
@@ -43,6 +44,8 @@ struct McCommand {
   std::vector<double> quantiles{0.025, 0.5, 0.975};
   std::string scores_path;
   bool stream = false;
+  int workers = 0;         // > 0: on a LocalCluster of that many processes (python.hpp)
+  std::string scheduler;   // an existing Dask cluster's scheduler address
   CLI::App* cmd = nullptr;
 };
 
@@ -165,6 +168,12 @@ std::shared_ptr<McCommand> add_mc_command(CLI::App& app) {
   auto* csv = cmd->add_flag("--csv", c->common.csv, "Print CSV (for machines)");
   json->excludes(csv);
   cmd->add_flag("-q,--quiet", c->common.quiet, "No progress indicator on stderr");
+  cmd->add_option("--workers", c->workers,
+                  "Run on a Dask LocalCluster of N worker processes (python -m hiili.distributed; "
+                  "the same scores)")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--scheduler", c->scheduler,
+                  "Run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786)");
   McCommand* raw = c.get();
   cmd->parse_complete_callback([cmd, raw] {
     if (raw->demand.empty() && raw->demand_file.empty())
@@ -179,6 +188,11 @@ std::shared_ptr<McCommand> add_mc_command(CLI::App& app) {
 
 std::optional<int> run_mc_command(const McCommand& c) {
   if (c.cmd == nullptr || !*c.cmd) return std::nullopt;
+  if (c.workers > 0 || !c.scheduler.empty()) {
+    std::vector<std::string> args{"mc"};
+    for (auto& a : given_arguments(*c.cmd)) args.push_back(std::move(a));
+    return exec_python_module("hiili", "hiili.distributed", args, "hiili[distributed]");
+  }
   const std::string spec = c.model.empty() ? kDefaultModel : c.model;
   Prepared p = prepare(spec, c.format, c.solver, c.demand, c.demand_file, c.category,
                        !c.common.quiet);

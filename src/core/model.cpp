@@ -88,6 +88,30 @@ MatrixData from_matrix(CscMatrix matrix, const char* name) {
   return out;
 }
 
+// The checks of Model::from_data for one matrix: its entries sit at their slots.
+void check_data(const MatrixData& data, const char* name) {
+  const CscMatrix& m = data.matrix;
+  m.validate(name);
+  const std::size_t ne = data.entries.size();
+  if (data.slots.size() != ne || (data.has_uncertainty() && data.uncertainty.size() != ne))
+    throw InvalidInputError(std::string(name) + ": " + std::to_string(ne) + " entries but " +
+                            std::to_string(data.slots.size()) + " slots and " +
+                            std::to_string(data.uncertainty.size()) + " uncertainties");
+  const Index nnz = static_cast<Index>(m.row_idx.size());
+  for (std::size_t e = 0; e < ne; ++e) {
+    const Entry& entry = data.entries[e];
+    const Index slot = data.slots[e];
+    const bool placed = slot >= 0 && slot < nnz && entry.col >= 0 && entry.col < m.cols &&
+                        m.row_idx[slot] == entry.row && m.col_ptr[entry.col] <= slot &&
+                        slot < m.col_ptr[entry.col + 1];
+    if (!placed || !std::isfinite(entry.amount))
+      throw InvalidInputError(std::string(name) + " entry " + std::to_string(e) + " (row " +
+                              std::to_string(entry.row) + ", col " + std::to_string(entry.col) +
+                              (placed ? ") has a non-finite amount" : ") is not at its slot " +
+                                                                         std::to_string(slot)));
+  }
+}
+
 void check_labels(const Labels& labels, Index expected, const char* what) {
   if (labels.empty() && labels.size() == 0) return;
   if (labels.size() != expected)
@@ -121,6 +145,32 @@ Model Model::from_csc(CscMatrix A, CscMatrix B, CscMatrix C, Labels activities, 
   model.technosphere_ = from_matrix(std::move(A), "technosphere A");
   model.biosphere_ = from_matrix(std::move(B), "biosphere B");
   model.characterization_ = from_matrix(std::move(C), "characterization C");
+  model.activities_ = std::move(activities);
+  model.flows_ = std::move(flows);
+  model.categories_ = std::move(categories);
+  return model;
+}
+
+Model Model::from_data(MatrixData A, MatrixData B, MatrixData C, Labels activities,
+                       Labels flows, Labels categories) {
+  check_data(A, "technosphere A");
+  check_data(B, "biosphere B");
+  check_data(C, "characterization C");
+  if (A.matrix.rows != A.matrix.cols || B.matrix.cols != A.matrix.cols ||
+      C.matrix.cols != B.matrix.rows)
+    throw InvalidInputError("model parts of mismatched shapes: A " +
+                            std::to_string(A.matrix.rows) + " x " + std::to_string(A.matrix.cols) +
+                            ", B " + std::to_string(B.matrix.rows) + " x " +
+                            std::to_string(B.matrix.cols) + ", C " + std::to_string(C.matrix.rows) +
+                            " x " + std::to_string(C.matrix.cols));
+  check_shape(A.matrix.cols, B.matrix.rows, C.matrix.rows);
+  check_labels(activities, A.matrix.cols, "activity");
+  check_labels(flows, B.matrix.rows, "flow");
+  check_labels(categories, C.matrix.rows, "category");
+  Model model;
+  model.technosphere_ = std::move(A);
+  model.biosphere_ = std::move(B);
+  model.characterization_ = std::move(C);
   model.activities_ = std::move(activities);
   model.flows_ = std::move(flows);
   model.categories_ = std::move(categories);

@@ -117,6 +117,36 @@ void FlowStatistics::merge(const FlowStatistics& o) {
   out_of_range_ += o.out_of_range_;
 }
 
+FlowStatistics::State FlowStatistics::state() const {
+  return {reference_, accuracy_, bins_, count_,  out_of_range_, sum_hi_, sum_lo_,
+          sq_hi_,     sq_lo_,    min_,  max_,    counts_};
+}
+
+FlowStatistics FlowStatistics::from_state(State state) {
+  FlowStatistics out(Eigen::VectorXd::Ones(state.reference.size()), state.accuracy, state.bins);
+  const std::size_t m = static_cast<std::size_t>(state.reference.size());
+  const std::vector<double>* sums[6] = {&state.sum_hi, &state.sum_lo, &state.sq_hi,
+                                        &state.sq_lo,  &state.min,    &state.max};
+  for (const auto* v : sums)
+    if (v->size() != m)
+      throw InvalidInputError("FlowStatistics state: a sum has " + std::to_string(v->size()) +
+                              " values for " + std::to_string(m) + " flows");
+  if (state.counts.size() != out.counts_.size() || state.count < 0 || state.out_of_range < 0)
+    throw InvalidInputError("FlowStatistics state: " + std::to_string(state.counts.size()) +
+                            " bucket counts, expected " + std::to_string(out.counts_.size()));
+  out.reference_ = std::move(state.reference);
+  out.count_ = state.count;
+  out.out_of_range_ = state.out_of_range;
+  out.sum_hi_ = std::move(state.sum_hi);
+  out.sum_lo_ = std::move(state.sum_lo);
+  out.sq_hi_ = std::move(state.sq_hi);
+  out.sq_lo_ = std::move(state.sq_lo);
+  out.min_ = std::move(state.min);
+  out.max_ = std::move(state.max);
+  out.counts_ = std::move(state.counts);
+  return out;
+}
+
 Eigen::VectorXd FlowStatistics::mean() const {
   Eigen::VectorXd out(flows());
   const double n = static_cast<double>(count_);

@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,47 @@ TEST(Model, FromCscChecksShapesAndValues) {
   EXPECT_THROW(Model::from_csc(bad, test_util::to_csc(B), test_util::to_csc(C)), InvalidInputError);
   EXPECT_THROW(Model::from_csc(CscMatrix::zeros(0, 0), CscMatrix::zeros(0, 0), CscMatrix::zeros(0, 0)),
                InvalidInputError);
+}
+
+TEST(Model, FromDataTakesAnotherModelsPartsAndChecksThem) {
+  ModelBuilder b(2, 1, 1);
+  b.add_technosphere(0, 0, 1.0);
+  b.add_technosphere(1, 1, 1.0);
+  Uncertainty u;
+  u.type = 2;
+  u.loc = std::log(0.5);
+  u.scale = 0.1;
+  b.add(MatrixKind::Technosphere, Entry{1, 0, 0.5, true}, u);
+  b.add_technosphere(1, 0, -0.25);  // a duplicate: both entries share one slot
+  b.add_biosphere(0, 1, 2.0);
+  b.add_characterization(0, 0, 3.0);
+  Labels activities(2);
+  activities.set_column("id", {"a", "b"});
+  b.set_activities(activities);
+  const Model m = b.build();
+  const Model copy = Model::from_data(m.technosphere(), m.biosphere(), m.characterization(),
+                                      m.activities(), m.flows(), m.categories());
+  EXPECT_EQ(copy.A().to_dense(), m.A().to_dense());
+  EXPECT_EQ(copy.B().to_dense(), m.B().to_dense());
+  EXPECT_EQ(copy.technosphere().slots, m.technosphere().slots);
+  ASSERT_EQ(copy.technosphere().uncertainty.size(), 4u);
+  EXPECT_EQ(copy.technosphere().uncertainty[2].type, 2);
+  EXPECT_EQ(copy.activities().find("b"), std::optional<Index>(1));
+
+  MatrixData moved = m.technosphere();
+  moved.slots[2] = 0;  // entry 2 is at (1, 0), slot 0 holds (0, 0)
+  EXPECT_NE(test_util::invalid_input_message([&] {
+              Model::from_data(moved, m.biosphere(), m.characterization());
+            }).find("technosphere A entry 2"),
+            std::string::npos);
+  MatrixData short_uncertainty = m.technosphere();
+  short_uncertainty.uncertainty.pop_back();
+  EXPECT_THROW(Model::from_data(short_uncertainty, m.biosphere(), m.characterization()),
+               InvalidInputError);
+  EXPECT_THROW(Model::from_data(m.technosphere(), m.characterization(), m.characterization()),
+               InvalidInputError);  // B has the wrong number of columns
+  EXPECT_THROW(Model::from_data(m.technosphere(), m.biosphere(), m.characterization(), Labels(3)),
+               InvalidInputError);  // activity labels of the wrong length
 }
 
 TEST(Labels, FindsByIdThenNameAndRejectsAmbiguity) {

@@ -565,6 +565,33 @@ TEST(FlowStatistics, MeanVarianceQuantilesOnKnownData) {
   EXPECT_EQ(narrow.out_of_range(), 2);
 }
 
+TEST(FlowStatistics, StateRoundTripsAndIsChecked) {
+  Eigen::VectorXd ref(2);
+  ref << 3.0, -1.0;
+  FlowStatistics st(ref, 0.02, 64);
+  for (int i = 1; i <= 200; ++i) {
+    const double row[2] = {0.1 * i, -0.5 * i};
+    st.add(row);
+  }
+  const FlowStatistics copy = FlowStatistics::from_state(st.state());
+  EXPECT_EQ(copy.count(), st.count());
+  EXPECT_EQ(copy.out_of_range(), st.out_of_range());
+  EXPECT_TRUE(same_bits(copy.mean(), st.mean()));
+  EXPECT_TRUE(same_bits(copy.variance(), st.variance()));
+  EXPECT_TRUE(same_bits(copy.min(), st.min()));
+  for (double q : {0.05, 0.5, 0.95}) EXPECT_TRUE(same_bits(copy.quantile(q), st.quantile(q)));
+  FlowStatistics merged = FlowStatistics::from_state(st.state());
+  merged.merge(st);  // the restored reference and sketch match the original's
+  EXPECT_EQ(merged.count(), 400);
+  FlowStatistics::State bad = st.state();
+  bad.counts.pop_back();
+  EXPECT_NE(invalid_input_message([&] { FlowStatistics::from_state(bad); }).find("bucket counts"),
+            std::string::npos);
+  bad = st.state();
+  bad.sum_hi.push_back(0.0);
+  EXPECT_THROW(FlowStatistics::from_state(bad), InvalidInputError);
+}
+
 TEST(MonteCarlo, ScoreSummaryInterpolatesLikeNumpy) {
   Eigen::MatrixXd x(6, 2);
   x << 1, 10, 2, kNaN, 3, 30, 4, 40, 5, 50, 6, 60;  // row 1 failed: skipped in both columns

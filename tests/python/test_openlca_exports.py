@@ -333,3 +333,15 @@ def test_every_reader_reports(tmp_path):
     with pytest.raises(hiili.InvalidInputError, match="csv-triplets"):
         hiili.read(tmp_path, allocation="physical")
     assert hiili.Model(np.eye(2)).read_report is None
+
+
+def test_a_read_model_pickles_with_its_report_and_demands(tmp_path):
+    import pickle
+
+    x = small_export(True, flag_steel=True)
+    product_system(x, "ps-alt", "steel, other electricity", "p3-elec-alt")
+    model = hiili.read(x.write(tmp_path, zipped=False))
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy.read_report == model.read_report
+    assert copy.demands == model.demands == {"steel, other electricity": {4: pytest.approx(1.0)}}
+    np.testing.assert_array_equal(copy.A.toarray(), model.A.toarray())
