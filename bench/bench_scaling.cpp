@@ -1,7 +1,7 @@
 // bench_scaling: where analyse + factor goes as n grows (issue 14, items 6 and 2).
 //
 //   bench_scaling [--family=ecoinvent|stress|both] [--sizes=20000,50000,100000,300000]
-//                 [--orderings=amd,metis,auto,colamd] [--limit=SECONDS]
+//                 [--orderings=amd,metis,auto,colamd] [--amd-dense=2] [--limit=SECONDS]
 //
 // For each family, size and ordering, in a child process (killed after --limit seconds, 120
 // by default, so an ordering that fills in like a dense matrix is reported, not waited for):
@@ -41,6 +41,8 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+double amd_dense = FactorizationOptions{}.amd_dense;
+
 void run(SynthFamily family, Index n, Ordering ordering) {
   auto t0 = std::chrono::steady_clock::now();
   SynthOptions so;
@@ -51,6 +53,7 @@ void run(SynthFamily family, Index n, Ordering ordering) {
   const double t_synth = since(t0);
   FactorizationOptions fo;
   fo.ordering = ordering;
+  fo.amd_dense = amd_dense;
   t0 = std::chrono::steady_clock::now();
   auto symbolic = SymbolicAnalysis::create(model.A(), fo);
   const double t_analyse = since(t0);
@@ -123,6 +126,8 @@ int main(int argc, char** argv) {
     } else if (a.rfind("--orderings=", 0) == 0) {
       orderings.clear();
       for (const auto& s : split(value)) orderings.push_back(ordering_from_string(s));
+    } else if (a.rfind("--amd-dense=", 0) == 0) {
+      amd_dense = std::stod(value);
     } else if (a.rfind("--limit=", 0) == 0) {
       limit = std::stod(value);
     } else {
@@ -131,6 +136,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  std::printf("# amd_dense %g\n", amd_dense);
   std::printf(
       "family\tn\tordering\tnnz(A)\tnnz(L+U)\tfill\tlargest block\tMETIS blocks\tsynth s\t"
       "analyse s\tfactor s\tsolve s\tAMD flops (auto)\tMETIS flops (auto)\tpeak MiB\n");
