@@ -36,7 +36,8 @@ struct BlockOrdering {
 BlockOrder auto_order(Index n, const Index* Ap, const Index* Ai, Index* perm,
                       BlockOrdering& ordering) {
   BlockOrder amd = amd_order(n, Ap, Ai, perm, ordering.dense);
-  if (amd.status != AMD_OK || n < kAutoMetisMinBlock || amd.lnz < kAutoMetisFill * double(Ap[n]))
+  if (amd.status != AMD_OK || n < kAutoMetisMinBlock ||
+      amd.lnz < kAutoMetisFill * double(Ap[n]) || !fits_metis(n, Ap[n]))
     return amd;
   const SymmetricGraph g = symmetric_graph(n, Ap, Ai);
   const FillEstimate by_amd = estimate_fill(g, perm);

@@ -11,9 +11,13 @@ namespace hiili::detail {
 
 static_assert(sizeof(idx_t) == sizeof(std::int32_t), "Debian's METIS has 32-bit idx_t");
 
-SymmetricGraph symmetric_graph(Index n, const Index* Ap, const Index* Ai) {
+bool fits_metis(Index n, Index nnz) {
   constexpr Index most = std::numeric_limits<std::int32_t>::max();
-  if (n > most || 2 * Ap[n] > most)
+  return n <= most && 2 * nnz <= most;
+}
+
+SymmetricGraph symmetric_graph(Index n, const Index* Ap, const Index* Ai) {
+  if (!fits_metis(n, Ap[n]))
     throw InvalidInputError("a " + std::to_string(n) + " x " + std::to_string(n) + " block with " +
                             std::to_string(Ap[n]) +
                             " nonzeros is too large for METIS's 32-bit indices: use ordering = amd");

@@ -18,6 +18,8 @@ struct SymmetricGraph {
   std::vector<std::int32_t> adjncy;  // each edge twice, no duplicates, no self loops
 };
 
+// Whether a block of n columns and nnz entries fits METIS's 32-bit indices.
+bool fits_metis(Index n, Index nnz);
 // Throws InvalidInputError when the block does not fit METIS's 32-bit indices.
 SymmetricGraph symmetric_graph(Index n, const Index* Ap, const Index* Ai);
 
