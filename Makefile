@@ -28,7 +28,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 
 APT_PACKAGES := build-essential cmake pkg-config libeigen3-dev libsuitesparse-dev libtbb-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev \
+  libmetis-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev \
   libfast-float-dev libzip-dev librandom123-dev libopenblas0-pthread libxxhash-dev \
   chromium
 PY_STAMP := $(VENV)/.deps-stamp

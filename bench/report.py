@@ -524,6 +524,9 @@ def write(r: dict, out: Path) -> None:
         lines += [f"### family \"{family}\"", "", err or f"![time against n, {family}]({png.name})",
                   "", sweep_table(res, family), ""]
         lines += sweep_notes(res, family) + [""]
+    scaling = HERE / "scaling.md"  # hand-written: bench_scaling's runs (issue 14)
+    if scaling.exists():
+        lines += [scaling.read_text().strip(), ""]
     lines += ["## What is slow for hiili, and why", ""]
     lines += why_slow(res, problems)
     lines += ["## Versions and thread settings", ""]

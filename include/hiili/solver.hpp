@@ -36,7 +36,16 @@ const char* to_string(Backend backend);
 // "klu", "umfpack", "eigen" (case-insensitive); throws InvalidInputError otherwise.
 Backend backend_from_string(std::string_view name);
 
-enum class Ordering { Amd, Colamd };
+// KLU's fill-reducing ordering of each diagonal block of the BTF form. Amd: AMD with the
+// amd_dense threshold below. Colamd: KLU's COLAMD (no symmetric structure assumed). Metis:
+// METIS nested dissection of A + A^T (blocks of 3 or more; fixed seed, the same order every
+// run). Auto: AMD, and on a block of 2,000 or more where AMD predicts over 10x the block's
+// nonzeros in L also METIS, keeping the one whose predicted work (the Cholesky factor of
+// A + A^T in that order) is lower; the report says which won.
+enum class Ordering { Amd, Colamd, Metis, Auto };
+const char* to_string(Ordering ordering);
+// "amd", "colamd", "metis", "auto" (case-insensitive); throws InvalidInputError otherwise.
+Ordering ordering_from_string(std::string_view name);
 
 struct FactorizationOptions {
   Backend backend = Backend::Klu;
@@ -94,6 +103,18 @@ struct AnalysisCacheReport {
   std::string warning;  // why a file was rejected or could not be written; empty when fine
 };
 
+// What KLU's ordering did in the analysis (Ordering::Amd, Metis, Auto; not Colamd, not a
+// cached analysis: blocks = 0 there).
+struct OrderingReport {
+  Index blocks = 0;        // diagonal blocks ordered
+  Index largest = 0;       // the largest of them
+  Index metis_blocks = 0;  // of those, ordered by METIS
+  // Auto: the predicted multiply-adds of AMD's and METIS's orders, summed over the blocks
+  // where both ran (0 when no block was large enough to try METIS).
+  double amd_flops = 0.0;
+  double metis_flops = 0.0;
+};
+
 // What the last analysis / factorisation did, for logs and benchmarks.
 struct FactorizationReport {
   Backend backend = Backend::Klu;
@@ -102,6 +123,8 @@ struct FactorizationReport {
   Index nnz_factors = 0;  // nonzeros of L + U (fill), where the backend reports it
   Index blocks = 0;       // KLU: diagonal blocks of the BTF form
   Index max_block = 0;    // KLU: size of the largest block (the strongly connected core)
+  Ordering ordering = Ordering::Amd;  // the option asked for
+  OrderingReport orderings;           // KLU: what it chose, block by block (see above)
   double rcond = 0.0;     // cheap reciprocal condition estimate of the last factorisation
   double analyze_seconds = 0.0;
   double factor_seconds = 0.0;  // last factorize or refactor

@@ -35,6 +35,8 @@ void bind_solver(py::module_& m) {
   py::native_enum<Ordering>(m, "Ordering", "enum.Enum")
       .value("Amd", Ordering::Amd)
       .value("Colamd", Ordering::Colamd)
+      .value("Metis", Ordering::Metis)
+      .value("Auto", Ordering::Auto)
       .finalize();
   m.def("to_string", py::overload_cast<Backend>(&to_string), py::arg("backend"));
   m.def("backend_from_string", &backend_from_string, py::arg("name"),
@@ -83,7 +85,7 @@ void bind_solver(py::module_& m) {
       .def_readwrite("analysis_cache", &FactorizationOptions::analysis_cache)
       .def("__repr__", [](const FactorizationOptions& o) {
         return std::string("FactorizationOptions(backend=") + to_string(o.backend) +
-               ", ordering=" + (o.ordering == Ordering::Amd ? "amd" : "colamd") +
+               ", ordering=" + to_string(o.ordering) +
                ", btf=" + (o.btf ? "True" : "False") +
                ", refine_tolerance=" + std::to_string(o.refine_tolerance) +
                ", residual_tolerance=" + std::to_string(o.residual_tolerance) +
@@ -104,6 +106,16 @@ void bind_solver(py::module_& m) {
       .def_readonly("blocks", &FactorizationReport::blocks)
       .def_readonly("max_block", &FactorizationReport::max_block)
       .def_readonly("rcond", &FactorizationReport::rcond)
+      .def_readonly("ordering", &FactorizationReport::ordering)
+      .def_property_readonly(
+          "metis_blocks", [](const FactorizationReport& r) { return r.orderings.metis_blocks; },
+          "KLU: diagonal blocks the analysis ordered by METIS (ordering metis or auto).")
+      .def_property_readonly(
+          "ordering_flops",
+          [](const FactorizationReport& r) {
+            return py::make_tuple(r.orderings.amd_flops, r.orderings.metis_flops);
+          },
+          "ordering auto: predicted multiply-adds (AMD, METIS) on the blocks where both ran.")
       .def_readonly("analyze_seconds", &FactorizationReport::analyze_seconds)
       .def_readonly("factor_seconds", &FactorizationReport::factor_seconds)
       .def_readonly("factorizations", &FactorizationReport::factorizations)

@@ -129,6 +129,8 @@ class Backend(enum.Enum):
 class Ordering(enum.Enum):
     Amd = 0
     Colamd = 1
+    Metis = 2
+    Auto = 3
 
 class FactorizationOptions:
     backend: Backend
@@ -179,6 +181,12 @@ class FactorizationReport:
     def max_block(self) -> int: ...
     @property
     def rcond(self) -> float: ...
+    @property
+    def ordering(self) -> Ordering: ...
+    @property
+    def metis_blocks(self) -> int: ...
+    @property
+    def ordering_flops(self) -> tuple[float, float]: ...
     @property
     def analyze_seconds(self) -> float: ...
     @property

@@ -44,9 +44,12 @@ def factorization_options(
                 f"unknown factorization option {name!r}; known: {', '.join(_OPTION_NAMES)}"
             )
         if name == "ordering" and isinstance(value, str):
-            value = {"amd": _core.Ordering.Amd, "colamd": _core.Ordering.Colamd}.get(
-                value.lower(), value
-            )
+            value = {
+                "amd": _core.Ordering.Amd,
+                "colamd": _core.Ordering.Colamd,
+                "metis": _core.Ordering.Metis,
+                "auto": _core.Ordering.Auto,
+            }.get(value.lower(), value)
         setattr(opts, name, _option_value(name, value))
     return opts
 

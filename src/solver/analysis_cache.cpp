@@ -193,7 +193,7 @@ std::string check_analysis(const KluAnalysisData& d, const CscMatrix& pattern,
   if (d.do_btf != (options.btf ? 1 : 0)) return "the BTF flag does not match the options";
   if (d.structural_rank != (options.btf ? d.n : -1)) return "the structural rank is not n";
   if (!options.btf && d.nblocks != 1) return "blocks without BTF";
-  if (d.ordering != (options.ordering == Ordering::Amd ? 3 : 1))
+  if (d.ordering != (options.ordering == Ordering::Colamd ? 1 : 3))
     return "the ordering does not match the options";
   if (!(std::isfinite(d.symmetry) && std::isfinite(d.est_flops) && std::isfinite(d.lnz) &&
         std::isfinite(d.unz) && d.lnz >= -1.0 && d.unz >= -1.0 &&

@@ -23,6 +23,7 @@ class BackendSymbolic {
   virtual ~BackendSymbolic() = default;
   virtual Index blocks() const { return 0; }
   virtual Index max_block() const { return 0; }
+  virtual OrderingReport ordering() const { return {}; }
   // A numeric factorisation object for this analysis (empty until factorize()).
   virtual std::unique_ptr<BackendNumeric> make_numeric() const = 0;
 };

@@ -1,4 +1,4 @@
-// KLU backend: BTF + AMD/COLAMD, klu_l_* (64-bit indices).
+// KLU backend: BTF + AMD/METIS/COLAMD, klu_l_* (64-bit indices).
 #include <amd.h>
 #include <klu.h>
 
@@ -11,6 +11,7 @@
 #include "hiili/limits.hpp"
 #include "solver/analysis_cache.hpp"
 #include "solver/backend.hpp"
+#include "solver/ordering.hpp"
 #include "solver/static_lu.hpp"
 
 namespace hiili::detail {
@@ -19,55 +20,99 @@ namespace {
 static_assert(sizeof(SuiteSparse_long) == sizeof(Index), "KLU's long must be 64-bit");
 
 // What KLU's user-ordering hook needs, and what it reports back (common.user_data).
-struct AmdOrdering {
+struct BlockOrdering {
+  Ordering kind = Ordering::Amd;
   double dense = 10.0;
-  int status = AMD_OK;  // the first AMD failure, if any
+  int status = AMD_OK;  // the first failure, if any
   Index failed_n = 0;   // the size of the block it failed on
+  const char* failed_in = "AMD";
+  std::string message;  // a typed error raised inside the hook, to be rethrown outside KLU
+  OrderingReport report;
 };
 
-// KLU calls this for each diagonal block of the BTF form (ordering = 3). It is AMD as KLU's
-// own ordering 0, but with the dense-row threshold of FactorizationOptions::amd_dense: the
-// market hubs of LCA systems sit just below AMD's default threshold and make its degree
-// updates quadratic. Returns 0 on failure (KLU then reports KLU_INVALID), else an estimate
-// of nnz(L) as KLU's contract asks.
-SuiteSparse_long amd_dense_order(SuiteSparse_long n, SuiteSparse_long* Ap, SuiteSparse_long* Ai,
-                                 SuiteSparse_long* Perm, klu_l_common* common) {
-  auto* ordering = static_cast<AmdOrdering*>(common->user_data);
-  double control[AMD_CONTROL];
-  double info[AMD_INFO];
-  amd_l_defaults(control);
-  control[AMD_DENSE] = ordering->dense;
-  const int status = amd_l_order(n, Ap, Ai, Perm, control, info);
-  if (status < AMD_OK) {
-    if (ordering->status == AMD_OK) {
-      ordering->status = status;
-      ordering->failed_n = n;
+// Ordering::Auto on one block: AMD; on a large block that AMD fills in heavily also METIS,
+// and the one whose predicted Cholesky work on A + A^T is lower wins (AMD on a tie or a
+// METIS failure).
+BlockOrder auto_order(Index n, const Index* Ap, const Index* Ai, Index* perm,
+                      BlockOrdering& ordering) {
+  BlockOrder amd = amd_order(n, Ap, Ai, perm, ordering.dense);
+  if (amd.status != AMD_OK || n < kAutoMetisMinBlock ||
+      amd.lnz < kAutoMetisFill * double(Ap[n]) || !fits_metis(n, Ap[n]))
+    return amd;
+  const SymmetricGraph g = symmetric_graph(n, Ap, Ai);
+  const FillEstimate by_amd = estimate_fill(g, perm);
+  std::vector<Index> nd(n);
+  const BlockOrder metis = metis_order(g, nd.data());
+  const FillEstimate by_metis = estimate_fill(g, nd.data());
+  ordering.report.amd_flops += by_amd.flops;
+  ordering.report.metis_flops += by_metis.flops;
+  if (metis.status != AMD_OK || !(by_metis.flops < by_amd.flops)) return amd;
+  std::copy(nd.begin(), nd.end(), perm);
+  ++ordering.report.metis_blocks;
+  return metis;
+}
+
+// KLU calls this for each diagonal block of the BTF form (ordering = 3): AMD as KLU's own
+// ordering 0 but with the dense-row threshold of FactorizationOptions::amd_dense (the market
+// hubs of LCA systems sit just below AMD's default threshold and make its degree updates
+// quadratic), METIS nested dissection, or the cheaper of the two by estimate (Auto). Returns 0
+// on failure (KLU then reports KLU_INVALID), else an estimate of nnz(L) as KLU's contract asks.
+SuiteSparse_long order_block(SuiteSparse_long n, SuiteSparse_long* Ap, SuiteSparse_long* Ai,
+                             SuiteSparse_long* Perm, klu_l_common* common) {
+  auto& ordering = *static_cast<BlockOrdering*>(common->user_data);
+  BlockOrder result;
+  const char* by = ordering.kind == Ordering::Metis && n >= 3 ? "METIS" : "AMD";
+  try {  // nothing may unwind through KLU's C frames
+    if (ordering.kind == Ordering::Metis && n >= 3) {
+      result = metis_order(symmetric_graph(n, Ap, Ai), Perm);
+      if (result.status == AMD_OK) ++ordering.report.metis_blocks;
+    } else if (ordering.kind == Ordering::Auto) {
+      result = auto_order(n, Ap, Ai, Perm, ordering);
+    } else {
+      result = amd_order(n, Ap, Ai, Perm, ordering.dense);
+    }
+  } catch (const std::bad_alloc&) {
+    result.status = AMD_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    result.status = AMD_INVALID;
+    if (ordering.message.empty()) ordering.message = e.what();
+  }
+  if (result.status != AMD_OK) {
+    if (ordering.status == AMD_OK) {
+      ordering.status = result.status;
+      ordering.failed_n = n;
+      ordering.failed_in = by;
     }
     return 0;
   }
-  return static_cast<SuiteSparse_long>(info[AMD_LNZ]) + n;
+  ++ordering.report.blocks;
+  if (n > ordering.report.largest) ordering.report.largest = n;
+  return static_cast<SuiteSparse_long>(result.lnz);
 }
 
-// `ordering` must outlive the analysis when options.ordering is Amd (KLU calls back into it).
-klu_l_common make_common(const FactorizationOptions& options, AmdOrdering* ordering = nullptr) {
+// `ordering` must outlive the analysis unless options.ordering is Colamd (KLU calls back
+// into it).
+klu_l_common make_common(const FactorizationOptions& options, BlockOrdering* ordering = nullptr) {
   klu_l_common common;
   klu_l_defaults(&common);
   common.btf = options.btf ? 1 : 0;
-  common.ordering = options.ordering == Ordering::Amd ? 0 : 1;
-  if (options.ordering == Ordering::Amd && ordering != nullptr) {
+  common.ordering = options.ordering == Ordering::Colamd ? 1 : 0;
+  if (options.ordering != Ordering::Colamd && ordering != nullptr) {
     common.ordering = 3;
-    common.user_order = amd_dense_order;
+    common.user_order = order_block;
     common.user_data = ordering;
   }
   common.halt_if_singular = 1;
   return common;
 }
 
-[[noreturn]] void throw_amd(const AmdOrdering& ordering) {
-  const std::string where = " (AMD ordering of a " + std::to_string(ordering.failed_n) + " x " +
+[[noreturn]] void throw_ordering(const BlockOrdering& ordering) {
+  const std::string where = " (" + std::string(ordering.failed_in) + " ordering of a " +
+                            std::to_string(ordering.failed_n) + " x " +
                             std::to_string(ordering.failed_n) + " diagonal block)";
   if (ordering.status == AMD_OUT_OF_MEMORY) throw Error("out of memory" + where);
-  throw InvalidInputError("invalid pattern" + where + ": AMD status " +
+  if (!ordering.message.empty()) throw InvalidInputError(ordering.message);
+  throw InvalidInputError("invalid pattern" + where + ": status " +
                           std::to_string(ordering.status));
 }
 
@@ -137,12 +182,14 @@ class KluSymbolic final : public BackendSymbolic {
       : pattern_(pattern), options_(options) {
     if (std::isnan(options.amd_dense))
       throw InvalidInputError("FactorizationOptions::amd_dense is NaN");
-    AmdOrdering ordering{options.amd_dense};
+    BlockOrdering ordering;
+    ordering.kind = options.ordering;
+    ordering.dense = options.amd_dense;
     klu_l_common common = make_common(options, &ordering);
     symbolic_ = klu_l_analyze(pattern.rows, mut(pattern.col_ptr.data()),
                               mut(pattern.row_idx.data()), &common);
     if (symbolic_ == nullptr) {
-      if (ordering.status != AMD_OK) throw_amd(ordering);
+      if (ordering.status != AMD_OK) throw_ordering(ordering);
       if (common.status == KLU_SINGULAR || common.structural_rank < pattern.rows)
         throw SingularMatrixError("technosphere matrix is structurally singular: structural rank " +
                                       std::to_string(common.structural_rank) +
@@ -158,6 +205,7 @@ class KluSymbolic final : public BackendSymbolic {
                                 -1, 0.0);
     }
     check_fill(common);
+    ordering_ = ordering.report;
   }
   // An analysis loaded from the cache (checked by check_analysis), in KLU's own allocations
   // so that klu_l_free_symbolic frees it as one of its own.
@@ -208,6 +256,7 @@ class KluSymbolic final : public BackendSymbolic {
   }
   Index blocks() const override { return symbolic_->nblocks; }
   Index max_block() const override { return symbolic_->maxblock; }
+  OrderingReport ordering() const override { return ordering_; }
   std::unique_ptr<BackendNumeric> make_numeric() const override {
     return std::make_unique<KluNumeric>(*this);
   }
@@ -231,7 +280,7 @@ class KluSymbolic final : public BackendSymbolic {
                    "factorising the " + std::to_string(pattern_.rows) + " x " +
                        std::to_string(pattern_.rows) + " technosphere (KLU predicts " +
                        std::to_string(static_cast<long long>(fill)) + " nonzeros in L + U)",
-                   "try ordering = colamd, or a smaller model");
+                   "try another ordering, or a smaller model");
     } catch (...) {
       klu_l_free_symbolic(&symbolic_, &common);
       throw;
@@ -240,6 +289,7 @@ class KluSymbolic final : public BackendSymbolic {
   const CscMatrix& pattern_;  // owned by SymbolicAnalysis, which owns this object
   FactorizationOptions options_;
   klu_l_symbolic* symbolic_ = nullptr;
+  OrderingReport ordering_;  // what the ordering hook did (blocks = 0: loaded from the cache)
 };
 
 KluNumeric::KluNumeric(const KluSymbolic& symbolic)

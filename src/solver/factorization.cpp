@@ -102,18 +102,41 @@ Backend backend_from_string(std::string_view name) {
                           "': expected klu, umfpack or eigen");
 }
 
+const char* to_string(Ordering ordering) {
+  switch (ordering) {
+    case Ordering::Amd:
+      return "amd";
+    case Ordering::Colamd:
+      return "colamd";
+    case Ordering::Metis:
+      return "metis";
+    case Ordering::Auto:
+      return "auto";
+  }
+  return "?";
+}
+
+Ordering ordering_from_string(std::string_view name) {
+  const std::string s = lower(name);
+  for (Ordering o : {Ordering::Amd, Ordering::Colamd, Ordering::Metis, Ordering::Auto})
+    if (s == to_string(o)) return o;
+  throw InvalidInputError("unknown ordering '" + std::string(name) +
+                          "': expected amd, colamd, metis or auto");
+}
+
 std::string FactorizationReport::brief() const {
-  char buf[400];
+  char buf[480];
   const double fill = nnz > 0 && nnz_factors > 0 ? double(nnz_factors) / double(nnz) : 0.0;
   std::snprintf(buf, sizeof buf,
                 "%s n=%lld nnz=%lld fill=%.2fx blocks=%lld max_block=%lld rcond=%.2e "
                 "analyze=%.2fms factor=%.2fms factorizations=%ld refactors=%ld (static %ld, dense "
-                "columns %lld) fallbacks=%ld residual=%.1e cache=%s",
+                "columns %lld) fallbacks=%ld residual=%.1e cache=%s ordering=%s (metis blocks %lld)",
                 to_string(backend), static_cast<long long>(n), static_cast<long long>(nnz), fill,
                 static_cast<long long>(blocks), static_cast<long long>(max_block), rcond,
                 analyze_seconds * 1e3, factor_seconds * 1e3, factorizations, refactors,
                 static_refactors, static_cast<long long>(dense_columns), refactor_fallbacks,
-                last_residual, to_string(cache.outcome));
+                last_residual, to_string(cache.outcome), to_string(ordering),
+                static_cast<long long>(orderings.metis_blocks));
   return buf;
 }
 
@@ -230,6 +253,8 @@ Factorization::Factorization(std::shared_ptr<const SymbolicAnalysis> symbolic)
   report_.nnz = symbolic_->nnz();
   report_.blocks = symbolic_->blocks();
   report_.max_block = symbolic_->max_block();
+  report_.ordering = symbolic_->options().ordering;
+  report_.orderings = symbolic_->backend().ordering();
   report_.analyze_seconds = symbolic_->seconds();
   report_.cache = symbolic_->cache();
   values_.resize(symbolic_->nnz());

@@ -165,12 +165,14 @@ TEST_F(AnalysisCache, PatternChangeIsAMiss) {
 
 TEST_F(AnalysisCache, OptionChangeIsAMiss) {
   const auto m = model();
-  FactorizationOptions no_btf, colamd, dense;
+  FactorizationOptions no_btf, colamd, dense, metis, chosen;
   no_btf.btf = false;
   colamd.ordering = Ordering::Colamd;
   dense.amd_dense = 5.0;
+  metis.ordering = Ordering::Metis;
+  chosen.ordering = Ordering::Auto;
   std::set<std::string> paths;
-  for (const auto& o : {FactorizationOptions{}, no_btf, colamd, dense}) {
+  for (const auto& o : {FactorizationOptions{}, no_btf, colamd, dense, metis, chosen}) {
     const auto [plain, off] = run(m, o);
     const auto [x, stored] = run(m, cached(o));
     EXPECT_EQ(stored.outcome, CacheOutcome::Stored) << stored.warning;
@@ -179,7 +181,7 @@ TEST_F(AnalysisCache, OptionChangeIsAMiss) {
     EXPECT_EQ(hit.outcome, CacheOutcome::Hit) << hit.warning;
     EXPECT_TRUE(same_bits(y, plain));
   }
-  EXPECT_EQ(paths.size(), 4u);
+  EXPECT_EQ(paths.size(), 6u);
   // Options that do not change the analysis share its file.
   FactorizationOptions tolerant;
   tolerant.residual_tolerance = 1e-6;

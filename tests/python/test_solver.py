@@ -145,12 +145,18 @@ def test_options_object_and_overrides():
 
 
 @pytest.mark.parametrize("btf", [True, False])
-@pytest.mark.parametrize("ordering", ["amd", "colamd"])
+@pytest.mark.parametrize("ordering", ["amd", "colamd", "metis", "auto"])
 def test_klu_orderings(btf, ordering):
     A = technosphere(800, 6, "permuted", seed=12)
     b = np.random.default_rng(5).standard_normal(800)
     F = hiili.Factorization(A, solver="klu", btf=btf, ordering=ordering)
     assert rel_err(F.solve(b), spsolve(A, b)) < 1e-9
+    assert F.report.ordering == getattr(hiili.Ordering, ordering.capitalize())
+    assert f"ordering={ordering}" in F.report.brief()
+    if ordering == "metis":
+        assert F.report.metis_blocks >= 1
+    else:
+        assert F.report.metis_blocks == 0  # auto: no block of 2,000 here
 
 
 def test_pivot_growth_is_refined():

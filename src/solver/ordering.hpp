@@ -1,0 +1,54 @@
+// Fill-reducing orderings of one diagonal block for KLU's user-ordering hook: AMD (with
+// hiili's dense-row threshold), METIS nested dissection, and the cheap estimate that picks
+// between them (FactorizationOptions::ordering = Auto).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hiili/solver.hpp"
+
+namespace hiili::detail {
+
+// The pattern of A + A^T without the diagonal, in METIS's 32-bit CSR form.
+struct SymmetricGraph {
+  std::int32_t n = 0;
+  std::vector<std::int32_t> xadj;    // n + 1
+  std::vector<std::int32_t> adjncy;  // each edge twice, no duplicates, no self loops
+};
+
+// Whether a block of n columns and nnz entries fits METIS's 32-bit indices.
+bool fits_metis(Index n, Index nnz);
+// Throws InvalidInputError when the block does not fit METIS's 32-bit indices.
+SymmetricGraph symmetric_graph(Index n, const Index* Ap, const Index* Ai);
+
+// What an ordering predicts for the Cholesky factor of A + A^T in its order: nonzeros of L
+// (with the diagonal) and multiply-adds (the sum of squared column counts). Exact for the
+// symmetric pattern; an estimate of LU's fill and work without pivoting.
+struct FillEstimate {
+  double lnz = 0.0;
+  double flops = 0.0;
+};
+FillEstimate estimate_fill(const SymmetricGraph& g, const Index* perm);
+
+// The outcome of one ordering call: status follows AMD's codes (AMD_OK = 0, negative on
+// failure); lnz is AMD's or the estimate's nonzeros of L with the diagonal.
+struct BlockOrder {
+  int status = 0;
+  double lnz = 0.0;
+};
+BlockOrder amd_order(Index n, const Index* Ap, const Index* Ai, Index* perm, double dense);
+// METIS_NodeND on A + A^T (fixed seed: the same order on every run).
+BlockOrder metis_order(const SymmetricGraph& g, Index* perm);
+
+// Ordering::Auto tries METIS only on a block of at least kAutoMetisMinBlock whose AMD order
+// predicts more than kAutoMetisFill times the block's nonzeros in L: nested dissection pays
+// only on large blocks that fill in heavily, and METIS takes 2-7x AMD's time on the synth
+// cores, where it never won (their ratio: ecoinvent 3-5, stress 6-10 up to n = 100,000;
+// bench/what_was_tried.md, "Orderings").
+// Ordering::Metis orders every block of 3 or more by METIS.
+inline constexpr Index kAutoMetisMinBlock = 2000;
+inline constexpr double kAutoMetisFill = 10.0;
+
+}  // namespace hiili::detail
