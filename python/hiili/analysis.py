@@ -53,15 +53,10 @@ _KIND_NAME = {
 
 
 # ---- labels -------------------------------------------------------------------------------
-def display_labels(table: _core.Labels, size: int, prefix: str = "#") -> list[str]:
-    """Human-readable labels: the "name" column, else "id", else the first one, else "#i"."""
-    names = table.column_names()
-    for column in ("name", "id"):
-        if column in names:
-            return list(table.column(column))
-    if names:
-        return list(table.column(names[0]))
-    return [f"{prefix}{i}" for i in range(size)]
+def display_labels(table: _core.Labels, size: int) -> list[str]:
+    """The labels tables print (hiili::Labels::display): "name [location] (compartment)", else
+    "id", else the first column, else "#i"; Model.activity_index and friends accept each back."""
+    return table.display_all(size)
 
 
 def _activity_labels(model: Model) -> list[str]:

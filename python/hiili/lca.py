@@ -160,31 +160,11 @@ class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: h
         return self._cpp.report
 
     # ---- demands ---------------------------------------------------------------------------
-    def _sparse(self, demand: Mapping[Any, float]) -> tuple[np.ndarray, np.ndarray]:
-        items = list(demand.items())
-        indices = np.empty(len(items), dtype=np.int64)
-        amounts = np.empty(len(items), dtype=np.float64)
-        table = self.model._cpp.activities
-        for i, (key, amount) in enumerate(items):
-            if isinstance(key, bool):
-                raise TypeError(f"demand: expected activity indices or labels, got {key!r}")
-            if isinstance(key, int | np.integer):
-                indices[i] = key  # range checked by the core
-            elif isinstance(key, str):
-                found = table.find(key)
-                if found is None:
-                    raise _core.InvalidInputError(f"demand: unknown activity label {key!r}")
-                indices[i] = found
-            else:
-                raise TypeError(f"demand: expected activity indices or labels, got {key!r}")
-            amounts[i] = amount
-        return indices, amounts
-
     def demand_vector(self, demand: Any) -> np.ndarray:
         """The dense demand vector (length n) for a dict {activity index or label: amount},
         a pandas Series, a sparse vector or a dense one."""
         if isinstance(demand, Mapping | pd.Series):
-            return self._cpp.dense_demand(*self._sparse(demand))
+            return self._cpp.dense_demand(*self.model.sparse_demand(demand))
         if sp.issparse(demand):
             demand = demand.toarray()
             if demand.ndim == 2 and 1 in demand.shape:
@@ -203,7 +183,7 @@ class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: h
         a wrong length or an empty (all-zero) demand.
         """
         if isinstance(demand, Mapping | pd.Series):
-            raw = self._cpp.solve_sparse(*self._sparse(demand))
+            raw = self._cpp.solve_sparse(*self.model.sparse_demand(demand))
         else:
             raw = self._cpp.solve(self.demand_vector(demand))
         return Result(self.model, raw.supply, raw.inventory, raw.scores)

@@ -57,13 +57,7 @@ def _sparse_demand(model: Model, demand: Any) -> tuple[np.ndarray, np.ndarray]:
     """(indices, amounts) for a dict {activity index or label: amount}, a pandas Series, a
     scipy sparse vector or a dense vector of length n."""
     if isinstance(demand, Mapping | pd.Series):
-        items = list(demand.items())
-        indices = np.empty(len(items), dtype=np.int64)
-        amounts = np.empty(len(items), dtype=np.float64)
-        for i, (key, amount) in enumerate(items):
-            indices[i] = model.activity_index(key)
-            amounts[i] = float(amount)
-        return indices, amounts
+        return model.sparse_demand(demand)
     if sp.issparse(demand):
         demand = demand.toarray().ravel()
     vector = _convert.as_float64(np.asarray(demand), "demand")

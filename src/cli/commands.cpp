@@ -127,25 +127,6 @@ std::string synth_description(const SynthOptions& o) {
 
 // ---- the model ----------------------------------------------------------------
 
-// A readable label for row `i`: "name" (else "id", else the first column), with the
-// location in brackets when there is one; "#i" when the table has no columns.
-std::string label_of(const Labels& labels, Index i) {
-  if (labels.empty() || i < 0 || i >= labels.size()) return fmt::format("#{}", i);
-  std::string text;
-  for (const char* column : {"name", "id"}) {
-    if (labels.has_column(column) && !labels.column(column)[i].empty()) {
-      text = labels.column(column)[i];
-      break;
-    }
-  }
-  if (text.empty()) text = labels.column(labels.column_names().front())[i];
-  if (labels.has_column("location") && !labels.column("location")[i].empty())
-    text += fmt::format(" [{}]", labels.column("location")[i]);
-  if (labels.has_column("compartment") && !labels.column("compartment")[i].empty())
-    text += fmt::format(" ({})", labels.column("compartment")[i]);
-  return text;
-}
-
 std::string column_or_empty(const Labels& labels, std::string_view column, Index i) {
   if (labels.empty() || !labels.has_column(column)) return {};
   return labels.column(column)[i];
@@ -170,7 +151,7 @@ auto with_context(const std::string& source, const Model* model, F&& body) {
     if (model && !model->activities().empty() && e.column() >= 0 &&
         e.column() < model->num_activities())
       what +=
-          fmt::format(" (activity #{}: {})", e.column(), label_of(model->activities(), e.column()));
+          fmt::format(" (activity #{}: {})", e.column(), model->activities().display(e.column()));
     throw SingularMatrixError(what, e.column(), e.rcond());
   } catch (const IllConditionedError& e) {
     throw IllConditionedError(in_context(source, e.what()), e.residual(), e.rcond());
@@ -179,33 +160,6 @@ auto with_context(const std::string& source, const Model* model, F&& body) {
   } catch (const InvalidInputError& e) {
     throw InvalidInputError(in_context(source, e.what()));
   }
-}
-
-// A row of `labels` named by `key`: Labels::find (id, then name, then first column), then any
-// other column with exactly one match (e.g. a sector "code"), then "#i" or a plain index.
-Index find_row(const Labels& labels, Index size, const std::string& key, const char* what) {
-  if (!labels.empty()) {
-    if (auto row = labels.find(key)) return *row;
-    for (const auto& name : labels.column_names()) {
-      const auto& column = labels.column(name);
-      auto it = std::find(column.begin(), column.end(), key);
-      if (it == column.end()) continue;
-      if (std::find(it + 1, column.end(), key) != column.end())
-        throw InvalidInputError(
-            fmt::format("{} '{}' matches more than one row of column '{}'", what, key, name));
-      return it - column.begin();
-    }
-  }
-  std::string_view digits = key;
-  if (!digits.empty() && digits.front() == '#') digits.remove_prefix(1);
-  if (auto index = parse_integer(digits)) {
-    if (*index < 0 || *index >= size)
-      throw InvalidInputError(
-          fmt::format("{} index {} is out of range 0..{}", what, *index, size - 1));
-    return *index;
-  }
-  throw InvalidInputError(
-      fmt::format("no {} labelled '{}' (give a label, or an index 0..{})", what, key, size - 1));
 }
 
 struct LoadedModel {
@@ -242,7 +196,7 @@ SparseDemand parse_demand(const Model& model, const std::vector<std::string>& it
   SparseDemand demand;
   for (const auto& item : items) {
     auto eq = item.rfind('=');  // check_demand_syntax already accepted it
-    Index j = find_row(model.activities(), model.num_activities(), item.substr(0, eq), "activity");
+    Index j = model.activity_index(item.substr(0, eq));
     demand.emplace_back(j, *parse_double(item.substr(eq + 1)));
   }
   return demand;
@@ -348,7 +302,7 @@ Json scores_json(const Model& model, const Eigen::VectorXd& scores) {
   Json list = Json::array();
   for (Index q = 0; q < scores.size(); ++q)
     list.push_back({{"index", q},
-                    {"category", label_of(model.categories(), q)},
+                    {"category", model.categories().display(q)},
                     {"unit", column_or_empty(model.categories(), "unit", q)},
                     {"score", scores[q]}});
   return list;
@@ -356,14 +310,14 @@ Json scores_json(const Model& model, const Eigen::VectorXd& scores) {
 
 Json contributions_json(const Model& model, const Contributions& c) {
   Json j;
-  j["category"] = {{"index", c.category}, {"name", label_of(model.categories(), c.category)}};
+  j["category"] = {{"index", c.category}, {"name", model.categories().display(c.category)}};
   j["score"] = c.score;
   auto list = [&](const std::vector<Contribution>& items, const Labels& labels) {
     Json out = Json::array();
     for (std::size_t r = 0; r < items.size(); ++r)
       out.push_back({{"rank", r + 1},
                      {"index", items[r].index},
-                     {"label", label_of(labels, items[r].index)},
+                     {"label", labels.display(items[r].index)},
                      {"contribution", items[r].value},
                      {"share", c.score != 0.0 ? items[r].value / c.score : 0.0}});
     return out;
@@ -381,7 +335,7 @@ std::string g17(double v) { return fmt::format("{:.17g}", v); }
 void csv_scores(Table& t, const std::string& part, const Model& model,
                 const Eigen::VectorXd& scores) {
   for (Index q = 0; q < scores.size(); ++q)
-    t.add({part, "score", "", std::to_string(q), label_of(model.categories(), q), g17(scores[q]),
+    t.add({part, "score", "", std::to_string(q), model.categories().display(q), g17(scores[q]),
            ""});
 }
 
@@ -390,7 +344,7 @@ void csv_contributions(Table& t, const std::string& part, const Model& model,
   auto rows = [&](const char* kind, const std::vector<Contribution>& items, const Labels& labels) {
     for (std::size_t r = 0; r < items.size(); ++r)
       t.add({part, kind, std::to_string(r + 1), std::to_string(items[r].index),
-             label_of(labels, items[r].index), g17(items[r].value),
+             labels.display(items[r].index), g17(items[r].value),
              c.score != 0.0 ? g17(items[r].value / c.score) : ""});
   };
   rows("activity", c.activities, model.activities());
@@ -400,7 +354,7 @@ void csv_contributions(Table& t, const std::string& part, const Model& model,
 void print_scores(const Model& model, const Eigen::VectorXd& scores, int indent = 2) {
   Table t({"#", "category", "score", "unit"}, {true, false, true, false});
   for (Index q = 0; q < scores.size(); ++q)
-    t.add({std::to_string(q), label_of(model.categories(), q), number(scores[q]),
+    t.add({std::to_string(q), model.categories().display(q), number(scores[q]),
            column_or_empty(model.categories(), "unit", q)});
   t.print_text(stdout, 60, indent);
 }
@@ -411,7 +365,7 @@ void print_ranking(const std::string& title, const std::string& what,
   fmt::print("\n{}{}\n", std::string(indent, ' '), title);
   Table t({"rank", "#", what, "contribution", "share"}, {true, true, false, true, true});
   for (std::size_t r = 0; r < items.size(); ++r)
-    t.add({std::to_string(r + 1), std::to_string(items[r].index), label_of(labels, items[r].index),
+    t.add({std::to_string(r + 1), std::to_string(items[r].index), labels.display(items[r].index),
            number(items[r].value), share(items[r].value, score)});
   t.print_text(stdout, 60, indent);
 }
@@ -419,7 +373,7 @@ void print_ranking(const std::string& title, const std::string& what,
 // `what`: "activity" or "sector", the word for a column of A.
 void print_contributions(const Model& model, const Contributions& c, const std::string& what,
                          bool with_flows, int indent = 2) {
-  std::string category = label_of(model.categories(), c.category);
+  std::string category = model.categories().display(c.category);
   std::string plural = what == "activity" ? "activities" : what + "s";
   print_ranking(fmt::format("Top {} {} by direct contribution to {} (c.B[:,j].s_j)",
                             c.activities.size(), plural, category),
@@ -437,7 +391,7 @@ Json inventory_json(const Model& model, const std::vector<Contribution>& flows) 
   for (std::size_t r = 0; r < flows.size(); ++r)
     list.push_back({{"rank", r + 1},
                     {"index", flows[r].index},
-                    {"flow", label_of(model.flows(), flows[r].index)},
+                    {"flow", model.flows().display(flows[r].index)},
                     {"amount", flows[r].value},
                     {"unit", column_or_empty(model.flows(), "unit", flows[r].index)}});
   j["top_flows"] = list;
@@ -451,7 +405,7 @@ void print_inventory(const Model& model, const std::vector<Contribution>& flows)
   Table t({"rank", "#", "flow", "amount", "unit"}, {true, true, false, true, false});
   for (std::size_t r = 0; r < flows.size(); ++r)
     t.add({std::to_string(r + 1), std::to_string(flows[r].index),
-           label_of(model.flows(), flows[r].index), number(flows[r].value),
+           model.flows().display(flows[r].index), number(flows[r].value),
            column_or_empty(model.flows(), "unit", flows[r].index)});
   t.print_text(stdout, 60, 2);
 }
@@ -539,7 +493,7 @@ int run_info(const InfoOptions& o) {
     Json categories = Json::array();
     for (Index q = 0; q < model.num_categories(); ++q)
       categories.push_back({{"index", q},
-                            {"name", label_of(model.categories(), q)},
+                            {"name", model.categories().display(q)},
                             {"unit", column_or_empty(model.categories(), "unit", q)}});
     j["categories"] = categories;
     j["factorization"] = report_json(r);
@@ -577,7 +531,7 @@ int run_info(const InfoOptions& o) {
   add("factor_seconds", csv ? g17(r.factor_seconds) : duration(r.factor_seconds));
   if (csv) {
     for (Index q = 0; q < model.num_categories(); ++q)
-      add(fmt::format("category_{}", q), label_of(model.categories(), q));
+      add(fmt::format("category_{}", q), model.categories().display(q));
     for (std::size_t w = 0; w < warnings.size(); ++w)
       add(fmt::format("warning_{}", w), warnings[w]);
     t.print_csv(stdout);
@@ -610,7 +564,7 @@ int run_info(const InfoOptions& o) {
     fmt::print("\nCategories\n");
     Table c({"#", "category", "unit"}, {true, false, false});
     for (Index q = 0; q < model.num_categories(); ++q)
-      c.add({std::to_string(q), label_of(model.categories(), q),
+      c.add({std::to_string(q), model.categories().display(q),
              column_or_empty(model.categories(), "unit", q)});
     c.print_text(stdout);
   }
@@ -634,7 +588,7 @@ int run_solve(const SolveOptions& o) {
   }
   Index q = 0;
   if (!o.category.empty())
-    q = find_row(model.categories(), model.num_categories(), o.category, "category");
+    q = model.category_index(o.category);
   else if (model.num_categories() == 0)
     q = -1;
 
@@ -666,7 +620,7 @@ int run_solve(const SolveOptions& o) {
     Json d = Json::array();
     for (const auto& [index, amount] : demand)
       d.push_back(
-          {{"index", index}, {"label", label_of(model.activities(), index)}, {"amount", amount}});
+          {{"index", index}, {"label", model.activities().display(index)}, {"amount", amount}});
     j["demand"] = d;
     j["scores"] = scores_json(model, result.scores);
     j["contributions"] = contrib ? contributions_json(model, *contrib) : Json();
@@ -686,7 +640,7 @@ int run_solve(const SolveOptions& o) {
     if (contrib) csv_contributions(t, "solve", model, *contrib);
     for (std::size_t r = 0; r < flows.size(); ++r)
       t.add({"solve", "inventory", std::to_string(r + 1), std::to_string(flows[r].index),
-             label_of(model.flows(), flows[r].index), g17(flows[r].value), ""});
+             model.flows().display(flows[r].index), g17(flows[r].value), ""});
     t.print_csv(stdout);
     return 0;
   }
@@ -696,7 +650,7 @@ int run_solve(const SolveOptions& o) {
              thousands(model.num_categories()));
   if (demand.size() <= 5) {
     for (const auto& [index, amount] : demand)
-      fmt::print("demand   {} x {} (#{})\n", number(amount), label_of(model.activities(), index),
+      fmt::print("demand   {} x {} (#{})\n", number(amount), model.activities().display(index),
                  index);
   } else {
     double total = 0.0;
@@ -746,7 +700,7 @@ Index demo_sector(const Model& model) {
   for (const char* key : {"221100/electricity/us", "221100", "Electricity", "336111/automobiles/us",
                           "336111", "Automobiles"}) {
     try {
-      return find_row(model.activities(), model.num_activities(), key, "sector");
+      return model.activity_index(key);
     } catch (const InvalidInputError&) {
     }
   }
@@ -832,7 +786,7 @@ int run_demo(const DemoOptions& o, const std::string& argv0) {
     s["categories"] = model->num_categories();
     s["nnz_A"] = model->A().nnz();
     s["demand"] = {{"index", demand_index},
-                   {"label", label_of(model->activities(), demand_index)},
+                   {"label", model->activities().display(demand_index)},
                    {"amount", 1.0}};
     Json timings;
     for (const auto& ph : phases) timings[ph.name] = ph.seconds;
@@ -841,7 +795,7 @@ int run_demo(const DemoOptions& o, const std::string& argv0) {
     s["contributions"] = contributions_json(*model, contrib);
     s["highest_activity_score"] = {
         {"index", static_cast<Index>(worst)},
-        {"label", label_of(model->activities(), worst)},
+        {"label", model->activities().display(worst)},
         {"score", activity_scores.rows() ? activity_scores(0, worst) : 0.0}};
     s["factorization"] = report_json(lca->report());
     j["synth"] = s;
@@ -850,7 +804,7 @@ int run_demo(const DemoOptions& o, const std::string& argv0) {
       u["model"] = useeio_path->string();
       u["sectors"] = useeio->num_activities();
       u["demand"] = {
-          {"index", sector}, {"label", label_of(useeio->activities(), sector)}, {"amount", 1e6}};
+          {"index", sector}, {"label", useeio->activities().display(sector)}, {"amount", 1e6}};
       u["scores"] = scores_json(*useeio, useeio_result->scores);
       u["contributions"] = contributions_json(*useeio, *useeio_contrib);
       u["timings"] = {{"read", useeio_read}, {"factorize+solve", useeio_solve}};
@@ -892,14 +846,14 @@ int run_demo(const DemoOptions& o, const std::string& argv0) {
   }
   t.add({"total", duration(total)});
   t.print_text(stdout, 60, 3);
-  fmt::print("\n   Scores of one unit of {} (#{})\n", label_of(model->activities(), demand_index),
+  fmt::print("\n   Scores of one unit of {} (#{})\n", model->activities().display(demand_index),
              demand_index);
   print_scores(*model, result.scores, 3);
   print_contributions(*model, contrib, "activity", false, 3);
   if (activity_scores.rows() > 0)
     fmt::print("\n   Of all {} activities, one unit of {} (#{}) scores highest in {}: {} {}\n",
-               thousands(model->num_activities()), label_of(model->activities(), worst), worst,
-               label_of(model->categories(), 0), number(activity_scores(0, worst)),
+               thousands(model->num_activities()), model->activities().display(worst), worst,
+               model->categories().display(0), number(activity_scores(0, worst)),
                column_or_empty(model->categories(), "unit", 0));
 
   if (!useeio) {
@@ -909,7 +863,7 @@ int run_demo(const DemoOptions& o, const std::string& argv0) {
     return 0;
   }
   fmt::print("\n2. The greenhouse-gas footprint of $1,000,000 of {} (USEEIO)\n",
-             label_of(useeio->activities(), sector));
+             useeio->activities().display(sector));
   fmt::print("   {}: {} sectors; read in {}, factorized and solved in {}\n", useeio_path->string(),
              thousands(useeio->num_activities()), duration(useeio_read), duration(useeio_solve));
   print_scores(*useeio, useeio_result->scores, 3);
@@ -936,8 +890,7 @@ Prepared prepare(const std::string& model, const std::string& format, const std:
   }
   if (m.num_categories() == 0)
     throw InvalidInputError(p.source + ": the model has no impact categories to analyse");
-  p.category = category.empty() ? 0 : find_row(m.categories(), m.num_categories(), category,
-                                               "category");
+  p.category = category.empty() ? 0 : m.category_index(category);
   Stopwatch clock;
   {
     Progress bar("factorizing", progress);
@@ -965,7 +918,7 @@ void print_warnings(const std::vector<std::string>& warnings) {
   for (const auto& text : warnings) fmt::print(stderr, "hiili: warning: {}\n", text);
 }
 
-std::string row_label(const Labels& labels, Index i) { return label_of(labels, i); }
+std::string row_label(const Labels& labels, Index i) { return labels.display(i); }
 
 SparseDemand resolve_demand(const Model& model, const std::vector<std::string>& items) {
   return parse_demand(model, items);
