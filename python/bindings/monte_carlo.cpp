@@ -124,6 +124,30 @@ void bind_monte_carlo(py::module_& m) {
            "relative_accuracy).")
       .def("merge", &FlowStatistics::merge, py::arg("other"));
 
+  py::class_<ScoreSummary>(m, "ScoreSummary",
+                           "Statistics of a sample of scores (summarize_scores, "
+                           "summarize_statistics): per category mean, std (n - 1), min, max, "
+                           "and quantiles (categories x levels); count: the rows used.")
+      .def_readonly("count", &ScoreSummary::count)
+      .def_readonly("levels", &ScoreSummary::levels)
+      .def_readonly("mean", &ScoreSummary::mean)
+      .def_readonly("std", &ScoreSummary::std)
+      .def_readonly("min", &ScoreSummary::min)
+      .def_readonly("max", &ScoreSummary::max)
+      .def_readonly("quantiles", &ScoreSummary::quantiles);
+  m.def(
+      "summarize_scores",
+      [](const Eigen::MatrixXd& scores, const std::vector<double>& levels) {
+        py::gil_scoped_release release;
+        return summarize_scores(scores, levels);
+      },
+      py::arg("scores"), py::arg("levels"),
+      "hiili::summarize_scores: statistics of an iterations x k sample, skipping rows with "
+      "NaN; quantiles interpolate as numpy.quantile's default. InvalidInputError for a level "
+      "outside [0, 1].");
+  m.def("summarize_statistics", &summarize_statistics, py::arg("statistics"), py::arg("levels"),
+        "hiili::summarize_statistics: the same summary from streaming statistics.");
+
   py::class_<MonteCarloReport>(m, "MonteCarloReport", "What a run did (hiili::MonteCarloReport).")
       .def_readonly("activities", &MonteCarloReport::activities)
       .def_property_readonly("uncertain_entries",

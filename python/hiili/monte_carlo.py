@@ -242,6 +242,30 @@ class MonteCarloResult:
         )
 
 
+def _levels(quantiles: Sequence[float]) -> list[float]:
+    return [_convert.real(q, "quantile", "[0, 1]") for q in quantiles]
+
+
+def _summary_frame(
+    summary: _core.ScoreSummary,
+    index: pd.Index,
+    deterministic: np.ndarray,
+    quantiles: Sequence[float],
+) -> pd.DataFrame:
+    """The summary table of a _core.ScoreSummary (hiili::summarize_scores or
+    summarize_statistics): one row per category."""
+    frame = pd.DataFrame(index=index)
+    frame["deterministic"] = deterministic
+    frame["mean"] = summary.mean
+    frame["std"] = summary.std
+    frame["min"] = summary.min
+    for level, q in enumerate(quantiles):
+        frame[f"q{q:g}"] = summary.quantiles[:, level]
+    frame["max"] = summary.max
+    frame["iterations"] = summary.count
+    return frame
+
+
 def _summarize_statistics(
     st: _core.FlowStatistics,
     index: pd.Index,
@@ -249,15 +273,8 @@ def _summarize_statistics(
     quantiles: Sequence[float],
 ) -> pd.DataFrame:
     """_summarize's table from a streamed run's statistics (FlowStatistics of the scores)."""
-    frame = pd.DataFrame(index=index)
-    frame["deterministic"] = deterministic
-    frame["mean"] = st.mean()
-    frame["std"] = st.std()
-    frame["min"] = st.min()
-    for q in quantiles:
-        frame[f"q{q:g}"] = st.quantile(_convert.real(q, "quantile", "[0, 1]"))
-    frame["max"] = st.max()
-    frame["iterations"] = st.count
+    summary = _core.summarize_statistics(st, _levels(quantiles))
+    frame = _summary_frame(summary, index, deterministic, quantiles)
     frame.attrs["relative_accuracy"] = st.relative_accuracy
     return frame
 
@@ -265,19 +282,9 @@ def _summarize_statistics(
 def _summarize(
     scores: np.ndarray, index: pd.Index, deterministic: np.ndarray, quantiles: Sequence[float]
 ) -> pd.DataFrame:
-    ok = scores[~np.isnan(scores).any(axis=1)] if scores.size else scores
-    frame = pd.DataFrame(index=index)
-    frame["deterministic"] = deterministic
-    with np.errstate(invalid="ignore", divide="ignore"):
-        empty = ok.shape[0] == 0
-        frame["mean"] = np.nan if empty else ok.mean(axis=0)
-        frame["std"] = np.nan if ok.shape[0] < 2 else ok.std(axis=0, ddof=1)
-        frame["min"] = np.nan if empty else ok.min(axis=0)
-        for q in quantiles:
-            frame[f"q{q:g}"] = np.nan if empty else np.quantile(ok, float(q), axis=0)
-        frame["max"] = np.nan if empty else ok.max(axis=0)
-    frame["iterations"] = ok.shape[0]
-    return frame
+    """Per category: statistics of the successful iterations (rows with NaN skipped)."""
+    summary = _core.summarize_scores(scores, _levels(quantiles))
+    return _summary_frame(summary, index, deterministic, quantiles)
 
 
 class MonteCarlo:
