@@ -17,6 +17,7 @@
 #include <optional>
 #include <string_view>
 
+#include "hiili/contribution.hpp"
 #include "hiili/diagnostics.hpp"
 #include "hiili/error.hpp"
 #include "hiili/io/read.hpp"
@@ -212,32 +213,13 @@ FactorizationOptions factorization_options(const std::string& solver) {
 }
 
 // ---- contributions --------------------------------------------------------------
-// A stand-in until the library has contribution.hpp: the direct contribution of each
-// activity (c_q . B[:,j] s_j) and of each flow (c_qf g_f) to category q.
+// The direct contribution of each activity (C B diag(s)) and of each flow (C diag(g)) to
+// category q, ranked by magnitude (hiili/contribution.hpp).
 
-struct Contribution {
-  Index index;
-  double value;
-};
-
-Eigen::VectorXd characterization_row(const Model& model, Index q) {
-  std::vector<double> unit(static_cast<std::size_t>(model.num_categories()), 0.0);
-  unit[static_cast<std::size_t>(q)] = 1.0;
-  return model.C().multiply_transposed(unit);  // c_q, length m
-}
+using Contribution = RankedItem;
 
 std::vector<Contribution> top_contributions(const Eigen::VectorXd& values, int top) {
-  std::vector<Contribution> all;
-  for (Index i = 0; i < values.size(); ++i)
-    if (values[i] != 0.0) all.push_back({i, values[i]});
-  auto count = std::min<std::size_t>(all.size(), static_cast<std::size_t>(std::max(top, 0)));
-  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(count), all.end(),
-                    [](const Contribution& a, const Contribution& b) {
-                      return std::abs(a.value) > std::abs(b.value) ||
-                             (std::abs(a.value) == std::abs(b.value) && a.index < b.index);
-                    });
-  all.resize(count);
-  return all;
+  return rank_contributions(values, top).top;
 }
 
 struct Contributions {
@@ -250,11 +232,10 @@ Contributions contributions(const Model& model, const LcaResult& result, Index q
   Contributions out;
   out.category = q;
   out.score = result.scores[q];
-  Eigen::VectorXd c = characterization_row(model, q);
-  Eigen::VectorXd direct = model.B().multiply_transposed(std::span<const double>(
-      c.data(), static_cast<std::size_t>(c.size())));  // per unit of each activity
-  out.activities = top_contributions(direct.cwiseProduct(result.supply), top);
-  out.flows = top_contributions(c.cwiseProduct(result.inventory), top);
+  const Eigen::VectorXd activities = process_contributions(model, result.supply).row(q);
+  const Eigen::VectorXd flows = flow_contributions(model, result.inventory).row(q);
+  out.activities = top_contributions(activities, top);
+  out.flows = top_contributions(flows, top);
   return out;
 }
 
