@@ -695,160 +695,201 @@ struct Phase {
 
 }  // namespace
 
-int run_demo(const DemoOptions& o, const std::string& argv0) {
-  bool progress = !o.common.quiet;
-  const int top = 10;
-
-  // Part 1: the default synthetic model, phase by phase.
-  SynthOptions synth_options;  // n = 20,000, k = 3, seed 1: the built-in default model
-  std::vector<Phase> phases;
-  Stopwatch clock;
+// Part 1 of the demo: the default synthetic model, phase by phase.
+struct SynthDemo {
+  SynthOptions options;  // n = 20,000, k = 3, seed 1: the built-in default model
   std::shared_ptr<const Model> model;
+  std::optional<Lca> lca;
+  std::vector<Phase> phases;
+  Index demand_index = 0;
+  std::optional<LcaResult> result;
+  Eigen::MatrixXd activity_scores;
+  std::optional<Contributions> contrib;
+  Eigen::Index worst = 0;  // the activity whose unit scores highest in category 0
+};
+
+// Part 2: the USEEIO GHG footprint of a million dollars of one sector, where the data is.
+struct UseeioDemo {
+  fs::path path;
+  std::shared_ptr<const Model> model;
+  Index sector = -1;
+  double read_seconds = 0.0, solve_seconds = 0.0;
+  std::optional<LcaResult> result;
+  std::optional<Contributions> contrib;
+};
+
+constexpr int kDemoTop = 10;
+
+SynthDemo run_synth_demo(const std::string& solver, bool progress) {
+  SynthDemo d;
+  Stopwatch clock;
   {
     Progress p("generating the synthetic model", progress);
-    model = std::make_shared<const Model>(synth(synth_options));
+    d.model = std::make_shared<const Model>(synth(d.options));
   }
-  phases.push_back({"synth/build", clock.seconds()});
-  std::optional<Lca> lca;
+  d.phases.push_back({"synth/build", clock.seconds()});
   {
     Progress p("factorizing", progress);
-    lca.emplace(model, factorization_options(o.solver));
+    d.lca.emplace(d.model, factorization_options(solver));
   }
-  phases.push_back({"analyse", lca->report().analyze_seconds});
-  phases.push_back({"factorize", lca->report().factor_seconds});
+  d.phases.push_back({"analyse", d.lca->report().analyze_seconds});
+  d.phases.push_back({"factorize", d.lca->report().factor_seconds});
   // One unit of the last activity: the end of the periphery, with a deep supply chain.
-  Index demand_index = model->num_activities() - 1;
+  d.demand_index = d.model->num_activities() - 1;
   clock = Stopwatch();
-  LcaResult result = lca->solve(SparseDemand{{demand_index, 1.0}});
-  phases.push_back({"solve", clock.seconds()});
+  d.result = d.lca->solve(SparseDemand{{d.demand_index, 1.0}});
+  d.phases.push_back({"solve", clock.seconds()});
   clock = Stopwatch();
-  Eigen::MatrixXd activity_scores;
   {
     Progress p("activity scores", progress);
-    activity_scores = lca->activity_scores();
+    d.activity_scores = d.lca->activity_scores();
   }
-  phases.push_back({"activity scores", clock.seconds()});
-  Contributions contrib = contributions(*model, result, 0, top);
-  Eigen::Index worst = 0;
-  if (activity_scores.rows() > 0) activity_scores.row(0).maxCoeff(&worst);
+  d.phases.push_back({"activity scores", clock.seconds()});
+  d.contrib = contributions(*d.model, *d.result, 0, kDemoTop);
+  if (d.activity_scores.rows() > 0) d.activity_scores.row(0).maxCoeff(&d.worst);
+  return d;
+}
 
-  // Part 2: the USEEIO GHG footprint of a million dollars of one sector, where the data is.
-  std::optional<fs::path> useeio_path =
-      o.useeio.empty() ? find_useeio(argv0) : std::optional<fs::path>(o.useeio);
-  std::shared_ptr<const Model> useeio;
-  Index sector = -1;
-  double useeio_read = 0.0, useeio_solve = 0.0;
-  std::optional<LcaResult> useeio_result;
-  std::optional<Contributions> useeio_contrib;
-  if (useeio_path) {
-    Stopwatch read_clock;
-    {
-      Progress p("reading " + useeio_path->string(), progress);
-      useeio = with_context(useeio_path->string(), nullptr,
-                            [&] { return std::make_shared<const Model>(io::read(*useeio_path)); });
-    }
-    useeio_read = read_clock.seconds();
-    sector = demo_sector(*useeio);
-    Stopwatch solve_clock;
-    useeio_result = with_context(useeio_path->string(), useeio.get(), [&] {
-      Lca useeio_lca(useeio, factorization_options(o.solver));
-      return useeio_lca.solve(SparseDemand{{sector, 1e6}});
-    });
-    useeio_solve = solve_clock.seconds();
-    useeio_contrib = contributions(*useeio, *useeio_result, 0, top);
+std::optional<UseeioDemo> run_useeio_demo(const std::optional<fs::path>& path,
+                                          const std::string& solver, bool progress) {
+  if (!path) return std::nullopt;
+  UseeioDemo d;
+  d.path = *path;
+  Stopwatch read_clock;
+  {
+    Progress p("reading " + path->string(), progress);
+    d.model = with_context(path->string(), nullptr,
+                           [&] { return std::make_shared<const Model>(io::read(*path)); });
   }
+  d.read_seconds = read_clock.seconds();
+  d.sector = demo_sector(*d.model);
+  Stopwatch solve_clock;
+  d.result = with_context(path->string(), d.model.get(), [&] {
+    Lca useeio_lca(d.model, factorization_options(solver));
+    return useeio_lca.solve(SparseDemand{{d.sector, 1e6}});
+  });
+  d.solve_seconds = solve_clock.seconds();
+  d.contrib = contributions(*d.model, *d.result, 0, kDemoTop);
+  return d;
+}
 
-  if (o.common.mode() == OutputMode::Json) {
-    Json j = header_json("demo");
-    Json s;
-    s["model"] = synth_description(synth_options);
-    s["activities"] = model->num_activities();
-    s["flows"] = model->num_flows();
-    s["categories"] = model->num_categories();
-    s["nnz_A"] = model->A().nnz();
-    s["demand"] = {{"index", demand_index},
-                   {"label", model->activities().display(demand_index)},
-                   {"amount", 1.0}};
-    Json timings;
-    for (const auto& ph : phases) timings[ph.name] = ph.seconds;
-    s["timings"] = timings;
-    s["scores"] = scores_json(*model, result.scores);
-    s["contributions"] = contributions_json(*model, contrib);
-    s["highest_activity_score"] = {
-        {"index", static_cast<Index>(worst)},
-        {"label", model->activities().display(worst)},
-        {"score", activity_scores.rows() ? activity_scores(0, worst) : 0.0}};
-    s["factorization"] = report_json(lca->report());
-    j["synth"] = s;
-    if (useeio) {
-      Json u;
-      u["model"] = useeio_path->string();
-      u["sectors"] = useeio->num_activities();
-      u["demand"] = {
-          {"index", sector}, {"label", useeio->activities().display(sector)}, {"amount", 1e6}};
-      u["scores"] = scores_json(*useeio, useeio_result->scores);
-      u["contributions"] = contributions_json(*useeio, *useeio_contrib);
-      u["timings"] = {{"read", useeio_read}, {"factorize+solve", useeio_solve}};
-      j["useeio"] = u;
-    } else {
-      j["useeio"] = nullptr;
-    }
-    print_json(j);
-    return 0;
+void print_demo_json(const SynthDemo& d, const std::optional<UseeioDemo>& u) {
+  const Model& model = *d.model;
+  Json j = header_json("demo");
+  Json s;
+  s["model"] = synth_description(d.options);
+  s["activities"] = model.num_activities();
+  s["flows"] = model.num_flows();
+  s["categories"] = model.num_categories();
+  s["nnz_A"] = model.A().nnz();
+  s["demand"] = {{"index", d.demand_index},
+                 {"label", model.activities().display(d.demand_index)},
+                 {"amount", 1.0}};
+  Json timings;
+  for (const auto& ph : d.phases) timings[ph.name] = ph.seconds;
+  s["timings"] = timings;
+  s["scores"] = scores_json(model, d.result->scores);
+  s["contributions"] = contributions_json(model, *d.contrib);
+  s["highest_activity_score"] = {
+      {"index", static_cast<Index>(d.worst)},
+      {"label", model.activities().display(d.worst)},
+      {"score", d.activity_scores.rows() ? d.activity_scores(0, d.worst) : 0.0}};
+  s["factorization"] = report_json(d.lca->report());
+  j["synth"] = s;
+  if (u) {
+    Json v;
+    v["model"] = u->path.string();
+    v["sectors"] = u->model->num_activities();
+    v["demand"] = {{"index", u->sector},
+                   {"label", u->model->activities().display(u->sector)},
+                   {"amount", 1e6}};
+    v["scores"] = scores_json(*u->model, u->result->scores);
+    v["contributions"] = contributions_json(*u->model, *u->contrib);
+    v["timings"] = {{"read", u->read_seconds}, {"factorize+solve", u->solve_seconds}};
+    j["useeio"] = v;
+  } else {
+    j["useeio"] = nullptr;
   }
-  if (o.common.mode() == OutputMode::Csv) {
-    Table t = csv_table();
-    for (const auto& ph : phases) t.add({"synth", "timing", "", "", ph.name, g17(ph.seconds), ""});
-    csv_scores(t, "synth", *model, result.scores);
-    csv_contributions(t, "synth", *model, contrib);
-    if (useeio) {
-      csv_scores(t, "useeio", *useeio, useeio_result->scores);
-      csv_contributions(t, "useeio", *useeio, *useeio_contrib);
-    }
-    t.print_csv(stdout);
-    return 0;
-  }
+  print_json(j);
+}
 
+void print_demo_csv(const SynthDemo& d, const std::optional<UseeioDemo>& u) {
+  Table t = csv_table();
+  for (const auto& ph : d.phases) t.add({"synth", "timing", "", "", ph.name, g17(ph.seconds), ""});
+  csv_scores(t, "synth", *d.model, d.result->scores);
+  csv_contributions(t, "synth", *d.model, *d.contrib);
+  if (u) {
+    csv_scores(t, "useeio", *u->model, u->result->scores);
+    csv_contributions(t, "useeio", *u->model, *u->contrib);
+  }
+  t.print_csv(stdout);
+}
+
+void print_synth_demo_text(const SynthDemo& d) {
+  const Model& model = *d.model;
   fmt::print("hiili {} demo\n\n", kVersion);
-  fmt::print("1. A synthetic ecoinvent-like system ({})\n", synth_description(synth_options));
+  fmt::print("1. A synthetic ecoinvent-like system ({})\n", synth_description(d.options));
   fmt::print("   {} activities, {} flows, {} categories; {} nonzeros in A\n",
-             thousands(model->num_activities()), thousands(model->num_flows()),
-             thousands(model->num_categories()), thousands(model->A().nnz()));
-  const FactorizationReport& r = lca->report();
+             thousands(model.num_activities()), thousands(model.num_flows()),
+             thousands(model.num_categories()), thousands(model.A().nnz()));
+  const FactorizationReport& r = d.lca->report();
   fmt::print(
       "   {} diagonal blocks, the largest (the strongly connected core) {}; fill {:.2f}x\n\n",
       thousands(r.blocks), thousands(r.max_block),
       r.nnz > 0 ? static_cast<double>(r.nnz_factors) / r.nnz : 0.0);
   Table t({"phase", "time"}, {false, true});
   double total = 0.0;
-  for (const auto& ph : phases) {
+  for (const auto& ph : d.phases) {
     t.add({ph.name, duration(ph.seconds)});
     total += ph.seconds;
   }
   t.add({"total", duration(total)});
   t.print_text(stdout, 60, 3);
-  fmt::print("\n   Scores of one unit of {} (#{})\n", model->activities().display(demand_index),
-             demand_index);
-  print_scores(*model, result.scores, 3);
-  print_contributions(*model, contrib, "activity", false, 3);
-  if (activity_scores.rows() > 0)
+  fmt::print("\n   Scores of one unit of {} (#{})\n", model.activities().display(d.demand_index),
+             d.demand_index);
+  print_scores(model, d.result->scores, 3);
+  print_contributions(model, *d.contrib, "activity", false, 3);
+  if (d.activity_scores.rows() > 0)
     fmt::print("\n   Of all {} activities, one unit of {} (#{}) scores highest in {}: {} {}\n",
-               thousands(model->num_activities()), model->activities().display(worst), worst,
-               model->categories().display(0), number(activity_scores(0, worst)),
-               column_or_empty(model->categories(), "unit", 0));
+               thousands(model.num_activities()), model.activities().display(d.worst), d.worst,
+               model.categories().display(0), number(d.activity_scores(0, d.worst)),
+               column_or_empty(model.categories(), "unit", 0));
+}
 
-  if (!useeio) {
+void print_useeio_demo_text(const std::optional<UseeioDemo>& u) {
+  if (!u) {
     fmt::print(
         "\n2. USEEIO: no ../shared/data/useeio_v2.0_ghg here (give a model folder with "
         "--model PATH)\n");
-    return 0;
+    return;
   }
   fmt::print("\n2. The greenhouse-gas footprint of $1,000,000 of {} (USEEIO)\n",
-             useeio->activities().display(sector));
-  fmt::print("   {}: {} sectors; read in {}, factorized and solved in {}\n", useeio_path->string(),
-             thousands(useeio->num_activities()), duration(useeio_read), duration(useeio_solve));
-  print_scores(*useeio, useeio_result->scores, 3);
-  print_contributions(*useeio, *useeio_contrib, "sector", false, 3);
+             u->model->activities().display(u->sector));
+  fmt::print("   {}: {} sectors; read in {}, factorized and solved in {}\n", u->path.string(),
+             thousands(u->model->num_activities()), duration(u->read_seconds),
+             duration(u->solve_seconds));
+  print_scores(*u->model, u->result->scores, 3);
+  print_contributions(*u->model, *u->contrib, "sector", false, 3);
+}
+
+int run_demo(const DemoOptions& o, const std::string& argv0) {
+  const bool progress = !o.common.quiet;
+  const SynthDemo synth_demo = run_synth_demo(o.solver, progress);
+  const std::optional<fs::path> useeio_path =
+      o.useeio.empty() ? find_useeio(argv0) : std::optional<fs::path>(o.useeio);
+  const std::optional<UseeioDemo> useeio_demo = run_useeio_demo(useeio_path, o.solver, progress);
+  switch (o.common.mode()) {
+    case OutputMode::Json:
+      print_demo_json(synth_demo, useeio_demo);
+      break;
+    case OutputMode::Csv:
+      print_demo_csv(synth_demo, useeio_demo);
+      break;
+    case OutputMode::Text:
+      print_synth_demo_text(synth_demo);
+      print_useeio_demo_text(useeio_demo);
+      break;
+  }
   return 0;
 }
 
