@@ -177,8 +177,9 @@ class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: h
     def solve(self, demand: Any) -> Result:
         """Supply, inventory and scores for one demand.
 
-        demand: a dict {activity index or label: amount} (labels as in model.activities' "id",
-        else "name", else first column), a pandas Series of the same, or a vector of length n.
+        demand: a dict {activity index or label: amount} (labels as Model.activity_index takes
+        them: id, name, any other column, the printed label, "#i"), a pandas Series of the
+        same, or a vector of length n.
         Raises hiili.InvalidInputError for an unknown label, an index out of range, NaN/Inf,
         a wrong length or an empty (all-zero) demand.
         """

@@ -44,8 +44,8 @@ class Model:
         may be None (no flows, no categories).
     activities, flows, categories
         Labels: a pandas DataFrame (each column a label column, e.g. "id", "name", "unit"),
-        a list of str (the column "name"), or None. Demands may name activities by their "id"
-        (else "name", else first column) label.
+        a list of str (the column "name"), or None. Demands may name activities by any label
+        (Model.activity_index: id, name, any other column, the printed label, or "#i").
 
     A Model is immutable. Raises hiili.InvalidInputError for mismatched shapes, indices out of
     range, NaN or infinite values, and label tables of the wrong length.
