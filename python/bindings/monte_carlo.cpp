@@ -317,6 +317,33 @@ void bind_monte_carlo(py::module_& m) {
       "entry with this stream id in iterations first_iteration, first_iteration + 1, ...");
 
   m.def(
+      "stream_id",
+      [](MatrixKind kind, Index entry) {
+        if (entry < 0 || entry >= (Index(1) << 62))
+          throw InvalidInputError("entry must be in [0, 2^62), got " + std::to_string(entry));
+        return stream_id(kind, entry);
+      },
+      py::arg("kind"), py::arg("entry"),
+      "The random stream of entry `entry` of matrix `kind` in a Monte Carlo run (what "
+      "sample_distribution's `stream` takes to draw that entry's values).");
+
+  m.def(
+      "sampled_values",
+      [](const Model& model, MatrixKind kind, std::uint64_t seed, std::uint64_t iteration) {
+        std::vector<double> v;
+        {
+          py::gil_scoped_release release;
+          v = sampled_values(model, kind, seed, iteration);
+        }
+        py::array_t<double> out(static_cast<py::ssize_t>(v.size()));
+        std::copy(v.begin(), v.end(), out.mutable_data());
+        return out;
+      },
+      py::arg("model"), py::arg("kind"), py::arg("seed"), py::arg("iteration"),
+      "The values of matrix `kind`'s CSC slots in iteration `iteration` of a Monte Carlo run "
+      "with `seed`, as MonteCarlo draws them (hiili::sampled_values).");
+
+  m.def(
       "check_uncertainty",
       [](int type, double loc, double scale, double shape, double minimum, double maximum,
          bool negative) {

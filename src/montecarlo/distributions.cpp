@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iterator>
+#include <optional>
 #include <string>
 
 #include "hiili/error.hpp"
@@ -537,6 +538,40 @@ std::vector<double> sample_distribution(const Uncertainty& uncertainty, double a
     out[static_cast<std::size_t>(i)] = sampler(s);
   }
   return out;
+}
+
+std::vector<double> sampled_values(const Model& model, MatrixKind kind, std::uint64_t seed,
+                                   std::uint64_t iteration) {
+  if (iteration > RandomStream::kMaxIteration)
+    throw InvalidInputError("iterations beyond 2^40 are not supported");
+  const MatrixData& data = model.data(kind);
+  std::vector<double> values = data.matrix.values;
+  if (!data.has_uncertainty()) return values;
+  const std::size_t count = data.entries.size();
+  std::vector<char> drawn_slot(values.size(), 0);
+  for (std::size_t e = 0; e < count; ++e)
+    if (data.uncertainty[e].is_uncertain()) drawn_slot[std::size_t(data.slots[e])] = 1;
+  for (std::size_t s = 0; s < values.size(); ++s)
+    if (drawn_slot[s]) values[s] = 0.0;
+  for (std::size_t e = 0; e < count; ++e) {  // the fixed part of the drawn slots
+    const auto s = std::size_t(data.slots[e]);
+    if (drawn_slot[s] && !data.uncertainty[e].is_uncertain()) values[s] += data.entries[e].value();
+  }
+  for (std::size_t e = 0; e < count; ++e) {
+    if (!data.uncertainty[e].is_uncertain()) continue;
+    const Entry& entry = data.entries[e];
+    std::optional<Sampler> sampler;
+    try {
+      sampler.emplace(data.uncertainty[e], entry.amount);
+    } catch (const InvalidInputError& err) {
+      throw InvalidInputError(std::string(to_string(kind)) + " entry " + std::to_string(e) +
+                              " (row " + std::to_string(entry.row) + ", column " +
+                              std::to_string(entry.col) + "): " + err.what());
+    }
+    RandomStream stream(seed, stream_id(kind, Index(e)), iteration);
+    values[std::size_t(data.slots[e])] += (entry.flip ? -1.0 : 1.0) * (*sampler)(stream);
+  }
+  return values;
 }
 
 }  // namespace hiili
