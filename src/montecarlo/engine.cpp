@@ -97,6 +97,15 @@ struct Worker {
   long restores = 0;
 };
 
+// One chunk of a table run on its way through the pipeline: iterations [begin, end), done_end
+// the first one not finished (a stop ends a chunk early), whether each succeeded and, with
+// inventory statistics, their inventories ((end - begin) x d x m).
+struct Chunk {
+  Index begin = 0, end = 0, done_end = 0;
+  std::vector<char> ok;
+  std::vector<double> inventory;
+};
+
 std::string location(MatrixKind kind, Index entry, const Entry& e) {
   return std::string(to_string(kind)) + " entry " + std::to_string(entry) + " (row " +
          std::to_string(e.row) + ", column " + std::to_string(e.col) + ")";
@@ -286,6 +295,14 @@ struct MonteCarlo::Impl {
   void restore(Worker& w) const;
   bool iterate(Worker& w, std::uint64_t iteration, bool deterministic) const;
   void inventory_and_scores(Worker& w, const Eigen::MatrixXd& supply) const;
+
+  // run_table's steps.
+  MonteCarloResult empty_table(Index iterations, Index first_iteration) const;
+  std::vector<Chunk> make_chunks(std::size_t count, Index chunk) const;
+  template <class Stop>
+  void run_chunk(Chunk& c, Index first_iteration, MonteCarloResult& result,
+                 const Stop& should_stop);
+  void fill_report(MonteCarloResult& result, int threads);
 };
 
 // Setup, step by step: check, sample plans per matrix, the solve space, the first worker.
@@ -786,6 +803,91 @@ MonteCarloResult MonteCarlo::run_streaming(Index iterations, Index first_iterati
   return total;
 }
 
+// ---- run_table's steps --------------------------------------------------------------------
+
+// The result before any iteration: every score NaN until its iteration succeeds.
+MonteCarloResult MonteCarlo::Impl::empty_table(Index iterations, Index first_iteration) const {
+  MonteCarloResult result;
+  result.first_iteration = first_iteration;
+  result.requested = iterations;
+  result.scores.assign(static_cast<std::size_t>(d), Eigen::MatrixXd::Constant(iterations, k, kNaN));
+  if (options.inventory_statistics)
+    for (Index c = 0; c < d; ++c)
+      result.inventory.emplace_back(inventory0.col(c), options.sketch_accuracy, options.sketch_bins);
+  return result;
+}
+
+// The pipeline's tokens: `count` chunks of up to `chunk` iterations, allocated once per run.
+std::vector<Chunk> MonteCarlo::Impl::make_chunks(std::size_t count, Index chunk) const {
+  std::vector<Chunk> chunks(count);
+  for (Chunk& c : chunks) {
+    c.ok.resize(static_cast<std::size_t>(chunk));
+    if (options.inventory_statistics) c.inventory.resize(static_cast<std::size_t>(chunk * d * m));
+  }
+  return chunks;
+}
+
+// The pipeline's parallel stage: the chunk's iterations on one worker, scores straight into
+// the table (each row written by one thread), inventories into the chunk for the in-order
+// stage; stops between iterations when asked.
+template <class Stop>
+void MonteCarlo::Impl::run_chunk(Chunk& t, Index first_iteration, MonteCarloResult& result,
+                                 const Stop& should_stop) {
+  if (should_stop()) return;
+  Worker* w = acquire();
+  struct Release {
+    Impl& I;
+    Worker* w;
+    ~Release() { I.release(w); }
+  } guard{*this, w};
+  const bool stats = options.inventory_statistics;
+  for (Index i = t.begin; i < t.end; ++i) {
+    if (should_stop()) break;
+    const bool ok = iterate(*w, static_cast<std::uint64_t>(i), false);
+    const Index row = i - first_iteration;
+    const std::size_t local = static_cast<std::size_t>(i - t.begin);
+    t.ok[local] = ok;
+    if (ok) {
+      for (Index c = 0; c < d; ++c)
+        result.scores[static_cast<std::size_t>(c)].row(row) = w->H.col(c).transpose();
+      if (stats)
+        std::copy(w->G.data(), w->G.data() + m * d,
+                  t.inventory.data() + local * static_cast<std::size_t>(m * d));
+    }
+    t.done_end = i + 1;
+  }
+}
+
+// The run's report (all but the wall time): sizes, counts and the workers' timings and
+// factorisation counters since the run started (the timings restart from zero).
+void MonteCarlo::Impl::fill_report(MonteCarloResult& result, int threads) {
+  MonteCarloReport& r = result.report;
+  r.activities = solve_n;
+  for (int q = 0; q < 3; ++q) r.uncertain_entries[q] = uncertain[q];
+  r.sampled_entries[0] = da.size();
+  r.sampled_entries[1] = db.size();
+  r.sampled_entries[2] = dc.size();
+  r.threads = threads;
+  r.iterations = result.completed;
+  r.failed = static_cast<Index>(result.failed.size());
+  r.setup_seconds = setup_seconds;
+  for (auto& w : workers) {
+    r.sample_seconds += w->t_sample;
+    r.factor_seconds += w->t_factor;
+    r.solve_seconds += w->t_solve;
+    r.score_seconds += w->t_score;
+    w->t_sample = w->t_factor = w->t_solve = w->t_score = 0.0;
+    if (w->factorization) {
+      const FactorizationReport& now = w->factorization->report();
+      r.factorizations += now.factorizations - w->at_run_start.factorizations;
+      r.refactors += now.refactors - w->at_run_start.refactors;
+      r.refactor_fallbacks += now.refactor_fallbacks - w->at_run_start.refactor_fallbacks;
+      r.refinements += now.refinements - w->at_run_start.refinements;
+    }
+  }
+  r.workers = static_cast<int>(workers.size());
+}
+
 MonteCarloResult MonteCarlo::run_table(Index iterations, Index first_iteration,
                                        const ProgressFunction& progress,
                                        const std::atomic<bool>* stop) {
@@ -797,13 +899,7 @@ MonteCarloResult MonteCarlo::run_table(Index iterations, Index first_iteration,
     throw InvalidInputError("iterations beyond 2^40 are not supported");
   const auto t0 = Clock::now();
 
-  MonteCarloResult result;
-  result.first_iteration = first_iteration;
-  result.requested = iterations;
-  result.scores.assign(static_cast<std::size_t>(I.d), Eigen::MatrixXd::Constant(iterations, I.k, kNaN));
-  if (I.options.inventory_statistics)
-    for (Index c = 0; c < I.d; ++c)
-      result.inventory.emplace_back(I.inventory0.col(c), I.options.sketch_accuracy, I.options.sketch_bins);
+  MonteCarloResult result = I.empty_table(iterations, first_iteration);
 
   const int threads = I.options.threads > 0 ? I.options.threads : tbb::info::default_concurrency();
   Index chunk = I.options.chunk;
@@ -812,16 +908,7 @@ MonteCarloResult MonteCarlo::run_table(Index iterations, Index first_iteration,
   const std::size_t ntokens = static_cast<std::size_t>(std::max<Index>(1, std::min<Index>(chunks, 2 * threads + 1)));
   const bool stats = I.options.inventory_statistics;
 
-  struct Token {
-    Index begin = 0, end = 0, done_end = 0;
-    std::vector<char> ok;
-    std::vector<double> inventory;  // (end - begin) x d x m
-  };
-  std::vector<Token> tokens(ntokens);
-  for (Token& t : tokens) {
-    t.ok.resize(static_cast<std::size_t>(chunk));
-    if (stats) t.inventory.resize(static_cast<std::size_t>(chunk * I.d * I.m));
-  }
+  std::vector<Chunk> tokens = I.make_chunks(ntokens, chunk);
   for (auto& w : I.workers)
     if (w->factorization) w->at_run_start = w->factorization->report();
 
@@ -854,49 +941,28 @@ MonteCarloResult MonteCarlo::run_table(Index iterations, Index first_iteration,
   auto run_pipeline = [&] { arena.execute([&] {
     tbb::parallel_pipeline(
         ntokens,
-        tbb::make_filter<void, Token*>(
+        tbb::make_filter<void, Chunk*>(
             tbb::filter_mode::serial_in_order,
-            [&](tbb::flow_control& fc) -> Token* {
+            [&](tbb::flow_control& fc) -> Chunk* {
               if (next >= end || should_stop()) {
                 fc.stop();
                 return nullptr;
               }
-              Token* t = &tokens[issued++ % ntokens];
+              Chunk* t = &tokens[issued++ % ntokens];
               t->begin = next;
               t->end = std::min(end, next + chunk);
               t->done_end = t->begin;
               next = t->end;
               return t;
             }) &
-            tbb::make_filter<Token*, Token*>(
+            tbb::make_filter<Chunk*, Chunk*>(
                 tbb::filter_mode::parallel,
-                [&](Token* t) -> Token* {
-                  if (should_stop()) return t;
-                  Worker* w = I.acquire();
-                  struct Release {
-                    Impl& I;
-                    Worker* w;
-                    ~Release() { I.release(w); }
-                  } guard{I, w};
-                  for (Index i = t->begin; i < t->end; ++i) {
-                    if (should_stop()) break;
-                    const bool ok = I.iterate(*w, static_cast<std::uint64_t>(i), false);
-                    const Index row = i - first_iteration;
-                    const std::size_t local = static_cast<std::size_t>(i - t->begin);
-                    t->ok[local] = ok;
-                    if (ok) {
-                      for (Index c = 0; c < I.d; ++c)
-                        result.scores[static_cast<std::size_t>(c)].row(row) = w->H.col(c).transpose();
-                      if (stats)
-                        std::copy(w->G.data(), w->G.data() + I.m * I.d,
-                                  t->inventory.data() + local * static_cast<std::size_t>(I.m * I.d));
-                    }
-                    t->done_end = i + 1;
-                  }
+                [&](Chunk* t) -> Chunk* {
+                  I.run_chunk(*t, first_iteration, result, should_stop);
                   return t;
                 }) &
-            tbb::make_filter<Token*, void>(
-                tbb::filter_mode::serial_in_order, [&](Token* t) {
+            tbb::make_filter<Chunk*, void>(
+                tbb::filter_mode::serial_in_order, [&](Chunk* t) {
                   if (broken) return;
                   for (Index i = t->begin; i < t->done_end; ++i) {
                     const std::size_t local = static_cast<std::size_t>(i - t->begin);
@@ -924,34 +990,10 @@ MonteCarloResult MonteCarlo::run_table(Index iterations, Index first_iteration,
   if (result.cancelled)
     for (auto& s : result.scores) s.conservativeResize(result.completed, I.k);
 
-  MonteCarloReport& r = result.report;
-  r.activities = I.solve_n;
-  for (int q = 0; q < 3; ++q) r.uncertain_entries[q] = I.uncertain[q];
-  r.sampled_entries[0] = I.da.size();
-  r.sampled_entries[1] = I.db.size();
-  r.sampled_entries[2] = I.dc.size();
-  r.threads = threads;
-  r.iterations = result.completed;
-  r.failed = static_cast<Index>(result.failed.size());
-  r.setup_seconds = I.setup_seconds;
-  for (auto& w : I.workers) {
-    r.sample_seconds += w->t_sample;
-    r.factor_seconds += w->t_factor;
-    r.solve_seconds += w->t_solve;
-    r.score_seconds += w->t_score;
-    w->t_sample = w->t_factor = w->t_solve = w->t_score = 0.0;
-    if (w->factorization) {
-      const FactorizationReport& now = w->factorization->report();
-      r.factorizations += now.factorizations - w->at_run_start.factorizations;
-      r.refactors += now.refactors - w->at_run_start.refactors;
-      r.refactor_fallbacks += now.refactor_fallbacks - w->at_run_start.refactor_fallbacks;
-      r.refinements += now.refinements - w->at_run_start.refinements;
-    }
-  }
-  r.workers = static_cast<int>(I.workers.size());
-  r.seconds = since(t0);
+  I.fill_report(result, threads);
+  result.report.seconds = since(t0);
   if (progress) {
-    MonteCarloProgress p{result.completed, iterations, r.seconds};
+    MonteCarloProgress p{result.completed, iterations, result.report.seconds};
     progress(p);
   }
   return result;
