@@ -159,4 +159,14 @@ std::vector<double> sample_distribution(const Uncertainty& uncertainty, double a
                                         std::uint64_t first_iteration = 0,
                                         std::uint64_t stream = 0);
 
+// The values of matrix `kind`'s slots (model.data(kind).matrix.values, in that order) in
+// iteration `iteration` of a Monte Carlo run with `seed`, as MonteCarlo draws them: each
+// uncertain entry e (type > 1) sampled from stream_id(kind, e) and signed as the entry (flip),
+// added in entry order to the sum of its slot's fixed entries; a slot without drawn entries
+// keeps the model's value. For tools that look at one iteration's matrices (hiili.bw).
+// Throws InvalidInputError naming the entry for bad parameters, or for an iteration beyond
+// RandomStream's range.
+std::vector<double> sampled_values(const Model& model, MatrixKind kind, std::uint64_t seed,
+                                   std::uint64_t iteration);
+
 }  // namespace hiili

@@ -27,7 +27,8 @@ namespace hiili {
 
 // A table of string labels, one row per activity, flow or category, with named columns
 // (e.g. "id", "name", "unit", "location"). Lookups by `find` try the "id" column, then
-// "name", then the first column.
+// "name", then the first column; resolve_label (below) is the full rule that every user-facing
+// lookup (Python, C++, the CLI) goes through.
 class Labels {
  public:
   Labels() = default;
@@ -45,13 +46,31 @@ class Labels {
   std::vector<std::string> column_names() const;
 
   // The row whose "id" (else "name", else first column) equals `key`; nullopt if none.
-  // Throws InvalidInputError when the key matches more than one row.
+  // Throws InvalidInputError when the key matches more than one row (naming the candidates).
   std::optional<Index> find(std::string_view key) const;
+
+  // The label tables and messages print for row i: "name" (else "id", else the first column),
+  // then " [location]" and " (compartment)" when those columns hold a value; "#i" when the
+  // table has no columns or the text would be empty. resolve_label accepts it back.
+  std::string display(Index i) const;
 
  private:
   Index size_ = 0;
   std::vector<std::pair<std::string, std::vector<std::string>>> columns_;
 };
+
+// The row of a label table (of `size` rows; an empty table may stand for any size) that `key`
+// names. The one rule for every label a user types, in C++, Python and the CLI; the first
+// step with a match decides:
+//   1. an exact match in "id", then "name", then the first column (Labels::find);
+//   2. an exact match in any other column, e.g. a sector "code" ("221100") or an impact
+//      category's code ("GCC");
+//   3. the display label (Labels::display), e.g. "production of plastics 39 [ES]";
+//   4. "#i" or a plain index i in [0, size).
+// Throws InvalidInputError naming `what` ("activity", "flow", "category") for an unknown key,
+// an index out of range, or a key that matches more than one row in one step; an ambiguity
+// lists the candidates' display labels and "#i" forms, each of which resolves.
+Index resolve_label(const Labels& labels, Index size, std::string_view key, std::string_view what);
 
 // Which of the three matrices an entry belongs to.
 enum class MatrixKind { Technosphere, Biosphere, Characterization };
@@ -97,6 +116,13 @@ class Model {
   const Labels& activities() const { return activities_; }
   const Labels& flows() const { return flows_; }
   const Labels& categories() const { return categories_; }
+
+  // The activity, flow or category a user names (resolve_label: a label as any column or a
+  // printed table holds it, "#i" or an index). Throws InvalidInputError when unknown,
+  // ambiguous or out of range.
+  Index activity_index(std::string_view key) const;
+  Index flow_index(std::string_view key) const;
+  Index category_index(std::string_view key) const;
 
   // Builds a model from CSC matrices (copied). Checks shapes (A square, B m x n, C k x m),
   // index ranges, sortedness and finiteness; throws InvalidInputError naming the matrix.

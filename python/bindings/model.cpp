@@ -5,6 +5,7 @@
 #include <pybind11/native_enum.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -250,6 +251,18 @@ void bind_model(py::module_& m) {
       .def("find", &Labels::find, py::arg("key"),
            "The row whose id (else name, else first column) equals key, or None. Raises "
            "InvalidInputError when several rows match.")
+      .def("display", &Labels::display, py::arg("i"),
+           "The label tables and messages print for row i (name [location] (compartment), "
+           "else '#i'); Model.activity_index and friends accept it back.")
+      .def(
+          "display_all",
+          [](const Labels& labels, Index size) {
+            std::vector<std::string> out;
+            out.reserve(static_cast<std::size_t>(std::max<Index>(size, 0)));
+            for (Index i = 0; i < size; ++i) out.push_back(labels.display(i));
+            return out;
+          },
+          py::arg("size"), "display(i) for i in range(size) (size: the rows of the model).")
       .def("__repr__", [](const Labels& l) {
         std::string columns;
         for (const auto& name : l.column_names()) columns += (columns.empty() ? "" : ", ") + name;
@@ -309,6 +322,13 @@ void bind_model(py::module_& m) {
       .def_property_readonly("activities", &Model::activities)
       .def_property_readonly("flows", &Model::flows)
       .def_property_readonly("categories", &Model::categories)
+      .def("activity_index", &Model::activity_index, py::arg("key"),
+           "The activity a label names (hiili::resolve_label: id, name, first column, any "
+           "other column, the printed label, '#i' or an index). Raises InvalidInputError "
+           "when unknown, out of range or ambiguous (listing the candidates).")
+      .def("flow_index", &Model::flow_index, py::arg("key"), "As activity_index, for flows.")
+      .def("category_index", &Model::category_index, py::arg("key"),
+           "As activity_index, for impact categories.")
       .def(
           "has_uncertainty",
           [](const Model& model, MatrixKind kind) { return model.data(kind).has_uncertainty(); },

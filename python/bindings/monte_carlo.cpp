@@ -227,6 +227,30 @@ void bind_monte_carlo(py::module_& m) {
       .def("merge", &FlowStatistics::merge, py::arg("other"))
       .def(py::pickle(&statistics_state, &statistics_from_state));
 
+  py::class_<ScoreSummary>(m, "ScoreSummary",
+                           "Statistics of a sample of scores (summarize_scores, "
+                           "summarize_statistics): per category mean, std (n - 1), min, max, "
+                           "and quantiles (categories x levels); count: the rows used.")
+      .def_readonly("count", &ScoreSummary::count)
+      .def_readonly("levels", &ScoreSummary::levels)
+      .def_readonly("mean", &ScoreSummary::mean)
+      .def_readonly("std", &ScoreSummary::std)
+      .def_readonly("min", &ScoreSummary::min)
+      .def_readonly("max", &ScoreSummary::max)
+      .def_readonly("quantiles", &ScoreSummary::quantiles);
+  m.def(
+      "summarize_scores",
+      [](const Eigen::MatrixXd& scores, const std::vector<double>& levels) {
+        py::gil_scoped_release release;
+        return summarize_scores(scores, levels);
+      },
+      py::arg("scores"), py::arg("levels"),
+      "hiili::summarize_scores: statistics of an iterations x k sample, skipping rows with "
+      "NaN; quantiles interpolate as numpy.quantile's default. InvalidInputError for a level "
+      "outside [0, 1].");
+  m.def("summarize_statistics", &summarize_statistics, py::arg("statistics"), py::arg("levels"),
+        "hiili::summarize_statistics: the same summary from streaming statistics.");
+
   py::class_<MonteCarloReport>(m, "MonteCarloReport", "What a run did (hiili::MonteCarloReport).")
       .def_readonly("activities", &MonteCarloReport::activities)
       .def_property_readonly("uncertain_entries",
@@ -399,6 +423,33 @@ void bind_monte_carlo(py::module_& m) {
       py::arg("count") = 1, py::arg("first_iteration") = 0, py::arg("stream") = 0,
       "`count` draws of one stats_arrays distribution, as a Monte Carlo run draws them for the "
       "entry with this stream id in iterations first_iteration, first_iteration + 1, ...");
+
+  m.def(
+      "stream_id",
+      [](MatrixKind kind, Index entry) {
+        if (entry < 0 || entry >= (Index(1) << 62))
+          throw InvalidInputError("entry must be in [0, 2^62), got " + std::to_string(entry));
+        return stream_id(kind, entry);
+      },
+      py::arg("kind"), py::arg("entry"),
+      "The random stream of entry `entry` of matrix `kind` in a Monte Carlo run (what "
+      "sample_distribution's `stream` takes to draw that entry's values).");
+
+  m.def(
+      "sampled_values",
+      [](const Model& model, MatrixKind kind, std::uint64_t seed, std::uint64_t iteration) {
+        std::vector<double> v;
+        {
+          py::gil_scoped_release release;
+          v = sampled_values(model, kind, seed, iteration);
+        }
+        py::array_t<double> out(static_cast<py::ssize_t>(v.size()));
+        std::copy(v.begin(), v.end(), out.mutable_data());
+        return out;
+      },
+      py::arg("model"), py::arg("kind"), py::arg("seed"), py::arg("iteration"),
+      "The values of matrix `kind`'s CSC slots in iteration `iteration` of a Monte Carlo run "
+      "with `seed`, as MonteCarlo draws them (hiili::sampled_values).");
 
   m.def(
       "check_uncertainty",

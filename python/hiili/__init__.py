@@ -25,7 +25,7 @@ from ._core import (
     SingularMatrixError,
     SynthOptions,
 )
-from .analysis import Scenario
+from .scenario import Scenario
 from .diagnostics import (
     ILL_CONDITIONED_THRESHOLD,
     CharacterisationWarning,

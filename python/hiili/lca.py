@@ -14,12 +14,7 @@ import scipy.sparse as sp
 from . import _convert, _core, diagnostics
 from .analysis import AnalysisMixin
 from .model import Model
-
-_WHAT = {
-    "scores": ("categories", "score"),
-    "supply": ("activities", "supply"),
-    "inventory": ("flows", "amount"),
-}
+from .result import Result, Results
 
 
 def factorization_options(
@@ -163,31 +158,11 @@ class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: h
         return self._cpp.report
 
     # ---- demands ---------------------------------------------------------------------------
-    def _sparse(self, demand: Mapping[Any, float]) -> tuple[np.ndarray, np.ndarray]:
-        items = list(demand.items())
-        indices = np.empty(len(items), dtype=np.int64)
-        amounts = np.empty(len(items), dtype=np.float64)
-        table = self.model._cpp.activities
-        for i, (key, amount) in enumerate(items):
-            if isinstance(key, bool):
-                raise TypeError(f"demand: expected activity indices or labels, got {key!r}")
-            if isinstance(key, int | np.integer):
-                indices[i] = key  # range checked by the core
-            elif isinstance(key, str):
-                found = table.find(key)
-                if found is None:
-                    raise _core.InvalidInputError(f"demand: unknown activity label {key!r}")
-                indices[i] = found
-            else:
-                raise TypeError(f"demand: expected activity indices or labels, got {key!r}")
-            amounts[i] = amount
-        return indices, amounts
-
     def demand_vector(self, demand: Any) -> np.ndarray:
         """The dense demand vector (length n) for a dict {activity index or label: amount},
         a pandas Series, a sparse vector or a dense one."""
         if isinstance(demand, Mapping | pd.Series):
-            return self._cpp.dense_demand(*self._sparse(demand))
+            return self._cpp.dense_demand(*self.model.sparse_demand(demand))
         if sp.issparse(demand):
             demand = demand.toarray()
             if demand.ndim == 2 and 1 in demand.shape:
@@ -200,13 +175,14 @@ class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: h
     def solve(self, demand: Any) -> Result:
         """Supply, inventory and scores for one demand.
 
-        demand: a dict {activity index or label: amount} (labels as in model.activities' "id",
-        else "name", else first column), a pandas Series of the same, or a vector of length n.
+        demand: a dict {activity index or label: amount} (labels as Model.activity_index takes
+        them: id, name, any other column, the printed label, "#i"), a pandas Series of the
+        same, or a vector of length n.
         Raises hiili.InvalidInputError for an unknown label, an index out of range, NaN/Inf,
         a wrong length or an empty (all-zero) demand.
         """
         if isinstance(demand, Mapping | pd.Series):
-            raw = self._cpp.solve_sparse(*self._sparse(demand))
+            raw = self._cpp.solve_sparse(*self.model.sparse_demand(demand))
         else:
             raw = self._cpp.solve(self.demand_vector(demand))
         return Result(self.model, raw.supply, raw.inventory, raw.scores)
@@ -258,87 +234,6 @@ class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: h
 
     def __repr__(self) -> str:
         return f"<hiili.Lca {self.report.brief()}>"
-
-
-class Result:
-    """One demand's answer: supply (n,), inventory (m,), scores (k,) as numpy arrays."""
-
-    __slots__ = ("inventory", "model", "scores", "supply")
-
-    def __init__(
-        self, model: Model, supply: np.ndarray, inventory: np.ndarray, scores: np.ndarray
-    ) -> None:
-        self.model = model
-        self.supply = supply
-        self.inventory = inventory
-        self.scores = scores
-
-    def to_frame(self, what: str = "scores") -> pd.DataFrame:
-        """The labels of the categories ("scores"), activities ("supply") or flows
-        ("inventory") with a value column (score / supply / amount)."""
-        table, column = _table(what)
-        frame = getattr(self.model, table).copy()
-        frame[column] = getattr(self, what)
-        return frame
-
-    def to_series(self, what: str = "scores") -> pd.Series:
-        """The values indexed by label (id, else name, else first column, else position)."""
-        table, column = _table(what)
-        return pd.Series(getattr(self, what), index=_label_index(self.model, table), name=column)
-
-    def __repr__(self) -> str:
-        return (
-            f"<hiili.Result n={self.supply.shape[0]} m={self.inventory.shape[0]} "
-            f"scores={np.array2string(self.scores, precision=4, threshold=6)}>"
-        )
-
-
-class Results:
-    """Many demands' answers: supply (n, d), inventory (m, d), scores (k, d)."""
-
-    __slots__ = ("inventory", "model", "scores", "supply")
-
-    def __init__(
-        self, model: Model, supply: np.ndarray, inventory: np.ndarray, scores: np.ndarray
-    ) -> None:
-        self.model = model
-        self.supply = supply
-        self.inventory = inventory
-        self.scores = scores
-
-    def __len__(self) -> int:
-        return self.supply.shape[1]
-
-    def __getitem__(self, j: int) -> Result:
-        """The answer to demand j."""
-        return Result(self.model, self.supply[:, j], self.inventory[:, j], self.scores[:, j])
-
-    def to_frame(self, what: str = "scores") -> pd.DataFrame:
-        """Labels of categories / activities / flows and one value column per demand (0..d-1)."""
-        table, _ = _table(what)
-        values = getattr(self, what)
-        frame = getattr(self.model, table).copy()
-        for j in range(values.shape[1]):
-            frame[j] = values[:, j]
-        return frame
-
-
-def _table(what: str) -> tuple[str, str]:
-    try:
-        return _WHAT[what]
-    except KeyError:
-        raise _core.InvalidInputError(
-            f"unknown result {what!r}: expected 'scores', 'supply' or 'inventory'"
-        ) from None
-
-
-def _label_index(model: Model, table: str) -> pd.Index:
-    labels = {
-        "activities": (model._cpp.activities, model.n, "activity"),
-        "flows": (model._cpp.flows, model.m, "flow"),
-        "categories": (model._cpp.categories, model.k, "category"),
-    }[table]
-    return _convert.label_index(*labels)
 
 
 class Factorization:

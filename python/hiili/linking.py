@@ -37,7 +37,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import _core
-from .analysis import Scenario
+from .scenario import Scenario
 from .model import Model
 from .monte_carlo import with_uncertainty
 

@@ -44,8 +44,8 @@ class Model:
         may be None (no flows, no categories).
     activities, flows, categories
         Labels: a pandas DataFrame (each column a label column, e.g. "id", "name", "unit"),
-        a list of str (the column "name"), or None. Demands may name activities by their "id"
-        (else "name", else first column) label.
+        a list of str (the column "name"), or None. Demands may name activities by any label
+        (Model.activity_index: id, name, any other column, the printed label, or "#i").
 
     A Model is immutable. Raises hiili.InvalidInputError for mismatched shapes, indices out of
     range, NaN or infinite values, and label tables of the wrong length.
@@ -213,18 +213,32 @@ class Model:
         return _convert.labels_frame(self._cpp.categories, self.k)
 
     def activity_index(self, key: Any) -> int:
-        """The index of an activity given by index or label (id, else name, else first column).
+        """The index of an activity given by index or label: its id, name or any other label
+        column, the label tables print ("name [location]"), or "#i" (hiili::resolve_label, the
+        rule the CLI and C++ use too).
 
-        Raises hiili.InvalidInputError for an unknown or ambiguous label or an index out of
-        range.
+        Raises hiili.InvalidInputError for an unknown label or an index out of range, and for
+        an ambiguous label, listing the candidates.
         """
-        return _find(self._cpp.activities, key, self.n, "activity")
+        return _find(self._cpp.activity_index, key, self.n, "activity")
 
     def flow_index(self, key: Any) -> int:
-        return _find(self._cpp.flows, key, self.m, "flow")
+        """As activity_index, for biosphere flows."""
+        return _find(self._cpp.flow_index, key, self.m, "flow")
 
     def category_index(self, key: Any) -> int:
-        return _find(self._cpp.categories, key, self.k, "category")
+        """As activity_index, for impact categories (e.g. by code: "GCC")."""
+        return _find(self._cpp.category_index, key, self.k, "category")
+
+    def sparse_demand(self, demand: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, amounts) of a dict or pandas Series {activity index or label: amount}."""
+        items = list(demand.items())
+        indices = np.empty(len(items), dtype=np.int64)
+        amounts = np.empty(len(items), dtype=np.float64)
+        for i, (key, amount) in enumerate(items):
+            indices[i] = self.activity_index(key)
+            amounts[i] = float(amount)
+        return indices, amounts
 
     # ---- entries and uncertainty ------------------------------------------------------------
     def entries(self, matrix: str | _core.MatrixKind = "A") -> pd.DataFrame:
@@ -246,7 +260,8 @@ class Model:
         )
 
 
-def _find(table: _core.Labels, key: Any, size: int, what: str) -> int:
+def _find(resolve: Any, key: Any, size: int, what: str) -> int:
+    """An index as given (checked against size), or a label resolved by the C++ rule."""
     if isinstance(key, bool):
         raise TypeError(f"{what}: expected an index or a label, got {key!r}")
     if isinstance(key, int | np.integer):
@@ -255,10 +270,7 @@ def _find(table: _core.Labels, key: Any, size: int, what: str) -> int:
             raise _core.InvalidInputError(f"{what} index {index} out of range [0, {size})")
         return index
     if isinstance(key, str):
-        found = table.find(key)
-        if found is None:
-            raise _core.InvalidInputError(f"unknown {what} label {key!r}")
-        return found
+        return int(resolve(key))
     raise TypeError(f"{what}: expected an index or a label, got {key!r}")
 
 

@@ -57,13 +57,7 @@ def _sparse_demand(model: Model, demand: Any) -> tuple[np.ndarray, np.ndarray]:
     """(indices, amounts) for a dict {activity index or label: amount}, a pandas Series, a
     scipy sparse vector or a dense vector of length n."""
     if isinstance(demand, Mapping | pd.Series):
-        items = list(demand.items())
-        indices = np.empty(len(items), dtype=np.int64)
-        amounts = np.empty(len(items), dtype=np.float64)
-        for i, (key, amount) in enumerate(items):
-            indices[i] = model.activity_index(key)
-            amounts[i] = float(amount)
-        return indices, amounts
+        return model.sparse_demand(demand)
     if sp.issparse(demand):
         demand = demand.toarray().ravel()
     vector = _convert.as_float64(np.asarray(demand), "demand")
@@ -248,6 +242,30 @@ class MonteCarloResult:
         )
 
 
+def _levels(quantiles: Sequence[float]) -> list[float]:
+    return [_convert.real(q, "quantile", "[0, 1]") for q in quantiles]
+
+
+def _summary_frame(
+    summary: _core.ScoreSummary,
+    index: pd.Index,
+    deterministic: np.ndarray,
+    quantiles: Sequence[float],
+) -> pd.DataFrame:
+    """The summary table of a _core.ScoreSummary (hiili::summarize_scores or
+    summarize_statistics): one row per category."""
+    frame = pd.DataFrame(index=index)
+    frame["deterministic"] = deterministic
+    frame["mean"] = summary.mean
+    frame["std"] = summary.std
+    frame["min"] = summary.min
+    for level, q in enumerate(quantiles):
+        frame[f"q{q:g}"] = summary.quantiles[:, level]
+    frame["max"] = summary.max
+    frame["iterations"] = summary.count
+    return frame
+
+
 def _summarize_statistics(
     st: _core.FlowStatistics,
     index: pd.Index,
@@ -255,15 +273,8 @@ def _summarize_statistics(
     quantiles: Sequence[float],
 ) -> pd.DataFrame:
     """_summarize's table from a streamed run's statistics (FlowStatistics of the scores)."""
-    frame = pd.DataFrame(index=index)
-    frame["deterministic"] = deterministic
-    frame["mean"] = st.mean()
-    frame["std"] = st.std()
-    frame["min"] = st.min()
-    for q in quantiles:
-        frame[f"q{q:g}"] = st.quantile(_convert.real(q, "quantile", "[0, 1]"))
-    frame["max"] = st.max()
-    frame["iterations"] = st.count
+    summary = _core.summarize_statistics(st, _levels(quantiles))
+    frame = _summary_frame(summary, index, deterministic, quantiles)
     frame.attrs["relative_accuracy"] = st.relative_accuracy
     return frame
 
@@ -271,19 +282,9 @@ def _summarize_statistics(
 def _summarize(
     scores: np.ndarray, index: pd.Index, deterministic: np.ndarray, quantiles: Sequence[float]
 ) -> pd.DataFrame:
-    ok = scores[~np.isnan(scores).any(axis=1)] if scores.size else scores
-    frame = pd.DataFrame(index=index)
-    frame["deterministic"] = deterministic
-    with np.errstate(invalid="ignore", divide="ignore"):
-        empty = ok.shape[0] == 0
-        frame["mean"] = np.nan if empty else ok.mean(axis=0)
-        frame["std"] = np.nan if ok.shape[0] < 2 else ok.std(axis=0, ddof=1)
-        frame["min"] = np.nan if empty else ok.min(axis=0)
-        for q in quantiles:
-            frame[f"q{q:g}"] = np.nan if empty else np.quantile(ok, float(q), axis=0)
-        frame["max"] = np.nan if empty else ok.max(axis=0)
-    frame["iterations"] = ok.shape[0]
-    return frame
+    """Per category: statistics of the successful iterations (rows with NaN skipped)."""
+    summary = _core.summarize_scores(scores, _levels(quantiles))
+    return _summary_frame(summary, index, deterministic, quantiles)
 
 
 class MonteCarlo:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._common import display_labels
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -133,8 +134,6 @@ def _amount(value: float, unit: str) -> str:
 
 def _category_unit(model: Any, q: int) -> tuple[str, str]:
     """(label, unit) of category q ('' when the model's categories have no unit column)."""
-    from .analysis import display_labels
-
     table = model._cpp.categories
     label = display_labels(table, model.k)[q]
     unit = str(table.column("unit")[q]) if "unit" in table.column_names() else ""

@@ -81,11 +81,11 @@ Tables tables_of(const Model& model, MatrixKind kind) {
 Index resolve_one(const Labels& labels, Index size, Index index, const std::string& label,
                   const char* what, const char* axis, const std::string& where) {
   if (!label.empty()) {
-    const auto found = labels.find(label);  // throws for an ambiguous label
-    if (!found)
-      throw InvalidInputError(where + ": unknown " + what + " label '" + label + "' (" + axis +
-                              ")");
-    return *found;
+    try {
+      return resolve_label(labels, size, label, what);
+    } catch (const InvalidInputError& e) {
+      throw InvalidInputError(where + ", " + axis + ": " + e.what());
+    }
   }
   if (index < 0 || index >= size)
     throw InvalidInputError(where + ": " + axis + " " + std::to_string(index) +

@@ -248,46 +248,37 @@ void apply_updates(const std::vector<Plan>& plans, Eigen::MatrixXd& S) {
   }
 }
 
-}  // namespace
-
-// The demand and the U columns of every Woodbury scenario are solved together (one pass over
-// the factors per 8 columns), unchecked: what is checked is what is answered, the baseline's
-// residual in A and each scenario's in its A', all from one product with A. The inventories
-// of the baseline and every scenario come from one product with B.
-WhatIfResults what_if(Lca& lca, std::span<const double> demand,
-                      const std::vector<Scenario>& scenarios, const WhatIfOptions& options) {
-  check_options(options);
-  const Model& model = lca.model();
-  const CscMatrix& A = model.A();
-  const Index n = model.num_activities();
-  std::vector<Scenario> resolved;
-  resolved.reserve(scenarios.size());
-  for (const Scenario& s : scenarios) resolved.push_back(s.resolved(model));
-  lca.check_demand(demand);
-  analysis::require_factorization_matches(lca, "what_if");
-  const Eigen::VectorXd f = Eigen::Map<const Eigen::VectorXd>(demand.data(), n);
-  Factorization& base = lca.factorization();
-
-  std::vector<Plan> plans(resolved.size());
+// The scenarios' changes to A, each as a low-rank update; those Woodbury will answer get their
+// columns in the stacked right-hand sides (column 0 is the demand). Returns the column count.
+Index plan_updates(const CscMatrix& A, const std::vector<Scenario>& resolved,
+                   const WhatIfOptions& options, std::vector<Plan>& plans) {
+  plans.resize(resolved.size());
   Index columns = 1;
   for (std::size_t k = 0; k < resolved.size(); ++k) {
     Plan& p = plans[k];
     p.dA = deltas(A, resolved[k], MatrixKind::Technosphere);
     p.lr = low_rank(p.dA);
-    p.woodbury = p.lr.rank() > 0 && wants_woodbury(options, p.lr.rank(), n);
+    p.woodbury = p.lr.rank() > 0 && wants_woodbury(options, p.lr.rank(), A.cols);
     if (p.woodbury) {
       p.first = columns;
       columns += p.lr.rank();
     }
   }
+  return columns;
+}
+
+// The supplies of the baseline (column 0) and of each well-conditioned Woodbury update (its
+// p.column), from one unchecked many-column solve with the base factorisation. A near-singular
+// capacitance matrix means A' is (near) singular or the update is badly conditioned: that plan
+// keeps no Woodbury, and a fresh factorisation decides and reports.
+Eigen::MatrixXd woodbury_supplies(Factorization& base, const Eigen::VectorXd& f,
+                                  std::vector<Plan>& plans, Index columns) {
+  const Index n = f.size();
   Eigen::MatrixXd X(n, columns);
   X.col(0) = f;
   for (const Plan& p : plans)
     if (p.woodbury) put_columns(p.lr, X.middleCols(p.first, p.lr.rank()));
   base.solve_many_unchecked(X);
-
-  // A near-singular capacitance matrix means A' is (near) singular or the update is badly
-  // conditioned: let a fresh factorisation decide and report.
   Index updates = 0;
   for (Plan& p : plans) {
     if (!p.woodbury) continue;
@@ -301,80 +292,100 @@ WhatIfResults what_if(Lca& lca, std::span<const double> demand,
   S.col(0) = X.col(0);
   X.resize(0, 0);
   apply_updates(plans, S);
-  // One pass over A for the residuals and one over B for the inventories, side by side; the
-  // inventories serve every answer that is a column of S as it stands.
-  Eigen::MatrixXd AS, GS;
-  tbb::parallel_invoke([&] { AS = A.multiply(S); }, [&] { GS = model.B().multiply(S); });
-  const double a_norm = base.norm_inf();
-  if (!(residual_from(AS.col(0), {}, S.col(0), f, a_norm) <= options.residual_tolerance)) {
-    // Not accurate enough unchecked: the checked solve refines (or rejects) it.
+  return S;
+}
+
+// The supplies S with A S (for the residuals) and B S (the inventories of every answer that is
+// a column of S as it stands).
+struct Supplies {
+  Eigen::MatrixXd S, AS, GS;
+};
+
+// One pass over A and one over B, side by side; when the unchecked baseline is not accurate
+// enough, the checked solve refines (or rejects) it.
+Supplies checked_supplies(Factorization& base, const Model& model, const Eigen::VectorXd& f,
+                          const std::vector<Plan>& plans, Eigen::MatrixXd S, double a_norm,
+                          double tolerance) {
+  const CscMatrix& A = model.A();
+  Supplies out;
+  tbb::parallel_invoke([&] { out.AS = A.multiply(S); }, [&] { out.GS = model.B().multiply(S); });
+  if (!(residual_from(out.AS.col(0), {}, S.col(0), f, a_norm) <= tolerance)) {
     S.col(0) = f;
-    base.solve_in_place({S.col(0).data(), std::size_t(n)});
+    base.solve_in_place({S.col(0).data(), std::size_t(f.size())});
     apply_updates(plans, S);
-    AS = A.multiply(S);
-    GS = model.B().multiply(S);
+    out.AS = A.multiply(S);
+    out.GS = model.B().multiply(S);
   }
+  out.S = std::move(S);
+  return out;
+}
 
-  std::vector<ScenarioResult> out(resolved.size());
-  std::vector<Index> from(resolved.size(), -1);  // column of S (and GS) of the answer, or -1
-  for (std::size_t k = 0; k < resolved.size(); ++k) {
-    Plan& p = plans[k];
-    ScenarioResult& sr = out[k];
-    sr.name = resolved[k].name;
-    sr.rank = p.lr.rank();
-    Eigen::VectorXd& supply = sr.result.supply;
-    if (sr.rank == 0) {
-      supply = S.col(0);
-      sr.method = UpdateMethod::Unchanged;
-      from[k] = 0;
-      continue;
-    }
-    if (p.wb) {
-      supply = S.col(p.column);
-      Eigen::VectorXd r;
-      const double changed = changed_norm(a_norm, p.dA);
-      double res = residual_from(AS.col(p.column), p.dA, supply, f, changed, &r);
-      if (res <= options.residual_tolerance) {
-        from[k] = p.column;
-      } else {
-        base.solve_in_place({r.data(), std::size_t(n)});
-        p.wb->apply(r);
-        supply += r;
-        res = residual(A, p.dA, supply, f, changed);
-        sr.refined = true;
-      }
-      if (res <= options.residual_tolerance) {
-        sr.method = UpdateMethod::Woodbury;
-        sr.residual = res;
-        continue;
-      }
-    }
-    sr.fell_back = p.woodbury;
-    supply = refactored_supply(base, A, p, f, sr);
+// One scenario's supply: unchanged, Woodbury (refined once when its residual asks), or a
+// refactorisation. Returns its column of S (and of B S) when the answer is one, else -1.
+Index answer_scenario(Factorization& base, const CscMatrix& A, Plan& p, const Eigen::VectorXd& f,
+                      const Supplies& sup, double a_norm, double tolerance, ScenarioResult& sr) {
+  sr.rank = p.lr.rank();
+  Eigen::VectorXd& supply = sr.result.supply;
+  if (sr.rank == 0) {
+    supply = sup.S.col(0);
+    sr.method = UpdateMethod::Unchanged;
+    return 0;
   }
+  Index from = -1;
+  if (p.wb) {
+    supply = sup.S.col(p.column);
+    Eigen::VectorXd r;
+    const double changed = changed_norm(a_norm, p.dA);
+    double res = residual_from(sup.AS.col(p.column), p.dA, supply, f, changed, &r);
+    if (res <= tolerance) {
+      from = p.column;
+    } else {
+      base.solve_in_place({r.data(), std::size_t(f.size())});
+      p.wb->apply(r);
+      supply += r;
+      res = residual(A, p.dA, supply, f, changed);
+      sr.refined = true;
+    }
+    if (res <= tolerance) {
+      sr.method = UpdateMethod::Woodbury;
+      sr.residual = res;
+      return from;
+    }
+  }
+  sr.fell_back = p.woodbury;
+  supply = refactored_supply(base, A, p, f, sr);
+  return -1;
+}
 
-  // Inventories: from GS, or one more product with B for the answers that are not columns of
-  // S (refined, refactored); then the scenarios' own B changes. Scores: one product with C.
+// Inventories: from B S, or one more product with B for the answers that are not columns of S
+// (refined, refactored); then the scenarios' own B changes. Scores: one product with C, then
+// the scenarios' C changes.
+WhatIfResults inventories_and_scores(const Model& model, const std::vector<Scenario>& resolved,
+                                     std::vector<ScenarioResult> out,
+                                     const std::vector<Index>& from, const Supplies& sup) {
   std::vector<std::size_t> pending;
   for (std::size_t k = 0; k < out.size(); ++k)
     if (from[k] < 0) pending.push_back(k);
   Eigen::MatrixXd GP;
   if (!pending.empty()) {
-    Eigen::MatrixXd P(n, Index(pending.size()));
+    Eigen::MatrixXd P(model.num_activities(), Index(pending.size()));
     for (std::size_t t = 0; t < pending.size(); ++t)
       P.col(Index(t)) = out[pending[t]].result.supply;
     GP = model.B().multiply(P);
   }
-  Eigen::MatrixXd G(GS.rows(), 1 + Index(out.size()));
-  G.col(0) = GS.col(0);
+  Eigen::MatrixXd G(sup.GS.rows(), 1 + Index(out.size()));
+  G.col(0) = sup.GS.col(0);
   for (std::size_t k = 0, t = 0; k < out.size(); ++k) {
-    G.col(1 + Index(k)) = from[k] >= 0 ? GS.col(from[k]) : GP.col(Index(t++));
+    if (from[k] >= 0)
+      G.col(1 + Index(k)) = sup.GS.col(from[k]);
+    else
+      G.col(1 + Index(k)) = GP.col(Index(t++));
     add_delta_product(deltas(model.B(), resolved[k], MatrixKind::Biosphere), out[k].result.supply,
                       G.col(1 + Index(k)));
   }
   const Eigen::MatrixXd H = model.C().multiply(G);
   WhatIfResults results;
-  results.baseline.supply = S.col(0);
+  results.baseline.supply = sup.S.col(0);
   results.baseline.inventory = G.col(0);
   results.baseline.scores = H.col(0);
   for (std::size_t k = 0; k < out.size(); ++k) {
@@ -386,6 +397,40 @@ WhatIfResults what_if(Lca& lca, std::span<const double> demand,
   }
   results.scenarios = std::move(out);
   return results;
+}
+
+}  // namespace
+
+// The demand and the U columns of every Woodbury scenario are solved together (one pass over
+// the factors per 8 columns), unchecked: what is checked is what is answered, the baseline's
+// residual in A and each scenario's in its A', all from one product with A. The inventories
+// of the baseline and every scenario come from one product with B.
+WhatIfResults what_if(Lca& lca, std::span<const double> demand,
+                      const std::vector<Scenario>& scenarios, const WhatIfOptions& options) {
+  check_options(options);
+  const Model& model = lca.model();
+  std::vector<Scenario> resolved;
+  resolved.reserve(scenarios.size());
+  for (const Scenario& s : scenarios) resolved.push_back(s.resolved(model));
+  lca.check_demand(demand);
+  analysis::require_factorization_matches(lca, "what_if");
+  const Eigen::VectorXd f =
+      Eigen::Map<const Eigen::VectorXd>(demand.data(), model.num_activities());
+  Factorization& base = lca.factorization();
+
+  std::vector<Plan> plans;
+  const Index columns = plan_updates(model.A(), resolved, options, plans);
+  Eigen::MatrixXd S = woodbury_supplies(base, f, plans, columns);
+  const double a_norm = base.norm_inf();
+  const double tolerance = options.residual_tolerance;
+  const Supplies sup = checked_supplies(base, model, f, plans, std::move(S), a_norm, tolerance);
+  std::vector<ScenarioResult> out(resolved.size());
+  std::vector<Index> from(resolved.size(), -1);  // column of S (and B S) of the answer, or -1
+  for (std::size_t k = 0; k < resolved.size(); ++k) {
+    out[k].name = resolved[k].name;
+    from[k] = answer_scenario(base, model.A(), plans[k], f, sup, a_norm, tolerance, out[k]);
+  }
+  return inventories_and_scores(model, resolved, std::move(out), from, sup);
 }
 
 WhatIfResults what_if(Lca& lca, const SparseDemand& demand, const std::vector<Scenario>& scenarios,

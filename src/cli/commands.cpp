@@ -17,6 +17,7 @@
 #include <optional>
 #include <string_view>
 
+#include "hiili/contribution.hpp"
 #include "hiili/diagnostics.hpp"
 #include "hiili/error.hpp"
 #include "hiili/io/read.hpp"
@@ -127,25 +128,6 @@ std::string synth_description(const SynthOptions& o) {
 
 // ---- the model ----------------------------------------------------------------
 
-// A readable label for row `i`: "name" (else "id", else the first column), with the
-// location in brackets when there is one; "#i" when the table has no columns.
-std::string label_of(const Labels& labels, Index i) {
-  if (labels.empty() || i < 0 || i >= labels.size()) return fmt::format("#{}", i);
-  std::string text;
-  for (const char* column : {"name", "id"}) {
-    if (labels.has_column(column) && !labels.column(column)[i].empty()) {
-      text = labels.column(column)[i];
-      break;
-    }
-  }
-  if (text.empty()) text = labels.column(labels.column_names().front())[i];
-  if (labels.has_column("location") && !labels.column("location")[i].empty())
-    text += fmt::format(" [{}]", labels.column("location")[i]);
-  if (labels.has_column("compartment") && !labels.column("compartment")[i].empty())
-    text += fmt::format(" ({})", labels.column("compartment")[i]);
-  return text;
-}
-
 std::string column_or_empty(const Labels& labels, std::string_view column, Index i) {
   if (labels.empty() || !labels.has_column(column)) return {};
   return labels.column(column)[i];
@@ -170,7 +152,7 @@ auto with_context(const std::string& source, const Model* model, F&& body) {
     if (model && !model->activities().empty() && e.column() >= 0 &&
         e.column() < model->num_activities())
       what +=
-          fmt::format(" (activity #{}: {})", e.column(), label_of(model->activities(), e.column()));
+          fmt::format(" (activity #{}: {})", e.column(), model->activities().display(e.column()));
     throw SingularMatrixError(what, e.column(), e.rcond());
   } catch (const IllConditionedError& e) {
     throw IllConditionedError(in_context(source, e.what()), e.residual(), e.rcond());
@@ -179,33 +161,6 @@ auto with_context(const std::string& source, const Model* model, F&& body) {
   } catch (const InvalidInputError& e) {
     throw InvalidInputError(in_context(source, e.what()));
   }
-}
-
-// A row of `labels` named by `key`: Labels::find (id, then name, then first column), then any
-// other column with exactly one match (e.g. a sector "code"), then "#i" or a plain index.
-Index find_row(const Labels& labels, Index size, const std::string& key, const char* what) {
-  if (!labels.empty()) {
-    if (auto row = labels.find(key)) return *row;
-    for (const auto& name : labels.column_names()) {
-      const auto& column = labels.column(name);
-      auto it = std::find(column.begin(), column.end(), key);
-      if (it == column.end()) continue;
-      if (std::find(it + 1, column.end(), key) != column.end())
-        throw InvalidInputError(
-            fmt::format("{} '{}' matches more than one row of column '{}'", what, key, name));
-      return it - column.begin();
-    }
-  }
-  std::string_view digits = key;
-  if (!digits.empty() && digits.front() == '#') digits.remove_prefix(1);
-  if (auto index = parse_integer(digits)) {
-    if (*index < 0 || *index >= size)
-      throw InvalidInputError(
-          fmt::format("{} index {} is out of range 0..{}", what, *index, size - 1));
-    return *index;
-  }
-  throw InvalidInputError(
-      fmt::format("no {} labelled '{}' (give a label, or an index 0..{})", what, key, size - 1));
 }
 
 struct LoadedModel {
@@ -259,7 +214,7 @@ SparseDemand parse_demand(const Model& model, const std::vector<std::string>& it
   SparseDemand demand;
   for (const auto& item : items) {
     auto eq = item.rfind('=');  // check_demand_syntax already accepted it
-    Index j = find_row(model.activities(), model.num_activities(), item.substr(0, eq), "activity");
+    Index j = model.activity_index(item.substr(0, eq));
     demand.emplace_back(j, *parse_double(item.substr(eq + 1)));
   }
   return demand;
@@ -275,32 +230,13 @@ FactorizationOptions factorization_options(const std::string& solver) {
 }
 
 // ---- contributions --------------------------------------------------------------
-// A stand-in until the library has contribution.hpp: the direct contribution of each
-// activity (c_q . B[:,j] s_j) and of each flow (c_qf g_f) to category q.
+// The direct contribution of each activity (C B diag(s)) and of each flow (C diag(g)) to
+// category q, ranked by magnitude (hiili/contribution.hpp).
 
-struct Contribution {
-  Index index;
-  double value;
-};
-
-Eigen::VectorXd characterization_row(const Model& model, Index q) {
-  std::vector<double> unit(static_cast<std::size_t>(model.num_categories()), 0.0);
-  unit[static_cast<std::size_t>(q)] = 1.0;
-  return model.C().multiply_transposed(unit);  // c_q, length m
-}
+using Contribution = RankedItem;
 
 std::vector<Contribution> top_contributions(const Eigen::VectorXd& values, int top) {
-  std::vector<Contribution> all;
-  for (Index i = 0; i < values.size(); ++i)
-    if (values[i] != 0.0) all.push_back({i, values[i]});
-  auto count = std::min<std::size_t>(all.size(), static_cast<std::size_t>(std::max(top, 0)));
-  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(count), all.end(),
-                    [](const Contribution& a, const Contribution& b) {
-                      return std::abs(a.value) > std::abs(b.value) ||
-                             (std::abs(a.value) == std::abs(b.value) && a.index < b.index);
-                    });
-  all.resize(count);
-  return all;
+  return rank_contributions(values, top).top;
 }
 
 struct Contributions {
@@ -313,11 +249,10 @@ Contributions contributions(const Model& model, const LcaResult& result, Index q
   Contributions out;
   out.category = q;
   out.score = result.scores[q];
-  Eigen::VectorXd c = characterization_row(model, q);
-  Eigen::VectorXd direct = model.B().multiply_transposed(std::span<const double>(
-      c.data(), static_cast<std::size_t>(c.size())));  // per unit of each activity
-  out.activities = top_contributions(direct.cwiseProduct(result.supply), top);
-  out.flows = top_contributions(c.cwiseProduct(result.inventory), top);
+  const Eigen::VectorXd activities = process_contributions(model, result.supply).row(q);
+  const Eigen::VectorXd flows = flow_contributions(model, result.inventory).row(q);
+  out.activities = top_contributions(activities, top);
+  out.flows = top_contributions(flows, top);
   return out;
 }
 
@@ -365,7 +300,7 @@ Json scores_json(const Model& model, const Eigen::VectorXd& scores) {
   Json list = Json::array();
   for (Index q = 0; q < scores.size(); ++q)
     list.push_back({{"index", q},
-                    {"category", label_of(model.categories(), q)},
+                    {"category", model.categories().display(q)},
                     {"unit", column_or_empty(model.categories(), "unit", q)},
                     {"score", scores[q]}});
   return list;
@@ -373,14 +308,14 @@ Json scores_json(const Model& model, const Eigen::VectorXd& scores) {
 
 Json contributions_json(const Model& model, const Contributions& c) {
   Json j;
-  j["category"] = {{"index", c.category}, {"name", label_of(model.categories(), c.category)}};
+  j["category"] = {{"index", c.category}, {"name", model.categories().display(c.category)}};
   j["score"] = c.score;
   auto list = [&](const std::vector<Contribution>& items, const Labels& labels) {
     Json out = Json::array();
     for (std::size_t r = 0; r < items.size(); ++r)
       out.push_back({{"rank", r + 1},
                      {"index", items[r].index},
-                     {"label", label_of(labels, items[r].index)},
+                     {"label", labels.display(items[r].index)},
                      {"contribution", items[r].value},
                      {"share", c.score != 0.0 ? items[r].value / c.score : 0.0}});
     return out;
@@ -398,7 +333,7 @@ std::string g17(double v) { return fmt::format("{:.17g}", v); }
 void csv_scores(Table& t, const std::string& part, const Model& model,
                 const Eigen::VectorXd& scores) {
   for (Index q = 0; q < scores.size(); ++q)
-    t.add({part, "score", "", std::to_string(q), label_of(model.categories(), q), g17(scores[q]),
+    t.add({part, "score", "", std::to_string(q), model.categories().display(q), g17(scores[q]),
            ""});
 }
 
@@ -407,7 +342,7 @@ void csv_contributions(Table& t, const std::string& part, const Model& model,
   auto rows = [&](const char* kind, const std::vector<Contribution>& items, const Labels& labels) {
     for (std::size_t r = 0; r < items.size(); ++r)
       t.add({part, kind, std::to_string(r + 1), std::to_string(items[r].index),
-             label_of(labels, items[r].index), g17(items[r].value),
+             labels.display(items[r].index), g17(items[r].value),
              c.score != 0.0 ? g17(items[r].value / c.score) : ""});
   };
   rows("activity", c.activities, model.activities());
@@ -417,7 +352,7 @@ void csv_contributions(Table& t, const std::string& part, const Model& model,
 void print_scores(const Model& model, const Eigen::VectorXd& scores, int indent = 2) {
   Table t({"#", "category", "score", "unit"}, {true, false, true, false});
   for (Index q = 0; q < scores.size(); ++q)
-    t.add({std::to_string(q), label_of(model.categories(), q), number(scores[q]),
+    t.add({std::to_string(q), model.categories().display(q), number(scores[q]),
            column_or_empty(model.categories(), "unit", q)});
   t.print_text(stdout, 60, indent);
 }
@@ -428,7 +363,7 @@ void print_ranking(const std::string& title, const std::string& what,
   fmt::print("\n{}{}\n", std::string(indent, ' '), title);
   Table t({"rank", "#", what, "contribution", "share"}, {true, true, false, true, true});
   for (std::size_t r = 0; r < items.size(); ++r)
-    t.add({std::to_string(r + 1), std::to_string(items[r].index), label_of(labels, items[r].index),
+    t.add({std::to_string(r + 1), std::to_string(items[r].index), labels.display(items[r].index),
            number(items[r].value), share(items[r].value, score)});
   t.print_text(stdout, 60, indent);
 }
@@ -436,7 +371,7 @@ void print_ranking(const std::string& title, const std::string& what,
 // `what`: "activity" or "sector", the word for a column of A.
 void print_contributions(const Model& model, const Contributions& c, const std::string& what,
                          bool with_flows, int indent = 2) {
-  std::string category = label_of(model.categories(), c.category);
+  std::string category = model.categories().display(c.category);
   std::string plural = what == "activity" ? "activities" : what + "s";
   print_ranking(fmt::format("Top {} {} by direct contribution to {} (c.B[:,j].s_j)",
                             c.activities.size(), plural, category),
@@ -454,7 +389,7 @@ Json inventory_json(const Model& model, const std::vector<Contribution>& flows) 
   for (std::size_t r = 0; r < flows.size(); ++r)
     list.push_back({{"rank", r + 1},
                     {"index", flows[r].index},
-                    {"flow", label_of(model.flows(), flows[r].index)},
+                    {"flow", model.flows().display(flows[r].index)},
                     {"amount", flows[r].value},
                     {"unit", column_or_empty(model.flows(), "unit", flows[r].index)}});
   j["top_flows"] = list;
@@ -468,7 +403,7 @@ void print_inventory(const Model& model, const std::vector<Contribution>& flows)
   Table t({"rank", "#", "flow", "amount", "unit"}, {true, true, false, true, false});
   for (std::size_t r = 0; r < flows.size(); ++r)
     t.add({std::to_string(r + 1), std::to_string(flows[r].index),
-           label_of(model.flows(), flows[r].index), number(flows[r].value),
+           model.flows().display(flows[r].index), number(flows[r].value),
            column_or_empty(model.flows(), "unit", flows[r].index)});
   t.print_text(stdout, 60, 2);
 }
@@ -587,7 +522,7 @@ int run_info(const InfoOptions& o) {
     Json categories = Json::array();
     for (Index q = 0; q < model.num_categories(); ++q)
       categories.push_back({{"index", q},
-                            {"name", label_of(model.categories(), q)},
+                            {"name", model.categories().display(q)},
                             {"unit", column_or_empty(model.categories(), "unit", q)}});
     j["categories"] = categories;
     j["factorization"] = report_json(r);
@@ -628,7 +563,7 @@ int run_info(const InfoOptions& o) {
     if (loaded.report)
       for (const auto& [name, value] : loaded.report->counts) add("read_" + name, count(value));
     for (Index q = 0; q < model.num_categories(); ++q)
-      add(fmt::format("category_{}", q), label_of(model.categories(), q));
+      add(fmt::format("category_{}", q), model.categories().display(q));
     for (std::size_t w = 0; w < warnings.size(); ++w)
       add(fmt::format("warning_{}", w), warnings[w]);
     t.print_csv(stdout);
@@ -661,7 +596,7 @@ int run_info(const InfoOptions& o) {
     fmt::print("\nCategories\n");
     Table c({"#", "category", "unit"}, {true, false, false});
     for (Index q = 0; q < model.num_categories(); ++q)
-      c.add({std::to_string(q), label_of(model.categories(), q),
+      c.add({std::to_string(q), model.categories().display(q),
              column_or_empty(model.categories(), "unit", q)});
     c.print_text(stdout);
   }
@@ -686,7 +621,7 @@ int run_solve(const SolveOptions& o) {
   }
   Index q = 0;
   if (!o.category.empty())
-    q = find_row(model.categories(), model.num_categories(), o.category, "category");
+    q = model.category_index(o.category);
   else if (model.num_categories() == 0)
     q = -1;
 
@@ -718,7 +653,7 @@ int run_solve(const SolveOptions& o) {
     Json d = Json::array();
     for (const auto& [index, amount] : demand)
       d.push_back(
-          {{"index", index}, {"label", label_of(model.activities(), index)}, {"amount", amount}});
+          {{"index", index}, {"label", model.activities().display(index)}, {"amount", amount}});
     j["demand"] = d;
     j["scores"] = scores_json(model, result.scores);
     j["contributions"] = contrib ? contributions_json(model, *contrib) : Json();
@@ -738,7 +673,7 @@ int run_solve(const SolveOptions& o) {
     if (contrib) csv_contributions(t, "solve", model, *contrib);
     for (std::size_t r = 0; r < flows.size(); ++r)
       t.add({"solve", "inventory", std::to_string(r + 1), std::to_string(flows[r].index),
-             label_of(model.flows(), flows[r].index), g17(flows[r].value), ""});
+             model.flows().display(flows[r].index), g17(flows[r].value), ""});
     t.print_csv(stdout);
     return 0;
   }
@@ -748,7 +683,7 @@ int run_solve(const SolveOptions& o) {
              thousands(model.num_categories()));
   if (demand.size() <= 5) {
     for (const auto& [index, amount] : demand)
-      fmt::print("demand   {} x {} (#{})\n", number(amount), label_of(model.activities(), index),
+      fmt::print("demand   {} x {} (#{})\n", number(amount), model.activities().display(index),
                  index);
   } else {
     double total = 0.0;
@@ -798,7 +733,7 @@ Index demo_sector(const Model& model) {
   for (const char* key : {"221100/electricity/us", "221100", "Electricity", "336111/automobiles/us",
                           "336111", "Automobiles"}) {
     try {
-      return find_row(model.activities(), model.num_activities(), key, "sector");
+      return model.activity_index(key);
     } catch (const InvalidInputError&) {
     }
   }
@@ -812,160 +747,201 @@ struct Phase {
 
 }  // namespace
 
-int run_demo(const DemoOptions& o, const std::string& argv0) {
-  bool progress = !o.common.quiet;
-  const int top = 10;
-
-  // Part 1: the default synthetic model, phase by phase.
-  SynthOptions synth_options;  // n = 20,000, k = 3, seed 1: the built-in default model
-  std::vector<Phase> phases;
-  Stopwatch clock;
+// Part 1 of the demo: the default synthetic model, phase by phase.
+struct SynthDemo {
+  SynthOptions options;  // n = 20,000, k = 3, seed 1: the built-in default model
   std::shared_ptr<const Model> model;
+  std::optional<Lca> lca;
+  std::vector<Phase> phases;
+  Index demand_index = 0;
+  std::optional<LcaResult> result;
+  Eigen::MatrixXd activity_scores;
+  std::optional<Contributions> contrib;
+  Eigen::Index worst = 0;  // the activity whose unit scores highest in category 0
+};
+
+// Part 2: the USEEIO GHG footprint of a million dollars of one sector, where the data is.
+struct UseeioDemo {
+  fs::path path;
+  std::shared_ptr<const Model> model;
+  Index sector = -1;
+  double read_seconds = 0.0, solve_seconds = 0.0;
+  std::optional<LcaResult> result;
+  std::optional<Contributions> contrib;
+};
+
+constexpr int kDemoTop = 10;
+
+SynthDemo run_synth_demo(const std::string& solver, bool progress) {
+  SynthDemo d;
+  Stopwatch clock;
   {
     Progress p("generating the synthetic model", progress);
-    model = std::make_shared<const Model>(synth(synth_options));
+    d.model = std::make_shared<const Model>(synth(d.options));
   }
-  phases.push_back({"synth/build", clock.seconds()});
-  std::optional<Lca> lca;
+  d.phases.push_back({"synth/build", clock.seconds()});
   {
     Progress p("factorizing", progress);
-    lca.emplace(model, factorization_options(o.solver));
+    d.lca.emplace(d.model, factorization_options(solver));
   }
-  phases.push_back({"analyse", lca->report().analyze_seconds});
-  phases.push_back({"factorize", lca->report().factor_seconds});
+  d.phases.push_back({"analyse", d.lca->report().analyze_seconds});
+  d.phases.push_back({"factorize", d.lca->report().factor_seconds});
   // One unit of the last activity: the end of the periphery, with a deep supply chain.
-  Index demand_index = model->num_activities() - 1;
+  d.demand_index = d.model->num_activities() - 1;
   clock = Stopwatch();
-  LcaResult result = lca->solve(SparseDemand{{demand_index, 1.0}});
-  phases.push_back({"solve", clock.seconds()});
+  d.result = d.lca->solve(SparseDemand{{d.demand_index, 1.0}});
+  d.phases.push_back({"solve", clock.seconds()});
   clock = Stopwatch();
-  Eigen::MatrixXd activity_scores;
   {
     Progress p("activity scores", progress);
-    activity_scores = lca->activity_scores();
+    d.activity_scores = d.lca->activity_scores();
   }
-  phases.push_back({"activity scores", clock.seconds()});
-  Contributions contrib = contributions(*model, result, 0, top);
-  Eigen::Index worst = 0;
-  if (activity_scores.rows() > 0) activity_scores.row(0).maxCoeff(&worst);
+  d.phases.push_back({"activity scores", clock.seconds()});
+  d.contrib = contributions(*d.model, *d.result, 0, kDemoTop);
+  if (d.activity_scores.rows() > 0) d.activity_scores.row(0).maxCoeff(&d.worst);
+  return d;
+}
 
-  // Part 2: the USEEIO GHG footprint of a million dollars of one sector, where the data is.
-  std::optional<fs::path> useeio_path =
-      o.useeio.empty() ? find_useeio(argv0) : std::optional<fs::path>(o.useeio);
-  std::shared_ptr<const Model> useeio;
-  Index sector = -1;
-  double useeio_read = 0.0, useeio_solve = 0.0;
-  std::optional<LcaResult> useeio_result;
-  std::optional<Contributions> useeio_contrib;
-  if (useeio_path) {
-    Stopwatch read_clock;
-    {
-      Progress p("reading " + useeio_path->string(), progress);
-      useeio = with_context(useeio_path->string(), nullptr,
-                            [&] { return std::make_shared<const Model>(io::read(*useeio_path)); });
-    }
-    useeio_read = read_clock.seconds();
-    sector = demo_sector(*useeio);
-    Stopwatch solve_clock;
-    useeio_result = with_context(useeio_path->string(), useeio.get(), [&] {
-      Lca useeio_lca(useeio, factorization_options(o.solver));
-      return useeio_lca.solve(SparseDemand{{sector, 1e6}});
-    });
-    useeio_solve = solve_clock.seconds();
-    useeio_contrib = contributions(*useeio, *useeio_result, 0, top);
+std::optional<UseeioDemo> run_useeio_demo(const std::optional<fs::path>& path,
+                                          const std::string& solver, bool progress) {
+  if (!path) return std::nullopt;
+  UseeioDemo d;
+  d.path = *path;
+  Stopwatch read_clock;
+  {
+    Progress p("reading " + path->string(), progress);
+    d.model = with_context(path->string(), nullptr,
+                           [&] { return std::make_shared<const Model>(io::read(*path)); });
   }
+  d.read_seconds = read_clock.seconds();
+  d.sector = demo_sector(*d.model);
+  Stopwatch solve_clock;
+  d.result = with_context(path->string(), d.model.get(), [&] {
+    Lca useeio_lca(d.model, factorization_options(solver));
+    return useeio_lca.solve(SparseDemand{{d.sector, 1e6}});
+  });
+  d.solve_seconds = solve_clock.seconds();
+  d.contrib = contributions(*d.model, *d.result, 0, kDemoTop);
+  return d;
+}
 
-  if (o.common.mode() == OutputMode::Json) {
-    Json j = header_json("demo");
-    Json s;
-    s["model"] = synth_description(synth_options);
-    s["activities"] = model->num_activities();
-    s["flows"] = model->num_flows();
-    s["categories"] = model->num_categories();
-    s["nnz_A"] = model->A().nnz();
-    s["demand"] = {{"index", demand_index},
-                   {"label", label_of(model->activities(), demand_index)},
-                   {"amount", 1.0}};
-    Json timings;
-    for (const auto& ph : phases) timings[ph.name] = ph.seconds;
-    s["timings"] = timings;
-    s["scores"] = scores_json(*model, result.scores);
-    s["contributions"] = contributions_json(*model, contrib);
-    s["highest_activity_score"] = {
-        {"index", static_cast<Index>(worst)},
-        {"label", label_of(model->activities(), worst)},
-        {"score", activity_scores.rows() ? activity_scores(0, worst) : 0.0}};
-    s["factorization"] = report_json(lca->report());
-    j["synth"] = s;
-    if (useeio) {
-      Json u;
-      u["model"] = useeio_path->string();
-      u["sectors"] = useeio->num_activities();
-      u["demand"] = {
-          {"index", sector}, {"label", label_of(useeio->activities(), sector)}, {"amount", 1e6}};
-      u["scores"] = scores_json(*useeio, useeio_result->scores);
-      u["contributions"] = contributions_json(*useeio, *useeio_contrib);
-      u["timings"] = {{"read", useeio_read}, {"factorize+solve", useeio_solve}};
-      j["useeio"] = u;
-    } else {
-      j["useeio"] = nullptr;
-    }
-    print_json(j);
-    return 0;
+void print_demo_json(const SynthDemo& d, const std::optional<UseeioDemo>& u) {
+  const Model& model = *d.model;
+  Json j = header_json("demo");
+  Json s;
+  s["model"] = synth_description(d.options);
+  s["activities"] = model.num_activities();
+  s["flows"] = model.num_flows();
+  s["categories"] = model.num_categories();
+  s["nnz_A"] = model.A().nnz();
+  s["demand"] = {{"index", d.demand_index},
+                 {"label", model.activities().display(d.demand_index)},
+                 {"amount", 1.0}};
+  Json timings;
+  for (const auto& ph : d.phases) timings[ph.name] = ph.seconds;
+  s["timings"] = timings;
+  s["scores"] = scores_json(model, d.result->scores);
+  s["contributions"] = contributions_json(model, *d.contrib);
+  s["highest_activity_score"] = {
+      {"index", static_cast<Index>(d.worst)},
+      {"label", model.activities().display(d.worst)},
+      {"score", d.activity_scores.rows() ? d.activity_scores(0, d.worst) : 0.0}};
+  s["factorization"] = report_json(d.lca->report());
+  j["synth"] = s;
+  if (u) {
+    Json v;
+    v["model"] = u->path.string();
+    v["sectors"] = u->model->num_activities();
+    v["demand"] = {{"index", u->sector},
+                   {"label", u->model->activities().display(u->sector)},
+                   {"amount", 1e6}};
+    v["scores"] = scores_json(*u->model, u->result->scores);
+    v["contributions"] = contributions_json(*u->model, *u->contrib);
+    v["timings"] = {{"read", u->read_seconds}, {"factorize+solve", u->solve_seconds}};
+    j["useeio"] = v;
+  } else {
+    j["useeio"] = nullptr;
   }
-  if (o.common.mode() == OutputMode::Csv) {
-    Table t = csv_table();
-    for (const auto& ph : phases) t.add({"synth", "timing", "", "", ph.name, g17(ph.seconds), ""});
-    csv_scores(t, "synth", *model, result.scores);
-    csv_contributions(t, "synth", *model, contrib);
-    if (useeio) {
-      csv_scores(t, "useeio", *useeio, useeio_result->scores);
-      csv_contributions(t, "useeio", *useeio, *useeio_contrib);
-    }
-    t.print_csv(stdout);
-    return 0;
-  }
+  print_json(j);
+}
 
+void print_demo_csv(const SynthDemo& d, const std::optional<UseeioDemo>& u) {
+  Table t = csv_table();
+  for (const auto& ph : d.phases) t.add({"synth", "timing", "", "", ph.name, g17(ph.seconds), ""});
+  csv_scores(t, "synth", *d.model, d.result->scores);
+  csv_contributions(t, "synth", *d.model, *d.contrib);
+  if (u) {
+    csv_scores(t, "useeio", *u->model, u->result->scores);
+    csv_contributions(t, "useeio", *u->model, *u->contrib);
+  }
+  t.print_csv(stdout);
+}
+
+void print_synth_demo_text(const SynthDemo& d) {
+  const Model& model = *d.model;
   fmt::print("hiili {} demo\n\n", kVersion);
-  fmt::print("1. A synthetic ecoinvent-like system ({})\n", synth_description(synth_options));
+  fmt::print("1. A synthetic ecoinvent-like system ({})\n", synth_description(d.options));
   fmt::print("   {} activities, {} flows, {} categories; {} nonzeros in A\n",
-             thousands(model->num_activities()), thousands(model->num_flows()),
-             thousands(model->num_categories()), thousands(model->A().nnz()));
-  const FactorizationReport& r = lca->report();
+             thousands(model.num_activities()), thousands(model.num_flows()),
+             thousands(model.num_categories()), thousands(model.A().nnz()));
+  const FactorizationReport& r = d.lca->report();
   fmt::print(
       "   {} diagonal blocks, the largest (the strongly connected core) {}; fill {:.2f}x\n\n",
       thousands(r.blocks), thousands(r.max_block),
       r.nnz > 0 ? static_cast<double>(r.nnz_factors) / r.nnz : 0.0);
   Table t({"phase", "time"}, {false, true});
   double total = 0.0;
-  for (const auto& ph : phases) {
+  for (const auto& ph : d.phases) {
     t.add({ph.name, duration(ph.seconds)});
     total += ph.seconds;
   }
   t.add({"total", duration(total)});
   t.print_text(stdout, 60, 3);
-  fmt::print("\n   Scores of one unit of {} (#{})\n", label_of(model->activities(), demand_index),
-             demand_index);
-  print_scores(*model, result.scores, 3);
-  print_contributions(*model, contrib, "activity", false, 3);
-  if (activity_scores.rows() > 0)
+  fmt::print("\n   Scores of one unit of {} (#{})\n", model.activities().display(d.demand_index),
+             d.demand_index);
+  print_scores(model, d.result->scores, 3);
+  print_contributions(model, *d.contrib, "activity", false, 3);
+  if (d.activity_scores.rows() > 0)
     fmt::print("\n   Of all {} activities, one unit of {} (#{}) scores highest in {}: {} {}\n",
-               thousands(model->num_activities()), label_of(model->activities(), worst), worst,
-               label_of(model->categories(), 0), number(activity_scores(0, worst)),
-               column_or_empty(model->categories(), "unit", 0));
+               thousands(model.num_activities()), model.activities().display(d.worst), d.worst,
+               model.categories().display(0), number(d.activity_scores(0, d.worst)),
+               column_or_empty(model.categories(), "unit", 0));
+}
 
-  if (!useeio) {
+void print_useeio_demo_text(const std::optional<UseeioDemo>& u) {
+  if (!u) {
     fmt::print(
         "\n2. USEEIO: no ../shared/data/useeio_v2.0_ghg here (give a model folder with "
         "--model PATH)\n");
-    return 0;
+    return;
   }
   fmt::print("\n2. The greenhouse-gas footprint of $1,000,000 of {} (USEEIO)\n",
-             label_of(useeio->activities(), sector));
-  fmt::print("   {}: {} sectors; read in {}, factorized and solved in {}\n", useeio_path->string(),
-             thousands(useeio->num_activities()), duration(useeio_read), duration(useeio_solve));
-  print_scores(*useeio, useeio_result->scores, 3);
-  print_contributions(*useeio, *useeio_contrib, "sector", false, 3);
+             u->model->activities().display(u->sector));
+  fmt::print("   {}: {} sectors; read in {}, factorized and solved in {}\n", u->path.string(),
+             thousands(u->model->num_activities()), duration(u->read_seconds),
+             duration(u->solve_seconds));
+  print_scores(*u->model, u->result->scores, 3);
+  print_contributions(*u->model, *u->contrib, "sector", false, 3);
+}
+
+int run_demo(const DemoOptions& o, const std::string& argv0) {
+  const bool progress = !o.common.quiet;
+  const SynthDemo synth_demo = run_synth_demo(o.solver, progress);
+  const std::optional<fs::path> useeio_path =
+      o.useeio.empty() ? find_useeio(argv0) : std::optional<fs::path>(o.useeio);
+  const std::optional<UseeioDemo> useeio_demo = run_useeio_demo(useeio_path, o.solver, progress);
+  switch (o.common.mode()) {
+    case OutputMode::Json:
+      print_demo_json(synth_demo, useeio_demo);
+      break;
+    case OutputMode::Csv:
+      print_demo_csv(synth_demo, useeio_demo);
+      break;
+    case OutputMode::Text:
+      print_synth_demo_text(synth_demo);
+      print_useeio_demo_text(useeio_demo);
+      break;
+  }
   return 0;
 }
 
@@ -988,8 +964,7 @@ Prepared prepare(const std::string& model, const std::string& format, const std:
   }
   if (m.num_categories() == 0)
     throw InvalidInputError(p.source + ": the model has no impact categories to analyse");
-  p.category = category.empty() ? 0 : find_row(m.categories(), m.num_categories(), category,
-                                               "category");
+  p.category = category.empty() ? 0 : m.category_index(category);
   Stopwatch clock;
   {
     Progress bar("factorizing", progress);
@@ -1017,7 +992,7 @@ void print_warnings(const std::vector<std::string>& warnings) {
   for (const auto& text : warnings) fmt::print(stderr, "hiili: warning: {}\n", text);
 }
 
-std::string row_label(const Labels& labels, Index i) { return label_of(labels, i); }
+std::string row_label(const Labels& labels, Index i) { return labels.display(i); }
 
 SparseDemand resolve_demand(const Model& model, const std::vector<std::string>& items) {
   return parse_demand(model, items);

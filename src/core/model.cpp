@@ -31,6 +31,18 @@ const MatrixData& Model::data(MatrixKind kind) const {
   throw InvalidInputError("unknown matrix kind");
 }
 
+Index Model::activity_index(std::string_view key) const {
+  return resolve_label(activities_, num_activities(), key, "activity");
+}
+
+Index Model::flow_index(std::string_view key) const {
+  return resolve_label(flows_, num_flows(), key, "flow");
+}
+
+Index Model::category_index(std::string_view key) const {
+  return resolve_label(categories_, num_categories(), key, "category");
+}
+
 namespace {
 
 // Compresses entries into CSC with one slot per distinct (row, col); fills `slots`.

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
+#include <optional>
 #include <string>
 
 #include "hiili/error.hpp"
@@ -132,17 +134,39 @@ void validate_uncertainty(const Uncertainty& u, std::string_view where) {
   if (!problem.empty()) throw InvalidInputError(std::string(where) + ": " + problem);
 }
 
-Sampler::Sampler(const Uncertainty& u, double amount) : type_(u.type) {
+namespace {
+
+// What Sampler's constructor knows of an entry before its family is looked at: the
+// parameters, which bounds are given, the sign (the `negative` flag of lognormal, Weibull,
+// gamma) and the bounds on the unsigned variate X, the signed value being sign X.
+struct Bounds {
+  const Uncertainty& u;
+  std::uint8_t t;
+  bool has_min, has_max, bounded;
+  double sign;
+  double lo, hi;
+};
+
+// What a family fixes: its parameters (meaning by type, as Sampler's p_) and its truncation.
+struct Parts {
+  double p[4] = {0, 0, 0, 0};
+  bool truncated = false;
+  bool upper = false;  // inverse CDF in the upper tail (survival space)
+  double lo = -mc::kInf, hi = mc::kInf;
+  double w_lo = 0.0, w_width = 1.0;
+  double coverage = 1.0;
+};
+
+void check_positive(std::uint8_t t, double x, const char* what) {
+  if (!(x > 0.0) || !finite(x)) bad(t, std::string(what) + " must be > 0, got " + fmt(x));
+}
+void check_real(std::uint8_t t, double x, const char* what) {
+  if (!finite(x)) bad(t, std::string(what) + " must be a finite number, got " + fmt(x));
+}
+
+// The checks every random family shares, and its bounds on the unsigned variate.
+Bounds bounds_of(const Uncertainty& u) {
   const std::uint8_t t = u.type;
-  if (t > kMaxDistributionId)
-    throw InvalidInputError("unknown uncertainty type " + std::to_string(t) +
-                            " (stats_arrays ids 0 to " + std::to_string(kMaxDistributionId) +
-                            " are supported)");
-  if (t <= 1) {
-    if (!finite(amount)) throw InvalidInputError("amount is not finite");
-    p_[0] = amount;
-    return;
-  }
   for (const auto& [name, x] : {std::pair{"loc", u.loc}, {"scale", u.scale}, {"shape", u.shape}})
     if (std::isinf(x)) bad(t, std::string(name) + " is infinite");
   const bool has_min = given(u.minimum) && u.minimum != -mc::kInf;
@@ -150,213 +174,281 @@ Sampler::Sampler(const Uncertainty& u, double amount) : type_(u.type) {
   if (has_min && has_max && !(u.minimum < u.maximum))
     bad(t, "minimum (" + fmt(u.minimum) + ") must be below maximum (" + fmt(u.maximum) + ")");
   const bool sign_flag = (t == 2 || t == 8 || t == 9) && u.negative;
-  sign_ = sign_flag ? -1.0 : 1.0;
-  // Bounds on the unsigned variate X, the signed value being sign X.
-  double lo = -mc::kInf, hi = mc::kInf;
+  Bounds b{u, t, has_min, has_max, has_min || has_max, sign_flag ? -1.0 : 1.0, -mc::kInf,
+           mc::kInf};
   if (sign_flag) {
-    if (has_max) lo = -u.maximum;
-    if (has_min) hi = -u.minimum;
+    if (has_max) b.lo = -u.maximum;
+    if (has_min) b.hi = -u.minimum;
   } else {
-    if (has_min) lo = u.minimum;
-    if (has_max) hi = u.maximum;
+    if (has_min) b.lo = u.minimum;
+    if (has_max) b.hi = u.maximum;
   }
-  const bool bounded = has_min || has_max;
+  return b;
+}
 
-  auto positive = [&](double x, const char* what) {
-    if (!(x > 0.0) || !finite(x)) bad(t, std::string(what) + " must be > 0, got " + fmt(x));
-  };
-  auto real = [&](double x, const char* what) {
-    if (!finite(x)) bad(t, std::string(what) + " must be a finite number, got " + fmt(x));
-  };
-  // Inverse-CDF window over a standard normal z restricted to [za, zb].
-  auto normal_window = [&](double za, double zb) {
-    if (za > zb) bad(t, "the bounds leave no probability");
-    lo_ = za;
-    hi_ = zb;
-    truncated_ = za > -mc::kInf || zb < mc::kInf;
-    if (!truncated_) return;
-    if (za >= 0.0) {  // upper tail: work with survival probabilities for precision
-      w_upper_ = true;
-      w_lo_ = mc::normal_sf(zb);
-      w_width_ = mc::normal_sf(za) - w_lo_;
-    } else {
-      w_lo_ = mc::normal_cdf(za);
-      w_width_ = mc::normal_cdf(zb) - w_lo_;
-    }
-    coverage_ = w_width_;
-    if (!(w_width_ > 0.0))
-      bad(t, "the bounds [" + fmt(u.minimum) + ", " + fmt(u.maximum) +
-                 "] leave no probability (" + fmt(w_width_) + ")");
-  };
-
-  switch (t) {
-    case 2: {  // lognormal: X = exp(mu + sigma z)
-      real(u.loc, "loc (ln of the median)");
-      positive(u.scale, "scale (sigma)");
-      p_[0] = u.loc;
-      p_[1] = u.scale;
-      const double za = lo > 0.0 ? (mc::log(lo) - u.loc) / u.scale : -mc::kInf;
-      const double zb = hi == mc::kInf ? mc::kInf
-                        : hi > 0.0     ? (mc::log(hi) - u.loc) / u.scale
-                                       : -mc::kInf;
-      if (hi <= 0.0) bad(t, "the bounds exclude every positive value" +
-                                std::string(u.negative ? " (negative: bounds apply to -x)" : ""));
-      normal_window(za, zb);
-      // The largest z a draw can reach: 8.3 untruncated (u >= 2^-53), else the window's top
-      // (38.5 at most, from the smallest positive probability).
-      const double z_max = truncated_ ? std::min(hi_, 38.5) : 8.3;
-      if (u.loc + u.scale * z_max > 709.78)
-        bad(t, "loc " + fmt(u.loc) + " and scale " + fmt(u.scale) +
-                   " give values beyond the range of double");
-      break;
-    }
-    case 3: {  // normal
-      real(u.loc, "loc (mean)");
-      positive(u.scale, "scale (standard deviation)");
-      p_[0] = u.loc;
-      p_[1] = u.scale;
-      normal_window(bounded ? (lo - u.loc) / u.scale : -mc::kInf,
-                    bounded ? (hi - u.loc) / u.scale : mc::kInf);
-      break;
-    }
-    case 4: {  // uniform on [minimum, maximum]
-      if (!has_min || !has_max || !finite(u.minimum) || !finite(u.maximum))
-        bad(t, "minimum and maximum are required");
-      p_[0] = u.minimum;
-      p_[1] = u.maximum - u.minimum;
-      break;
-    }
-    case 5: {  // triangular: minimum, mode = loc, maximum
-      if (!has_min || !has_max || !finite(u.minimum) || !finite(u.maximum))
-        bad(t, "minimum and maximum are required");
-      real(u.loc, "loc (mode)");
-      if (u.loc < u.minimum || u.loc > u.maximum)
-        bad(t, "mode (loc " + fmt(u.loc) + ") lies outside [" + fmt(u.minimum) + ", " +
-                   fmt(u.maximum) + "]");
-      p_[0] = u.minimum;
-      p_[1] = u.maximum;
-      p_[2] = u.loc;
-      p_[3] = (u.loc - u.minimum) / (u.maximum - u.minimum);
-      break;
-    }
-    case 6: {  // Bernoulli: 1 with probability loc
-      if (!(u.loc >= 0.0 && u.loc <= 1.0))
-        bad(t, "loc (probability) must lie in [0, 1], got " + fmt(u.loc));
-      p_[0] = u.loc;
-      break;
-    }
-    case 7: {  // discrete uniform: integers trunc(minimum) .. trunc(maximum) - 1
-      if (!has_max || !finite(u.maximum)) bad(t, "maximum is required");
-      const double a = has_min ? std::trunc(u.minimum) : 0.0;
-      const double b = std::trunc(u.maximum);
-      if (!finite(a) || !(a < b))
-        bad(t, "needs at least one integer in [minimum, maximum): got [" + fmt(a) + ", " +
-                   fmt(b) + ")");
-      if (b - a > 9007199254740992.0) bad(t, "range too large");
-      p_[0] = a;
-      p_[1] = b - a;
-      break;
-    }
-    case 8: {  // Weibull: X = loc + lambda (-ln S)^(1/k)
-      positive(u.shape, "shape (k)");
-      positive(u.scale, "scale (lambda)");
-      const double loc = given(u.loc) ? u.loc : 0.0;
-      p_[0] = loc;
-      p_[1] = u.scale;
-      p_[2] = 1.0 / u.shape;
-      p_[3] = u.shape;
-      auto survival = [&](double x) {
-        if (x <= loc) return 1.0;
-        if (x == mc::kInf) return 0.0;
-        return mc::exp(-mc::exp(u.shape * mc::log((x - loc) / u.scale)));
-      };
-      if (bounded) {
-        truncated_ = true;
-        w_lo_ = survival(hi);
-        w_width_ = survival(lo) - w_lo_;
-        coverage_ = w_width_;
-        if (!(w_width_ > 0.0)) bad(t, "the bounds leave no probability");
-      }
-      break;
-    }
-    case 9: {  // gamma: X = loc + theta G(k)
-      positive(u.shape, "shape (k)");
-      positive(u.scale, "scale (theta)");
-      const double loc = given(u.loc) ? u.loc : 0.0;
-      p_[0] = loc;
-      p_[1] = u.scale;
-      p_[2] = u.shape;
-      if (bounded) {
-        truncated_ = true;
-        lo_ = lo;
-        hi_ = hi;
-        auto cdf = [&](double x) { return x <= loc ? 0.0 : mc::gamma_p(u.shape, (x - loc) / u.scale); };
-        coverage_ = cdf(hi) - cdf(lo);
-      }
-      break;
-    }
-    case 10: {  // beta on [minimum, maximum] (default [0, 1])
-      positive(u.loc, "loc (alpha)");
-      positive(u.shape, "shape (beta)");
-      const double a = has_min ? u.minimum : 0.0;
-      const double b = has_max ? u.maximum : 1.0;
-      if (!finite(a) || !finite(b) || !(a < b))
-        bad(t, "minimum must be below maximum, got [" + fmt(a) + ", " + fmt(b) + "]");
-      p_[0] = u.loc;
-      p_[1] = u.shape;
-      p_[2] = a;
-      p_[3] = b - a;
-      break;
-    }
-    case 11: {  // generalised extreme value, Gumbel form: X = mu - sigma ln(-ln p)
-      real(u.loc, "loc (mu)");
-      positive(u.scale, "scale (sigma)");
-      if (given(u.shape) && u.shape != 0.0)
-        bad(t, "only the Gumbel form (shape xi = 0) is supported, got shape " + fmt(u.shape));
-      p_[0] = u.loc;
-      p_[1] = u.scale;
-      auto cdf = [&](double x) {
-        if (x == -mc::kInf) return 0.0;
-        if (x == mc::kInf) return 1.0;
-        return mc::exp(-mc::exp(-(x - u.loc) / u.scale));
-      };
-      if (bounded) {
-        truncated_ = true;
-        w_lo_ = cdf(lo);
-        w_width_ = cdf(hi) - w_lo_;
-        coverage_ = w_width_;
-        if (!(w_width_ > 0.0)) bad(t, "the bounds leave no probability");
-      }
-      break;
-    }
-    case 12: {  // Student's t: loc + scale T(nu)
-      positive(u.shape, "shape (nu, degrees of freedom)");
-      if (given(u.scale)) positive(u.scale, "scale");
-      p_[0] = given(u.loc) ? u.loc : 0.0;
-      p_[1] = given(u.scale) ? u.scale : 1.0;
-      p_[2] = u.shape;
-      if (bounded) {
-        truncated_ = true;
-        lo_ = lo;
-        hi_ = hi;
-        const double nu = u.shape;
-        auto cdf = [&](double x) {
-          if (x == -mc::kInf) return 0.0;
-          if (x == mc::kInf) return 1.0;
-          const double tt = (x - p_[0]) / p_[1];
-          const double tail = 0.5 * mc::beta_i(0.5 * nu, 0.5, nu / (nu + tt * tt));
-          return tt > 0.0 ? 1.0 - tail : tail;
-        };
-        coverage_ = cdf(hi) - cdf(lo);
-      }
-      break;
-    }
-    default: break;
+// Inverse-CDF window over a standard normal z restricted to [za, zb].
+void normal_window(const Bounds& b, double za, double zb, Parts& q) {
+  if (za > zb) bad(b.t, "the bounds leave no probability");
+  q.lo = za;
+  q.hi = zb;
+  q.truncated = za > -mc::kInf || zb < mc::kInf;
+  if (!q.truncated) return;
+  if (za >= 0.0) {  // upper tail: work with survival probabilities for precision
+    q.upper = true;
+    q.w_lo = mc::normal_sf(zb);
+    q.w_width = mc::normal_sf(za) - q.w_lo;
+  } else {
+    q.w_lo = mc::normal_cdf(za);
+    q.w_width = mc::normal_cdf(zb) - q.w_lo;
   }
-  if ((t == 9 || t == 12) && truncated_ && !(coverage_ >= kMinRejectionCoverage))
-    bad(t, "the bounds [" + fmt(u.minimum) + ", " + fmt(u.maximum) + "] keep only " +
-               fmt(coverage_) + " of the probability; truncated " + distribution_name(t) +
-               " is sampled by rejection and needs at least " + fmt(kMinRejectionCoverage));
+  q.coverage = q.w_width;
+  if (!(q.w_width > 0.0))
+    bad(b.t, "the bounds [" + fmt(b.u.minimum) + ", " + fmt(b.u.maximum) +
+                 "] leave no probability (" + fmt(q.w_width) + ")");
+}
+
+// An inverse-CDF window [w_lo, w_lo + w_width] in probability, when the entry is bounded.
+void probability_window(const Bounds& b, double w_lo, double w_high, Parts& q) {
+  q.truncated = true;
+  q.w_lo = w_lo;
+  q.w_width = w_high - w_lo;
+  q.coverage = q.w_width;
+  if (!(q.w_width > 0.0)) bad(b.t, "the bounds leave no probability");
+}
+
+Parts lognormal_parts(const Bounds& b) {  // X = exp(mu + sigma z)
+  const Uncertainty& u = b.u;
+  check_real(b.t, u.loc, "loc (ln of the median)");
+  check_positive(b.t, u.scale, "scale (sigma)");
+  Parts q;
+  q.p[0] = u.loc;
+  q.p[1] = u.scale;
+  const double za = b.lo > 0.0 ? (mc::log(b.lo) - u.loc) / u.scale : -mc::kInf;
+  const double zb = b.hi == mc::kInf ? mc::kInf
+                    : b.hi > 0.0     ? (mc::log(b.hi) - u.loc) / u.scale
+                                     : -mc::kInf;
+  if (b.hi <= 0.0)
+    bad(b.t, "the bounds exclude every positive value" +
+                 std::string(u.negative ? " (negative: bounds apply to -x)" : ""));
+  normal_window(b, za, zb, q);
+  // The largest z a draw can reach: 8.3 untruncated (u >= 2^-53), else the window's top
+  // (38.5 at most, from the smallest positive probability).
+  const double z_max = q.truncated ? std::min(q.hi, 38.5) : 8.3;
+  if (u.loc + u.scale * z_max > 709.78)
+    bad(b.t, "loc " + fmt(u.loc) + " and scale " + fmt(u.scale) +
+                 " give values beyond the range of double");
+  return q;
+}
+
+Parts normal_parts(const Bounds& b) {
+  const Uncertainty& u = b.u;
+  check_real(b.t, u.loc, "loc (mean)");
+  check_positive(b.t, u.scale, "scale (standard deviation)");
+  Parts q;
+  q.p[0] = u.loc;
+  q.p[1] = u.scale;
+  normal_window(b, b.bounded ? (b.lo - u.loc) / u.scale : -mc::kInf,
+                b.bounded ? (b.hi - u.loc) / u.scale : mc::kInf, q);
+  return q;
+}
+
+void require_min_and_max(const Bounds& b) {
+  if (!b.has_min || !b.has_max || !finite(b.u.minimum) || !finite(b.u.maximum))
+    bad(b.t, "minimum and maximum are required");
+}
+
+Parts uniform_parts(const Bounds& b) {  // on [minimum, maximum]
+  require_min_and_max(b);
+  Parts q;
+  q.p[0] = b.u.minimum;
+  q.p[1] = b.u.maximum - b.u.minimum;
+  return q;
+}
+
+Parts triangular_parts(const Bounds& b) {  // minimum, mode = loc, maximum
+  const Uncertainty& u = b.u;
+  require_min_and_max(b);
+  check_real(b.t, u.loc, "loc (mode)");
+  if (u.loc < u.minimum || u.loc > u.maximum)
+    bad(b.t, "mode (loc " + fmt(u.loc) + ") lies outside [" + fmt(u.minimum) + ", " +
+                 fmt(u.maximum) + "]");
+  Parts q;
+  q.p[0] = u.minimum;
+  q.p[1] = u.maximum;
+  q.p[2] = u.loc;
+  q.p[3] = (u.loc - u.minimum) / (u.maximum - u.minimum);
+  return q;
+}
+
+Parts bernoulli_parts(const Bounds& b) {  // 1 with probability loc
+  if (!(b.u.loc >= 0.0 && b.u.loc <= 1.0))
+    bad(b.t, "loc (probability) must lie in [0, 1], got " + fmt(b.u.loc));
+  Parts q;
+  q.p[0] = b.u.loc;
+  return q;
+}
+
+Parts discrete_uniform_parts(const Bounds& b) {  // trunc(minimum) .. trunc(maximum) - 1
+  if (!b.has_max || !finite(b.u.maximum)) bad(b.t, "maximum is required");
+  const double lo = b.has_min ? std::trunc(b.u.minimum) : 0.0;
+  const double hi = std::trunc(b.u.maximum);
+  if (!finite(lo) || !(lo < hi))
+    bad(b.t, "needs at least one integer in [minimum, maximum): got [" + fmt(lo) + ", " +
+                 fmt(hi) + ")");
+  if (hi - lo > 9007199254740992.0) bad(b.t, "range too large");
+  Parts q;
+  q.p[0] = lo;
+  q.p[1] = hi - lo;
+  return q;
+}
+
+Parts weibull_parts(const Bounds& b) {  // X = loc + lambda (-ln S)^(1/k)
+  const Uncertainty& u = b.u;
+  check_positive(b.t, u.shape, "shape (k)");
+  check_positive(b.t, u.scale, "scale (lambda)");
+  const double loc = given(u.loc) ? u.loc : 0.0;
+  Parts q;
+  q.p[0] = loc;
+  q.p[1] = u.scale;
+  q.p[2] = 1.0 / u.shape;
+  q.p[3] = u.shape;
+  auto survival = [&](double x) {
+    if (x <= loc) return 1.0;
+    if (x == mc::kInf) return 0.0;
+    return mc::exp(-mc::exp(u.shape * mc::log((x - loc) / u.scale)));
+  };
+  if (b.bounded) probability_window(b, survival(b.hi), survival(b.lo), q);
+  return q;
+}
+
+Parts gamma_parts(const Bounds& b) {  // X = loc + theta G(k)
+  const Uncertainty& u = b.u;
+  check_positive(b.t, u.shape, "shape (k)");
+  check_positive(b.t, u.scale, "scale (theta)");
+  const double loc = given(u.loc) ? u.loc : 0.0;
+  Parts q;
+  q.p[0] = loc;
+  q.p[1] = u.scale;
+  q.p[2] = u.shape;
+  if (b.bounded) {
+    q.truncated = true;
+    q.lo = b.lo;
+    q.hi = b.hi;
+    auto cdf = [&](double x) { return x <= loc ? 0.0 : mc::gamma_p(u.shape, (x - loc) / u.scale); };
+    q.coverage = cdf(b.hi) - cdf(b.lo);
+  }
+  return q;
+}
+
+Parts beta_parts(const Bounds& b) {  // on [minimum, maximum] (default [0, 1])
+  const Uncertainty& u = b.u;
+  check_positive(b.t, u.loc, "loc (alpha)");
+  check_positive(b.t, u.shape, "shape (beta)");
+  const double lo = b.has_min ? u.minimum : 0.0;
+  const double hi = b.has_max ? u.maximum : 1.0;
+  if (!finite(lo) || !finite(hi) || !(lo < hi))
+    bad(b.t, "minimum must be below maximum, got [" + fmt(lo) + ", " + fmt(hi) + "]");
+  Parts q;
+  q.p[0] = u.loc;
+  q.p[1] = u.shape;
+  q.p[2] = lo;
+  q.p[3] = hi - lo;
+  return q;
+}
+
+Parts gumbel_parts(const Bounds& b) {  // GEV, Gumbel form: X = mu - sigma ln(-ln p)
+  const Uncertainty& u = b.u;
+  check_real(b.t, u.loc, "loc (mu)");
+  check_positive(b.t, u.scale, "scale (sigma)");
+  if (given(u.shape) && u.shape != 0.0)
+    bad(b.t, "only the Gumbel form (shape xi = 0) is supported, got shape " + fmt(u.shape));
+  Parts q;
+  q.p[0] = u.loc;
+  q.p[1] = u.scale;
+  auto cdf = [&](double x) {
+    if (x == -mc::kInf) return 0.0;
+    if (x == mc::kInf) return 1.0;
+    return mc::exp(-mc::exp(-(x - u.loc) / u.scale));
+  };
+  if (b.bounded) probability_window(b, cdf(b.lo), cdf(b.hi), q);
+  return q;
+}
+
+Parts student_t_parts(const Bounds& b) {  // loc + scale T(nu)
+  const Uncertainty& u = b.u;
+  check_positive(b.t, u.shape, "shape (nu, degrees of freedom)");
+  if (given(u.scale)) check_positive(b.t, u.scale, "scale");
+  Parts q;
+  q.p[0] = given(u.loc) ? u.loc : 0.0;
+  q.p[1] = given(u.scale) ? u.scale : 1.0;
+  q.p[2] = u.shape;
+  if (b.bounded) {
+    q.truncated = true;
+    q.lo = b.lo;
+    q.hi = b.hi;
+    const double nu = u.shape;
+    auto cdf = [&](double x) {
+      if (x == -mc::kInf) return 0.0;
+      if (x == mc::kInf) return 1.0;
+      const double tt = (x - q.p[0]) / q.p[1];
+      const double tail = 0.5 * mc::beta_i(0.5 * nu, 0.5, nu / (nu + tt * tt));
+      return tt > 0.0 ? 1.0 - tail : tail;
+    };
+    q.coverage = cdf(b.hi) - cdf(b.lo);
+  }
+  return q;
+}
+
+// The factory of each random family (types 2 to 12).
+Parts family_parts(const Bounds& b) {
+  switch (b.t) {
+    case 2: return lognormal_parts(b);
+    case 3: return normal_parts(b);
+    case 4: return uniform_parts(b);
+    case 5: return triangular_parts(b);
+    case 6: return bernoulli_parts(b);
+    case 7: return discrete_uniform_parts(b);
+    case 8: return weibull_parts(b);
+    case 9: return gamma_parts(b);
+    case 10: return beta_parts(b);
+    case 11: return gumbel_parts(b);
+    case 12: return student_t_parts(b);
+    default: return Parts{};
+  }
+}
+
+// Truncated gamma and Student's t are sampled by rejection: their bounds must keep enough.
+void check_rejection_coverage(const Bounds& b, const Parts& q) {
+  if ((b.t == 9 || b.t == 12) && q.truncated && !(q.coverage >= kMinRejectionCoverage))
+    bad(b.t, "the bounds [" + fmt(b.u.minimum) + ", " + fmt(b.u.maximum) + "] keep only " +
+                 fmt(q.coverage) + " of the probability; truncated " + distribution_name(b.t) +
+                 " is sampled by rejection and needs at least " + fmt(kMinRejectionCoverage));
+}
+
+}  // namespace
+
+Sampler::Sampler(const Uncertainty& u, double amount) : type_(u.type) {
+  if (u.type > kMaxDistributionId)
+    throw InvalidInputError("unknown uncertainty type " + std::to_string(u.type) +
+                            " (stats_arrays ids 0 to " + std::to_string(kMaxDistributionId) +
+                            " are supported)");
+  if (is_fixed()) {
+    if (!finite(amount)) throw InvalidInputError("amount is not finite");
+    p_[0] = amount;
+    return;
+  }
+  const Bounds b = bounds_of(u);
+  const Parts q = family_parts(b);
+  check_rejection_coverage(b, q);
+  std::copy(std::begin(q.p), std::end(q.p), std::begin(p_));
+  truncated_ = q.truncated;
+  w_upper_ = q.upper;
+  sign_ = b.sign;
+  lo_ = q.lo;
+  hi_ = q.hi;
+  w_lo_ = q.w_lo;
+  w_width_ = q.w_width;
+  coverage_ = q.coverage;
 }
 
 double Sampler::normal_value(double z) const noexcept {
@@ -446,6 +538,40 @@ std::vector<double> sample_distribution(const Uncertainty& uncertainty, double a
     out[static_cast<std::size_t>(i)] = sampler(s);
   }
   return out;
+}
+
+std::vector<double> sampled_values(const Model& model, MatrixKind kind, std::uint64_t seed,
+                                   std::uint64_t iteration) {
+  if (iteration > RandomStream::kMaxIteration)
+    throw InvalidInputError("iterations beyond 2^40 are not supported");
+  const MatrixData& data = model.data(kind);
+  std::vector<double> values = data.matrix.values;
+  if (!data.has_uncertainty()) return values;
+  const std::size_t count = data.entries.size();
+  std::vector<char> drawn_slot(values.size(), 0);
+  for (std::size_t e = 0; e < count; ++e)
+    if (data.uncertainty[e].is_uncertain()) drawn_slot[std::size_t(data.slots[e])] = 1;
+  for (std::size_t s = 0; s < values.size(); ++s)
+    if (drawn_slot[s]) values[s] = 0.0;
+  for (std::size_t e = 0; e < count; ++e) {  // the fixed part of the drawn slots
+    const auto s = std::size_t(data.slots[e]);
+    if (drawn_slot[s] && !data.uncertainty[e].is_uncertain()) values[s] += data.entries[e].value();
+  }
+  for (std::size_t e = 0; e < count; ++e) {
+    if (!data.uncertainty[e].is_uncertain()) continue;
+    const Entry& entry = data.entries[e];
+    std::optional<Sampler> sampler;
+    try {
+      sampler.emplace(data.uncertainty[e], entry.amount);
+    } catch (const InvalidInputError& err) {
+      throw InvalidInputError(std::string(to_string(kind)) + " entry " + std::to_string(e) +
+                              " (row " + std::to_string(entry.row) + ", column " +
+                              std::to_string(entry.col) + "): " + err.what());
+    }
+    RandomStream stream(seed, stream_id(kind, Index(e)), iteration);
+    values[std::size_t(data.slots[e])] += (entry.flip ? -1.0 : 1.0) * (*sampler)(stream);
+  }
+  return values;
 }
 
 }  // namespace hiili

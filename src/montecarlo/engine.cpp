@@ -97,6 +97,15 @@ struct Worker {
   long restores = 0;
 };
 
+// One chunk of a table run on its way through the pipeline: iterations [begin, end), done_end
+// the first one not finished (a stop ends a chunk early), whether each succeeded and, with
+// inventory statistics, their inventories ((end - begin) x d x m).
+struct Chunk {
+  Index begin = 0, end = 0, done_end = 0;
+  std::vector<char> ok;
+  std::vector<double> inventory;
+};
+
 std::string location(MatrixKind kind, Index entry, const Entry& e) {
   return std::string(to_string(kind)) + " entry " + std::to_string(entry) + " (row " +
          std::to_string(e.row) + ", column " + std::to_string(e.col) + ")";
@@ -267,19 +276,62 @@ struct MonteCarlo::Impl {
 
   void setup();
   std::unique_ptr<Worker> make_worker() const;
+
+  // setup's steps, in order.
+  using Samplers = std::vector<std::vector<std::optional<Sampler>>>;  // per matrix, per entry
+  void check_setup() const;
+  Eigen::MatrixXd dense_demands() const;
+  Samplers make_samplers();
+  std::vector<char> mark_upstream(const Eigen::MatrixXd& full_f);
+  std::vector<Index> build_solve_space(const Eigen::MatrixXd& full_f);
+  void plan_a_draws(const std::vector<std::optional<Sampler>>& samplers,
+                    const std::vector<Index>& slot_map);
+  void plan_b_draws(const std::vector<std::optional<Sampler>>& samplers,
+                    const std::vector<char>& up, const std::vector<char>& flow_used);
+  void plan_c_draws(const std::vector<std::optional<Sampler>>& samplers);
+  void start_first_worker();
   Worker* acquire();
   void release(Worker* w);
   void restore(Worker& w) const;
   bool iterate(Worker& w, std::uint64_t iteration, bool deterministic) const;
   void inventory_and_scores(Worker& w, const Eigen::MatrixXd& supply) const;
+
+  // run_table's steps.
+  MonteCarloResult empty_table(Index iterations, Index first_iteration) const;
+  std::vector<Chunk> make_chunks(std::size_t count, Index chunk) const;
+  template <class Stop>
+  void run_chunk(Chunk& c, Index first_iteration, MonteCarloResult& result,
+                 const Stop& should_stop);
+  void fill_report(MonteCarloResult& result, int threads);
 };
 
+// Setup, step by step: check, sample plans per matrix, the solve space, the first worker.
 void MonteCarlo::Impl::setup() {
   const Model& M = *model;
   n = M.num_activities();
   m = M.num_flows();
   k = M.num_categories();
   d = static_cast<Index>(demands.size());
+  check_setup();
+  const Eigen::MatrixXd full_f = dense_demands();
+  const Samplers samplers = make_samplers();
+  const std::vector<char> up = mark_upstream(full_f);
+  const MatrixData& TA = M.technosphere();
+  for (std::size_t e = 0; e < samplers[0].size(); ++e)
+    if (samplers[0][e] && up[TA.entries[e].col]) sample_a = true;
+  const std::vector<Index> slot_map = build_solve_space(full_f);
+  plan_a_draws(samplers[0], slot_map);
+  // Flows that matter: characterised ones, or all for inventory statistics.
+  const CscMatrix& C = M.C();
+  std::vector<char> flow_used(static_cast<std::size_t>(m), 0);
+  for (Index f = 0; f < m; ++f)
+    flow_used[f] = options.inventory_statistics || C.col_ptr[f + 1] > C.col_ptr[f];
+  plan_b_draws(samplers[1], up, flow_used);
+  plan_c_draws(samplers[2]);
+  start_first_worker();
+}
+
+void MonteCarlo::Impl::check_setup() const {
   if (n < 1) throw InvalidInputError("Monte Carlo: the model has no activities");
   if (d < 1) throw InvalidInputError("Monte Carlo: no demand given");
   if (!(options.sketch_accuracy > 0.0 && options.sketch_accuracy < 0.5))
@@ -287,8 +339,10 @@ void MonteCarlo::Impl::setup() {
   if (options.sketch_bins < 2 || options.sketch_bins % 2 != 0 || options.sketch_bins > (1 << 20))
     throw InvalidInputError("sketch_bins must be even and in [2, 2^20]");
   check_options(options);
+}
 
-  // Demands: dense, checked as Lca checks them.
+// Demands: dense (n x d), checked as Lca checks them.
+Eigen::MatrixXd MonteCarlo::Impl::dense_demands() const {
   Eigen::MatrixXd full_f = Eigen::MatrixXd::Zero(n, d);
   for (Index c = 0; c < d; ++c) {
     bool any = false;
@@ -306,12 +360,18 @@ void MonteCarlo::Impl::setup() {
     if (!any) throw InvalidInputError("demand " + std::to_string(c) + " is empty: every amount is zero");
   }
 
-  // Every uncertain entry of the matrices to be sampled is checked before anything runs.
+  return full_f;
+}
+
+// Every uncertain entry of the matrices to be sampled is checked before anything runs; counts
+// the uncertain entries of each matrix.
+MonteCarlo::Impl::Samplers MonteCarlo::Impl::make_samplers() {
+  const Model& M = *model;
   const bool sample[3] = {options.sample_technosphere, options.sample_biosphere,
                           options.sample_characterization};
   const MatrixKind kinds[3] = {MatrixKind::Technosphere, MatrixKind::Biosphere,
                                MatrixKind::Characterization};
-  std::vector<std::vector<std::optional<Sampler>>> samplers(3);
+  Samplers samplers(3);
   for (int q = 0; q < 3; ++q) {
     const MatrixData& md = M.data(kinds[q]);
     if (!md.has_uncertainty()) continue;
@@ -329,8 +389,13 @@ void MonteCarlo::Impl::setup() {
     }
   }
 
-  // Activities upstream of the demands: s is zero elsewhere whatever the values.
-  const CscMatrix& A = M.A();
+  return samplers;
+}
+
+// Activities upstream of the demands (kept in `active`): s is zero elsewhere whatever the
+// values. Returns the mark per activity.
+std::vector<char> MonteCarlo::Impl::mark_upstream(const Eigen::MatrixXd& full_f) {
+  const CscMatrix& A = model->A();
   std::vector<char> up(static_cast<std::size_t>(n), 0);
   std::vector<Index> stack;
   for (Index c = 0; c < d; ++c)
@@ -352,12 +417,14 @@ void MonteCarlo::Impl::setup() {
   }
   for (Index i = 0; i < n; ++i)
     if (up[i]) active.push_back(i);
+  return up;
+}
 
-  const MatrixData& TA = M.technosphere();
-  for (std::size_t e = 0; e < samplers[0].size(); ++e)
-    if (samplers[0][e] && up[TA.entries[e].col]) sample_a = true;
-
-  // Solve space.
+// The solve space: the active activities (sampled A: its own symbolic analysis and demands) or
+// all of them (fixed A: factorised once, each demand solved once, as Lca does). Returns the map
+// from A's slots to a_solve's (-1 outside).
+std::vector<Index> MonteCarlo::Impl::build_solve_space(const Eigen::MatrixXd& full_f) {
+  const CscMatrix& A = model->A();
   solve_of.assign(static_cast<std::size_t>(n), -1);
   std::vector<Index> slot_map(A.row_idx.size(), -1);  // A slot -> slot in a_solve
   if (sample_a) {
@@ -390,7 +457,14 @@ void MonteCarlo::Impl::setup() {
     }
   }
 
-  // A draws: entries upstream, sole owners of their slot first.
+  return slot_map;
+}
+
+// A draws: entries upstream, sole owners of their slot first; shared slots restart each
+// iteration from the sum of their fixed entries.
+void MonteCarlo::Impl::plan_a_draws(const std::vector<std::optional<Sampler>>& samplers,
+                                    const std::vector<Index>& slot_map) {
+  const MatrixData& TA = model->technosphere();
   da.kind = MatrixKind::Technosphere;
   if (sample_a) {
     std::vector<int> contributors(a_solve.row_idx.size(), 0);
@@ -399,22 +473,22 @@ void MonteCarlo::Impl::setup() {
       const Index s = slot_map[TA.slots[e]];
       if (s < 0) continue;
       ++contributors[s];
-      if (e < samplers[0].size() && samplers[0][e]) slot_sampled[s] = 1;
+      if (e < samplers.size() && samplers[e]) slot_sampled[s] = 1;
     }
     std::vector<Index> sole, shared;
-    for (std::size_t e = 0; e < samplers[0].size(); ++e) {
-      if (!samplers[0][e]) continue;
+    for (std::size_t e = 0; e < samplers.size(); ++e) {
+      if (!samplers[e]) continue;
       const Index s = slot_map[TA.slots[e]];
       if (s < 0) continue;
       (contributors[s] == 1 ? sole : shared).push_back(Index(e));
     }
     for (Index e : sole) {
-      da.add(e, TA.entries[e], *samplers[0][e]);
+      da.add(e, TA.entries[e], *samplers[e]);
       a_slot.push_back(slot_map[TA.slots[e]]);
     }
     a_sole = da.size();
     for (Index e : shared) {
-      da.add(e, TA.entries[e], *samplers[0][e]);
+      da.add(e, TA.entries[e], *samplers[e]);
       a_slot.push_back(slot_map[TA.slots[e]]);
     }
     // Shared slots restart each iteration from the sum of their fixed entries.
@@ -422,7 +496,7 @@ void MonteCarlo::Impl::setup() {
     for (std::size_t e = 0; e < TA.entries.size(); ++e) {
       const Index s = slot_map[TA.slots[e]];
       if (s < 0 || !slot_sampled[s]) continue;
-      if (e < samplers[0].size() && samplers[0][e]) continue;
+      if (e < samplers.size() && samplers[e]) continue;
       base[s] += TA.entries[e].value();
     }
     for (std::size_t s = 0; s < base.size(); ++s)
@@ -432,22 +506,22 @@ void MonteCarlo::Impl::setup() {
       }
   }
 
-  // Flows that matter: characterised ones, or all for inventory statistics.
-  const CscMatrix& C = M.C();
-  std::vector<char> flow_used(static_cast<std::size_t>(m), 0);
-  for (Index f = 0; f < m; ++f)
-    flow_used[f] = options.inventory_statistics || C.col_ptr[f + 1] > C.col_ptr[f];
+}
 
-  // B: drawn entries (upstream, used flows); fixed part over the solve space.
+// B: drawn entries (upstream, used flows); fixed part over the solve space.
+void MonteCarlo::Impl::plan_b_draws(const std::vector<std::optional<Sampler>>& samplers,
+                                    const std::vector<char>& up,
+                                    const std::vector<char>& flow_used) {
+  const Model& M = *model;
   const MatrixData& TB = M.biosphere();
   db.kind = MatrixKind::Biosphere;
   std::vector<char> b_slot_sampled(M.B().row_idx.size(), 0);
-  for (std::size_t e = 0; e < samplers[1].size(); ++e) {
-    if (!samplers[1][e]) continue;
+  for (std::size_t e = 0; e < samplers.size(); ++e) {
+    if (!samplers[e]) continue;
     const Entry& en = TB.entries[e];
     b_slot_sampled[TB.slots[e]] = 1;
     if (!up[en.col] || !flow_used[en.row]) continue;
-    db.add(Index(e), en, *samplers[1][e]);
+    db.add(Index(e), en, *samplers[e]);
     b_row.push_back(en.row);
     b_col.push_back(solve_of[en.col]);
   }
@@ -459,7 +533,7 @@ void MonteCarlo::Impl::setup() {
     std::vector<char> has_fixed(B.row_idx.size(), 0);
     for (std::size_t e = 0; e < TB.entries.size(); ++e) {
       const Index s = TB.slots[e];
-      if (!b_slot_sampled[s] || (e < samplers[1].size() && samplers[1][e])) continue;
+      if (!b_slot_sampled[s] || (e < samplers.size() && samplers[e])) continue;
       fixed_sum[s] += TB.entries[e].value();
       has_fixed[s] = 1;
     }
@@ -476,15 +550,20 @@ void MonteCarlo::Impl::setup() {
     }
   }
 
-  // C: drawn entries of used flows (all of them); fixed part by flow.
+}
+
+// C: drawn entries of used flows (all of them); fixed part by flow.
+void MonteCarlo::Impl::plan_c_draws(const std::vector<std::optional<Sampler>>& samplers) {
+  const Model& M = *model;
+  const CscMatrix& C = M.C();
   const MatrixData& TC = M.characterization();
   dc.kind = MatrixKind::Characterization;
   std::vector<char> c_slot_sampled(C.row_idx.size(), 0);
-  for (std::size_t e = 0; e < samplers[2].size(); ++e) {
-    if (!samplers[2][e]) continue;
+  for (std::size_t e = 0; e < samplers.size(); ++e) {
+    if (!samplers[e]) continue;
     const Entry& en = TC.entries[e];
     c_slot_sampled[TC.slots[e]] = 1;
-    dc.add(Index(e), en, *samplers[2][e]);
+    dc.add(Index(e), en, *samplers[e]);
     c_row.push_back(en.row);
     c_col.push_back(en.col);
   }
@@ -493,7 +572,7 @@ void MonteCarlo::Impl::setup() {
     std::vector<char> has_fixed(C.row_idx.size(), 0);
     for (std::size_t e = 0; e < TC.entries.size(); ++e) {
       const Index s = TC.slots[e];
-      if (!c_slot_sampled[s] || (e < samplers[2].size() && samplers[2][e])) continue;
+      if (!c_slot_sampled[s] || (e < samplers.size() && samplers[e])) continue;
       fixed_sum[s] += TC.entries[e].value();
       has_fixed[s] = 1;
     }
@@ -507,8 +586,11 @@ void MonteCarlo::Impl::setup() {
     }
   }
 
-  // The first worker: factorises the deterministic A (SingularMatrixError here, not mid-run)
-  // and gives the deterministic scores.
+}
+
+// The first worker: factorises the deterministic A (SingularMatrixError here, not mid-run)
+// and gives the deterministic scores.
+void MonteCarlo::Impl::start_first_worker() {
   auto w = make_worker();
   db.fill(true, 0, 0, w->xb, w->scratch);
   dc.fill(true, 0, 0, w->xc, w->scratch);
@@ -721,6 +803,91 @@ MonteCarloResult MonteCarlo::run_streaming(Index iterations, Index first_iterati
   return total;
 }
 
+// ---- run_table's steps --------------------------------------------------------------------
+
+// The result before any iteration: every score NaN until its iteration succeeds.
+MonteCarloResult MonteCarlo::Impl::empty_table(Index iterations, Index first_iteration) const {
+  MonteCarloResult result;
+  result.first_iteration = first_iteration;
+  result.requested = iterations;
+  result.scores.assign(static_cast<std::size_t>(d), Eigen::MatrixXd::Constant(iterations, k, kNaN));
+  if (options.inventory_statistics)
+    for (Index c = 0; c < d; ++c)
+      result.inventory.emplace_back(inventory0.col(c), options.sketch_accuracy, options.sketch_bins);
+  return result;
+}
+
+// The pipeline's tokens: `count` chunks of up to `chunk` iterations, allocated once per run.
+std::vector<Chunk> MonteCarlo::Impl::make_chunks(std::size_t count, Index chunk) const {
+  std::vector<Chunk> chunks(count);
+  for (Chunk& c : chunks) {
+    c.ok.resize(static_cast<std::size_t>(chunk));
+    if (options.inventory_statistics) c.inventory.resize(static_cast<std::size_t>(chunk * d * m));
+  }
+  return chunks;
+}
+
+// The pipeline's parallel stage: the chunk's iterations on one worker, scores straight into
+// the table (each row written by one thread), inventories into the chunk for the in-order
+// stage; stops between iterations when asked.
+template <class Stop>
+void MonteCarlo::Impl::run_chunk(Chunk& t, Index first_iteration, MonteCarloResult& result,
+                                 const Stop& should_stop) {
+  if (should_stop()) return;
+  Worker* w = acquire();
+  struct Release {
+    Impl& I;
+    Worker* w;
+    ~Release() { I.release(w); }
+  } guard{*this, w};
+  const bool stats = options.inventory_statistics;
+  for (Index i = t.begin; i < t.end; ++i) {
+    if (should_stop()) break;
+    const bool ok = iterate(*w, static_cast<std::uint64_t>(i), false);
+    const Index row = i - first_iteration;
+    const std::size_t local = static_cast<std::size_t>(i - t.begin);
+    t.ok[local] = ok;
+    if (ok) {
+      for (Index c = 0; c < d; ++c)
+        result.scores[static_cast<std::size_t>(c)].row(row) = w->H.col(c).transpose();
+      if (stats)
+        std::copy(w->G.data(), w->G.data() + m * d,
+                  t.inventory.data() + local * static_cast<std::size_t>(m * d));
+    }
+    t.done_end = i + 1;
+  }
+}
+
+// The run's report (all but the wall time): sizes, counts and the workers' timings and
+// factorisation counters since the run started (the timings restart from zero).
+void MonteCarlo::Impl::fill_report(MonteCarloResult& result, int threads) {
+  MonteCarloReport& r = result.report;
+  r.activities = solve_n;
+  for (int q = 0; q < 3; ++q) r.uncertain_entries[q] = uncertain[q];
+  r.sampled_entries[0] = da.size();
+  r.sampled_entries[1] = db.size();
+  r.sampled_entries[2] = dc.size();
+  r.threads = threads;
+  r.iterations = result.completed;
+  r.failed = static_cast<Index>(result.failed.size());
+  r.setup_seconds = setup_seconds;
+  for (auto& w : workers) {
+    r.sample_seconds += w->t_sample;
+    r.factor_seconds += w->t_factor;
+    r.solve_seconds += w->t_solve;
+    r.score_seconds += w->t_score;
+    w->t_sample = w->t_factor = w->t_solve = w->t_score = 0.0;
+    if (w->factorization) {
+      const FactorizationReport& now = w->factorization->report();
+      r.factorizations += now.factorizations - w->at_run_start.factorizations;
+      r.refactors += now.refactors - w->at_run_start.refactors;
+      r.refactor_fallbacks += now.refactor_fallbacks - w->at_run_start.refactor_fallbacks;
+      r.refinements += now.refinements - w->at_run_start.refinements;
+    }
+  }
+  r.workers = static_cast<int>(workers.size());
+}
+
 MonteCarloResult MonteCarlo::run_table(Index iterations, Index first_iteration,
                                        const ProgressFunction& progress,
                                        const std::atomic<bool>* stop) {
@@ -732,13 +899,7 @@ MonteCarloResult MonteCarlo::run_table(Index iterations, Index first_iteration,
     throw InvalidInputError("iterations beyond 2^40 are not supported");
   const auto t0 = Clock::now();
 
-  MonteCarloResult result;
-  result.first_iteration = first_iteration;
-  result.requested = iterations;
-  result.scores.assign(static_cast<std::size_t>(I.d), Eigen::MatrixXd::Constant(iterations, I.k, kNaN));
-  if (I.options.inventory_statistics)
-    for (Index c = 0; c < I.d; ++c)
-      result.inventory.emplace_back(I.inventory0.col(c), I.options.sketch_accuracy, I.options.sketch_bins);
+  MonteCarloResult result = I.empty_table(iterations, first_iteration);
 
   const int threads = I.options.threads > 0 ? I.options.threads : tbb::info::default_concurrency();
   Index chunk = I.options.chunk;
@@ -747,16 +908,7 @@ MonteCarloResult MonteCarlo::run_table(Index iterations, Index first_iteration,
   const std::size_t ntokens = static_cast<std::size_t>(std::max<Index>(1, std::min<Index>(chunks, 2 * threads + 1)));
   const bool stats = I.options.inventory_statistics;
 
-  struct Token {
-    Index begin = 0, end = 0, done_end = 0;
-    std::vector<char> ok;
-    std::vector<double> inventory;  // (end - begin) x d x m
-  };
-  std::vector<Token> tokens(ntokens);
-  for (Token& t : tokens) {
-    t.ok.resize(static_cast<std::size_t>(chunk));
-    if (stats) t.inventory.resize(static_cast<std::size_t>(chunk * I.d * I.m));
-  }
+  std::vector<Chunk> tokens = I.make_chunks(ntokens, chunk);
   for (auto& w : I.workers)
     if (w->factorization) w->at_run_start = w->factorization->report();
 
@@ -789,49 +941,28 @@ MonteCarloResult MonteCarlo::run_table(Index iterations, Index first_iteration,
   auto run_pipeline = [&] { arena.execute([&] {
     tbb::parallel_pipeline(
         ntokens,
-        tbb::make_filter<void, Token*>(
+        tbb::make_filter<void, Chunk*>(
             tbb::filter_mode::serial_in_order,
-            [&](tbb::flow_control& fc) -> Token* {
+            [&](tbb::flow_control& fc) -> Chunk* {
               if (next >= end || should_stop()) {
                 fc.stop();
                 return nullptr;
               }
-              Token* t = &tokens[issued++ % ntokens];
+              Chunk* t = &tokens[issued++ % ntokens];
               t->begin = next;
               t->end = std::min(end, next + chunk);
               t->done_end = t->begin;
               next = t->end;
               return t;
             }) &
-            tbb::make_filter<Token*, Token*>(
+            tbb::make_filter<Chunk*, Chunk*>(
                 tbb::filter_mode::parallel,
-                [&](Token* t) -> Token* {
-                  if (should_stop()) return t;
-                  Worker* w = I.acquire();
-                  struct Release {
-                    Impl& I;
-                    Worker* w;
-                    ~Release() { I.release(w); }
-                  } guard{I, w};
-                  for (Index i = t->begin; i < t->end; ++i) {
-                    if (should_stop()) break;
-                    const bool ok = I.iterate(*w, static_cast<std::uint64_t>(i), false);
-                    const Index row = i - first_iteration;
-                    const std::size_t local = static_cast<std::size_t>(i - t->begin);
-                    t->ok[local] = ok;
-                    if (ok) {
-                      for (Index c = 0; c < I.d; ++c)
-                        result.scores[static_cast<std::size_t>(c)].row(row) = w->H.col(c).transpose();
-                      if (stats)
-                        std::copy(w->G.data(), w->G.data() + I.m * I.d,
-                                  t->inventory.data() + local * static_cast<std::size_t>(I.m * I.d));
-                    }
-                    t->done_end = i + 1;
-                  }
+                [&](Chunk* t) -> Chunk* {
+                  I.run_chunk(*t, first_iteration, result, should_stop);
                   return t;
                 }) &
-            tbb::make_filter<Token*, void>(
-                tbb::filter_mode::serial_in_order, [&](Token* t) {
+            tbb::make_filter<Chunk*, void>(
+                tbb::filter_mode::serial_in_order, [&](Chunk* t) {
                   if (broken) return;
                   for (Index i = t->begin; i < t->done_end; ++i) {
                     const std::size_t local = static_cast<std::size_t>(i - t->begin);
@@ -859,34 +990,10 @@ MonteCarloResult MonteCarlo::run_table(Index iterations, Index first_iteration,
   if (result.cancelled)
     for (auto& s : result.scores) s.conservativeResize(result.completed, I.k);
 
-  MonteCarloReport& r = result.report;
-  r.activities = I.solve_n;
-  for (int q = 0; q < 3; ++q) r.uncertain_entries[q] = I.uncertain[q];
-  r.sampled_entries[0] = I.da.size();
-  r.sampled_entries[1] = I.db.size();
-  r.sampled_entries[2] = I.dc.size();
-  r.threads = threads;
-  r.iterations = result.completed;
-  r.failed = static_cast<Index>(result.failed.size());
-  r.setup_seconds = I.setup_seconds;
-  for (auto& w : I.workers) {
-    r.sample_seconds += w->t_sample;
-    r.factor_seconds += w->t_factor;
-    r.solve_seconds += w->t_solve;
-    r.score_seconds += w->t_score;
-    w->t_sample = w->t_factor = w->t_solve = w->t_score = 0.0;
-    if (w->factorization) {
-      const FactorizationReport& now = w->factorization->report();
-      r.factorizations += now.factorizations - w->at_run_start.factorizations;
-      r.refactors += now.refactors - w->at_run_start.refactors;
-      r.refactor_fallbacks += now.refactor_fallbacks - w->at_run_start.refactor_fallbacks;
-      r.refinements += now.refinements - w->at_run_start.refinements;
-    }
-  }
-  r.workers = static_cast<int>(I.workers.size());
-  r.seconds = since(t0);
+  I.fill_report(result, threads);
+  result.report.seconds = since(t0);
   if (progress) {
-    MonteCarloProgress p{result.completed, iterations, r.seconds};
+    MonteCarloProgress p{result.completed, iterations, result.report.seconds};
     progress(p);
   }
   return result;

@@ -261,6 +261,56 @@ TEST_F(CliTest, DemoJson) {
         << "indicator " << q;
 }
 
+// Every label solve prints is accepted back (hiili::resolve_label): USEEIO's sector code and
+// indicator code, the printed "name [location]" and "#i" all name the same sector and
+// category, and the score is the published oracle U = C B (I - A)^-1 (matrix/U.json).
+TEST_F(CliTest, SolveAcceptsEveryLabelItPrints) {
+  const fs::path useeio = fs::path(HIILI_SHARED_DATA) / "useeio_v1.2";
+  ASSERT_TRUE(fs::exists(useeio / "matrix" / "U.json")) << "missing " << useeio;
+  auto solve = [&](const std::string& demand, const std::string& category) {
+    Outcome r = run({"solve", useeio.string(), "-d", demand, "-c", category, "--json", "-q"});
+    EXPECT_EQ(r.code, 0) << demand << " / " << category << ": " << r.err;
+    return r.code == 0 ? Json::parse(r.out) : Json();
+  };
+  const Json by_code = solve("221100=1e6", "GCC");
+  ASSERT_TRUE(by_code.is_object());
+  const std::size_t sector = by_code["demand"][0]["index"];
+  const std::size_t q = by_code["contributions"]["category"]["index"];
+  const std::string label = by_code["demand"][0]["label"];
+  const std::string category = by_code["contributions"]["category"]["name"];
+  EXPECT_EQ(label, "Electricity [US]");
+  const Json oracle = Json::parse(slurp(useeio / "matrix" / "U.json"));
+  const double score = by_code["contributions"]["score"];
+  EXPECT_LT(rel(score, oracle[q][sector].get<double>() * 1e6), 1e-12);
+  for (const auto& [demand, cat] :
+       {std::pair{label + "=1e6", category}, std::pair{"#" + std::to_string(sector) + "=1e6",
+                                                       "#" + std::to_string(q)}}) {
+    const Json again = solve(demand, cat);
+    ASSERT_TRUE(again.is_object());
+    EXPECT_EQ(again["demand"][0]["index"], sector) << demand;
+    EXPECT_EQ(again["contributions"]["score"].get<double>(), score) << demand;
+  }
+}
+
+// A name that two rows share: the message lists both as printed, and each printed form works.
+TEST_F(CliTest, AnAmbiguousLabelListsTheCandidates) {
+  fs::create_directories(dir_ / "m" / "matrix");
+  write("m/matrix/A.json", "[[0.1,0.2],[0,0.3]]");
+  write("m/matrix/B.json", "[[1,2]]");
+  write("m/matrix/C.json", "[[3]]");
+  write("m/sectors.json",
+        R"([{"id":"p/es","index":0,"name":"production of plastics 39","location":"ES"},)"
+        R"({"id":"p/glo","index":1,"name":"production of plastics 39","location":"GLO"}])");
+  const std::string model = (dir_ / "m").string();
+  Outcome r = run({"solve", model, "-d", "production of plastics 39=1", "-q"});
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("'production of plastics 39 [ES]' (#0)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'production of plastics 39 [GLO]' (#1)"), std::string::npos) << r.err;
+  Outcome glo = run({"solve", model, "-d", "production of plastics 39 [GLO]=1", "--json", "-q"});
+  ASSERT_EQ(glo.code, 0) << glo.err;
+  EXPECT_EQ(Json::parse(glo.out)["demand"][0]["index"], 1);
+}
+
 TEST_F(CliTest, SynthSpecNamesTheFamily) {
   Outcome r = run({"info", "synth:n=500,seed=2,family=stress", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;

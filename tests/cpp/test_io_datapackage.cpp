@@ -32,6 +32,8 @@
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;
+using hiili::test_util::TempDir;
+using hiili::test_util::expect_format_error;
 using hiili::FormatError;
 using hiili::Index;
 using hiili::InvalidInputError;
@@ -41,44 +43,7 @@ namespace {
 
 const fs::path kFixtures = fs::path(HIILI_SHARED_DATA) / "bw2calc_fixtures" / "fixtures";
 
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("hiili_dp_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path write(const std::string& relative, const std::string& content) const {
-    const fs::path p = path_ / relative;
-    fs::create_directories(p.parent_path());
-    std::ofstream out(p, std::ios::binary);
-    out << content;
-    return p;
-  }
 
- private:
-  fs::path path_;
-};
-
-void expect_format_error(const std::function<void()>& f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no FormatError thrown";
-  } catch (const FormatError& e) {
-    const std::string what = e.what();
-    for (const std::string& part : parts)
-      EXPECT_NE(what.find(part), std::string::npos) << "message lacks '" << part << "': " << what;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected FormatError, got: " << e.what();
-  }
-}
 
 // ---- .npy writing ---------------------------------------------------------------------------
 

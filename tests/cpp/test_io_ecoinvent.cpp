@@ -17,8 +17,11 @@
 #include "hiili/io/ecoinvent.hpp"
 #include "hiili/io/read.hpp"
 #include "hiili/lca.hpp"
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
+using hiili::test_util::TempDir;
+using hiili::test_util::expect_format_error;
 using hiili::Index;
 using hiili::io::EcoinventOptions;
 using hiili::io::EcoinventReport;
@@ -28,41 +31,23 @@ namespace {
 
 const fs::path kSmall = fs::path(HIILI_TEST_DATA) / "io" / "ecoinvent" / "small";
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("hiili_ecoinvent_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
-  // A copy of the small export, then `name` replaced by `content` ("" content: removed).
-  fs::path small_with(const std::vector<std::pair<std::string, std::string>>& changes) const {
-    const fs::path dir = path_ / "export";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    for (const auto& entry : fs::directory_iterator(kSmall))
-      fs::copy_file(entry.path(), dir / entry.path().filename());
-    for (const auto& [name, content] : changes) {
-      if (content.empty()) {
-        fs::remove(dir / name);
-      } else {
-        std::ofstream(dir / name, std::ios::binary | std::ios::trunc) << content;
-      }
+// A copy of the small export in `dir`, then `name` replaced by `content` ("" content: removed).
+fs::path small_with(const TempDir& tmp,
+                    const std::vector<std::pair<std::string, std::string>>& changes) {
+  const fs::path dir = tmp.path() / "export";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const auto& entry : fs::directory_iterator(kSmall))
+    fs::copy_file(entry.path(), dir / entry.path().filename());
+  for (const auto& [name, content] : changes) {
+    if (content.empty()) {
+      fs::remove(dir / name);
+    } else {
+      std::ofstream(dir / name, std::ios::binary | std::ios::trunc) << content;
     }
-    return dir;
   }
-
- private:
-  fs::path path_;
-};
+  return dir;
+}
 
 const char* kHeader =
     "row;column;coefficient;uncertainty type;varianceWithPedigreeUncertainty;minValue;"
@@ -71,16 +56,7 @@ const char* kHeader =
 // Expects FormatError whose message contains every one of `parts`.
 void expect_format_error(const fs::path& dir, const std::vector<std::string>& parts,
                          const EcoinventOptions& options = {}) {
-  try {
-    (void)read_ecoinvent(dir, options);
-    ADD_FAILURE() << "no FormatError";
-  } catch (const hiili::FormatError& e) {
-    const std::string what = e.what();
-    for (const auto& part : parts)
-      EXPECT_NE(what.find(part), std::string::npos) << "'" << part << "' not in: " << what;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception: " << e.what();
-  }
+  hiili::test_util::expect_format_error([&] { (void)read_ecoinvent(dir, options); }, parts);
 }
 
 TEST(Ecoinvent, SmallExportMatricesAndLabels) {
@@ -133,7 +109,7 @@ TEST(Ecoinvent, DetectedAndReadByIoRead) {
   EXPECT_EQ(hiili::io::read(kSmall).num_categories(), 1);
   // A.csv next to ie_index.csv is the ecoinvent layout, not generic CSV triplets.
   TempDir dir;
-  const fs::path d = dir.small_with({{"A_public.csv", ""}, {"A.csv", "0;0;1\n1;1;1\n2;2;1\n"}});
+  const fs::path d = small_with(dir, {{"A_public.csv", ""}, {"A.csv", "0;0;1\n1;1;1\n2;2;1\n"}});
   EXPECT_EQ(hiili::io::detect_format(d), hiili::io::Format::Ecoinvent);
   EXPECT_EQ(hiili::io::read(d, hiili::io::Format::Ecoinvent).num_activities(), 3);
 }
@@ -190,7 +166,7 @@ TEST(Ecoinvent, UncertaintyColumns) {
 
 TEST(Ecoinvent, UnsupportedAndInvalidUncertainty) {
   TempDir dir;
-  const fs::path d = dir.small_with(
+  const fs::path d = small_with(dir, 
       {{"A_public.csv", std::string(kHeader) + "0;0;1;;;;;\n1;1;1;beta;;;;\n2;2;1;lognormal;-1;;;\n"
                                                "0;1;-1;triangular;;0.5;0.1;0.4\n"}});
   EcoinventReport report;
@@ -206,7 +182,7 @@ TEST(Ecoinvent, UnsupportedAndInvalidUncertainty) {
   strict.strict_uncertainty = true;
   expect_format_error(d, {"A_public.csv:3", "beta"}, strict);
 
-  const fs::path bad = dir.small_with(
+  const fs::path bad = small_with(dir, 
       {{"A_public.csv", std::string(kHeader) + "0;0;1;;;;;\n1;1;1;normal;x;;;\n2;2;1;;;;;\n"}});
   expect_format_error(bad, {"A_public.csv:3", "not a number"});
 }
@@ -216,7 +192,7 @@ TEST(Ecoinvent, VariantsThatAreFine) {
   // No header in the triplet files, "\n" line ends, a BOM, UTF-8 index, alternative names,
   // no B/C at all, a duplicate triplet (summed).
   const fs::path d =
-      dir.small_with({{"A_public.csv", ""},
+      small_with(dir, {{"A_public.csv", ""},
                       {"B_public.csv", ""},
                       {"C.csv", ""},
                       {"ee_index.csv", ""},
@@ -333,10 +309,10 @@ TEST(Ecoinvent, ReaderOptionsByName) {
 
 TEST(EcoinventHostile, MissingFiles) {
   TempDir dir;
-  expect_format_error(dir.small_with({{"ie_index.csv", ""}}), {"ie_index.csv is missing"});
-  expect_format_error(dir.small_with({{"A_public.csv", ""}}), {"A_public.csv is missing"});
-  expect_format_error(dir.small_with({{"ee_index.csv", ""}}), {"B_public.csv", "ee_index.csv"});
-  expect_format_error(dir.small_with({{"LCIA_index.csv", ""}}), {"C.csv", "LCIA_index.csv"});
+  expect_format_error(small_with(dir, {{"ie_index.csv", ""}}), {"ie_index.csv is missing"});
+  expect_format_error(small_with(dir, {{"A_public.csv", ""}}), {"A_public.csv is missing"});
+  expect_format_error(small_with(dir, {{"ee_index.csv", ""}}), {"B_public.csv", "ee_index.csv"});
+  expect_format_error(small_with(dir, {{"LCIA_index.csv", ""}}), {"C.csv", "LCIA_index.csv"});
   expect_format_error(dir.path() / "nowhere", {"not a folder"});
   EXPECT_FALSE(hiili::io::is_ecoinvent(dir.path() / "nowhere"));
 }
@@ -344,7 +320,7 @@ TEST(EcoinventHostile, MissingFiles) {
 TEST(EcoinventHostile, BadTriplets) {
   TempDir dir;
   auto a = [&](const std::string& body) {
-    return dir.small_with({{"A_public.csv", std::string(kHeader) + "0;0;1;;;;;\n" + body}});
+    return small_with(dir, {{"A_public.csv", std::string(kHeader) + "0;0;1;;;;;\n" + body}});
   };
   expect_format_error(a("3;1;-1;;;;;\n"), {"A_public.csv:3", "row 3 is out of range [0, 3)"});
   expect_format_error(a("1;-1;-1;;;;;\n"), {"A_public.csv:3", "column -1 is out of range"});
@@ -358,13 +334,13 @@ TEST(EcoinventHostile, BadTriplets) {
   expect_format_error(a("1;1;\"1\n"), {"A_public.csv: line 3", "unterminated quoted field"});
   expect_format_error(a("1;1;\"1\"x;;;;;\n"), {"A_public.csv: line 3", "text after the closing quote"});
   expect_format_error(a("1;1;1;;;;;\n\n\n1;1;x;;;;;\n"), {"A_public.csv:6"});
-  expect_format_error(dir.small_with({{"A_public.csv", "rows;cols;value\n0;0;1\n"}}),
+  expect_format_error(small_with(dir, {{"A_public.csv", "rows;cols;value\n0;0;1\n"}}),
                       {"A_public.csv:1", "header needs"});
-  expect_format_error(dir.small_with({{"B_public.csv", std::string(kHeader) + "2;0;1;;;;;\n"}}),
+  expect_format_error(small_with(dir, {{"B_public.csv", std::string(kHeader) + "2;0;1;;;;;\n"}}),
                       {"B_public.csv:2", "row 2 is out of range [0, 2) (ee_index.csv)"});
-  expect_format_error(dir.small_with({{"C.csv", "row;column;coefficient\n0;2;1\n"}}),
+  expect_format_error(small_with(dir, {{"C.csv", "row;column;coefficient\n0;2;1\n"}}),
                       {"C.csv:2", "column 2 is out of range [0, 2) (ee_index.csv)"});
-  expect_format_error(dir.small_with({{"A_public.csv", std::string(5000, ';') + "\n"}}),
+  expect_format_error(small_with(dir, {{"A_public.csv", std::string(5000, ';') + "\n"}}),
                       {"A_public.csv:1", "fields"});
 }
 
@@ -372,20 +348,20 @@ TEST(EcoinventHostile, BadIndexFiles) {
   TempDir dir;
   const std::string head = "activityName;geography;product;unitName;index\n";
   expect_format_error(
-      dir.small_with({{"ie_index.csv", head + "a;CH;a;kg;0\nb;CH;b;kg;0\nc;CH;c;kg;2\n"}}),
+      small_with(dir, {{"ie_index.csv", head + "a;CH;a;kg;0\nb;CH;b;kg;0\nc;CH;c;kg;2\n"}}),
       {"ie_index.csv:3", "index 0 appears twice (also line 2)"});
   expect_format_error(
-      dir.small_with({{"ie_index.csv", head + "a;CH;a;kg;0\nb;CH;b;kg;1\nc;CH;c;kg;7\n"}}),
+      small_with(dir, {{"ie_index.csv", head + "a;CH;a;kg;0\nb;CH;b;kg;1\nc;CH;c;kg;7\n"}}),
       {"ie_index.csv:4", "index 7 is out of range [0, 3)"});
-  expect_format_error(dir.small_with({{"ie_index.csv", head + "a;CH;a;kg;x\n"}}),
+  expect_format_error(small_with(dir, {{"ie_index.csv", head + "a;CH;a;kg;x\n"}}),
                       {"ie_index.csv:2", "'index' is not a nonnegative integer"});
-  expect_format_error(dir.small_with({{"ie_index.csv", head + "a;CH;a;kg\n"}}),
+  expect_format_error(small_with(dir, {{"ie_index.csv", head + "a;CH;a;kg\n"}}),
                       {"ie_index.csv:2", "4 fields, the header 5"});
-  expect_format_error(dir.small_with({{"ie_index.csv", "activityName;geography\na;CH\n"}}),
+  expect_format_error(small_with(dir, {{"ie_index.csv", "activityName;geography\na;CH\n"}}),
                       {"ie_index.csv:1", "no 'index' column"});
-  expect_format_error(dir.small_with({{"ie_index.csv", head}}), {"ie_index.csv", "no activities"});
-  expect_format_error(dir.small_with({{"ie_index.csv", " "}}), {"ie_index.csv", "empty"});
-  expect_format_error(dir.small_with({{"ee_index.csv", "name;index;index\n"}}),
+  expect_format_error(small_with(dir, {{"ie_index.csv", head}}), {"ie_index.csv", "no activities"});
+  expect_format_error(small_with(dir, {{"ie_index.csv", " "}}), {"ie_index.csv", "empty"});
+  expect_format_error(small_with(dir, {{"ee_index.csv", "name;index;index\n"}}),
                       {"ee_index.csv:1", "two 'index' columns"});
 }
 
@@ -417,7 +393,7 @@ TEST(EcoinventHostile, MutatedBytesNeverCrash) {
       }
       if (text.empty()) text = ";";
     }
-    const fs::path d = dir.small_with({{name, text}});
+    const fs::path d = small_with(dir, {{name, text}});
     try {
       const hiili::Model m = read_ecoinvent(d);
       EXPECT_GT(m.num_activities(), 0);

@@ -22,8 +22,11 @@
 #include "hiili/io/read.hpp"
 #include "hiili/io/useeio.hpp"
 #include "hiili/lca.hpp"
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
+using hiili::test_util::TempDir;
+using hiili::test_util::expect_format_error;
 using hiili::FormatError;
 using hiili::Index;
 
@@ -31,44 +34,7 @@ namespace {
 
 const fs::path kShared = HIILI_SHARED_DATA;
 
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("hiili_mf_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path write(const std::string& relative, const std::string& content) const {
-    const fs::path p = path_ / relative;
-    fs::create_directories(p.parent_path());
-    std::ofstream out(p, std::ios::binary);
-    out << content;
-    return p;
-  }
 
- private:
-  fs::path path_;
-};
-
-void expect_format_error(const std::function<void()>& f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no FormatError thrown";
-  } catch (const FormatError& e) {
-    const std::string what = e.what();
-    for (const std::string& part : parts)
-      EXPECT_NE(what.find(part), std::string::npos) << "message lacks '" << part << "': " << what;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected FormatError, got: " << e.what();
-  }
-}
 
 // A = [[1, 0, 0], [-0.5, 1, -0.2], [0, -0.1, 1]], B = [[2, 0, 1], [0, 3, 0]], C = [[1, 10]].
 Eigen::MatrixXd dense_A() {

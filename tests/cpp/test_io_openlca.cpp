@@ -22,8 +22,11 @@
 #include "hiili/io/openlca.hpp"
 #include "hiili/io/read.hpp"
 #include "hiili/lca.hpp"
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
+using hiili::test_util::TempDir;
+using hiili::test_util::expect_format_error;
 using Json = nlohmann::json;
 using hiili::Index;
 using hiili::io::OpenLcaOptions;
@@ -293,29 +296,6 @@ void add_allocation(Export& x, const std::string& default_method) {
   if (!default_method.empty()) p["defaultAllocationMethod"] = default_method;
   x.replace_process(p);
 }
-
-// A folder of its own for one test, removed with everything in it on every path (RAII).
-// The test's name is made a single path component: parameterised tests are named
-// "Case/0", and a '/' there made a nested folder whose parent was left behind.
-class TempDir {
- public:
-  TempDir() {
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (char& c : name)
-      if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-    path_ = fs::temp_directory_path() / ("hiili_olca_" + std::to_string(::getpid()) + "_" + name);
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 Index col(const hiili::Model& m, const std::string& id) {
   auto j = m.activities().find(id);
@@ -779,21 +759,6 @@ TEST(OpenLca, UncertaintyIsMappedToStatsArrays) {
 }
 
 // ---- hostile inputs ------------------------------------------------------------------------
-
-// Expects FormatError whose message contains every one of `parts`.
-template <class F>
-void expect_format_error(F&& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no FormatError";
-  } catch (const hiili::FormatError& e) {
-    const std::string what = e.what();
-    for (const auto& part : parts)
-      EXPECT_NE(what.find(part), std::string::npos) << "'" << part << "' not in: " << what;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception: " << e.what();
-  }
-}
 
 // Edits process p1-steel of the small export, writes it as a folder and expects FormatError.
 template <class Edit>

@@ -9,37 +9,14 @@
 
 #include "hiili/error.hpp"
 #include "hiili/io/read.hpp"
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
+using hiili::test_util::TempDir;
 using hiili::io::Format;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("hiili_read_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path write(const std::string& relative, const std::string& content) const {
-    const fs::path p = path_ / relative;
-    fs::create_directories(p.parent_path());
-    std::ofstream out(p, std::ios::binary);
-    out << content;
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
 
 const fs::path kShared = HIILI_SHARED_DATA;
 

@@ -17,30 +17,14 @@
 #include "hiili/io/useeio.hpp"
 #include "hiili/io/write.hpp"
 #include "hiili/lca.hpp"
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
+using hiili::test_util::TempDir;
 using json = nlohmann::json;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("hiili_write_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::string slurp(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);

@@ -180,6 +180,84 @@ TEST(Labels, FindsByIdThenNameAndRejectsAmbiguity) {
   EXPECT_THROW(b.set_activities(l), InvalidInputError);  // 3 rows for 2 activities
 }
 
+// The one label rule (resolve_label, Model::activity_index and friends): every form a table
+// prints is accepted back, and an ambiguity lists candidates that each resolve.
+Model labelled_model() {
+  ModelBuilder b(4, 1, 2);
+  for (Index j = 0; j < 4; ++j) b.add_technosphere(j, j, 1.0);
+  b.add_characterization(0, 0, 1.0);
+  b.add_characterization(1, 0, 2.0);
+  Labels activities(4);
+  activities.set_column("id", {"a1", "a2", "a3", "a4"});
+  activities.set_column("name", {"plastics 39", "plastics 39", "power", ""});
+  activities.set_column("code", {"221100", "331110", "", "7"});
+  activities.set_column("location", {"ES", "GLO", "", "DE"});
+  b.set_activities(std::move(activities));
+  Labels categories(2);
+  categories.set_column("id", {"impact potential/gcc/kg co2 eq", "impact potential/acid"});
+  categories.set_column("name", {"Greenhouse Gases", "Acid Rain"});
+  categories.set_column("code", {"GCC", "ACID"});
+  b.set_categories(std::move(categories));
+  return b.build();
+}
+
+std::string message_of(const Model& m, const std::string& key) {
+  try {
+    m.activity_index(key);
+  } catch (const InvalidInputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Labels, ResolveAcceptsEveryPrintedForm) {
+  const Model m = labelled_model();
+  EXPECT_EQ(m.activity_index("a3"), 2);                // id
+  EXPECT_EQ(m.activity_index("power"), 2);             // name
+  EXPECT_EQ(m.activity_index("221100"), 0);            // another column (a sector code)
+  EXPECT_EQ(m.category_index("GCC"), 0);               // a category code
+  EXPECT_EQ(m.category_index("Acid Rain"), 1);
+  EXPECT_EQ(m.activity_index("#1"), 1);                // "#i"
+  EXPECT_EQ(m.activity_index("3"), 3);                 // a plain index
+  EXPECT_EQ(m.activity_index("7"), 3);                 // ... but a label wins ("code" of row 3)
+  EXPECT_EQ(m.activity_index("plastics 39 [ES]"), 0);  // as tables print it
+  EXPECT_EQ(m.activity_index("plastics 39 [GLO]"), 1);
+  for (Index i = 0; i < m.num_activities(); ++i)
+    EXPECT_EQ(m.activity_index(m.activities().display(i)), i) << m.activities().display(i);
+  EXPECT_EQ(m.activities().display(3), "a4 [DE]");  // empty name: the id
+  EXPECT_EQ(m.flows().display(0), "#0");            // no labels
+  EXPECT_EQ(m.flow_index("#0"), 0);
+}
+
+TEST(Labels, ResolveNamesTheCandidatesOfAnAmbiguity) {
+  const Model m = labelled_model();
+  const std::string what = message_of(m, "plastics 39");
+  EXPECT_NE(what.find("activity 'plastics 39' is ambiguous"), std::string::npos) << what;
+  EXPECT_NE(what.find("'plastics 39 [ES]' (#0)"), std::string::npos) << what;
+  EXPECT_NE(what.find("'plastics 39 [GLO]' (#1)"), std::string::npos) << what;
+  EXPECT_NE(message_of(m, "steel").find("unknown activity label 'steel'"), std::string::npos);
+  EXPECT_NE(message_of(m, "#4").find("activity index 4 out of range [0, 4)"), std::string::npos);
+  EXPECT_NE(message_of(m, "-1").find("out of range"), std::string::npos);
+  EXPECT_THROW(m.activity_index(""), InvalidInputError);
+  EXPECT_THROW(m.activity_index("#"), InvalidInputError);
+  EXPECT_THROW(m.activity_index("1x"), InvalidInputError);
+  EXPECT_THROW(m.category_index("#2"), InvalidInputError);
+  EXPECT_THROW(m.flow_index("#1"), InvalidInputError);
+}
+
+TEST(Labels, ResolveListsAtMostTenCandidates) {
+  Labels l(12);
+  l.set_column("name", std::vector<std::string>(12, "same"));
+  try {
+    resolve_label(l, 12, "same", "flow");
+    FAIL() << "expected InvalidInputError";
+  } catch (const InvalidInputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("12 rows match"), std::string::npos) << what;
+    EXPECT_NE(what.find("'same' (#9) and 2 more"), std::string::npos) << what;
+  }
+}
+
 // The many-column product (one pass over the matrix) against the dense product, and equal to
 // the one-column product column by column (same sums in the same order).
 TEST(CscMatrix, ManyColumnProductMatchesDenseAndOneColumnProducts) {

@@ -130,6 +130,58 @@ TEST(MonteCarlo, MatchesADenseReferenceBuiltFromTheSameDraws) {
   EXPECT_EQ(r.report.activities, 5);
 }
 
+// Dense matrix of a CSC pattern with other values.
+Eigen::MatrixXd dense_with(const CscMatrix& M, const std::vector<double>& values) {
+  Eigen::MatrixXd D = Eigen::MatrixXd::Zero(M.rows, M.cols);
+  for (Index j = 0; j < M.cols; ++j)
+    for (Index p = M.col_ptr[j]; p < M.col_ptr[j + 1]; ++p) D(M.row_idx[p], j) = values[p];
+  return D;
+}
+
+TEST(MonteCarlo, SampledValuesAreTheIterationsMatrices) {
+  auto model = mixed_model();
+  MonteCarloOptions o;
+  o.seed = 777;
+  MonteCarlo mc(model, SparseDemand{{0, 1.0}, {4, 0.5}}, o);
+  const MonteCarloResult r = mc.run(20, 40);
+  ASSERT_EQ(r.completed, 20);
+  Eigen::VectorXd f = Eigen::VectorXd::Zero(6);
+  f[0] = 1.0;
+  f[4] = 0.5;
+  const MatrixKind kinds[3] = {MatrixKind::Technosphere, MatrixKind::Biosphere,
+                               MatrixKind::Characterization};
+  double worst = 0.0;
+  for (std::uint64_t it = 40; it < 60; ++it) {
+    Eigen::MatrixXd D[3];
+    for (int q = 0; q < 3; ++q) {
+      const MatrixData& md = model->data(kinds[q]);
+      D[q] = dense_with(md.matrix, sampled_values(*model, kinds[q], 777, it));
+      // Entry by entry: each drawn one from stream entry | kind << 62, signed by its flip.
+      Eigen::MatrixXd want = Eigen::MatrixXd::Zero(md.matrix.rows, md.matrix.cols);
+      for (std::size_t e = 0; e < md.entries.size(); ++e) {
+        const Entry& en = md.entries[e];
+        double x = en.amount;
+        if (md.has_uncertainty() && md.uncertainty[e].type > 1)
+          x = sample_distribution(md.uncertainty[e], en.amount, 777, 1, it,
+                                  std::uint64_t(e) | (std::uint64_t(q) << 62))[0];
+        want(en.row, en.col) += en.flip ? -x : x;
+      }
+      EXPECT_LT((D[q] - want).cwiseAbs().maxCoeff(), 1e-14 * (1.0 + want.cwiseAbs().maxCoeff()));
+    }
+    const Eigen::VectorXd s = D[0].fullPivLu().solve(f);
+    const Eigen::VectorXd h = D[2] * (D[1] * s);
+    for (Index c = 0; c < h.size(); ++c)
+      worst = std::max(worst, std::abs(r.scores[0](Index(it - 40), c) - h[c]) / std::abs(h[c]));
+  }
+  EXPECT_LT(worst, 1e-12);
+  // Without uncertainty a matrix keeps the model's values; iterations stop at 2^40.
+  EXPECT_EQ(sampled_values(Model::from_csc(model->A(), model->B(), model->C()),
+                           MatrixKind::Technosphere, 1, 0),
+            model->A().values);
+  EXPECT_THROW(sampled_values(*model, MatrixKind::Technosphere, 1, std::uint64_t{1} << 40),
+               InvalidInputError);
+}
+
 TEST(MonteCarlo, FixedEntriesGiveTheLcaResultExactly) {
   // Every entry of type 0 or 1: each iteration is the deterministic result, bit for bit.
   auto base = synth_model(400);

@@ -3,10 +3,18 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cctype>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <limits>
 #include <random>
 #include <string>
+#include <system_error>
+#include <vector>
 
 #include <Eigen/Dense>
 
@@ -94,5 +102,58 @@ std::string invalid_input_message(F&& f) {
   ADD_FAILURE() << "no InvalidInputError";
   return {};
 }
+
+// Expects f() to throw FormatError whose message contains each of `parts`; fails the test when
+// it throws nothing or another exception.
+inline void expect_format_error(const std::function<void()>& f,
+                                const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "no FormatError thrown";
+  } catch (const FormatError& e) {
+    const std::string what = e.what();
+    for (const std::string& part : parts)
+      EXPECT_NE(what.find(part), std::string::npos) << "message lacks '" << part << "': " << what;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected FormatError, got: " << e.what();
+  }
+}
+
+// A fresh, empty folder under the system's temporary one, named for the process, the running
+// test and a counter (so tests in parallel processes and several per test never share one);
+// removed with its contents when the TempDir goes out of scope.
+class TempDir {
+ public:
+  TempDir() {
+    static int counter = 0;
+    std::string name = "hiili_" + std::to_string(::getpid()) + "_";
+    if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info())
+      name += std::string(info->test_suite_name()) + "_" + info->name() + "_";
+    name += std::to_string(counter++);
+    for (char& c : name)
+      if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    path_ = std::filesystem::temp_directory_path() / name;
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  // Writes `content` to path() / relative (creating folders); returns the file's path.
+  std::filesystem::path write(const std::string& relative, const std::string& content) const {
+    const std::filesystem::path p = path_ / relative;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << content;
+    return p;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace hiili::test_util

@@ -426,3 +426,61 @@ def test_multi_lca_draws_as_lca_does_with_all_three_cases():
         second.append(multi.scores[(("mc", "second"), "d")])
     assert np.all(np.isfinite(second))
     assert np.unique(second).size == 5
+
+
+# ---- the slot values of an iteration come from C++ -------------------------------------------
+
+KIND_BITS = {"A": 0, "B": 1, "C": 2}  # hiili::MatrixKind, the top two bits of a stream id
+
+
+def python_slot_values(matrix: _calc.Matrix, seed: int, iteration: int) -> np.ndarray:
+    """What hiili.bw derived in Python before the C++ sampled_values: each uncertain entry e
+    drawn from stream e | kind << 62, negated where flipped, added (in entry order) to the sum
+    of its slot's fixed entries; other slots keep the summed matrix value."""
+    t, slot, amounts = matrix.table, matrix.slot, matrix.csc.data
+    drawn = t["uncertainty_type"] > 1
+    entries = np.flatnonzero(drawn)
+    touched = np.zeros(len(amounts), bool)
+    touched[slot[entries]] = True
+    fixed = ~drawn & touched[slot]
+    values = np.where(t["flip"], -t["amount"], t["amount"])
+    out = amounts.copy()
+    out[touched] = np.bincount(slot[fixed], values[fixed], len(amounts))[touched]
+    for e in entries.tolist():
+        x = hiili.sample_distribution(
+            int(t["uncertainty_type"][e]),
+            loc=float(t["loc"][e]),
+            scale=float(t["scale"][e]),
+            shape=float(t["shape"][e]),
+            minimum=float(t["minimum"][e]),
+            maximum=float(t["maximum"][e]),
+            negative=bool(t["negative"][e]),
+            amount=float(t["amount"][e]),
+            seed=seed,
+            count=1,
+            first_iteration=iteration,
+            stream=e | KIND_BITS[matrix.kind] << 62,
+        )[0]
+        out[slot[e]] += -x if t["flip"][e] else x
+    return out
+
+
+@pytest.mark.parametrize("case", ["SHARED", "FLIPPED", "RESCALED"])
+def test_slot_values_of_an_iteration_are_the_python_rule_bit_for_bit(case):
+    lca = hiili_lca(package(globals()[case]))
+    for matrix in (lca._A, lca._B, lca._C):
+        assert matrix.uncertain and matrix.draws is not None
+        for iteration in (0, 1, 63, 64, 1000):
+            ours = matrix.draws.values(iteration)
+            np.testing.assert_array_equal(ours, python_slot_values(matrix, lca._seed, iteration))
+        assert not np.array_equal(matrix.draws.values(0), matrix.draws.values(1))
+
+
+def test_stream_ids_are_the_entry_and_the_matrix_in_the_top_bits():
+    kinds = {"A": hiili._core.MatrixKind.Technosphere, "B": hiili._core.MatrixKind.Biosphere}
+    kinds["C"] = hiili._core.MatrixKind.Characterization
+    for name, kind in kinds.items():
+        for entry in (0, 1, 12345, 2**62 - 1):
+            assert hiili._core.stream_id(kind, entry) == entry | KIND_BITS[name] << 62
+    with pytest.raises(hiili.InvalidInputError, match="entry"):
+        hiili._core.stream_id(hiili._core.MatrixKind.Biosphere, 2**62)

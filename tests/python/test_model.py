@@ -1,6 +1,8 @@
 """hiili.Model: inputs in every format, zero-copy read-only views, labels, pandas, entries."""
 
 import gc
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -313,3 +315,48 @@ def test_from_entries_errors_name_the_matrix():
     bad = dict(A, amount=np.r_[A["amount"][:-1], [np.nan]])
     with pytest.raises(hiili.InvalidInputError):
         hiili.Model.from_entries(n, m, k, A=bad)
+
+
+# ---- one label rule (hiili::resolve_label), shared with C++ and the CLI ----------------------
+USEEIO_V12 = Path(__file__).resolve().parents[3] / "shared" / "data" / "useeio_v1.2"
+
+
+def test_every_printed_label_is_accepted_back_on_useeio():
+    # Sector 221100 (electricity, row 21) and indicator GCC, by every form a table prints;
+    # the score is the published oracle U = C B (I - A)^-1 (matrix/U.json).
+    model = hiili.read(USEEIO_V12)
+    lca = hiili.Lca(model)
+    U = np.array(json.loads((USEEIO_V12 / "matrix" / "U.json").read_text()))
+    q = model.category_index("GCC")
+    assert model.categories["code"][q] == "GCC"
+    j = model.activity_index("221100")
+    assert j == 21 and model.activities["code"][j] == "221100"
+    printed = hiili.analysis.display_labels(model._cpp.activities, model.n)[j]
+    assert printed == "Electricity [US]"
+    for key in ("221100", "#21", printed, 21):
+        result = lca.solve({key: 1e6})
+        assert result.scores[q] == pytest.approx(U[q, 21] * 1e6, rel=1e-12)
+    table = lca.contributions({"221100": 1e6}, category="GCC")
+    assert table.attrs["scores"][model.categories["name"][q]] == pytest.approx(
+        U[q, 21] * 1e6, rel=1e-12
+    )
+    listed = table[(table["kind"] == "process") & (table["rank"] > 0)]
+    for index, label in zip(listed["index"], listed["label"], strict=True):
+        assert model.activity_index(label) == index  # as printed, accepted back
+
+
+def test_an_ambiguous_label_lists_candidates_that_resolve():
+    activities = pd.DataFrame(
+        {"name": ["plastics 39", "plastics 39", "power"], "location": ["ES", "GLO", ""]}
+    )
+    model = hiili.Model(A_DENSE, B_DENSE, C_DENSE, activities=activities)
+    with pytest.raises(hiili.InvalidInputError) as error:
+        model.activity_index("plastics 39")
+    message = str(error.value)
+    assert "'plastics 39 [ES]' (#0)" in message and "'plastics 39 [GLO]' (#1)" in message
+    assert model.activity_index("plastics 39 [GLO]") == 1
+    assert model.activity_index("#2") == 2
+    with pytest.raises(hiili.InvalidInputError, match="out of range"):
+        model.activity_index("#3")
+    with pytest.raises(hiili.InvalidInputError, match="unknown activity label 'steel'"):
+        hiili.Lca(model).solve({"steel": 1.0})

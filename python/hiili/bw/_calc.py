@@ -9,10 +9,10 @@ A stochastic one (use_distributions=True) also builds a Model from the entries t
 position are summed in the matrix but drawn apart, as bw2calc draws every entry, flips it,
 rescales it and then sums duplicates. Iteration i's value of entry e is hiili's draw for
 (seed, matrix, e, i), negated where flipped: hiili.MonteCarlo computes scores for many
-iterations in C++, and hiili.sample_distribution with the same stream reproduces the very same
-values when a script asks for the iteration's matrices, supply or inventory. A rescale factor r
-is folded into the distribution (r X is again a stats_arrays distribution, except for Bernoulli
-and discrete uniform).
+iterations in C++, and the C++ sampled_values (bound as _core.sampled_values) gives the very
+same slot values when a script asks for the iteration's matrices, supply or inventory. A
+rescale factor r is folded into the distribution (r X is again a stats_arrays distribution,
+except for Bernoulli and discrete uniform).
 """
 
 from __future__ import annotations
@@ -30,8 +30,11 @@ from ..model import Model
 from ..monte_carlo import MonteCarlo
 from ._matrices import Entries
 
-_KIND = {"A": 0, "B": 1, "C": 2}  # hiili::MatrixKind, the high bits of a draw's stream
-_CHUNK = 64  # iterations drawn per call when a script reads an iteration's matrices
+_KIND = {
+    "A": _core.MatrixKind.Technosphere,
+    "B": _core.MatrixKind.Biosphere,
+    "C": _core.MatrixKind.Characterization,
+}
 
 
 def csc_slots(e: Entries, shape: tuple[int, int]) -> tuple[sp.csc_array, np.ndarray]:
@@ -100,62 +103,32 @@ def entry_table(e: Entries, stochastic: bool, where: str) -> dict[str, np.ndarra
     return table | cols
 
 
-class Draws:
-    """The values of one matrix's CSC slots in each Monte Carlo iteration, as hiili draws them:
-    each uncertain entry e from its own stream (seed, matrix, e), negated where flipped, added
-    to the fixed entries of its slot (the same numbers as hiili.MonteCarlo)."""
+def _one_matrix_model(kind: str, table: dict, shape: tuple[int, int]) -> _core.Model:
+    """A hiili model holding only this matrix's entries (the others empty): what
+    hiili.sampled_values reads an iteration's slot values from."""
+    empty = {"row": np.zeros(0, np.int64), "col": np.zeros(0, np.int64), "amount": np.zeros(0)}
+    rows, cols = shape
+    if kind == "A":
+        return Model.from_entries(cols, A=table)._cpp
+    if kind == "B":
+        return Model.from_entries(cols, rows, A=empty, B=table)._cpp
+    return Model.from_entries(1, cols, rows, A=empty, C=table)._cpp  # a model has an activity
 
-    def __init__(
-        self, kind: str, amounts: np.ndarray, table: dict, slot: np.ndarray, seed: int
-    ) -> None:
-        self.kind = kind
+
+class Draws:
+    """The values of one matrix's CSC slots in each Monte Carlo iteration, as hiili draws them
+    (the C++ sampled_values): each uncertain entry e from its own stream (seed, matrix, e),
+    negated where flipped, added to the fixed entries of its slot (the same numbers as
+    hiili.MonteCarlo)."""
+
+    def __init__(self, kind: str, table: dict, shape: tuple[int, int], seed: int) -> None:
+        self.kind = _KIND[kind]
         self.seed = seed
-        self.table = table
-        types = table.get("uncertainty_type")
-        drawn = np.zeros(len(slot), bool) if types is None else types > 1
-        self.entries = np.flatnonzero(drawn)
-        self.slots = slot[self.entries]
-        self.sign = np.where(table["flip"][self.entries], -1.0, 1.0)
-        # Slots with drawn entries restart from the sum of their fixed entries.
-        self.base = amounts.copy()
-        touched = np.zeros(len(amounts), bool)
-        touched[self.slots] = True
-        fixed = ~drawn & touched[slot]
-        values = np.where(table["flip"], -table["amount"], table["amount"])
-        self.base[touched] = np.bincount(slot[fixed], values[fixed], len(amounts))[touched]
-        self._chunk: tuple[int, np.ndarray] | None = None
+        self.model = _one_matrix_model(kind, table, shape)
 
     def values(self, iteration: int) -> np.ndarray:
         """The slot values of `iteration` (a fresh array)."""
-        out = self.base.copy()
-        if len(self.entries) == 0:
-            return out
-        start = iteration - iteration % _CHUNK
-        if self._chunk is None or self._chunk[0] != start:
-            self._chunk = (start, self._draw(start))
-        np.add.at(out, self.slots, self.sign * self._chunk[1][:, iteration - start])
-        return out
-
-    def _draw(self, start: int) -> np.ndarray:
-        t = self.table
-        high = _KIND[self.kind] << 62
-        out = np.empty((len(self.entries), _CHUNK))
-        for r, e in enumerate(self.entries.tolist()):
-            out[r] = _core.sample_distribution(
-                type=int(t["uncertainty_type"][e]),
-                loc=float(t["loc"][e]),
-                scale=float(t["scale"][e]),
-                shape=float(t["shape"][e]),
-                minimum=float(t["minimum"][e]),
-                maximum=float(t["maximum"][e]),
-                negative=bool(t["negative"][e]),
-                amount=float(t["amount"][e]),
-                seed=self.seed,
-                count=_CHUNK,
-                first_iteration=start,
-                stream=e | high,
-            )
-        return out
+        return _core.sampled_values(self.model, self.kind, self.seed, iteration)
 
 
 class Matrix:
@@ -171,7 +144,7 @@ class Matrix:
         self.draws: Draws | None = None
 
     def start_draws(self, seed: int) -> None:
-        self.draws = Draws(self.kind, self.csc.data, self.table, self.slot, seed)
+        self.draws = Draws(self.kind, self.table, self.shape, seed) if self.uncertain else None
 
     def at(self, iteration: int | None) -> sp.csc_array:
         """The matrix in `iteration` (None: the deterministic values)."""
