@@ -129,10 +129,9 @@ def _characterization(
     return C, labels, int((~matched).sum())
 
 
-def from_pymrio(io: Any, characterization: pd.DataFrame | None = None, extensions: Any = None):
-    """The Model of a pymrio IOSystem; see hiili.Model.from_pymrio."""
-    from .model import Model
-
+def model_parts(io: Any, characterization: pd.DataFrame | None = None, extensions: Any = None):
+    """What hiili.Model.from_pymrio builds its Model from: (technosphere, B, C, labels as keyword
+    arguments of Model, the read report without the category count)."""
     A, x = _coefficients(io)
     sectors = A.columns
     n = A.shape[0]
@@ -159,15 +158,16 @@ def from_pymrio(io: Any, characterization: pd.DataFrame | None = None, extension
     if characterization is not None:
         C, categories, unmatched = _characterization(
             _table(characterization, "characterization"), blocks, m)
-    model = Model(technosphere, B, C, activities=activities,
-                  flows=_flow_labels(blocks) if blocks else None, categories=categories)
-    model._read_report = {
+    labels = {"activities": activities, "flows": _flow_labels(blocks) if blocks else None,
+              "categories": categories}
+    k = 0 if C is None else C.shape[0]
+    report = {
         "format": "pymrio",
         "source": str(getattr(getattr(io, "meta", None), "name", "")),
-        "counts": {"activities": n, "flows": m, "categories": model.k,
+        "counts": {"activities": n, "flows": m, "categories": k,
                    "extensions": len(blocks), "unmatched_characterization_factors": unmatched},
         "warnings": ([f"{unmatched} characterisation factors name no stressor of the system"]
                      if unmatched else []),
-        "brief": f"pymrio: n={n} m={m} k={model.k}, {len(blocks)} extensions",
+        "brief": f"pymrio: n={n} m={m} k={k}, {len(blocks)} extensions",
     }
-    return model
+    return technosphere, B, C, labels, report

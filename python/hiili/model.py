@@ -138,9 +138,12 @@ class Model:
         emissions_charact.tsv: one row of C per impact. Factors naming no stressor of the
         system are counted in ``read_report`` and left out, as pymrio leaves them out.
         """
-        from ._pymrio import from_pymrio
+        from ._pymrio import model_parts
 
-        return from_pymrio(io, characterization, extensions)
+        technosphere, B, C, labels, report = model_parts(io, characterization, extensions)
+        model = cls(technosphere, B, C, **labels)
+        model._read_report = report
+        return model
 
     @classmethod
     def _wrap(cls, core: _core.Model) -> Model:

@@ -166,7 +166,7 @@ TEST(Ecoinvent, UncertaintyColumns) {
 
 TEST(Ecoinvent, UnsupportedAndInvalidUncertainty) {
   TempDir dir;
-  const fs::path d = small_with(dir, 
+  const fs::path d = small_with(dir,
       {{"A_public.csv", std::string(kHeader) + "0;0;1;;;;;\n1;1;1;beta;;;;\n2;2;1;lognormal;-1;;;\n"
                                                "0;1;-1;triangular;;0.5;0.1;0.4\n"}});
   EcoinventReport report;
@@ -182,7 +182,7 @@ TEST(Ecoinvent, UnsupportedAndInvalidUncertainty) {
   strict.strict_uncertainty = true;
   expect_format_error(d, {"A_public.csv:3", "beta"}, strict);
 
-  const fs::path bad = small_with(dir, 
+  const fs::path bad = small_with(dir,
       {{"A_public.csv", std::string(kHeader) + "0;0;1;;;;;\n1;1;1;normal;x;;;\n2;2;1;;;;;\n"}});
   expect_format_error(bad, {"A_public.csv:3", "not a number"});
 }
@@ -227,7 +227,7 @@ TEST(Ecoinvent, OtherLayoutsAreReadByTheirHeaders) {
   TempDir dir;
   const std::string a =
       "source;target;data\n0;0;1\n1;1;1\n2;2;-1\n0;1;-2.5\n0;2;-0.1\n2;1;0.3\n";
-  const fs::path d = dir.small_with(
+  const fs::path d = small_with(dir,
       {{"A_public.csv", a},
        {"ie_index.csv",
         "system process;location;reference product;unit;index\n"
