@@ -197,7 +197,7 @@ struct McRun {
   std::unique_ptr<MonteCarlo> engine;
   MonteCarloResult result;
   std::vector<Index> categories;
-  std::vector<ScoreSummary> sums;  // per demand
+  std::vector<ScoreSummary> sums;    // per demand
   std::optional<ScoreSummary> diff;  // with --vs: alternative - demand
   Eigen::VectorXd pless;             // with --vs: P(demand < alternative) per category
 };
@@ -238,10 +238,13 @@ void run_engine(const McCommand& c, McRun& run) {
   }
   {
     Bar bar(!c.common.quiet && c.common.mode() == OutputMode::Text);
-    run.result = run.engine->run(c.iterations, c.first, [&](const MonteCarloProgress& pr) {
-      bar.show(pr);
-      return true;
-    }, &g_stop);
+    run.result = run.engine->run(
+        c.iterations, c.first,
+        [&](const MonteCarloProgress& pr) {
+          bar.show(pr);
+          return true;
+        },
+        &g_stop);
   }
   std::signal(SIGINT, previous);
 }
@@ -285,7 +288,8 @@ void write_scores(const std::string& path, const Model& m, const MonteCarloResul
 Json demand_json(const Model& m, const SparseDemand& d) {
   Json a = Json::array();
   for (const auto& [index, amount] : d)
-    a.push_back({{"index", index}, {"label", row_label(m.activities(), index)}, {"amount", amount}});
+    a.push_back(
+        {{"index", index}, {"label", row_label(m.activities(), index)}, {"amount", amount}});
   return a;
 }
 
@@ -294,8 +298,10 @@ Json categories_json(const McRun& run) {
   const Eigen::MatrixXd& det = run.engine->deterministic_scores();
   Json cats = Json::array();
   for (Index q : run.categories) {
-    Json cj = {{"index", q}, {"category", row_label(m.categories(), q)},
-               {"deterministic", det(q, 0)}, {"scores", summary_json(run.sums[0], q)}};
+    Json cj = {{"index", q},
+               {"category", row_label(m.categories(), q)},
+               {"deterministic", det(q, 0)},
+               {"scores", summary_json(run.sums[0], q)}};
     if (run.diff) {
       cj["alternative_deterministic"] = det(q, 1);
       cj["alternative_scores"] = summary_json(run.sums[1], q);
@@ -314,8 +320,10 @@ void print_json(const McCommand& c, const McRun& run, const std::vector<std::str
   Json j;
   j["hiili_version"] = kVersion;
   j["command"] = "mc";
-  j["model"] = {{"source", run.p.source}, {"format", run.p.format},
-                {"activities", m.num_activities()}, {"flows", m.num_flows()},
+  j["model"] = {{"source", run.p.source},
+                {"format", run.p.format},
+                {"activities", m.num_activities()},
+                {"flows", m.num_flows()},
                 {"categories", m.num_categories()}};
   j["demand"] = demand_json(m, run.demands[0]);
   if (run.demands.size() > 1) j["alternative"] = demand_json(m, run.demands[1]);
@@ -330,9 +338,8 @@ void print_json(const McCommand& c, const McRun& run, const std::vector<std::str
   j["active_activities"] = rep.activities;
   j["failed"] = r.failed;
   j["streamed"] = !r.scores_kept();
-  j["sampled_entries"] = {{"A", rep.sampled_entries[0]},
-                          {"B", rep.sampled_entries[1]},
-                          {"C", rep.sampled_entries[2]}};
+  j["sampled_entries"] = {
+      {"A", rep.sampled_entries[0]}, {"B", rep.sampled_entries[1]}, {"C", rep.sampled_entries[2]}};
   j["warnings"] = warnings;
   if (!r.scores_kept()) j["quantile_relative_accuracy"] = run.options.sketch_accuracy;
   j["categories"] = categories_json(run);
@@ -349,8 +356,12 @@ void print_csv(const McCommand& c, const McRun& run) {
   h.push_back("p_less");
   Table t(h);
   auto add = [&](const char* who, Index q, double d, const ScoreSummary& s, double pl) {
-    std::vector<std::string> row{who, row_label(m.categories(), q), std::isnan(d) ? "" : g17(d),
-                                 g17(s.mean[q]), g17(s.std[q]), g17(s.min[q])};
+    std::vector<std::string> row{who,
+                                 row_label(m.categories(), q),
+                                 std::isnan(d) ? "" : g17(d),
+                                 g17(s.mean[q]),
+                                 g17(s.std[q]),
+                                 g17(s.min[q])};
     for (std::size_t l = 0; l < s.levels.size(); ++l) row.push_back(g17(s.quantiles(q, Index(l))));
     row.push_back(g17(s.max[q]));
     row.push_back(std::to_string(s.count));
@@ -383,11 +394,12 @@ void print_text_header(const McCommand& c, const McRun& run) {
     for (std::size_t e = 0; e < run.demands[1].size() && e < 5; ++e)
       fmt::print("vs        {} x {} (#{})\n", number(run.demands[1][e].second),
                  row_label(m.activities(), run.demands[1][e].first), run.demands[1][e].first);
-  fmt::print("monte carlo {} iterations (from {}, seed {}) in {} on {} threads: {:.1f} it/s; "
-             "{} activities upstream; {} singular\n",
-             thousands(r.completed), r.first_iteration, c.seed, duration(rep.seconds),
-             rep.threads, rep.iterations_per_second(), thousands(rep.activities),
-             thousands(static_cast<long long>(r.failed.size())));
+  fmt::print(
+      "monte carlo {} iterations (from {}, seed {}) in {} on {} threads: {:.1f} it/s; "
+      "{} activities upstream; {} singular\n",
+      thousands(r.completed), r.first_iteration, c.seed, duration(rep.seconds), rep.threads,
+      rep.iterations_per_second(), thousands(rep.activities),
+      thousands(static_cast<long long>(r.failed.size())));
   if (r.cancelled)
     fmt::print("interrupted: {} of {} iterations done\n", thousands(r.completed),
                thousands(r.requested));
