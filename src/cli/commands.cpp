@@ -5,10 +5,8 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <climits>
 #include <cmath>
-#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <memory>
@@ -28,6 +26,7 @@
 #include "hiili/solver.hpp"
 #include "hiili/synth.hpp"
 #include "hiili/version.hpp"
+#include "io/util.hpp"
 
 namespace hiili::cli {
 
@@ -38,20 +37,18 @@ namespace {
 
 // ---- parsing helpers ---------------------------------------------------------
 
-std::optional<double> parse_double(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  std::string s(text);  // strtod needs a terminated string; accepts 1e6, inf is refused below
-  char* end = nullptr;
-  double value = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size() || !std::isfinite(value)) return std::nullopt;
+// A finite number: the readers' whole-token parsing (io/util.hpp, fast_float), which also
+// accepts "nan" and "inf" spellings; the command refuses those.
+std::optional<double> parse_finite(std::string_view text) {
+  const auto value = io::detail::parse_double(text);
+  if (!value || !std::isfinite(*value)) return std::nullopt;
   return value;
 }
 
 std::optional<long long> parse_integer(std::string_view text) {
-  long long value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-  return value;
+  const auto value = io::detail::parse_int(text);
+  if (!value) return std::nullopt;
+  return static_cast<long long>(*value);
 }
 
 bool is_synth_spec(const std::string& text) {
@@ -71,7 +68,7 @@ SynthOptions parse_synth_spec(const std::string& text) {
     if (eq == std::string_view::npos)
       throw InvalidInputError(fmt::format("model '{}': expected key=value, got '{}'", text, item));
     std::string_view key = item.substr(0, eq), value = item.substr(eq + 1);
-    auto real = parse_double(value);
+    auto real = parse_finite(value);
     auto integer = parse_integer(value);
     // 1e6 is a whole number too; one beyond 64 bits is out of every range (limits.hpp).
     if (!integer && real && *real == std::floor(*real)) {
@@ -215,7 +212,7 @@ SparseDemand parse_demand(const Model& model, const std::vector<std::string>& it
   for (const auto& item : items) {
     auto eq = item.rfind('=');  // check_demand_syntax already accepted it
     Index j = model.activity_index(item.substr(0, eq));
-    demand.emplace_back(j, *parse_double(item.substr(eq + 1)));
+    demand.emplace_back(j, *parse_finite(item.substr(eq + 1)));
   }
   return demand;
 }
@@ -433,7 +430,7 @@ std::string check_demand_syntax(const std::string& text) {
   auto eq = text.rfind('=');
   if (eq == std::string::npos || eq == 0)
     return fmt::format("demand '{}' is not LABEL_OR_INDEX=AMOUNT", text);
-  if (!parse_double(text.substr(eq + 1)))
+  if (!parse_finite(text.substr(eq + 1)))
     return fmt::format("demand '{}': '{}' is not a finite number", text, text.substr(eq + 1));
   return {};
 }

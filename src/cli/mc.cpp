@@ -186,6 +186,258 @@ std::shared_ptr<McCommand> add_mc_command(CLI::App& app) {
   return c;
 }
 
+namespace {
+
+// One run of mc: the prepared model and demands, the engine and its result, and the statistics
+// the printers show.
+struct McRun {
+  Prepared p;
+  std::vector<SparseDemand> demands;
+  MonteCarloOptions options;
+  std::unique_ptr<MonteCarlo> engine;
+  MonteCarloResult result;
+  std::vector<Index> categories;
+  std::vector<ScoreSummary> sums;    // per demand
+  std::optional<ScoreSummary> diff;  // with --vs: alternative - demand
+  Eigen::VectorXd pless;             // with --vs: P(demand < alternative) per category
+};
+
+// The model, the demand and --vs resolved; the engine's options (seed, threads, solver, and
+// whether the scores are kept or streamed).
+void prepare_run(const McCommand& c, McRun& run) {
+  const std::string spec = c.model.empty() ? kDefaultModel : c.model;
+  run.p = prepare(spec, c.format, c.solver, c.demand, c.demand_file, c.category, !c.common.quiet);
+  const Model& m = *run.p.model;
+  run.demands = {run.p.demand};
+  if (!c.versus.empty())
+    in_model_context(run.p, [&] { run.demands.push_back(resolve_demand(m, c.versus)); });
+  run.p.lca.reset();  // the engine factorises its own (upstream) system
+
+  MonteCarloOptions& o = run.options;
+  o.seed = c.seed;
+  o.threads = c.threads;
+  o.factorization.backend = backend_from_string(c.solver);
+  const double table =
+      8.0 * double(c.iterations) * double(m.num_categories()) * double(run.demands.size());
+  o.keep_scores =
+      !c.stream && (table <= kAutoStreamBytes || !c.versus.empty() || !c.scores_path.empty());
+}
+
+// Builds the engine and runs the iterations; Ctrl-C stops the run (during the engine's setup
+// it stops it at once).
+void run_engine(const McCommand& c, McRun& run) {
+  g_stop.store(false);
+  auto previous = std::signal(SIGINT, on_sigint);
+  try {
+    in_model_context(run.p, [&] {
+      run.engine = std::make_unique<MonteCarlo>(run.p.model, run.demands, run.options);
+    });
+  } catch (...) {
+    std::signal(SIGINT, previous);
+    throw;
+  }
+  {
+    Bar bar(!c.common.quiet && c.common.mode() == OutputMode::Text);
+    run.result = run.engine->run(
+        c.iterations, c.first,
+        [&](const MonteCarloProgress& pr) {
+          bar.show(pr);
+          return true;
+        },
+        &g_stop);
+  }
+  std::signal(SIGINT, previous);
+}
+
+// The categories shown, each demand's summary, and with --vs the paired differences.
+void summarize_run(const McCommand& c, McRun& run) {
+  const Model& m = *run.p.model;
+  const MonteCarloResult& r = run.result;
+  if (c.category.empty())
+    for (Index q = 0; q < m.num_categories(); ++q) run.categories.push_back(q);
+  else
+    run.categories.push_back(run.p.category);
+  if (r.scores_kept())
+    for (const auto& s : r.scores) run.sums.push_back(summarize_scores(s, c.quantiles));
+  else
+    for (const auto& s : r.score_statistics)
+      run.sums.push_back(summarize_statistics(s, c.quantiles));
+  if (run.demands.size() > 1) {
+    run.diff = summarize_scores(r.difference(1, 0), c.quantiles);
+    run.pless = r.probability_less(0, 1);
+  }
+}
+
+// --scores: every iteration's scores (iteration, demand, categories...).
+void write_scores(const std::string& path, const Model& m, const MonteCarloResult& r) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) throw InvalidInputError("cannot write " + path);
+  fmt::print(f, "iteration,demand");
+  for (Index q = 0; q < m.num_categories(); ++q)
+    fmt::print(f, ",{}", csv_escape(row_label(m.categories(), q)));
+  fmt::print(f, "\n");
+  for (Index i = 0; i < r.completed; ++i)
+    for (std::size_t d = 0; d < r.scores.size(); ++d) {
+      fmt::print(f, "{},{}", r.first_iteration + i, d == 0 ? "demand" : "alternative");
+      for (Index q = 0; q < m.num_categories(); ++q) fmt::print(f, ",{}", g17(r.scores[d](i, q)));
+      fmt::print(f, "\n");
+    }
+  std::fclose(f);
+}
+
+Json demand_json(const Model& m, const SparseDemand& d) {
+  Json a = Json::array();
+  for (const auto& [index, amount] : d)
+    a.push_back(
+        {{"index", index}, {"label", row_label(m.activities(), index)}, {"amount", amount}});
+  return a;
+}
+
+Json categories_json(const McRun& run) {
+  const Model& m = *run.p.model;
+  const Eigen::MatrixXd& det = run.engine->deterministic_scores();
+  Json cats = Json::array();
+  for (Index q : run.categories) {
+    Json cj = {{"index", q},
+               {"category", row_label(m.categories(), q)},
+               {"deterministic", det(q, 0)},
+               {"scores", summary_json(run.sums[0], q)}};
+    if (run.diff) {
+      cj["alternative_deterministic"] = det(q, 1);
+      cj["alternative_scores"] = summary_json(run.sums[1], q);
+      cj["difference"] = summary_json(*run.diff, q);
+      cj["probability_less"] = finite(run.pless[q]);
+    }
+    cats.push_back(std::move(cj));
+  }
+  return cats;
+}
+
+void print_json(const McCommand& c, const McRun& run, const std::vector<std::string>& warnings) {
+  const Model& m = *run.p.model;
+  const MonteCarloResult& r = run.result;
+  const MonteCarloReport& rep = r.report;
+  Json j;
+  j["hiili_version"] = kVersion;
+  j["command"] = "mc";
+  j["model"] = {{"source", run.p.source},
+                {"format", run.p.format},
+                {"activities", m.num_activities()},
+                {"flows", m.num_flows()},
+                {"categories", m.num_categories()}};
+  j["demand"] = demand_json(m, run.demands[0]);
+  if (run.demands.size() > 1) j["alternative"] = demand_json(m, run.demands[1]);
+  j["seed"] = c.seed;
+  j["first_iteration"] = r.first_iteration;
+  j["requested"] = r.requested;
+  j["completed"] = r.completed;
+  j["interrupted"] = r.cancelled;
+  j["threads"] = rep.threads;
+  j["seconds"] = rep.seconds;
+  j["iterations_per_second"] = rep.iterations_per_second();
+  j["active_activities"] = rep.activities;
+  j["failed"] = r.failed;
+  j["streamed"] = !r.scores_kept();
+  j["sampled_entries"] = {
+      {"A", rep.sampled_entries[0]}, {"B", rep.sampled_entries[1]}, {"C", rep.sampled_entries[2]}};
+  j["warnings"] = warnings;
+  if (!r.scores_kept()) j["quantile_relative_accuracy"] = run.options.sketch_accuracy;
+  j["categories"] = categories_json(run);
+  fmt::print("{}\n", j.dump(2));
+}
+
+void print_csv(const McCommand& c, const McRun& run) {
+  const Model& m = *run.p.model;
+  const Eigen::MatrixXd& det = run.engine->deterministic_scores();
+  std::vector<std::string> h{"demand", "category", "deterministic", "mean", "std", "min"};
+  for (double q : c.quantiles) h.push_back(fmt::format("q{:g}", q));
+  h.push_back("max");
+  h.push_back("iterations");
+  h.push_back("p_less");
+  Table t(h);
+  auto add = [&](const char* who, Index q, double d, const ScoreSummary& s, double pl) {
+    std::vector<std::string> row{who,
+                                 row_label(m.categories(), q),
+                                 std::isnan(d) ? "" : g17(d),
+                                 g17(s.mean[q]),
+                                 g17(s.std[q]),
+                                 g17(s.min[q])};
+    for (std::size_t l = 0; l < s.levels.size(); ++l) row.push_back(g17(s.quantiles(q, Index(l))));
+    row.push_back(g17(s.max[q]));
+    row.push_back(std::to_string(s.count));
+    row.push_back(std::isnan(pl) ? "" : g17(pl));
+    t.add(std::move(row));
+  };
+  for (Index q : run.categories) {
+    add("demand", q, det(q, 0), run.sums[0], NAN);
+    if (run.diff) {
+      add("alternative", q, det(q, 1), run.sums[1], NAN);
+      add("alternative - demand", q, det(q, 1) - det(q, 0), *run.diff, run.pless[q]);
+    }
+  }
+  t.print_csv(stdout);
+}
+
+// The text header: model, demands, and how the run went.
+void print_text_header(const McCommand& c, const McRun& run) {
+  const Model& m = *run.p.model;
+  const MonteCarloResult& r = run.result;
+  const MonteCarloReport& rep = r.report;
+  fmt::print("model     {} ({} activities, {} flows, {} categories)\n", run.p.source,
+             thousands(m.num_activities()), thousands(m.num_flows()),
+             thousands(m.num_categories()));
+  const SparseDemand& demand = run.p.demand;
+  for (std::size_t e = 0; e < demand.size() && e < 5; ++e)
+    fmt::print("demand    {} x {} (#{})\n", number(demand[e].second),
+               row_label(m.activities(), demand[e].first), demand[e].first);
+  if (run.demands.size() > 1)
+    for (std::size_t e = 0; e < run.demands[1].size() && e < 5; ++e)
+      fmt::print("vs        {} x {} (#{})\n", number(run.demands[1][e].second),
+                 row_label(m.activities(), run.demands[1][e].first), run.demands[1][e].first);
+  fmt::print(
+      "monte carlo {} iterations (from {}, seed {}) in {} on {} threads: {:.1f} it/s; "
+      "{} activities upstream; {} singular\n",
+      thousands(r.completed), r.first_iteration, c.seed, duration(rep.seconds), rep.threads,
+      rep.iterations_per_second(), thousands(rep.activities),
+      thousands(static_cast<long long>(r.failed.size())));
+  if (r.cancelled)
+    fmt::print("interrupted: {} of {} iterations done\n", thousands(r.completed),
+               thousands(r.requested));
+  if (!r.scores_kept())
+    fmt::print("streamed: quantiles from a sketch, within {:g} % relative\n",
+               100.0 * run.options.sketch_accuracy);
+}
+
+// One table of scores: which 0 the demand, 1 the alternative, 2 alternative - demand.
+void print_score_table(const McCommand& c, const McRun& run, const char* title, int which) {
+  const Model& m = *run.p.model;
+  const Eigen::MatrixXd& det = run.engine->deterministic_scores();
+  fmt::print("\n  {}\n", title);
+  Table t(header(c.quantiles, "category"), {false, true, true, true, true, true, true, true});
+  for (Index q : run.categories) {
+    if (which == 2)
+      add_row(t, row_label(m.categories(), q), det(q, 1) - det(q, 0), *run.diff, q);
+    else
+      add_row(t, row_label(m.categories(), q), det(q, which), run.sums[which], q);
+  }
+  t.print_text(stdout, 50, 2);
+}
+
+void print_text(const McCommand& c, const McRun& run) {
+  print_text_header(c, run);
+  print_score_table(c, run, run.demands.size() > 1 ? "Scores of the demand" : "Scores", 0);
+  if (!run.diff) return;
+  print_score_table(c, run, "Scores of the alternative (same draws)", 1);
+  print_score_table(c, run, "Alternative - demand, iteration by iteration", 2);
+  fmt::print("\n  P(demand < alternative)\n");
+  Table t({"category", "probability"}, {false, true});
+  for (Index q : run.categories)
+    t.add({row_label(run.p.model->categories(), q), fmt::format("{:.3f}", run.pless[q])});
+  t.print_text(stdout, 50, 2);
+}
+
+}  // namespace
+
 std::optional<int> run_mc_command(const McCommand& c) {
   if (c.cmd == nullptr || !*c.cmd) return std::nullopt;
   if (c.workers > 0 || !c.scheduler.empty()) {
@@ -193,195 +445,23 @@ std::optional<int> run_mc_command(const McCommand& c) {
     for (auto& a : given_arguments(*c.cmd)) args.push_back(std::move(a));
     return exec_python_module("hiili", "hiili.distributed", args, "hiili[distributed]");
   }
-  const std::string spec = c.model.empty() ? kDefaultModel : c.model;
-  Prepared p = prepare(spec, c.format, c.solver, c.demand, c.demand_file, c.category,
-                       !c.common.quiet);
-  const Model& m = *p.model;
-  std::vector<SparseDemand> demands{p.demand};
-  if (!c.versus.empty()) in_model_context(p, [&] { demands.push_back(resolve_demand(m, c.versus)); });
-  p.lca.reset();  // the engine factorises its own (upstream) system
+  McRun run;
+  prepare_run(c, run);
+  run_engine(c, run);
+  summarize_run(c, run);
+  if (!c.scores_path.empty()) write_scores(c.scores_path, *run.p.model, run.result);
 
-  MonteCarloOptions o;
-  o.seed = c.seed;
-  o.threads = c.threads;
-  o.factorization.backend = backend_from_string(c.solver);
-  const double table =
-      8.0 * double(c.iterations) * double(m.num_categories()) * double(demands.size());
-  o.keep_scores =
-      !c.stream && (table <= kAutoStreamBytes || !c.versus.empty() || !c.scores_path.empty());
-  // From here Ctrl-C stops the run (a Ctrl-C during the engine's setup stops it at once).
-  g_stop.store(false);
-  auto previous = std::signal(SIGINT, on_sigint);
-  std::unique_ptr<MonteCarlo> engine;
-  try {
-    in_model_context(p, [&] { engine = std::make_unique<MonteCarlo>(p.model, demands, o); });
-  } catch (...) {
-    std::signal(SIGINT, previous);
-    throw;
-  }
-  MonteCarloResult r;
-  {
-    Bar bar(!c.common.quiet && c.common.mode() == OutputMode::Text);
-    r = engine->run(c.iterations, c.first, [&](const MonteCarloProgress& pr) {
-      bar.show(pr);
-      return true;
-    }, &g_stop);
-  }
-  std::signal(SIGINT, previous);
-  const bool interrupted = r.cancelled;
-
-  std::vector<Index> categories;
-  if (c.category.empty())
-    for (Index q = 0; q < m.num_categories(); ++q) categories.push_back(q);
-  else
-    categories.push_back(p.category);
-  const Eigen::MatrixXd& det = engine->deterministic_scores();
-  std::vector<ScoreSummary> sums;
-  if (r.scores_kept())
-    for (const auto& s : r.scores) sums.push_back(summarize_scores(s, c.quantiles));
-  else
-    for (const auto& s : r.score_statistics) sums.push_back(summarize_statistics(s, c.quantiles));
-  std::optional<ScoreSummary> diff;
-  Eigen::VectorXd pless;
-  if (demands.size() > 1) {
-    diff = summarize_scores(r.difference(1, 0), c.quantiles);
-    pless = r.probability_less(0, 1);
-  }
-
-  if (!c.scores_path.empty()) {
-    std::FILE* f = std::fopen(c.scores_path.c_str(), "w");
-    if (f == nullptr) throw InvalidInputError("cannot write " + c.scores_path);
-    fmt::print(f, "iteration,demand");
-    for (Index q = 0; q < m.num_categories(); ++q)
-      fmt::print(f, ",{}", csv_escape(row_label(m.categories(), q)));
-    fmt::print(f, "\n");
-    for (Index i = 0; i < r.completed; ++i)
-      for (std::size_t d = 0; d < r.scores.size(); ++d) {
-        fmt::print(f, "{},{}", r.first_iteration + i, d == 0 ? "demand" : "alternative");
-        for (Index q = 0; q < m.num_categories(); ++q) fmt::print(f, ",{}", g17(r.scores[d](i, q)));
-        fmt::print(f, "\n");
-      }
-    std::fclose(f);
-  }
-
-  const MonteCarloReport& rep = r.report;
-  std::vector<std::string> warnings = p.warnings;                  // prepare() has printed these
-  const std::string no_uncertainty = no_uncertainty_warning(rep);  // printed after the results
+  std::vector<std::string> warnings = run.p.warnings;  // prepare() has printed these
+  const std::string no_uncertainty = no_uncertainty_warning(run.result.report);  // printed last
   if (!no_uncertainty.empty()) warnings.push_back(no_uncertainty);
-  if (c.common.mode() == OutputMode::Json) {
-    Json j;
-    j["hiili_version"] = kVersion;
-    j["command"] = "mc";
-    j["model"] = {{"source", p.source}, {"format", p.format}, {"activities", m.num_activities()},
-                  {"flows", m.num_flows()}, {"categories", m.num_categories()}};
-    auto demand_json = [&](const SparseDemand& d) {
-      Json a = Json::array();
-      for (const auto& [index, amount] : d)
-        a.push_back({{"index", index}, {"label", row_label(m.activities(), index)}, {"amount", amount}});
-      return a;
-    };
-    j["demand"] = demand_json(demands[0]);
-    if (demands.size() > 1) j["alternative"] = demand_json(demands[1]);
-    j["seed"] = c.seed;
-    j["first_iteration"] = r.first_iteration;
-    j["requested"] = r.requested;
-    j["completed"] = r.completed;
-    j["interrupted"] = interrupted;
-    j["threads"] = rep.threads;
-    j["seconds"] = rep.seconds;
-    j["iterations_per_second"] = rep.iterations_per_second();
-    j["active_activities"] = rep.activities;
-    j["failed"] = r.failed;
-    j["streamed"] = !r.scores_kept();
-    j["sampled_entries"] = {{"A", rep.sampled_entries[0]},
-                            {"B", rep.sampled_entries[1]},
-                            {"C", rep.sampled_entries[2]}};
-    j["warnings"] = warnings;
-    if (!r.scores_kept()) j["quantile_relative_accuracy"] = o.sketch_accuracy;
-    Json cats = Json::array();
-    for (Index q : categories) {
-      Json cj = {{"index", q}, {"category", row_label(m.categories(), q)},
-                 {"deterministic", det(q, 0)}, {"scores", summary_json(sums[0], q)}};
-      if (diff) {
-        cj["alternative_deterministic"] = det(q, 1);
-        cj["alternative_scores"] = summary_json(sums[1], q);
-        cj["difference"] = summary_json(*diff, q);
-        cj["probability_less"] = finite(pless[q]);
-      }
-      cats.push_back(std::move(cj));
-    }
-    j["categories"] = cats;
-    fmt::print("{}\n", j.dump(2));
-  } else if (c.common.mode() == OutputMode::Csv) {
-    std::vector<std::string> h{"demand", "category", "deterministic", "mean", "std", "min"};
-    for (double q : c.quantiles) h.push_back(fmt::format("q{:g}", q));
-    h.push_back("max");
-    h.push_back("iterations");
-    h.push_back("p_less");
-    Table t(h);
-    auto add = [&](const char* who, Index q, double d, const ScoreSummary& s, double pl) {
-      std::vector<std::string> row{who, row_label(m.categories(), q), std::isnan(d) ? "" : g17(d),
-                                   g17(s.mean[q]), g17(s.std[q]), g17(s.min[q])};
-      for (std::size_t l = 0; l < s.levels.size(); ++l) row.push_back(g17(s.quantiles(q, Index(l))));
-      row.push_back(g17(s.max[q]));
-      row.push_back(std::to_string(s.count));
-      row.push_back(std::isnan(pl) ? "" : g17(pl));
-      t.add(std::move(row));
-    };
-    for (Index q : categories) {
-      add("demand", q, det(q, 0), sums[0], NAN);
-      if (diff) {
-        add("alternative", q, det(q, 1), sums[1], NAN);
-        add("alternative - demand", q, det(q, 1) - det(q, 0), *diff, pless[q]);
-      }
-    }
-    t.print_csv(stdout);
-  } else {
-    fmt::print("model     {} ({} activities, {} flows, {} categories)\n", p.source,
-               thousands(m.num_activities()), thousands(m.num_flows()),
-               thousands(m.num_categories()));
-    for (std::size_t e = 0; e < p.demand.size() && e < 5; ++e)
-      fmt::print("demand    {} x {} (#{})\n", number(p.demand[e].second),
-                 row_label(m.activities(), p.demand[e].first), p.demand[e].first);
-    if (demands.size() > 1)
-      for (std::size_t e = 0; e < demands[1].size() && e < 5; ++e)
-        fmt::print("vs        {} x {} (#{})\n", number(demands[1][e].second),
-                   row_label(m.activities(), demands[1][e].first), demands[1][e].first);
-    fmt::print("monte carlo {} iterations (from {}, seed {}) in {} on {} threads: {:.1f} it/s; "
-               "{} activities upstream; {} singular\n",
-               thousands(r.completed), r.first_iteration, c.seed, duration(rep.seconds),
-               rep.threads, rep.iterations_per_second(), thousands(rep.activities),
-               thousands(static_cast<long long>(r.failed.size())));
-    if (interrupted)
-      fmt::print("interrupted: {} of {} iterations done\n", thousands(r.completed),
-                 thousands(r.requested));
-    if (!r.scores_kept())
-      fmt::print("streamed: quantiles from a sketch, within {:g} % relative\n",
-                 100.0 * o.sketch_accuracy);
-    auto print_table = [&](const char* title, int which) {
-      fmt::print("\n  {}\n", title);
-      Table t(header(c.quantiles, "category"), {false, true, true, true, true, true, true, true});
-      for (Index q : categories) {
-        if (which == 2)
-          add_row(t, row_label(m.categories(), q), det(q, 1) - det(q, 0), *diff, q);
-        else
-          add_row(t, row_label(m.categories(), q), det(q, which), sums[which], q);
-      }
-      t.print_text(stdout, 50, 2);
-    };
-    print_table(demands.size() > 1 ? "Scores of the demand" : "Scores", 0);
-    if (diff) {
-      print_table("Scores of the alternative (same draws)", 1);
-      print_table("Alternative - demand, iteration by iteration", 2);
-      fmt::print("\n  P(demand < alternative)\n");
-      Table t({"category", "probability"}, {false, true});
-      for (Index q : categories)
-        t.add({row_label(m.categories(), q), fmt::format("{:.3f}", pless[q])});
-      t.print_text(stdout, 50, 2);
-    }
-  }
+  if (c.common.mode() == OutputMode::Json)
+    print_json(c, run, warnings);
+  else if (c.common.mode() == OutputMode::Csv)
+    print_csv(c, run);
+  else
+    print_text(c, run);
   if (!no_uncertainty.empty()) print_warnings({no_uncertainty});
-  return interrupted ? kInterrupted : 0;
+  return run.result.cancelled ? kInterrupted : 0;
 }
 
 }  // namespace hiili::cli

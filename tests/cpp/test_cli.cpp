@@ -68,6 +68,22 @@ TEST_F(CliTest, BadUsageExitsTwo) {
   EXPECT_NE(missing.err.find("no_such_model"), std::string::npos) << missing.err;
 }
 
+// AMOUNT as the readers read numbers (io/util.hpp): whole token, finite, decimal.
+TEST_F(CliTest, DemandAmountSyntax) {
+  for (const std::string bad : {"inf", "-inf", "nan", "1e400", " 2", "2 ", "0x10", "", "1,5"}) {
+    Outcome r = run({"solve", "synth:n=50", "-d", "3=" + bad});
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_NE(r.err.find("is not a finite number"), std::string::npos) << bad << ": " << r.err;
+  }
+  const std::vector<std::pair<std::string, double>> good{
+      {"2", 2.0}, {"+2", 2.0}, {".5", 0.5}, {"1e6", 1e6}, {"-3.25E-2", -0.0325}};
+  for (const auto& [text, value] : good) {
+    Outcome r = run({"solve", "synth:n=50", "-d", "3=" + text, "--json"});
+    ASSERT_EQ(r.code, 0) << text << ": " << r.err;
+    EXPECT_EQ(Json::parse(r.out)["demand"][0]["amount"].get<double>(), value) << text;
+  }
+}
+
 TEST_F(CliTest, BadDataExitsThree) {
   Outcome r = run({"solve", "synth:n=50", "--demand", "no such activity=1"});
   EXPECT_EQ(r.code, 3);
