@@ -146,6 +146,13 @@ void for_each_object(const json& doc, const char* key, const std::string& where,
   }
 }
 
+// The @id of the reference object[key], which must be there ("<where>: has no <key>").
+std::string required_ref(const json& object, const char* key, const std::string& where) {
+  auto id = get_ref(object, key, where);
+  if (!id) fail(where + ": has no " + key);
+  return *id;
+}
+
 // The @id of each reference object in the array doc[key] (an absent key gives none).
 std::vector<std::string> reference_ids(const json& doc, const char* key, const std::string& where) {
   std::vector<std::string> ids;
@@ -219,9 +226,7 @@ Process read_process(const json& doc, const std::string& where) {
       doc, "exchanges", where, "exchange", [&](const json& ex, const std::string& w, int number) {
         Exchange e;
         e.number = number;
-        auto flow = get_ref(ex, "flow", w);
-        if (!flow) fail(w + ": has no flow");
-        e.flow = *flow;
+        e.flow = required_ref(ex, "flow", w);
         const std::string wf = w + " (flow " + e.flow + ")";
         if (const json* v = member(ex, "internalId")) {
           if (!v->is_number_integer()) fail(wf + ": field 'internalId' is not an integer");
@@ -296,9 +301,7 @@ Flow read_flow(const json& doc, const std::string& where) {
   for_each_object(doc, "flowProperties", where, "flow property factor",
                   [&](const json& fp, const std::string& w, int) {
                     PropertyFactor pf;
-                    auto property = get_ref(fp, "flowProperty", w);
-                    if (!property) fail(w + ": has no flowProperty");
-                    pf.property = *property;
+                    pf.property = required_ref(fp, "flowProperty", w);
                     pf.factor = get_number(fp, "conversionFactor", w).value_or(1.0);
                     pf.reference = get_bool(fp, "isRefFlowProperty", "referenceFlowProperty", w);
                     f.properties.push_back(std::move(pf));
@@ -374,9 +377,7 @@ ImpactCategory read_impact_category(const json& doc, const std::string& where) {
   for_each_object(doc, "impactFactors", where, "impact factor",
                   [&](const json& f, const std::string& w, int) {
                     ImpactFactor factor;
-                    auto flow = get_ref(f, "flow", w);
-                    if (!flow) fail(w + ": has no flow");
-                    factor.flow = *flow;
+                    factor.flow = required_ref(f, "flow", w);
                     auto value = get_number(f, "value", w);
                     if (!value) fail(w + " (flow " + factor.flow + "): has no value");
                     factor.value = *value;
