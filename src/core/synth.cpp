@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/label_columns.hpp"
 #include "hiili/error.hpp"
 #include "hiili/limits.hpp"
 
@@ -540,13 +541,11 @@ void add_labels(ModelBuilder& builder, ActivityLabels l, const std::vector<Index
     location[col] = std::move(l.location[j]);
     unit[col] = std::move(l.unit[j]);
   }
-  Labels activities(n);
-  activities.set_column("id", std::move(id));
-  activities.set_column("name", std::move(name));
-  activities.set_column("product", std::move(product));
-  activities.set_column("location", std::move(location));
-  activities.set_column("unit", std::move(unit));
-  builder.set_activities(std::move(activities));
+  builder.set_activities(labels_of(n, {{"id", &id},
+                                       {"name", &name},
+                                       {"product", &product},
+                                       {"location", &location},
+                                       {"unit", &unit}}));
 
   std::vector<std::string> fid(m), fname(m), compartment(m), funit(m);
   for (Index f = 0; f < m; ++f) {
@@ -555,12 +554,8 @@ void add_labels(ModelBuilder& builder, ActivityLabels l, const std::vector<Index
     compartment[f] = kCompartments[f < 8 ? 0 : f % kCompartments.size()];
     funit[f] = f == 9 ? "m2*a" : (f == 8 ? "m3" : "kg");
   }
-  Labels flows(m);
-  flows.set_column("id", std::move(fid));
-  flows.set_column("name", std::move(fname));
-  flows.set_column("compartment", std::move(compartment));
-  flows.set_column("unit", std::move(funit));
-  builder.set_flows(std::move(flows));
+  builder.set_flows(labels_of(
+      m, {{"id", &fid}, {"name", &fname}, {"compartment", &compartment}, {"unit", &funit}}));
 
   std::vector<std::string> cid(k), cname(k), cunit(k);
   for (Index q = 0; q < k; ++q) {
@@ -568,11 +563,7 @@ void add_labels(ModelBuilder& builder, ActivityLabels l, const std::vector<Index
     cname[q] = q < Index(kCategories.size()) ? kCategories[q] : "category " + std::to_string(q);
     cunit[q] = q == 0 ? "kg CO2-eq" : "points";
   }
-  Labels categories(k);
-  categories.set_column("id", std::move(cid));
-  categories.set_column("name", std::move(cname));
-  categories.set_column("unit", std::move(cunit));
-  builder.set_categories(std::move(categories));
+  builder.set_categories(labels_of(k, {{"id", &cid}, {"name", &cname}, {"unit", &cunit}}));
 }
 
 // A random permutation: core and periphery scattered over the index range, as in a database.

@@ -351,6 +351,16 @@ Uncertainty uncertainty_of(const std::vector<std::string>& fields, const Triplet
     return Uncertainty{};
   };
   auto finite = [](double x) { return std::isfinite(x); };
+  // A distribution on [lo, hi] (type 4 uniform, 5 triangular), counted in count.
+  auto bounded = [&](std::uint8_t type_code, double loc, double lo, double hi,
+                     std::int64_t& count) {
+    u.type = type_code;
+    u.loc = loc;
+    u.minimum = lo;
+    u.maximum = hi;
+    ++count;
+    return u;
+  };
   if (type == "lognormal") {
     const double var = value(cols.variance);
     if (!finite(var) || !(var > 0.0)) return reject("variance must be positive", false);
@@ -377,22 +387,12 @@ Uncertainty uncertainty_of(const std::vector<std::string>& fields, const Triplet
     if (std::isnan(mode)) mode = coefficient;
     if (!finite(lo) || !finite(hi) || !finite(mode) || !(lo <= mode && mode <= hi && lo < hi))
       return reject("needs minValue <= mostLikelyValue <= maxValue", false);
-    u.type = 5;
-    u.loc = mode;
-    u.minimum = lo;
-    u.maximum = hi;
-    ++report.uncertain_triangular;
-    return u;
+    return bounded(5, mode, lo, hi, report.uncertain_triangular);
   }
   if (type == "uniform") {
     const double lo = value(cols.min), hi = value(cols.max);
     if (!finite(lo) || !finite(hi) || !(lo < hi)) return reject("needs minValue < maxValue", false);
-    u.type = 4;
-    u.loc = coefficient;
-    u.minimum = lo;
-    u.maximum = hi;
-    ++report.uncertain_uniform;
-    return u;
+    return bounded(4, coefficient, lo, hi, report.uncertain_uniform);
   }
   return reject("unsupported distribution type", true);
 }

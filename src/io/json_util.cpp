@@ -159,6 +159,15 @@ bool scan_dense_matrix(std::string_view text, DenseMatrix& out) {
     const auto result = fast_float::from_chars(start, p, value);
     return result.ec == std::errc() && result.ptr == p && std::isfinite(value);
   };
+  // After a list element: ',' (another follows, whitespace after it skipped), ']' (the list
+  // closes) or 0 (anything else).
+  auto after_element = [&]() -> char {
+    ws();
+    if (p == end || (*p != ',' && *p != ']')) return 0;
+    const char c = *p++;
+    if (c == ',') ws();
+    return c;
+  };
   out = DenseMatrix{};
   ws();
   if (p == end || *p++ != '[') return false;
@@ -179,15 +188,9 @@ bool scan_dense_matrix(std::string_view text, DenseMatrix& out) {
           if (!number(v)) return false;
           out.values.push_back(v);
           ++cols;
-          ws();
-          if (p == end) return false;
-          if (*p == ',') {
-            ++p;
-            ws();
-            continue;
-          }
-          if (*p++ != ']') return false;
-          break;
+          const char next = after_element();
+          if (next == 0) return false;
+          if (next == ']') break;
         }
       }
       if (rows == 0) {
@@ -197,15 +200,9 @@ bool scan_dense_matrix(std::string_view text, DenseMatrix& out) {
         return false;
       }
       ++rows;
-      ws();
-      if (p == end) return false;
-      if (*p == ',') {
-        ++p;
-        ws();
-        continue;
-      }
-      if (*p++ != ']') return false;
-      break;
+      const char next = after_element();
+      if (next == 0) return false;
+      if (next == ']') break;
     }
   }
   ws();

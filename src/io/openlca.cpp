@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/label_columns.hpp"
 #include "hiili/error.hpp"
 #include "io/openlca_archive.hpp"
 #include "io/openlca_entities.hpp"
@@ -993,13 +994,8 @@ class Reader {
     }
     report_.impact_categories = k;
     report_.impact_factors = static_cast<std::int64_t>(out.size());
-    Labels labels(k);
-    if (k == 0) return labels;
-    labels.set_column("id", std::move(id));
-    labels.set_column("name", std::move(name));
-    labels.set_column("method", std::move(method));
-    labels.set_column("unit", std::move(unit));
-    return labels;
+    if (k == 0) return Labels(k);
+    return labels_of(k, {{"id", &id}, {"name", &name}, {"method", &method}, {"unit", &unit}});
   }
 
   std::string location_code(const std::string& location) const {
@@ -1029,17 +1025,16 @@ class Reader {
       unit[c] = reference_unit_name(flow, p.where);
       type[c] = flow_type_name(flow.type);
     }
-    Labels labels(n);
-    labels.set_column("id", std::move(id));
-    labels.set_column("process_id", std::move(process_id));
-    labels.set_column("name", std::move(name));
-    labels.set_column("location", std::move(location));
-    labels.set_column("product_id", std::move(product_id));
-    labels.set_column("product", std::move(product));
-    labels.set_column("unit", std::move(unit));
-    labels.set_column("flow_type", std::move(type));
-    if (!copies_.empty()) labels.set_column("product_system", std::move(system));
-    return labels;
+    LabelColumns columns = {{"id", &id},
+                            {"process_id", &process_id},
+                            {"name", &name},
+                            {"location", &location},
+                            {"product_id", &product_id},
+                            {"product", &product},
+                            {"unit", &unit},
+                            {"flow_type", &type}};
+    if (!copies_.empty()) columns.emplace_back("product_system", &system);
+    return labels_of(n, columns);
   }
 
   Labels flow_labels(const std::vector<const Flow*>& rows) {
@@ -1054,14 +1049,12 @@ class Reader {
       type[r] = flow_type_name(f.type);
       cas[r] = f.cas;
     }
-    Labels labels(m);
-    labels.set_column("id", std::move(id));
-    labels.set_column("name", std::move(name));
-    labels.set_column("category", std::move(category));
-    labels.set_column("unit", std::move(unit));
-    labels.set_column("flow_type", std::move(type));
-    labels.set_column("cas", std::move(cas));
-    return labels;
+    return labels_of(m, {{"id", &id},
+                         {"name", &name},
+                         {"category", &category},
+                         {"unit", &unit},
+                         {"flow_type", &type},
+                         {"cas", &cas}});
   }
 
   const OpenLcaOptions& options_;

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "io/json_util.hpp"
 
@@ -117,6 +118,57 @@ Method method_from(std::string_view s) {
   return Method::Unknown;
 }
 
+namespace {
+
+// An entity with its where, @id (required) and name (may be absent) filled in.
+template <class Entity>
+Entity named_entity(const json& doc, const std::string& where) {
+  Entity e;
+  e.where = where;
+  e.id = required_id(doc, where);
+  e.name = get_string(doc, "name", where).value_or("");
+  return e;
+}
+
+// Calls visit(entry, w, number) for each entry of the array doc[key], numbered from 1, where w
+// is "<where>: <what> <number>"; each entry must be an object. An absent key visits nothing.
+template <class Visit>
+void for_each_object(const json& doc, const char* key, const std::string& where, const char* what,
+                     Visit visit) {
+  const json* list = member(doc, key);
+  if (list == nullptr) return;
+  if (!list->is_array()) fail(where + ": field '" + key + "' is not an array");
+  int number = 0;
+  for (const json& entry : *list) {
+    const std::string w = where + ": " + what + " " + std::to_string(++number);
+    if (!entry.is_object()) fail(w + ": not an object");
+    visit(entry, w, number);
+  }
+}
+
+// The @id of the reference object[key], which must be there ("<where>: has no <key>").
+std::string required_ref(const json& object, const char* key, const std::string& where) {
+  auto id = get_ref(object, key, where);
+  if (!id) fail(where + ": has no " + key);
+  return *id;
+}
+
+// The @id of each reference object in the array doc[key] (an absent key gives none).
+std::vector<std::string> reference_ids(const json& doc, const char* key, const std::string& where) {
+  std::vector<std::string> ids;
+  const json* list = member(doc, key);
+  if (list == nullptr) return ids;
+  if (!list->is_array()) fail(where + ": field '" + key + "' is not an array");
+  const std::string w = where + ": " + key;
+  for (const json& r : *list) {
+    if (!r.is_object()) fail(w + ": an entry is not a reference object");
+    ids.push_back(get_string(r, "@id", w).value_or(""));
+  }
+  return ids;
+}
+
+}  // namespace
+
 RawUncertainty read_uncertainty(const json& ex, const std::string& where) {
   RawUncertainty u;
   const json* node = member(ex, "uncertainty");
@@ -153,10 +205,7 @@ RawUncertainty read_uncertainty(const json& ex, const std::string& where) {
 }
 
 Process read_process(const json& doc, const std::string& where) {
-  Process p;
-  p.where = where;
-  p.id = required_id(doc, where);
-  p.name = get_string(doc, "name", where).value_or("");
+  Process p = named_entity<Process>(doc, where);
   if (const json* loc = member(doc, "location"); loc != nullptr && loc->is_object()) {
     p.location = get_string(*loc, "@id", where).value_or("");  // resolved to a code later
     if (p.location.empty()) p.location = "name:" + get_string(*loc, "name", where).value_or("");
@@ -170,82 +219,66 @@ Process read_process(const json& doc, const std::string& where) {
   if (const json* params = member(doc, "parameters"); params != nullptr && params->is_array())
     p.parameters = !params->empty();
 
-  const json* exchanges = member(doc, "exchanges");
-  if (exchanges != nullptr && !exchanges->is_array())
-    fail(where + ": field 'exchanges' is not an array");
-  if (exchanges != nullptr) {
+  if (const json* exchanges = member(doc, "exchanges");
+      exchanges != nullptr && exchanges->is_array())
     p.exchanges.reserve(exchanges->size());  // bounded by the entry size already read
-    int number = 0;
-    for (const json& ex : *exchanges) {
-      ++number;
-      const std::string w = where + ": exchange " + std::to_string(number);
-      if (!ex.is_object()) fail(w + ": not an object");
-      Exchange e;
-      e.number = number;
-      auto flow = get_ref(ex, "flow", w);
-      if (!flow) fail(w + ": has no flow");
-      e.flow = *flow;
-      const std::string wf = w + " (flow " + e.flow + ")";
-      if (const json* v = member(ex, "internalId")) {
-        if (!v->is_number_integer()) fail(wf + ": field 'internalId' is not an integer");
-        e.internal_id = v->get<long>();
-      }
-      e.id = get_string(ex, "@id", wf).value_or("");
-      if (const json* a = member(ex, "amount"); a == nullptr) {
-        fail(wf + ": has no amount");
-      } else if (!a->is_number()) {
-        fail(wf + ": amount " + shown(a->dump()) + " is not a number");
-      }
-      e.amount = *get_number(ex, "amount", wf);
-      e.input = get_bool(ex, "isInput", "input", wf);
-      e.avoided = get_bool(ex, "isAvoidedProduct", "avoidedProduct", wf);
-      e.reference = get_bool(ex, "isQuantitativeReference", "quantitativeReference", wf);
-      e.formula = !get_string(ex, "amountFormula", wf).value_or("").empty();
-      e.property = get_ref(ex, "flowProperty", wf).value_or("");
-      if (const json* unit = member(ex, "unit")) {
-        if (!unit->is_object()) fail(wf + ": field 'unit' is not a reference object");
-        e.unit_id = get_string(*unit, "@id", wf + ": unit").value_or("");
-        e.unit_name = get_string(*unit, "name", wf + ": unit").value_or("");
-      }
-      e.provider = get_ref(ex, "defaultProvider", wf).value_or("");
-      e.uncertainty = read_uncertainty(ex, wf);
-      p.exchanges.push_back(std::move(e));
-    }
-  }
-
-  if (const json* factors = member(doc, "allocationFactors")) {
-    if (!factors->is_array()) fail(where + ": field 'allocationFactors' is not an array");
-    int number = 0;
-    for (const json& f : *factors) {
-      ++number;
-      const std::string w = where + ": allocation factor " + std::to_string(number);
-      if (!f.is_object()) fail(w + ": not an object");
-      AllocationFactor a;
-      a.method = method_from(get_string(f, "allocationType", w).value_or(""));
-      a.product = get_ref(f, "product", w).value_or(get_string(f, "productId", w).value_or(""));
-      auto value = get_number(f, "value", w);
-      if (!value) fail(w + ": has no value");
-      a.value = *value;
-      if (const json* ex = member(f, "exchange")) {
-        if (!ex->is_object()) fail(w + ": field 'exchange' is not an object");
-        if (const json* v = member(*ex, "internalId")) {
-          if (!v->is_number_integer()) fail(w + ": exchange internalId is not an integer");
-          a.exchange_internal = v->get<long>();
+  for_each_object(
+      doc, "exchanges", where, "exchange", [&](const json& ex, const std::string& w, int number) {
+        Exchange e;
+        e.number = number;
+        e.flow = required_ref(ex, "flow", w);
+        const std::string wf = w + " (flow " + e.flow + ")";
+        if (const json* v = member(ex, "internalId")) {
+          if (!v->is_number_integer()) fail(wf + ": field 'internalId' is not an integer");
+          e.internal_id = v->get<long>();
         }
-        a.exchange_id = get_string(*ex, "@id", w).value_or("");
-        a.exchange_flow = get_ref(*ex, "flow", w).value_or("");
-      }
-      p.factors.push_back(std::move(a));
-    }
-  }
+        e.id = get_string(ex, "@id", wf).value_or("");
+        if (const json* a = member(ex, "amount"); a == nullptr) {
+          fail(wf + ": has no amount");
+        } else if (!a->is_number()) {
+          fail(wf + ": amount " + shown(a->dump()) + " is not a number");
+        }
+        e.amount = *get_number(ex, "amount", wf);
+        e.input = get_bool(ex, "isInput", "input", wf);
+        e.avoided = get_bool(ex, "isAvoidedProduct", "avoidedProduct", wf);
+        e.reference = get_bool(ex, "isQuantitativeReference", "quantitativeReference", wf);
+        e.formula = !get_string(ex, "amountFormula", wf).value_or("").empty();
+        e.property = get_ref(ex, "flowProperty", wf).value_or("");
+        if (const json* unit = member(ex, "unit")) {
+          if (!unit->is_object()) fail(wf + ": field 'unit' is not a reference object");
+          e.unit_id = get_string(*unit, "@id", wf + ": unit").value_or("");
+          e.unit_name = get_string(*unit, "name", wf + ": unit").value_or("");
+        }
+        e.provider = get_ref(ex, "defaultProvider", wf).value_or("");
+        e.uncertainty = read_uncertainty(ex, wf);
+        p.exchanges.push_back(std::move(e));
+      });
+
+  for_each_object(
+      doc, "allocationFactors", where, "allocation factor",
+      [&](const json& f, const std::string& w, int) {
+        AllocationFactor a;
+        a.method = method_from(get_string(f, "allocationType", w).value_or(""));
+        a.product = get_ref(f, "product", w).value_or(get_string(f, "productId", w).value_or(""));
+        auto value = get_number(f, "value", w);
+        if (!value) fail(w + ": has no value");
+        a.value = *value;
+        if (const json* ex = member(f, "exchange")) {
+          if (!ex->is_object()) fail(w + ": field 'exchange' is not an object");
+          if (const json* v = member(*ex, "internalId")) {
+            if (!v->is_number_integer()) fail(w + ": exchange internalId is not an integer");
+            a.exchange_internal = v->get<long>();
+          }
+          a.exchange_id = get_string(*ex, "@id", w).value_or("");
+          a.exchange_flow = get_ref(*ex, "flow", w).value_or("");
+        }
+        p.factors.push_back(std::move(a));
+      });
   return p;
 }
 
 Flow read_flow(const json& doc, const std::string& where) {
-  Flow f;
-  f.where = where;
-  f.id = required_id(doc, where);
-  f.name = get_string(doc, "name", where).value_or("");
+  Flow f = named_entity<Flow>(doc, where);
   f.cas = get_string(doc, "cas", where).value_or("");
   const std::string type = get_string(doc, "flowType", where).value_or("");
   if (type == "ELEMENTARY_FLOW") {
@@ -265,54 +298,33 @@ Flow read_flow(const json& doc, const std::string& where) {
       f.category = std::string("@").append(get_string(*c, "@id", where).value_or(""));
     }
   }
-  if (const json* props = member(doc, "flowProperties")) {
-    if (!props->is_array()) fail(where + ": field 'flowProperties' is not an array");
-    int number = 0;
-    for (const json& fp : *props) {
-      ++number;
-      const std::string w = where + ": flow property factor " + std::to_string(number);
-      if (!fp.is_object()) fail(w + ": not an object");
-      PropertyFactor pf;
-      auto property = get_ref(fp, "flowProperty", w);
-      if (!property) fail(w + ": has no flowProperty");
-      pf.property = *property;
-      pf.factor = get_number(fp, "conversionFactor", w).value_or(1.0);
-      pf.reference = get_bool(fp, "isRefFlowProperty", "referenceFlowProperty", w);
-      f.properties.push_back(std::move(pf));
-    }
-  }
+  for_each_object(doc, "flowProperties", where, "flow property factor",
+                  [&](const json& fp, const std::string& w, int) {
+                    PropertyFactor pf;
+                    pf.property = required_ref(fp, "flowProperty", w);
+                    pf.factor = get_number(fp, "conversionFactor", w).value_or(1.0);
+                    pf.reference = get_bool(fp, "isRefFlowProperty", "referenceFlowProperty", w);
+                    f.properties.push_back(std::move(pf));
+                  });
   return f;
 }
 
 FlowProperty read_flow_property(const json& doc, const std::string& where) {
-  FlowProperty p;
-  p.where = where;
-  p.id = required_id(doc, where);
-  p.name = get_string(doc, "name", where).value_or("");
+  FlowProperty p = named_entity<FlowProperty>(doc, where);
   p.unit_group = get_ref(doc, "unitGroup", where).value_or("");
   return p;
 }
 
 UnitGroup read_unit_group(const json& doc, const std::string& where) {
-  UnitGroup g;
-  g.where = where;
-  g.id = required_id(doc, where);
-  g.name = get_string(doc, "name", where).value_or("");
-  if (const json* units = member(doc, "units")) {
-    if (!units->is_array()) fail(where + ": field 'units' is not an array");
-    int number = 0;
-    for (const json& u : *units) {
-      ++number;
-      const std::string w = where + ": unit " + std::to_string(number);
-      if (!u.is_object()) fail(w + ": not an object");
-      Unit unit;
-      unit.id = get_string(u, "@id", w).value_or("");
-      unit.name = get_string(u, "name", w).value_or("");
-      unit.factor = get_number(u, "conversionFactor", w).value_or(1.0);
-      unit.reference = get_bool(u, "isRefUnit", "referenceUnit", w);
-      g.units.push_back(std::move(unit));
-    }
-  }
+  UnitGroup g = named_entity<UnitGroup>(doc, where);
+  for_each_object(doc, "units", where, "unit", [&](const json& u, const std::string& w, int) {
+    Unit unit;
+    unit.id = get_string(u, "@id", w).value_or("");
+    unit.name = get_string(u, "name", w).value_or("");
+    unit.factor = get_number(u, "conversionFactor", w).value_or(1.0);
+    unit.reference = get_bool(u, "isRefUnit", "referenceUnit", w);
+    g.units.push_back(std::move(unit));
+  });
   return g;
 }
 
@@ -330,89 +342,56 @@ ExchangeRef read_exchange_ref(const json& object, const char* key, const std::st
 }
 
 ProductSystem read_product_system(const json& doc, const std::string& where) {
-  ProductSystem s;
-  s.where = where;
-  s.id = required_id(doc, where);
-  s.name = get_string(doc, "name", where).value_or("");
+  ProductSystem s = named_entity<ProductSystem>(doc, where);
   auto ref = get_ref(doc, "refProcess", where);
   if (!ref) ref = get_ref(doc, "referenceProcess", where);
   if (!ref) fail(where + ": product system has no reference process");
   s.ref_process = *ref;
-  s.ref_exchange = read_exchange_ref(doc, member(doc, "refExchange") ? "refExchange"
-                                                                     : "referenceExchange",
-                                     where);
+  s.ref_exchange = read_exchange_ref(
+      doc, member(doc, "refExchange") ? "refExchange" : "referenceExchange", where);
   s.target_amount = get_number(doc, "targetAmount", where);
   s.target_unit = get_ref(doc, "targetUnit", where).value_or("");
   s.target_property = get_ref(doc, "targetFlowProperty", where).value_or("");
-  if (const json* list = member(doc, "processes")) {
-    if (!list->is_array()) fail(where + ": field 'processes' is not an array");
-    for (const json& r : *list) {
-      if (!r.is_object()) fail(where + ": processes: an entry is not a reference object");
-      s.processes.push_back(get_string(r, "@id", where + ": processes").value_or(""));
-    }
-  }
-  if (const json* list = member(doc, "processLinks")) {
-    if (!list->is_array()) fail(where + ": field 'processLinks' is not an array");
-    int number = 0;
-    for (const json& l : *list) {
-      const std::string w = where + ": process link " + std::to_string(++number);
-      if (!l.is_object()) fail(w + ": not an object");
-      ProcessLink link;
-      auto provider = get_ref(l, "provider", w);
-      auto flow = get_ref(l, "flow", w);
-      auto process = get_ref(l, "process", w);
-      if (!provider || !flow || !process) fail(w + ": needs provider, flow and process");
-      link.provider = *provider;
-      link.flow = *flow;
-      link.process = *process;
-      link.exchange = read_exchange_ref(l, "exchange", w);
-      s.links.push_back(std::move(link));
-    }
-  }
+  s.processes = reference_ids(doc, "processes", where);
+  for_each_object(doc, "processLinks", where, "process link",
+                  [&](const json& l, const std::string& w, int) {
+                    ProcessLink link;
+                    auto provider = get_ref(l, "provider", w);
+                    auto flow = get_ref(l, "flow", w);
+                    auto process = get_ref(l, "process", w);
+                    if (!provider || !flow || !process)
+                      fail(w + ": needs provider, flow and process");
+                    link.provider = *provider;
+                    link.flow = *flow;
+                    link.process = *process;
+                    link.exchange = read_exchange_ref(l, "exchange", w);
+                    s.links.push_back(std::move(link));
+                  });
   return s;
 }
 
 ImpactCategory read_impact_category(const json& doc, const std::string& where) {
-  ImpactCategory c;
-  c.where = where;
-  c.id = required_id(doc, where);
-  c.name = get_string(doc, "name", where).value_or("");
+  ImpactCategory c = named_entity<ImpactCategory>(doc, where);
   for (const char* key : {"refUnit", "referenceUnitName", "referenceUnit"})
     if (c.unit.empty()) c.unit = get_string(doc, key, where).value_or("");
-  if (const json* list = member(doc, "impactFactors")) {
-    if (!list->is_array()) fail(where + ": field 'impactFactors' is not an array");
-    int number = 0;
-    for (const json& f : *list) {
-      const std::string w = where + ": impact factor " + std::to_string(++number);
-      if (!f.is_object()) fail(w + ": not an object");
-      ImpactFactor factor;
-      auto flow = get_ref(f, "flow", w);
-      if (!flow) fail(w + ": has no flow");
-      factor.flow = *flow;
-      auto value = get_number(f, "value", w);
-      if (!value) fail(w + " (flow " + factor.flow + "): has no value");
-      factor.value = *value;
-      factor.property = get_ref(f, "flowProperty", w).value_or("");
-      factor.unit = get_ref(f, "unit", w).value_or("");
-      factor.formula = !get_string(f, "formula", w).value_or("").empty();
-      c.factors.push_back(std::move(factor));
-    }
-  }
+  for_each_object(doc, "impactFactors", where, "impact factor",
+                  [&](const json& f, const std::string& w, int) {
+                    ImpactFactor factor;
+                    factor.flow = required_ref(f, "flow", w);
+                    auto value = get_number(f, "value", w);
+                    if (!value) fail(w + " (flow " + factor.flow + "): has no value");
+                    factor.value = *value;
+                    factor.property = get_ref(f, "flowProperty", w).value_or("");
+                    factor.unit = get_ref(f, "unit", w).value_or("");
+                    factor.formula = !get_string(f, "formula", w).value_or("").empty();
+                    c.factors.push_back(std::move(factor));
+                  });
   return c;
 }
 
 ImpactMethod read_impact_method(const json& doc, const std::string& where) {
-  ImpactMethod m;
-  m.where = where;
-  m.id = required_id(doc, where);
-  m.name = get_string(doc, "name", where).value_or("");
-  if (const json* list = member(doc, "impactCategories")) {
-    if (!list->is_array()) fail(where + ": field 'impactCategories' is not an array");
-    for (const json& r : *list) {
-      if (!r.is_object()) fail(where + ": impactCategories: an entry is not a reference object");
-      m.categories.push_back(get_string(r, "@id", where + ": impactCategories").value_or(""));
-    }
-  }
+  ImpactMethod m = named_entity<ImpactMethod>(doc, where);
+  m.categories = reference_ids(doc, "impactCategories", where);
   return m;
 }
 

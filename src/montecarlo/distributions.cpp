@@ -216,13 +216,20 @@ void probability_window(const Bounds& b, double w_lo, double w_high, Parts& q) {
   if (!(q.w_width > 0.0)) bad(b.t, "the bounds leave no probability");
 }
 
+// The parts of a location-scale family: p[0] = loc, p[1] = the scale, which must be positive
+// (named scale_name in the message).
+Parts loc_scale_parts(const Bounds& b, double loc, const char* scale_name) {
+  check_positive(b.t, b.u.scale, scale_name);
+  Parts q;
+  q.p[0] = loc;
+  q.p[1] = b.u.scale;
+  return q;
+}
+
 Parts lognormal_parts(const Bounds& b) {  // X = exp(mu + sigma z)
   const Uncertainty& u = b.u;
   check_real(b.t, u.loc, "loc (ln of the median)");
-  check_positive(b.t, u.scale, "scale (sigma)");
-  Parts q;
-  q.p[0] = u.loc;
-  q.p[1] = u.scale;
+  Parts q = loc_scale_parts(b, u.loc, "scale (sigma)");
   const double za = b.lo > 0.0 ? (mc::log(b.lo) - u.loc) / u.scale : -mc::kInf;
   const double zb = b.hi == mc::kInf ? mc::kInf
                     : b.hi > 0.0     ? (mc::log(b.hi) - u.loc) / u.scale
@@ -243,10 +250,7 @@ Parts lognormal_parts(const Bounds& b) {  // X = exp(mu + sigma z)
 Parts normal_parts(const Bounds& b) {
   const Uncertainty& u = b.u;
   check_real(b.t, u.loc, "loc (mean)");
-  check_positive(b.t, u.scale, "scale (standard deviation)");
-  Parts q;
-  q.p[0] = u.loc;
-  q.p[1] = u.scale;
+  Parts q = loc_scale_parts(b, u.loc, "scale (standard deviation)");
   normal_window(b, b.bounded ? (b.lo - u.loc) / u.scale : -mc::kInf,
                 b.bounded ? (b.hi - u.loc) / u.scale : mc::kInf, q);
   return q;
@@ -305,11 +309,8 @@ Parts discrete_uniform_parts(const Bounds& b) {  // trunc(minimum) .. trunc(maxi
 Parts weibull_parts(const Bounds& b) {  // X = loc + lambda (-ln S)^(1/k)
   const Uncertainty& u = b.u;
   check_positive(b.t, u.shape, "shape (k)");
-  check_positive(b.t, u.scale, "scale (lambda)");
   const double loc = given(u.loc) ? u.loc : 0.0;
-  Parts q;
-  q.p[0] = loc;
-  q.p[1] = u.scale;
+  Parts q = loc_scale_parts(b, loc, "scale (lambda)");
   q.p[2] = 1.0 / u.shape;
   q.p[3] = u.shape;
   auto survival = [&](double x) {
@@ -324,11 +325,8 @@ Parts weibull_parts(const Bounds& b) {  // X = loc + lambda (-ln S)^(1/k)
 Parts gamma_parts(const Bounds& b) {  // X = loc + theta G(k)
   const Uncertainty& u = b.u;
   check_positive(b.t, u.shape, "shape (k)");
-  check_positive(b.t, u.scale, "scale (theta)");
   const double loc = given(u.loc) ? u.loc : 0.0;
-  Parts q;
-  q.p[0] = loc;
-  q.p[1] = u.scale;
+  Parts q = loc_scale_parts(b, loc, "scale (theta)");
   q.p[2] = u.shape;
   if (b.bounded) {
     q.truncated = true;

@@ -833,6 +833,49 @@ TEST(OpenLcaHostile, WrongTypes) {
                         {"unknown defaultAllocationMethod"});
 }
 
+// Each entity's lists of entries (allocation factors, units, flow property factors, a product
+// system's processes and links) reject a wrong type naming the file, the entry and the fault.
+TEST(OpenLcaHostile, EntryListsNameTheFileTheEntryAndTheFault) {
+  auto expect_broken = [](const std::string& file, const std::function<void(Json&)>& edit,
+                          const std::vector<std::string>& parts) {
+    TempDir dir;
+    Export x = make_export(true);
+    x.put("product_systems", Json{{"@type", "ProductSystem"},
+                                  {"@id", "ps-1"},
+                                  {"refProcess", x.ref("Process", "p1-steel")},
+                                  {"processes", Json::array({x.ref("Process", "p1-steel")})}});
+    Json j = Json::parse(x.files.at(file));
+    edit(j);
+    x.files[file] = j.dump(1);
+    x.write_folder(dir.path());
+    std::vector<std::string> all = parts;
+    all.push_back(file);
+    expect_format_error([&] { (void)read_openlca(dir.path()); }, all);
+  };
+  const std::string steel = "processes/p1-steel.json";
+  expect_broken(steel, [](Json& p) { p["allocationFactors"] = "none"; },
+                {"field 'allocationFactors' is not an array"});
+  expect_broken(steel, [](Json& p) { p["allocationFactors"] = Json::array({1}); },
+                {": allocation factor 1: not an object"});
+  expect_broken(steel, [](Json& p) { p["exchanges"][2] = "x"; }, {": exchange 3: not an object"});
+  const std::string energy = "unit_groups/ug-energy.json";
+  expect_broken(energy, [](Json& g) { g["units"] = Json::object(); },
+                {"field 'units' is not an array"});
+  expect_broken(energy, [](Json& g) { g["units"][1] = 7; }, {": unit 2: not an object"});
+  const std::string elec = "flows/f-elec.json";
+  expect_broken(elec, [](Json& f) { f["flowProperties"] = 1; },
+                {"field 'flowProperties' is not an array"});
+  expect_broken(elec, [](Json& f) { f["flowProperties"][0].erase("flowProperty"); },
+                {": flow property factor 1: has no flowProperty"});
+  const std::string system = "product_systems/ps-1.json";
+  expect_broken(system, [](Json& s) { s["processes"] = "p1-steel"; },
+                {"field 'processes' is not an array"});
+  expect_broken(system, [](Json& s) { s["processes"].push_back(3); },
+                {": processes: an entry is not a reference object"});
+  expect_broken(system, [](Json& s) { s["processLinks"] = Json::array({Json::array()}); },
+                {": process link 1: not an object"});
+}
+
 TEST(OpenLcaHostile, BrokenJson) {
   TempDir dir;
   Export x = make_export(false);
