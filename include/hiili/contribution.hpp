@@ -109,6 +109,9 @@ struct TreeOptions {
   // true:  loops are unrolled like the power series of A, bounded by cutoff and max_depth;
   //        the sum of all nodes' direct impacts approaches the score as the bounds loosen.
   bool expand_loops = false;
+
+  // InvalidInputError naming the first option out of range (supply_chain_tree calls it).
+  void validate() const;
 };
 
 struct TreeNode {
@@ -159,6 +162,9 @@ struct PathOptions {
   Index max_length = 50;  // edges in a path; >= 0
   // Prefixes taken from the queue before the search gives up (complete = false).
   Index max_expansions = 1000000;
+
+  // InvalidInputError naming the first option out of range (structural_paths calls it).
+  void validate() const;
 };
 
 // One path from a demanded product to the activity whose emissions it carries:

@@ -79,6 +79,10 @@ struct MonteCarloOptions {
   Index chunk = 0;
   // Seconds between progress callbacks, in [0, 86400] (0: about every millisecond).
   double progress_interval = 0.1;
+
+  // InvalidInputError naming the first option out of range (MonteCarlo's constructor calls it;
+  // the factorisation options are checked when the system is factorised).
+  void validate() const;
 };
 
 // Streaming statistics of the m inventory flows of one demand over a run's iterations

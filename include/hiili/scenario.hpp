@@ -96,6 +96,9 @@ struct WhatIfOptions {
   // up to 1e6, coefficients up to 1e8) answers exact to rounding have ||f - A' s'|| / ||f||
   // far above 1e-12.
   double residual_tolerance = 1e-12;
+
+  // InvalidInputError naming the first option out of range (what_if calls it).
+  void validate() const;
 };
 
 struct ScenarioResult {

@@ -86,6 +86,9 @@ struct FactorizationOptions {
   // directory is created). A corrupt, foreign or inconsistent file, or a directory that cannot
   // be written, is a miss with a warning in the report, never an error. See docs/analysis-cache.md.
   std::string analysis_cache;
+
+  // InvalidInputError naming the first option out of range (SymbolicAnalysis::create calls it).
+  void validate() const;
 };
 
 // What the analysis cache did (FactorizationOptions::analysis_cache).

@@ -60,6 +60,10 @@ struct SynthOptions {
   double mean_flows = 25.0;    // mean nonzeros per column of B
   bool uncertainty = false;    // attach lognormal uncertainty to off-diagonal A and all of B
   bool labels = true;          // generate activity, flow and category labels
+
+  // InvalidInputError for options outside the limits (limits.hpp's check_synth_options: sizes
+  // and memory) or an unknown family; synth() calls it.
+  void validate() const;
 };
 
 // Throws InvalidInputError for options outside the limits of check_synth_options (limits.hpp:

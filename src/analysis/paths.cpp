@@ -15,20 +15,6 @@ namespace hiili {
 
 namespace {
 
-void check_options(const PathOptions& o) {
-  if (o.top < 1)
-    throw InvalidInputError("structural_paths: top must be >= 1, got " + std::to_string(o.top));
-  if (!(o.cutoff >= 0.0 && o.cutoff <= 1.0))
-    throw InvalidInputError("structural_paths: cutoff must be in [0, 1], got " +
-                            message_number(o.cutoff));
-  if (o.max_length < 0)
-    throw InvalidInputError("structural_paths: max_length must be >= 0, got " +
-                            std::to_string(o.max_length));
-  if (o.max_expansions < 1)
-    throw InvalidInputError("structural_paths: max_expansions must be >= 1, got " +
-                            std::to_string(o.max_expansions));
-}
-
 // A path prefix, stored once; paths are read back through `parent`.
 struct Prefix {
   Index activity;
@@ -39,8 +25,22 @@ struct Prefix {
 
 }  // namespace
 
+void PathOptions::validate() const {
+  if (top < 1)
+    throw InvalidInputError("structural_paths: top must be >= 1, got " + std::to_string(top));
+  if (!(cutoff >= 0.0 && cutoff <= 1.0))
+    throw InvalidInputError("structural_paths: cutoff must be in [0, 1], got " +
+                            message_number(cutoff));
+  if (max_length < 0)
+    throw InvalidInputError("structural_paths: max_length must be >= 0, got " +
+                            std::to_string(max_length));
+  if (max_expansions < 1)
+    throw InvalidInputError("structural_paths: max_expansions must be >= 1, got " +
+                            std::to_string(max_expansions));
+}
+
 PathAnalysis structural_paths(const Model& model, const ScoreAnalysis& a, const PathOptions& o) {
-  check_options(o);
+  o.validate();
   const Index n = model.num_activities();
   if (a.demand.size() != n || a.adjoint.size() != n || a.unit_direct.size() != n)
     throw InvalidInputError("structural_paths: the analysis does not fit the model (" +
@@ -138,7 +138,7 @@ PathAnalysis structural_paths(const Model& model, const ScoreAnalysis& a, const 
 
 PathAnalysis structural_paths(Lca& lca, std::span<const double> demand, Index category,
                               const PathOptions& options) {
-  check_options(options);
+  options.validate();
   return structural_paths(lca.model(), analyze_score(lca, demand, category), options);
 }
 

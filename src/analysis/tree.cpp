@@ -15,19 +15,6 @@ namespace hiili {
 
 namespace {
 
-void check_options(const TreeOptions& o) {
-  if (!(o.cutoff >= 0.0 && o.cutoff <= 1.0))
-    throw InvalidInputError("supply_chain_tree: cutoff must be in [0, 1], got " +
-                            message_number(o.cutoff));
-  // The JSON export nests one level per depth; keep that well inside any stack.
-  if (o.max_depth < 0 || o.max_depth > 10000)
-    throw InvalidInputError("supply_chain_tree: max_depth must be in [0, 10000], got " +
-                            std::to_string(o.max_depth));
-  if (o.max_nodes < 1)
-    throw InvalidInputError("supply_chain_tree: max_nodes must be >= 1, got " +
-                            std::to_string(o.max_nodes));
-}
-
 void check_sizes(const Model& model, const ScoreAnalysis& a, const char* what) {
   const Index n = model.num_activities();
   if (a.demand.size() != n || a.supply.size() != n || a.adjoint.size() != n ||
@@ -61,9 +48,22 @@ std::string label_of(const Labels& labels, const std::string* column, Index j) {
 
 }  // namespace
 
+void TreeOptions::validate() const {
+  if (!(cutoff >= 0.0 && cutoff <= 1.0))
+    throw InvalidInputError("supply_chain_tree: cutoff must be in [0, 1], got " +
+                            message_number(cutoff));
+  // The JSON export nests one level per depth; keep that well inside any stack.
+  if (max_depth < 0 || max_depth > 10000)
+    throw InvalidInputError("supply_chain_tree: max_depth must be in [0, 10000], got " +
+                            std::to_string(max_depth));
+  if (max_nodes < 1)
+    throw InvalidInputError("supply_chain_tree: max_nodes must be >= 1, got " +
+                            std::to_string(max_nodes));
+}
+
 SupplyTree supply_chain_tree(const Model& model, const ScoreAnalysis& a, const TreeOptions& o) {
   constexpr const char* what = "supply_chain_tree";
-  check_options(o);
+  o.validate();
   check_sizes(model, a, what);
   const CscMatrix& A = model.A();
   const Eigen::VectorXd d = analysis::diagonal(A);
@@ -155,7 +155,7 @@ SupplyTree supply_chain_tree(const Model& model, const ScoreAnalysis& a, const T
 
 SupplyTree supply_chain_tree(Lca& lca, std::span<const double> demand, Index category,
                              const TreeOptions& options) {
-  check_options(options);
+  options.validate();
   return supply_chain_tree(lca.model(), analyze_score(lca, demand, category), options);
 }
 

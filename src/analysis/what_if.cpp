@@ -190,13 +190,6 @@ CscMatrix changed_matrix(const CscMatrix& A, const std::vector<Delta>& d, bool* 
   return M;
 }
 
-void check_options(const WhatIfOptions& o) {
-  if (o.max_rank < 0)
-    throw InvalidInputError("what_if: max_rank must be >= 0, got " + std::to_string(o.max_rank));
-  if (!(o.residual_tolerance > 0.0) || !std::isfinite(o.residual_tolerance))
-    throw InvalidInputError("what_if: residual_tolerance must be a positive number");
-}
-
 // How one scenario is answered, decided before any solve.
 struct Plan {
   std::vector<Delta> dA;
@@ -401,13 +394,20 @@ WhatIfResults inventories_and_scores(const Model& model, const std::vector<Scena
 
 }  // namespace
 
+void WhatIfOptions::validate() const {
+  if (max_rank < 0)
+    throw InvalidInputError("what_if: max_rank must be >= 0, got " + std::to_string(max_rank));
+  if (!(residual_tolerance > 0.0) || !std::isfinite(residual_tolerance))
+    throw InvalidInputError("what_if: residual_tolerance must be a positive number");
+}
+
 // The demand and the U columns of every Woodbury scenario are solved together (one pass over
 // the factors per 8 columns), unchecked: what is checked is what is answered, the baseline's
 // residual in A and each scenario's in its A', all from one product with A. The inventories
 // of the baseline and every scenario come from one product with B.
 WhatIfResults what_if(Lca& lca, std::span<const double> demand,
                       const std::vector<Scenario>& scenarios, const WhatIfOptions& options) {
-  check_options(options);
+  options.validate();
   const Model& model = lca.model();
   std::vector<Scenario> resolved;
   resolved.reserve(scenarios.size());

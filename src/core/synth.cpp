@@ -88,13 +88,6 @@ constexpr std::array<const char*, 12> kCategories = {"climate change",
                                                      "ionising radiation",
                                                      "resource use, fossils"};
 
-// The size rules live in limits.cpp (check_synth_options), shared with the CLI and Python.
-void check(const SynthOptions& o) {
-  check_synth_options(o);
-  if (o.family != SynthFamily::Ecoinvent && o.family != SynthFamily::Stress)
-    throw InvalidInputError("synth: unknown family " + std::to_string(int(o.family)));
-}
-
 // Distinct suppliers for one column, drawn by `pick` (which may repeat); excludes `self`.
 template <class Pick>
 void draw_suppliers(Index count, Index self, Pick&& pick, std::vector<Index>& out) {
@@ -576,6 +569,13 @@ std::vector<Index> scatter(Index n, Rng& rng) {
 
 }  // namespace
 
+// The size rules live in limits.cpp (check_synth_options), shared with the CLI and Python.
+void SynthOptions::validate() const {
+  check_synth_options(*this);
+  if (family != SynthFamily::Ecoinvent && family != SynthFamily::Stress)
+    throw InvalidInputError("synth: unknown family " + std::to_string(int(family)));
+}
+
 std::string_view synth_family_name(SynthFamily family) {
   return family == SynthFamily::Stress ? "stress" : "ecoinvent";
 }
@@ -588,7 +588,7 @@ SynthFamily synth_family_from_string(std::string_view name) {
 }
 
 Model synth(const SynthOptions& o) {
-  check(o);
+  o.validate();
   const Index n = o.n;
   const Index m = o.m < 0 ? std::max<Index>(1, n / 8) : std::max<Index>(o.m, 1);
   const Index k = o.k;

@@ -154,17 +154,6 @@ void run_watched(Work&& work, Report&& report, std::atomic<bool>& stopping, doub
   if (work_failure) std::rethrow_exception(work_failure);
 }
 
-// The options' counts and intervals (sketch parameters are checked by FlowStatistics' rules
-// above); the same limits as the CLI and Python (limits.hpp).
-void check_options(const MonteCarloOptions& o) {
-  check_threads(o.threads, "threads");
-  check_range(o.chunk, 0, kMaxChunk, "chunk");
-  check_range(o.stream_block, 0, Index(1) << 40, "stream_block");
-  if (!(o.progress_interval >= 0.0 && o.progress_interval <= 86400.0))
-    throw InvalidInputError("progress_interval must be in [0, 86400] seconds, got " +
-                            std::to_string(o.progress_interval));
-}
-
 // What run() checks before anything runs: the iteration range, the sketches' counters, and
 // that what the run keeps fits in memory.
 void check_run(const MonteCarloOptions& o, Index iterations, Index first, Index k, Index d,
@@ -236,6 +225,17 @@ void fold_block(MonteCarloResult& total, const MonteCarloResult& part) {
 }
 
 }  // namespace
+
+// The options' counts and intervals (sketch parameters are checked by FlowStatistics' rules
+// above); the same limits as the CLI and Python (limits.hpp).
+void MonteCarloOptions::validate() const {
+  check_threads(threads, "threads");
+  check_range(chunk, 0, kMaxChunk, "chunk");
+  check_range(stream_block, 0, Index(1) << 40, "stream_block");
+  if (!(progress_interval >= 0.0 && progress_interval <= 86400.0))
+    throw InvalidInputError("progress_interval must be in [0, 86400] seconds, got " +
+                            std::to_string(progress_interval));
+}
 
 // ---- Impl ----------------------------------------------------------------------------------
 
@@ -338,7 +338,7 @@ void MonteCarlo::Impl::check_setup() const {
     throw InvalidInputError("sketch_accuracy must lie in (0, 0.5)");
   if (options.sketch_bins < 2 || options.sketch_bins % 2 != 0 || options.sketch_bins > (1 << 20))
     throw InvalidInputError("sketch_bins must be even and in [2, 2^20]");
-  check_options(options);
+  options.validate();
 }
 
 // Demands: dense (n x d), checked as Lca checks them.

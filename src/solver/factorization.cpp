@@ -178,23 +178,27 @@ std::unique_ptr<detail::BackendSymbolic> analyze_klu_cached(const CscMatrix& pat
 }
 }  // namespace
 
+void FactorizationOptions::validate() const {
+  if (!(residual_tolerance > 0.0) || !(refine_tolerance >= 0.0))
+    throw InvalidInputError("residual_tolerance must be positive, refine_tolerance non-negative");
+  // NaN would silently switch these checks off (every comparison with it is false).
+  if (!(singular_rcond >= 0.0 && singular_rcond < 1.0))
+    throw InvalidInputError("singular_rcond must lie in [0, 1), got " +
+                            message_number(singular_rcond));
+  if (!(refactor_rcond_ratio >= 0.0 && refactor_rcond_ratio <= 1.0))
+    throw InvalidInputError("refactor_rcond_ratio must lie in [0, 1], got " +
+                            message_number(refactor_rcond_ratio));
+  if (std::isnan(amd_dense))
+    throw InvalidInputError("amd_dense must be a number (negative: no row is dense), got NaN");
+}
+
 std::shared_ptr<const SymbolicAnalysis> SymbolicAnalysis::create(
     const CscMatrix& A, const FactorizationOptions& options) {
   if (A.rows != A.cols)
     throw InvalidInputError("technosphere matrix must be square, got " + std::to_string(A.rows) +
                             " x " + std::to_string(A.cols));
   if (A.rows < 1) throw InvalidInputError("technosphere matrix is empty (n = 0)");
-  if (!(options.residual_tolerance > 0.0) || !(options.refine_tolerance >= 0.0))
-    throw InvalidInputError("residual_tolerance must be positive, refine_tolerance non-negative");
-  // NaN would silently switch these checks off (every comparison with it is false).
-  if (!(options.singular_rcond >= 0.0 && options.singular_rcond < 1.0))
-    throw InvalidInputError("singular_rcond must lie in [0, 1), got " +
-                            message_number(options.singular_rcond));
-  if (!(options.refactor_rcond_ratio >= 0.0 && options.refactor_rcond_ratio <= 1.0))
-    throw InvalidInputError("refactor_rcond_ratio must lie in [0, 1], got " +
-                            message_number(options.refactor_rcond_ratio));
-  if (std::isnan(options.amd_dense))
-    throw InvalidInputError("amd_dense must be a number (negative: no row is dense), got NaN");
+  options.validate();
   const auto t0 = std::chrono::steady_clock::now();
   std::shared_ptr<SymbolicAnalysis> s(new SymbolicAnalysis());
   s->pattern_.rows = A.rows;

@@ -7,8 +7,11 @@
 #include <string>
 #include <thread>
 
+#include "hiili/contribution.hpp"
 #include "hiili/error.hpp"
 #include "hiili/limits.hpp"
+#include "hiili/monte_carlo.hpp"
+#include "hiili/scenario.hpp"
 #include "hiili/solver.hpp"
 #include "hiili/synth.hpp"
 #include "test_util.hpp"
@@ -127,6 +130,36 @@ TEST(Limits, FactorisationWhosePredictedFillCannotFitIsRefused) {
   const std::string what = invalid_input_message([&] { SymbolicAnalysis::create(model.A(), fo); });
   EXPECT_TRUE(contains(what, "factorising the 2000 x 2000 technosphere (KLU predicts")) << what;
   EXPECT_TRUE(contains(what, "more than the 64 KiB of memory available")) << what;
+}
+
+// Every Options struct checks itself (validate(), called where the options are used); the
+// defaults pass and a value out of range names the option.
+TEST(Limits, OptionsValidateThemselves) {
+  FactorizationOptions f;
+  MonteCarloOptions mc;
+  TreeOptions tree;
+  PathOptions paths;
+  WhatIfOptions what_if;
+  SynthOptions synth;
+  EXPECT_NO_THROW(f.validate());
+  EXPECT_NO_THROW(mc.validate());
+  EXPECT_NO_THROW(tree.validate());
+  EXPECT_NO_THROW(paths.validate());
+  EXPECT_NO_THROW(what_if.validate());
+  EXPECT_NO_THROW(synth.validate());
+  f.singular_rcond = std::nan("");
+  EXPECT_NE(invalid_input_message([&] { f.validate(); }).find("singular_rcond"), std::string::npos);
+  mc.chunk = -1;
+  EXPECT_NE(invalid_input_message([&] { mc.validate(); }).find("chunk"), std::string::npos);
+  tree.cutoff = 1.5;
+  EXPECT_NE(invalid_input_message([&] { tree.validate(); }).find("cutoff"), std::string::npos);
+  paths.top = 0;
+  EXPECT_NE(invalid_input_message([&] { paths.validate(); }).find("top"), std::string::npos);
+  what_if.max_rank = -1;
+  EXPECT_NE(invalid_input_message([&] { what_if.validate(); }).find("max_rank"),
+            std::string::npos);
+  synth.n = 0;
+  EXPECT_NE(invalid_input_message([&] { synth.validate(); }).find("synth: n"), std::string::npos);
 }
 
 }  // namespace
