@@ -35,6 +35,17 @@ def best(f, repeat: int) -> float:
     return min(times)
 
 
+def local_cluster(workers: int) -> LocalCluster:
+    """Worker processes of one thread each on loopback, no dashboard."""
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        host="127.0.0.1",
+    )
+
+
 def noop(x: int) -> int:
     return x
 
@@ -76,13 +87,7 @@ def sweep_costs(n: int, variants: int, repeat: int) -> dict:
         "scenario_bytes": len(pickle.dumps(scenarios[0], protocol=5)),
     }
     with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            host="127.0.0.1",
-        ) as cluster,
+        local_cluster(2) as cluster,
         Client(cluster) as client,
     ):
         for per_task in (1, 8):
@@ -153,13 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for workers in (1, 2):
         with (
-            LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                host="127.0.0.1",
-            ) as cluster,
+            local_cluster(workers) as cluster,
             Client(cluster) as client,
         ):
             run = hiili.MonteCarlo(model, demand, seed=0)

@@ -11,15 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import _convert, _core
-
-_KINDS = {
-    "A": _core.MatrixKind.Technosphere,
-    "technosphere": _core.MatrixKind.Technosphere,
-    "B": _core.MatrixKind.Biosphere,
-    "biosphere": _core.MatrixKind.Biosphere,
-    "C": _core.MatrixKind.Characterization,
-    "characterization": _core.MatrixKind.Characterization,
-}
+from ._common import _MATRIX_KINDS as _KINDS
 
 
 def _kind(matrix: str | _core.MatrixKind) -> _core.MatrixKind:
