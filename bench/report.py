@@ -203,6 +203,80 @@ def summary(res: Results, problems: dict, limit: float) -> str:
     )
 
 
+# Issue 14's targets: (what, job, peer key, threads or None for the machine's cores, limit in
+# seconds). Each is read from this run's rows; nothing here is a measured number.
+TARGETS = [
+    ("one LCA from scratch (analyse + factor + solve)", "factor_solve", "hiili", None, 0.025),
+    ("one LCA with the analysis loaded from a cache directory", "factor_solve",
+     "hiili (cached analysis)", None, 0.010),
+    ("refactor + solve", "refactor_solve", "hiili", None, 0.002),
+    ("Monte Carlo iteration, A and B uncertain (1,000 it/s)", "mc_iteration", "hiili.MonteCarlo",
+     None, 0.001),
+]
+
+
+TARGET_N = 20000  # the issue's n for every target but the scaling ones
+
+
+def verdict(ok: bool, n: int = TARGET_N) -> str:
+    if n != TARGET_N:
+        return f"(the target is for n = {TARGET_N:,})"
+    return "met" if ok else "**not met**"
+
+
+def targets_section(res: Results, problems: dict) -> list[str]:
+    """Issue 14's targets against this run, per synthetic family at the tables' n, with the
+    ratios the issue asks for (pypardiso on one LCA, bw2calc + pypardiso on Monte Carlo)."""
+    cores = res.r["cores"]
+    synth = {name: meta for name, meta in problems.items()
+             if meta.get("recipe", {}).get("kind") == "synth" and "error" not in meta}
+    if not synth:
+        return []
+    names = list(synth)
+    rows = []
+    for what, job, key, threads, limit in TARGETS:
+        line = [what, f"< {fmt_s(limit)}"]
+        for name in names:
+            x = res.cell(name, key, threads or cores, job)
+            v = x.get("median_s") if x else None
+            line.append(f"{fmt_s(v)}: {verdict(v < limit, synth[name]['n'])}" if v is not None
+                        else show(x, None, 0) or "not measured")
+        rows.append(line)
+    ratio_rows = [
+        ("one LCA: pypardiso / hiili", "factor_solve", "pypardiso", "hiili", 5.0),
+        ("Monte Carlo iteration: bw2calc + pypardiso / hiili.MonteCarlo", "mc_iteration",
+         "bw2calc (pypardiso)", "hiili.MonteCarlo", 200.0),
+    ]
+    for what, job, peer, ours, goal in ratio_rows:
+        line = [what, f">= {goal:.0f}x"]
+        for name in names:
+            p, h = res.cell(name, peer, cores, job), res.cell(name, ours, cores, job)
+            if p and h and "median_s" in p and "median_s" in h:
+                r = p["median_s"] / h["median_s"]
+                line.append(f"{r:.1f}x: {verdict(r >= goal, synth[name]['n'])}")
+            else:
+                line.append("not measured (" + (show(p, None, 0) or "no row") + ")")
+        rows.append(line)
+    for n, limit in ((300000, 5.0),):
+        line = [f"n = {n:,}: analyse + factor (+ solve, the sweep's job)", f"< {fmt_s(limit)}"]
+        for name in names:
+            fam = synth[name].get("family")
+            x = next((y for y in sweep_rows(res, fam) if y.get("peer_key") == "hiili"
+                      and y["n"] == n), None)
+            v = x.get("median_s") if x else None
+            line.append(f"{fmt_s(v)}: {verdict(v < limit, n)}" if v is not None
+                        else (show(x, None, 0) or "not in this run"))
+        rows.append(line)
+    header = ["target (issue 14)", "goal"] + [
+        f"{synth[name].get('family', name)}, n = {synth[name]['n']:,}" for name in names]
+    return [
+        "## Issue 14's targets in this run", "",
+        f"Read from the tables below (hiili at {cores} threads). n = 1,000,000 is not in "
+        "`make bench`: see \"Scaling and orderings\" (`bench_scaling`).", "",
+        table(header, rows), "",
+    ]
+
+
 def overhead_section(res: Results) -> list[str]:
     ov = [o for o in res.r.get("overhead", []) if "cpp_s" in o]
     errs = [o for o in res.r.get("overhead", []) if "error" in o]
@@ -457,6 +531,7 @@ def write(r: dict, out: Path) -> None:
         summary(res, problems, limit),
         "",
     ]
+    lines += targets_section(res, problems)
     for name, meta in problems.items():
         if "error" in meta:
             continue
