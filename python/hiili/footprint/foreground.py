@@ -206,7 +206,7 @@ def _extended_model(
             bio.append((FACTOR_FLOW, key, float(mapping[category].factor)))
     return link(
         base,
-        _foreground_labels(base.activities, columns, ids),
+        _part_labels(columns, ids),
         _triplets(tech),
         _triplets(bio),
         flows=pd.DataFrame({"name": [FACTOR_FLOW], "id": [FACTOR_FLOW]}),
@@ -218,9 +218,7 @@ def _triplets(rows: list[tuple[Any, str, float]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["row", "col", "amount"])
 
 
-def _foreground_labels(
-    base: pd.DataFrame, columns: list[tuple[str, str]], ids: list[str]
-) -> pd.DataFrame:
+def _part_labels(columns: list[tuple[str, str]], ids: list[str]) -> pd.DataFrame:
     """The parts' labels (id, name, code)."""
     return pd.DataFrame(
         {
