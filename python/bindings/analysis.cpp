@@ -61,9 +61,7 @@ py::dict entries_dict(const std::vector<SensitivityEntry>& entries) {
   return out;
 }
 
-}  // namespace
-
-void bind_analysis(py::module_& m) {
+void bind_contributions(py::module_& m) {
   // ---- contribution.hpp ---------------------------------------------------------------------
   py::class_<ScoreAnalysis>(m, "ScoreAnalysis",
                             "One score taken apart (hiili::ScoreAnalysis): supply, inventory, "
@@ -142,7 +140,9 @@ void bind_analysis(py::module_& m) {
       [](const Eigen::VectorXd& values, Index top) { return rank_contributions(values, top); },
       py::arg("values"), py::arg("top"),
       "The `top` values by magnitude (ties by index; zeros never listed) and the rest summed.");
+}
 
+void bind_supply_tree(py::module_& m) {
   py::class_<TreeOptions>(m, "TreeOptions")
       .def(py::init<>())
       .def_readwrite("cutoff", &TreeOptions::cutoff)
@@ -212,7 +212,9 @@ void bind_analysis(py::module_& m) {
       },
       py::arg("lca"), py::arg("demand"), py::arg("category"), py::arg("options") = TreeOptions(),
       "Best-first walk of the demand's supply chain (see hiili/contribution.hpp).");
+}
 
+void bind_paths(py::module_& m) {
   py::class_<PathOptions>(m, "PathOptions")
       .def(py::init<>())
       .def_readwrite("top", &PathOptions::top)
@@ -243,7 +245,9 @@ void bind_analysis(py::module_& m) {
       },
       py::arg("lca"), py::arg("demand"), py::arg("category"), py::arg("options") = PathOptions(),
       "Top paths of the power series of A by |value| (see hiili/contribution.hpp).");
+}
 
+void bind_sensitivity(py::module_& m) {
   // ---- sensitivity.hpp ----------------------------------------------------------------------
   py::class_<Sensitivity>(m, "Sensitivity",
                           "dh/dA, dh/dB, dh/dC of one score as CscMatrix with the model's "
@@ -282,7 +286,9 @@ void bind_analysis(py::module_& m) {
       },
       py::arg("lca"), py::arg("demand"), py::arg("category"),
       "All derivatives of the score of `category` (one transposed solve).");
+}
 
+void bind_scenarios(py::module_& m) {
   // ---- scenario.hpp -------------------------------------------------------------------------
   py::class_<Change>(m, "Change")
       .def(py::init<>())
@@ -322,7 +328,9 @@ void bind_analysis(py::module_& m) {
       .def("resolved", &Scenario::resolved, py::arg("model"),
            "Labels replaced by indices; InvalidInputError for unknown labels, indices out of "
            "range, non-finite values or an entry changed twice.");
+}
 
+void bind_what_if(py::module_& m) {
   py::native_enum<WhatIfStrategy>(m, "WhatIfStrategy", "enum.Enum")
       .value("Auto", WhatIfStrategy::Auto)
       .value("Woodbury", WhatIfStrategy::Woodbury)
@@ -369,6 +377,17 @@ void bind_analysis(py::module_& m) {
       py::arg("lca"), py::arg("demand"), py::arg("scenarios"), py::arg("options") = WhatIfOptions(),
       "Each scenario's result for the demand, from the existing factorisation (Woodbury) or a "
       "refactorisation; the Lca is left as it was.");
+}
+
+}  // namespace
+
+void bind_analysis(py::module_& m) {
+  bind_contributions(m);
+  bind_supply_tree(m);
+  bind_paths(m);
+  bind_sensitivity(m);
+  bind_scenarios(m);
+  bind_what_if(m);
 }
 
 }  // namespace hiili::python

@@ -226,9 +226,7 @@ std::shared_ptr<Model> model_from_state(const py::tuple& state) {
                                                   std::move(categories)));
 }
 
-}  // namespace
-
-void bind_model(py::module_& m) {
+void bind_matrix_kind_and_labels(py::module_& m) {
   py::native_enum<MatrixKind>(m, "MatrixKind", "enum.Enum")
       .value("Technosphere", MatrixKind::Technosphere)
       .value("Biosphere", MatrixKind::Biosphere)
@@ -268,7 +266,9 @@ void bind_model(py::module_& m) {
         for (const auto& name : l.column_names()) columns += (columns.empty() ? "" : ", ") + name;
         return "<hiili._core.Labels " + std::to_string(l.size()) + " rows [" + columns + "]>";
       });
+}
 
+void bind_model_class(py::module_& m) {
   py::class_<Model, std::shared_ptr<Model>>(
       m, "Model",
       "An LCA model (hiili::Model): technosphere A (n x n), biosphere B (m x n), "
@@ -348,7 +348,9 @@ void bind_model(py::module_& m) {
                " m=" + std::to_string(model.num_flows()) +
                " k=" + std::to_string(model.num_categories()) + ">";
       });
+}
 
+void bind_characterisation_checks(py::module_& m) {
   // diagnostics.hpp: characterisation (the header has no binding file of its own)
   m.def(
       "climate_notes",
@@ -361,6 +363,14 @@ void bind_model(py::module_& m) {
       "[(category, message)]: climate categories whose factors for carbon dioxide, methane or "
       "nitrous oxide are off (hiili/diagnostics.hpp).");
   m.def("is_climate_category", &is_climate_category, py::arg("model"), py::arg("category"));
+}
+
+}  // namespace
+
+void bind_model(py::module_& m) {
+  bind_matrix_kind_and_labels(m);
+  bind_model_class(m);
+  bind_characterisation_checks(m);
 }
 
 }  // namespace hiili::python

@@ -160,9 +160,7 @@ MonteCarloResult result_from_state(const py::tuple& t) {
   return r;
 }
 
-}  // namespace
-
-void bind_monte_carlo(py::module_& m) {
+void bind_options(py::module_& m) {
   const MonteCarloOptions d;
   py::class_<MonteCarloOptions>(m, "MonteCarloOptions",
                                 "Options of a Monte Carlo run (hiili::MonteCarloOptions).")
@@ -209,7 +207,9 @@ void bind_monte_carlo(py::module_& m) {
       .def_readwrite("progress_interval", &MonteCarloOptions::progress_interval)
       .def_readwrite("keep_scores", &MonteCarloOptions::keep_scores)
       .def_readwrite("stream_block", &MonteCarloOptions::stream_block);
+}
 
+void bind_statistics(py::module_& m) {
   py::class_<FlowStatistics>(m, "FlowStatistics",
                              "Streaming statistics of every inventory flow of one demand.")
       .def_property_readonly("flows", &FlowStatistics::flows)
@@ -250,7 +250,9 @@ void bind_monte_carlo(py::module_& m) {
       "outside [0, 1].");
   m.def("summarize_statistics", &summarize_statistics, py::arg("statistics"), py::arg("levels"),
         "hiili::summarize_statistics: the same summary from streaming statistics.");
+}
 
+void bind_report(py::module_& m) {
   py::class_<MonteCarloReport>(m, "MonteCarloReport", "What a run did (hiili::MonteCarloReport).")
       .def_readonly("activities", &MonteCarloReport::activities)
       .def_property_readonly("uncertain_entries",
@@ -280,7 +282,9 @@ void bind_monte_carlo(py::module_& m) {
       .def("iterations_per_second", &MonteCarloReport::iterations_per_second)
       .def("brief", &MonteCarloReport::brief)
       .def(py::pickle(&report_state, &report_from_state));
+}
 
+void bind_result(py::module_& m) {
   py::class_<MonteCarloResult>(m, "MonteCarloResult",
                                "Scores per demand (iterations x k), failed iterations, statistics.")
       .def_readonly("first_iteration", &MonteCarloResult::first_iteration)
@@ -334,7 +338,9 @@ void bind_monte_carlo(py::module_& m) {
       .def("append", &MonteCarloResult::append, py::arg("next"))
       .def(py::pickle(&result_state, &result_from_state),
            "Pickles scores, failed iterations, statistics and report (for hiili.distributed).");
+}
 
+void bind_engine(py::module_& m) {
   py::class_<PyMonteCarlo>(m, "MonteCarlo",
                            "Parallel, reproducible Monte Carlo on one model for one or more "
                            "demands (hiili::MonteCarlo). The constructor validates every "
@@ -400,7 +406,9 @@ void bind_monte_carlo(py::module_& m) {
           "progress_interval seconds; returning False stops the run. Returns (result, "
           "interrupted): interrupted is True when Ctrl-C stopped it (result holds the completed "
           "prefix).");
+}
 
+void bind_sampling(py::module_& m) {
   m.def(
       "sample_distribution",
       [](int type, double loc, double scale, double shape, double minimum, double maximum,
@@ -495,6 +503,17 @@ void bind_monte_carlo(py::module_& m) {
   // diagnostics.hpp: uncertainty
   m.def("no_uncertainty_warning", &no_uncertainty_warning, py::arg("report"),
         "'' when the run drew an entry; else the warning's text.");
+}
+
+}  // namespace
+
+void bind_monte_carlo(py::module_& m) {
+  bind_options(m);
+  bind_statistics(m);
+  bind_report(m);
+  bind_result(m);
+  bind_engine(m);
+  bind_sampling(m);
 }
 
 }  // namespace hiili::python

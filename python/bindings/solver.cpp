@@ -24,9 +24,7 @@ std::span<const double> vector_span(const DoubleArray& a, const char* what) {
   return {a.data(), static_cast<std::size_t>(a.size())};
 }
 
-}  // namespace
-
-void bind_solver(py::module_& m) {
+void bind_enums(py::module_& m) {
   py::native_enum<Backend>(m, "Backend", "enum.Enum")
       .value("Klu", Backend::Klu)
       .value("Umfpack", Backend::Umfpack)
@@ -41,7 +39,9 @@ void bind_solver(py::module_& m) {
   m.def("to_string", py::overload_cast<Backend>(&to_string), py::arg("backend"));
   m.def("backend_from_string", &backend_from_string, py::arg("name"),
         "'klu', 'umfpack' or 'eigen' (case-insensitive); InvalidInputError otherwise.");
+}
 
+void bind_factorization_options(py::module_& m) {
   const FactorizationOptions defaults;
   py::class_<FactorizationOptions>(m, "FactorizationOptions")
       .def(py::init([](Backend backend, Ordering ordering, bool btf, double refine_tolerance,
@@ -96,7 +96,9 @@ void bind_solver(py::module_& m) {
                ", static_solve_after=" + std::to_string(o.static_solve_after) +
                ", analysis_cache=" + py::repr(py::str(o.analysis_cache)).cast<std::string>() + ")";
       });
+}
 
+void bind_factorization_report(py::module_& m) {
   py::class_<FactorizationReport>(m, "FactorizationReport",
                                   "What the last analysis / factorisation did.")
       .def_readonly("backend", &FactorizationReport::backend)
@@ -137,7 +139,9 @@ void bind_solver(py::module_& m) {
           "Why a cache file was rejected or not written; '' when all went well.")
       .def("brief", &FactorizationReport::brief, "One line for logs.")
       .def("__repr__", [](const FactorizationReport& r) { return "<" + r.brief() + ">"; });
+}
 
+void bind_factorization(py::module_& m) {
   // A Factorization of a bare matrix, for users who solve their own systems. Not thread-safe
   // in C++; in Python calls on one object take turns (see Guarded).
   py::class_<PyFactorization>(m, "Factorization",
@@ -200,12 +204,24 @@ void bind_solver(py::module_& m) {
       .def_property_readonly("report", [](PyFactorization& f) {
         return f.run([](Factorization& x) { return x.report(); });
       });
+}
 
+void bind_conditioning(py::module_& m) {
   // diagnostics.hpp: conditioning
   m.attr("ILL_CONDITIONED_THRESHOLD") = kIllConditionedThreshold;
   m.def("is_ill_conditioned", &is_ill_conditioned, py::arg("condition_estimate"));
   m.def("condition_warning", &condition_warning, py::arg("condition_estimate"),
         "'' when the estimate is at most ILL_CONDITIONED_THRESHOLD; else the warning's text.");
+}
+
+}  // namespace
+
+void bind_solver(py::module_& m) {
+  bind_enums(m);
+  bind_factorization_options(m);
+  bind_factorization_report(m);
+  bind_factorization(m);
+  bind_conditioning(m);
 }
 
 }  // namespace hiili::python

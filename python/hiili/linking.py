@@ -7,16 +7,19 @@
     model = hiili.linking.link(background, fg, A_fg, B_fg)
     changed = hiili.linking.apply_scenario(model, hiili.Scenario("x", [("A", r, c, v)]))
 
-``link`` appends the foreground's activities after the background's (background indices stay
-the same) and builds
+``link`` appends the foreground's activities after the background's, and its own flows (if
+any) after the background's flows (background indices stay the same), and builds
 
-    A = [[A_bb, A_bf],      B = [B_b, B_f],      C = C of the background
-         [0,    A_ff]]
+    A = [[A_bb, A_bf],      B = [[B_bb, B_bf],      C = [C_b, C_f]
+         [0,    A_ff]]           [0,    B_ff]]
 
-with scipy.sparse block matrices. Rows of the foreground tables name foreground activities by
-their "id" and background activities and flows by any label the background knows (or an
-index). Uncertainty (stats_arrays columns, as ``Model.entries`` shows them) is carried over from
-the background and taken from the foreground tables.
+with scipy.sparse block matrices (B_ff, C_f: the foreground flows' rows of B and their
+characterisation factors; without foreground flows B = [B_b, B_f] and C = C_b). Rows of the
+foreground tables name foreground activities and flows by their "id" and background
+activities, flows and categories by any label the background knows (or an index).
+Uncertainty (stats_arrays columns, as ``Model.entries`` shows them) is carried over from the
+background and taken from the foreground tables. Each matrix's entries are its CSC slots in
+order, the background's columns first and as they were.
 
 ``apply_scenario`` returns a copy of a model with the entries a ``hiili.Scenario`` names set to
 new values and **the same entry pattern**: entry e is the same (row, column) in both, so a
@@ -63,6 +66,9 @@ def link(
     activities: pd.DataFrame,
     technosphere: pd.DataFrame,
     biosphere: pd.DataFrame | None = None,
+    *,
+    flows: pd.DataFrame | None = None,
+    characterization: pd.DataFrame | None = None,
 ) -> Model:
     """The background model with a foreground system appended.
 
@@ -72,52 +78,73 @@ def link(
     inputs negative); col is a foreground id, row a foreground id or a background activity
     (label or index). Optional uncertainty columns (uncertainty_type, loc, scale, shape,
     minimum, maximum, negative). A row with amount 0 is stored as an explicit zero.
-    biosphere: columns row (background flow label or index), col (foreground id), amount,
-    optional uncertainty columns.
+    biosphere: columns row (a foreground flow id, or a background flow label or index), col
+    (foreground activity id), amount, optional uncertainty columns.
+    flows: foreground flows, appended after the background's flows like the activities: a
+    unique "id" column (not a label of a background flow) and any other label columns.
+    characterization: the factors of the foreground flows: columns row (category label or
+    index), col (foreground flow id), amount, optional uncertainty columns.
+
+    Each matrix's entries are its CSC slots in order (the background's columns first, then
+    the foreground's), so the random stream of each entry in a seeded Monte Carlo run
+    depends only on the combined pattern.
 
     Raises hiili.InvalidInputError naming the table, row and column for an unknown label, a
     duplicate position, a non-finite amount, or a background whose uncertain entries cannot
     be carried over (several entries on one position, Brightway "flip" on an uncertain entry).
     """
-    ids = _foreground_ids(background, activities)
-    n, p = background.n, len(ids)
-    tech = _resolve(technosphere, "technosphere", ids, n, background.activity_index, p)
-    bio = _resolve(biosphere, "biosphere", ids, n, background.flow_index, p, foreground_rows=False)
-    A = _stack(background.A, tech, n + p, n, p, square=True)
-    B = _stack(background.B, bio, background.m, n, p, square=False)
-    labels = _labels(background.activities, activities)
-    model = Model(A, B, background.C, labels, background.flows, background.categories)
-    for matrix, table in (("A", tech), ("B", bio)):
+    act_ids = _foreground_ids(activities, "activities", background.n, background._cpp.activities)
+    flow_ids = _foreground_ids(flows, "flows", background.m, background._cpp.flows)
+    n, m = background.n, background.m
+    tech = _resolve(technosphere, "technosphere", act_ids, act_ids, background.activity_index)
+    bio = _resolve(biosphere, "biosphere", act_ids, flow_ids, background.flow_index)
+    char = _resolve(characterization, "characterization", flow_ids, {}, background.category_index)
+    A = _stack(background.A, tech, n + len(act_ids), len(act_ids))
+    B = _stack(background.B, bio, m + len(flow_ids), len(act_ids))
+    C = _stack(background.C, char, background.k, len(flow_ids))
+    model = Model(
+        A,
+        B,
+        C,
+        _labels(background.activities, activities),
+        background.flows if flows is None else _labels(background.flows, flows),
+        background.categories,
+    )
+    for matrix, table in (("A", tech), ("B", bio), ("C", char)):
         model = _carry_uncertainty(model, background, matrix, table)
     return model
 
 
-def _foreground_ids(background: Model, activities: pd.DataFrame) -> dict[str, int]:
-    if "id" not in activities.columns:
-        raise _core.InvalidInputError("foreground activities: no 'id' column")
+def _foreground_ids(
+    table: pd.DataFrame | None, what: str, offset: int, background: _core.Labels
+) -> dict[str, int]:
+    """{id: index in the combined model} of a table of foreground activities or flows."""
+    if table is None:
+        return {}
+    if "id" not in table.columns:
+        raise _core.InvalidInputError(f"foreground {what}: no 'id' column")
     ids: dict[str, int] = {}
-    for i, raw in enumerate(activities["id"]):
+    for i, raw in enumerate(table["id"]):
         key = str(raw)
         if key in ids:
-            raise _core.InvalidInputError(f"foreground activities: row {i}: duplicate id {key!r}")
-        if background._cpp.activities.find(key) is not None:
+            raise _core.InvalidInputError(f"foreground {what}: row {i}: duplicate id {key!r}")
+        if background.find(key) is not None:
             raise _core.InvalidInputError(
-                f"foreground activities: row {i}: id {key!r} is also a background label"
+                f"foreground {what}: row {i}: id {key!r} is also a background label"
             )
-        ids[key] = background.n + i
+        ids[key] = offset + i
     return ids
 
 
 def _resolve(
     table: pd.DataFrame | None,
     what: str,
-    ids: dict[str, int],
-    n: int,
+    col_ids: dict[str, int],
+    row_ids: dict[str, int],
     find_background: Any,
-    p: int,
-    foreground_rows: bool = True,
 ) -> pd.DataFrame:
-    """The table with integer row/col positions in the combined model (cols: n..n+p-1)."""
+    """The table with integer row/col positions in the combined model: col a foreground id,
+    row a foreground id (row_ids) or what the background finds."""
     if table is None or len(table) == 0:
         return pd.DataFrame(
             {"row": np.zeros(0, np.int64), "col": np.zeros(0, np.int64), "amount": np.zeros(0)}
@@ -128,11 +155,11 @@ def _resolve(
     rows, cols = [], []
     for i, (r, c) in enumerate(zip(table["row"], table["col"], strict=True)):
         where = f"foreground {what}: row {i}"
-        if str(c) not in ids:
+        if str(c) not in col_ids:
             raise _core.InvalidInputError(f"{where}, column 'col': unknown foreground id {c!r}")
-        cols.append(ids[str(c)])
-        if foreground_rows and str(r) in ids:
-            rows.append(ids[str(r)])
+        cols.append(col_ids[str(c)])
+        if str(r) in row_ids:
+            rows.append(row_ids[str(r)])
             continue
         try:
             rows.append(find_background(r if isinstance(r, int | np.integer) else str(r)))
@@ -157,16 +184,17 @@ def _resolve(
     return out
 
 
-def _stack(
-    background: sp.csc_array, table: pd.DataFrame, rows: int, n: int, p: int, square: bool
-) -> sp.csc_array:
-    """[[background, F_top], [0, F_bottom]] (square) or [background, F] with explicit zeros
-    of the foreground kept."""
+def _stack(background: sp.csc_array, table: pd.DataFrame, rows: int, cols: int) -> sp.csc_array:
+    """[[background, F_top], [0, F_bottom]]: the background padded with zero rows to `rows`
+    and the foreground's `cols` columns appended, explicit zeros of the foreground kept."""
+    old_rows, old_cols = background.shape
     F = sp.csc_array(
-        (table["amount"].to_numpy(), (table["row"].to_numpy(), table["col"].to_numpy() - n)),
-        shape=(rows, p),
+        (table["amount"].to_numpy(), (table["row"].to_numpy(), table["col"].to_numpy() - old_cols)),
+        shape=(rows, cols),
     )
-    left = background if not square else sp.vstack([background, sp.csc_array((p, n))])
+    left = background
+    if rows > old_rows:
+        left = sp.vstack([background, sp.csc_array((rows - old_rows, old_cols))])
     M = sp.hstack([left, F], format="csc")
     M.sort_indices()
     return M

@@ -27,6 +27,7 @@
 #include "hiili/error.hpp"
 #include "hiili/monte_carlo.hpp"
 #include "hiili/version.hpp"
+#include "io/text_tables.hpp"
 #include "python.hpp"
 
 namespace hiili::cli {
@@ -274,7 +275,7 @@ void write_scores(const std::string& path, const Model& m, const MonteCarloResul
   if (f == nullptr) throw InvalidInputError("cannot write " + path);
   fmt::print(f, "iteration,demand");
   for (Index q = 0; q < m.num_categories(); ++q)
-    fmt::print(f, ",{}", csv_escape(row_label(m.categories(), q)));
+    fmt::print(f, ",{}", io::detail::csv_field(row_label(m.categories(), q)));
   fmt::print(f, "\n");
   for (Index i = 0; i < r.completed; ++i)
     for (std::size_t d = 0; d < r.scores.size(); ++d) {

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "io/text_tables.hpp"
+
 namespace hiili::cli {
 
 Table::Table(std::vector<std::string> header, std::vector<bool> right_aligned)
@@ -68,22 +70,12 @@ void Table::print_csv(std::FILE* out, bool with_header) const {
     std::string line;
     for (std::size_t c = 0; c < row.size(); ++c) {
       if (c) line += ',';
-      line += csv_escape(row[c]);
+      line += io::detail::csv_field(row[c]);
     }
     fmt::print(out, "{}\n", line);
   };
   if (with_header) print_row(header_);
   for (const auto& row : rows_) print_row(row);
-}
-
-std::string csv_escape(std::string_view field) {
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);
-  std::string out = "\"";
-  for (char c : field) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 std::string thousands(long long value) {

@@ -22,6 +22,7 @@ class Table {
   void add(std::vector<std::string> row);
   // Aligned columns with a header rule; cells longer than `max_width` are cut with "...".
   void print_text(std::FILE* out, std::size_t max_width = 60, int indent = 2) const;
+  // RFC 4180 CSV; fields quoted as the writers quote them (io::detail::csv_field).
   void print_csv(std::FILE* out, bool with_header = true) const;
   bool empty() const { return rows_.empty(); }
 
@@ -31,7 +32,6 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-std::string csv_escape(std::string_view field);
 // 1234567 -> "1,234,567".
 std::string thousands(long long value);
 // Seconds as "12.3 ms", "1.25 s".

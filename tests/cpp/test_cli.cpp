@@ -327,6 +327,21 @@ TEST_F(CliTest, AnAmbiguousLabelListsTheCandidates) {
   EXPECT_EQ(Json::parse(glo.out)["demand"][0]["index"], 1);
 }
 
+// --csv quotes a label as the writers do (RFC 4180): commas and quotes, and leading or
+// trailing spaces, which a reader that trims unquoted fields would lose.
+TEST_F(CliTest, CsvQuotesLabelsAsTheWritersDo) {
+  fs::create_directories(dir_ / "q" / "matrix");
+  write("q/matrix/A.json", "[[0.1,0.2],[0,0.3]]");
+  write("q/matrix/B.json", "[[1,2]]");
+  write("q/matrix/C.json", "[[3]]");
+  write("q/sectors.json", R"([{"id":"s0","index":0,"name":" padded name "},)"
+                          R"({"id":"s1","index":1,"name":"steel, hot rolled \"HR\""}])");
+  Outcome r = run({"solve", (dir_ / "q").string(), "-d", "#1=1", "--csv", "-q"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(",0,\" padded name \","), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(",1,\"steel, hot rolled \"\"HR\"\"\","), std::string::npos) << r.out;
+}
+
 TEST_F(CliTest, SynthSpecNamesTheFamily) {
   Outcome r = run({"info", "synth:n=500,seed=2,family=stress", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;

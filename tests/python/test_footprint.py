@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 import hiili
-from hiili.footprint import footprint, load_mapping
+from hiili.footprint import build, footprint, load_mapping
+from hiili.footprint.foreground import choose_indicator
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data"
@@ -378,3 +380,78 @@ def test_a_model_object_with_its_year(school):
     r = footprint(ACTIVITY, hiili.read(USEEIO), model_year=2012, iterations=0)
     ref = footprint(ACTIVITY, USEEIO, iterations=0)
     assert rel(r.totals["kgco2e"], ref.totals["kgco2e"]) < 1e-14
+
+
+# ---- the extended model's entry order (which Monte Carlo stream draws which entry) ----------
+
+
+def blocks_by_hand(base: hiili.Model, fm, mapping) -> dict[str, sp.csc_array]:
+    """A, B, C of the extended model assembled here from dense blocks: each part a column of
+    A with 1 on the diagonal and -price in its sector's row, a factor part's factor in B's
+    one extra row, characterised by 1 in the indicator's row of C's extra column."""
+    n, m, r = base.n, base.m, len(fm.io_part) + len(fm.factor_part)
+    A = np.zeros((n + r, n + r))
+    A[:n, :n] = base.A.toarray()
+    B = np.zeros((m + 1, n + r))
+    B[:m, :n] = base.B.toarray()
+    C = np.zeros((base.k, m + 1))
+    C[:, :m] = base.C.toarray()
+    C[fm.indicator, m] = 1.0
+    for category, j in fm.io_part.items():
+        A[j, j] = 1.0
+        A[fm.sectors[category], j] = -fm.prices[category]
+    for category, j in fm.factor_part.items():
+        A[j, j] = 1.0
+        B[m, j] = mapping[category].factor
+    return {"A": sp.csc_array(A), "B": sp.csc_array(B), "C": sp.csc_array(C)}
+
+
+def lognormal_by_hand(M: sp.csc_array, gsd: np.ndarray) -> dict[str, np.ndarray]:
+    """docs/footprint.md's uncertainty, one row per CSC slot of M (gsd per slot)."""
+    drawn = (gsd > 1.0) & (M.data != 0.0)
+    return {
+        "uncertainty_type": np.where(drawn, 2, 0).astype(np.uint8),
+        "loc": np.where(drawn, np.log(np.abs(M.data)), np.nan),
+        "scale": np.where(drawn, np.log(gsd), np.nan),
+        "negative": drawn & (M.data < 0),
+    }
+
+
+def test_extended_model_entries_are_the_csc_slots_and_draw_as_built_by_hand(school):
+    """Entry e of the extended model is slot e of the block matrices built by hand (the base
+    model's slots first, then each part's column), with its uncertainty: a seeded Monte
+    Carlo run on a model built here from those matrices gives the footprint model's scores
+    bit for bit. Entries in another order would be drawn from other random streams."""
+    base, mapping = hiili.read(USEEIO), load_mapping()
+    categories = list(dict.fromkeys(school["category"])) + ["electricity_wind"]
+    fm = build(base, mapping, categories, indicator=choose_indicator(base), model_year=2012)
+    blocks = blocks_by_hand(base, fm, mapping)
+    part_gsd = {j: mapping[c].price_gsd for c, j in fm.io_part.items()}
+    part_gsd |= {j: mapping[c].factor_gsd for c, j in fm.factor_part.items()}
+    expected = hiili.Model(blocks["A"], blocks["B"], blocks["C"])
+    for name, base_gsd in (("A", fm.gsd_a), ("B", fm.gsd_b)):
+        M = blocks[name]
+        rows, cols = M.indices, np.repeat(np.arange(M.shape[1]), np.diff(M.indptr))
+        gsd = np.array([part_gsd.get(c, base_gsd) for c in cols])
+        if name == "A":
+            gsd[rows == cols] = 1.0
+        entries = fm.model.entries(name)
+        np.testing.assert_array_equal(entries["row"].to_numpy(), rows)
+        np.testing.assert_array_equal(entries["col"].to_numpy(), cols)
+        np.testing.assert_array_equal(entries["amount"].to_numpy(), M.data)
+        table = lognormal_by_hand(M, gsd)
+        for column, values in table.items():
+            np.testing.assert_array_equal(entries[column].to_numpy(), values)
+        expected = hiili.with_uncertainty(expected, name, table)
+    np.testing.assert_array_equal(fm.model.entries("C")["amount"], blocks["C"].data)
+    demands = [
+        {fm.io_part["electricity"]: 30000.0, fm.factor_part["diesel"]: 500.0},
+        {fm.factor_part["electricity_wind"]: 1000.0},
+    ]
+    runs = [
+        hiili.MonteCarlo(model, demands, seed=11, sample=("A", "B")).run(12, progress=False)
+        for model in (fm.model, expected)
+    ]
+    assert np.isfinite(runs[0].scores_of(0)).all()
+    for d in range(len(demands)):
+        np.testing.assert_array_equal(runs[0].scores_of(d), runs[1].scores_of(d))

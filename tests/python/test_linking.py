@@ -171,3 +171,154 @@ def test_apply_scenario_errors(background):
         apply_scenario(model, hiili.Scenario("x", [("A", "byproduct", "user", -1.0)]), sigma=-1)
     with pytest.raises(hiili.InvalidInputError, match="unknown activity label"):
         apply_scenario(model, hiili.Scenario("x", [("A", "nobody", "user", -1.0)]))
+
+
+# ---- foreground flows and their characterisation ------------------------------------------
+
+
+def foreground_flows():
+    """The foreground of foreground() with one flow of its own (slag dust, emitted by the plant
+    and the user, characterised in categories 0 and 2) and uncertainty on two of its entries."""
+    activities, tech, bio = foreground()
+    flows = pd.DataFrame({"id": ["slag dust"], "unit": ["kg"]})
+    bio = pd.concat(
+        [
+            bio,
+            pd.DataFrame(
+                {
+                    "row": ["slag dust", "slag dust"],
+                    "col": ["plant", "user"],
+                    "amount": [0.25, 0.0],
+                    "uncertainty_type": [2, 0],
+                    "loc": [np.log(0.25), np.nan],
+                    "scale": [0.3, np.nan],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    char = pd.DataFrame(
+        {
+            "row": [0, 2],
+            "col": ["slag dust", "slag dust"],
+            "amount": [4.0, 0.5],
+            "uncertainty_type": [3, 0],
+            "loc": [4.0, np.nan],
+            "scale": [0.4, np.nan],
+        }
+    )
+    return activities, tech, bio, flows, char
+
+
+def dense_blocks_with_flows(background):
+    """A, B and C with the slag dust row and column, built by hand."""
+    A, B_old = dense_blocks(background)
+    m = background.m
+    B = np.zeros((m + 1, N + 3))
+    B[:m] = B_old
+    B[m, N] = 0.25
+    C = np.zeros((background.k, m + 1))
+    C[:, :m] = background.C.toarray()
+    C[0, m], C[2, m] = 4.0, 0.5
+    return A, B, C
+
+
+def test_link_appends_foreground_flows_and_their_factors(background):
+    activities, tech, bio, flows, char = foreground_flows()
+    model = link(background, activities, tech, bio, flows=flows, characterization=char)
+    A, B, C = dense_blocks_with_flows(background)
+    assert (model.n, model.m, model.k) == (N + 3, background.m + 1, background.k)
+    np.testing.assert_array_equal(model.A.toarray(), A)
+    np.testing.assert_array_equal(model.B.toarray(), B)
+    np.testing.assert_array_equal(model.C.toarray(), C)
+    assert model.flow_index("slag dust") == background.m
+    assert model.flows["unit"].iloc[background.m] == "kg"
+    assert model.flows["id"].iloc[2] == background.flows["id"].iloc[2]
+    # the explicit zero (slag dust of the user) is stored
+    assert (model.entries("B")[["row", "col"]] == [background.m, N + 2]).all(axis=1).any()
+    f = np.zeros(N + 3)
+    f[N] = 2.0
+    expected = C @ (B @ np.linalg.solve(A, f))
+    got = hiili.Lca(model).solve({"plant": 2.0}).scores
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+def test_link_keeps_the_background_entries_first_and_in_order(background):
+    """Entries are the combined matrices' CSC slots: the background's slots come first and
+    unchanged (so their entry numbers, and Monte Carlo streams, stay), the foreground's follow
+    column by column."""
+    activities, tech, bio, flows, char = foreground_flows()
+    model = link(background, activities, tech, bio, flows=flows, characterization=char)
+    for name in ("A", "B", "C"):
+        old, new = getattr(background, name), model.entries(name)
+        size = old.nnz
+        old_cols = np.repeat(np.arange(old.shape[1]), np.diff(old.indptr))
+        np.testing.assert_array_equal(new["row"].to_numpy()[:size], old.indices)
+        np.testing.assert_array_equal(new["col"].to_numpy()[:size], old_cols)
+        np.testing.assert_array_equal(new["amount"].to_numpy()[:size], old.data)
+        M = getattr(model, name)
+        cols = np.repeat(np.arange(M.shape[1]), np.diff(M.indptr))
+        np.testing.assert_array_equal(new["row"].to_numpy(), M.indices)
+        np.testing.assert_array_equal(new["col"].to_numpy(), cols)
+        assert (np.diff(cols) >= 0).all()
+    rest = model.entries("A").iloc[background.A.nnz :]
+    assert list(zip(rest["row"], rest["col"], strict=True)) == [
+        (5, N),
+        (7, N),
+        (N, N),
+        (N, N + 1),
+        (N + 1, N + 1),
+        (N, N + 2),
+        (N + 1, N + 2),
+        (N + 2, N + 2),
+    ]
+
+
+def test_link_carries_the_uncertainty_of_flows_and_factors(background):
+    activities, tech, bio, flows, char = foreground_flows()
+    model = link(background, activities, tech, bio, flows=flows, characterization=char)
+    m = background.m
+    b = model.entries("B").set_index(["row", "col"])
+    assert b.loc[(m, N), "uncertainty_type"] == 2
+    assert b.loc[(m, N), "scale"] == 0.3
+    assert b.loc[(m, N + 2), "uncertainty_type"] == 0
+    c = model.entries("C").set_index(["row", "col"])
+    assert c.loc[(0, m), "uncertainty_type"] == 3
+    assert c.loc[(0, m), "loc"] == 4.0
+    assert c.loc[(2, m), "uncertainty_type"] == 0
+    if background.has_uncertainty("C"):
+        source = background.entries("C").set_index(["row", "col"])
+        for key in source.index:
+            for column in ("uncertainty_type", "scale"):
+                a, s = c.loc[key, column], source.loc[key, column]
+                assert a == s or (np.isnan(a) and np.isnan(s))
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "column", "value", "message"),
+    [
+        ("bio", 2, "row", "no such flow", "biosphere: row 2, column 'row'"),
+        ("bio", 2, "col", "slag dust", "biosphere: row 2, column 'col': unknown foreground id"),
+        ("char", 1, "col", "nothing", "characterization: row 1, column 'col'"),
+        ("char", 0, "row", "no such category", "characterization: row 0, column 'row'"),
+        ("char", 0, "amount", np.nan, "characterization: row 0, column 'amount': not finite"),
+        ("flows", 0, "id", "carbon dioxide, fossil", "flows: row 0: id .* background label"),
+    ],
+)
+def test_link_flow_errors_name_the_table_row_and_column(
+    background, table, row, column, value, message
+):
+    activities, tech, bio, flows, char = foreground_flows()
+    tables = {"bio": bio, "char": char, "flows": flows}
+    changed = tables[table].astype({column: object})
+    changed.loc[row, column] = value
+    tables[table] = changed
+    with pytest.raises(hiili.InvalidInputError, match=message):
+        link(
+            background,
+            activities,
+            tech,
+            tables["bio"],
+            flows=tables["flows"],
+            characterization=tables["char"],
+        )

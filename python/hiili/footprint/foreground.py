@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from .. import Model, with_uncertainty
 from .. import read as read_model
+from ..linking import link
 from .._core import InvalidInputError
 from .mapping import Entry, Mapping
 
@@ -192,55 +192,41 @@ def _price(entry: Entry, mapping: Mapping, model_year: int) -> float:
 def _extended_model(
     base: Model, mapping: Mapping, columns: list[tuple[str, str]], fm: FootprintModel
 ) -> Model:
-    n, m, r = base.n, base.m, len(columns)
-    A_rows, A_cols, A_vals = [], [], []
-    B_cols, B_vals = [], []
-    for j, (category, part) in enumerate(columns):
-        col = n + j
-        A_rows.append(col)
-        A_cols.append(col)
-        A_vals.append(1.0)
+    """The base model with the parts linked to it (hiili.linking.link): per part a diagonal
+    1, an IO part's price bought from its sector, a factor part's factor on FACTOR_FLOW (one
+    foreground flow, characterised by 1 in the indicator)."""
+    ids = [f"footprint/{c}/{part}" for c, part in columns]
+    tech: list[tuple[Any, str, float]] = []
+    bio: list[tuple[str, str, float]] = []
+    for key, (category, part) in zip(ids, columns, strict=True):
+        tech.append((key, key, 1.0))
         if part == "io":
-            A_rows.append(fm.sectors[category])
-            A_cols.append(col)
-            A_vals.append(-fm.prices[category])
+            tech.append((fm.sectors[category], key, -fm.prices[category]))
         else:
-            B_cols.append(col)
-            B_vals.append(float(mapping[category].factor))
-    fore_A = sp.csc_array((A_vals, (A_rows, A_cols)), shape=(n + r, n + r))
-    A = sp.csc_array(sp.block_diag([base.A, sp.csc_array((r, r))], format="csc") + fore_A)
-    fore_B = sp.csc_array((B_vals, ([0] * len(B_cols), B_cols)), shape=(1, n + r))
-    B = sp.vstack([sp.hstack([base.B, sp.csc_array((m, r))]), fore_B], format="csc")
-    C_extra = sp.csc_array(([1.0], ([fm.indicator], [0])), shape=(base.k, 1))
-    C = sp.hstack([base.C, C_extra], format="csc")
-    return Model(
-        A,
-        B,
-        C,
-        activities=_activity_labels(base, columns),
-        flows=_append_label(base.flows, {"name": FACTOR_FLOW, "id": FACTOR_FLOW}),
-        categories=base.categories,
+            bio.append((FACTOR_FLOW, key, float(mapping[category].factor)))
+    return link(
+        base,
+        _part_labels(columns, ids),
+        _triplets(tech),
+        _triplets(bio),
+        flows=pd.DataFrame({"name": [FACTOR_FLOW], "id": [FACTOR_FLOW]}),
+        characterization=_triplets([(fm.indicator, FACTOR_FLOW, 1.0)]),
     )
 
 
-def _activity_labels(base: Model, columns: list[tuple[str, str]]) -> pd.DataFrame:
-    rows = [
-        {"id": f"footprint/{c}/{part}", "name": f"{c} ({part} part)", "code": f"FP:{c}:{part}"}
-        for c, part in columns
-    ]
-    return _append_rows(base.activities, rows)
+def _triplets(rows: list[tuple[Any, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["row", "col", "amount"])
 
 
-def _append_label(table: pd.DataFrame, row: dict[str, str]) -> pd.DataFrame:
-    return _append_rows(table, [row])
-
-
-def _append_rows(table: pd.DataFrame, rows: list[dict[str, str]]) -> pd.DataFrame:
-    extra = pd.DataFrame(rows).reindex(columns=table.columns, fill_value="")
-    if not table.columns.size:
-        return pd.DataFrame(rows)
-    extra = extra.fillna("")
-    return pd.concat([table, extra], ignore_index=True).astype(str)
+def _part_labels(columns: list[tuple[str, str]], ids: list[str]) -> pd.DataFrame:
+    """The parts' labels (id, name, code)."""
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "name": [f"{c} ({part} part)" for c, part in columns],
+            "code": [f"FP:{c}:{part}" for c, part in columns],
+        }
+    )
 
 
 def _attach_uncertainty(
