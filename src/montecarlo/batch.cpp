@@ -442,7 +442,7 @@ DrawFn kernel_for(NormalBatch::Kernel which) {
 }
 }  // namespace
 
-void NormalBatch::add(const Sampler& s, std::uint64_t stream, Index position) {
+void NormalBatch::add(const Sampler& s, std::uint64_t stream, Index position, bool flip) {
   const std::size_t i = position_.size();
   for (auto* v : {&mu_, &sigma_, &lsign_}) v->resize(i);
   c0_.resize(i);
@@ -451,7 +451,9 @@ void NormalBatch::add(const Sampler& s, std::uint64_t stream, Index position) {
   c1_.push_back(std::uint32_t(stream >> 32));
   mu_.push_back(s.mu());
   sigma_.push_back(s.sigma());
-  lsign_.push_back(s.type() == 2 ? s.sign() : 0.0);
+  // -1 * (sign * e) and (-sign) * e are the same bits (multiplying by -1 is exact).
+  lsign_.push_back(s.type() == 2 ? (flip ? -s.sign() : s.sign()) : 0.0);
+  if (flip && s.type() != 2) negate_.push_back(position);
   contiguous_ = contiguous_ && (i == 0 || position == position_[0] + Index(i));
   position_.push_back(position);
   const bool plain = s.window_low() == 0.0 && s.window_width() == 1.0 && !s.window_upper() &&
@@ -498,6 +500,7 @@ void NormalBatch::draw(std::uint64_t seed, std::uint64_t iteration, double* out,
                win_flip_.data(), win_z_lo_.data(), win_z_hi_.data()};
   kernel_for(kernel)(v, std::uint32_t(iteration), std::uint32_t(iteration >> 32),
                      std::uint32_t(seed), std::uint32_t(seed >> 32), out);
+  for (Index p : negate_) out[p] = -out[p];
 }
 
 }  // namespace hiili::mc

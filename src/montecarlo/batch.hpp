@@ -14,8 +14,10 @@ namespace hiili::mc {
 class NormalBatch {
  public:
   // Adds an entry with this sampler (type 2 or 3) and stream id; its draw lands at
-  // out[position] in draw().
-  void add(const Sampler& sampler, std::uint64_t stream, Index position);
+  // out[position] in draw(), negated when `flip` (Brightway's flip: the same bits as -1 times
+  // the draw; a lognormal's flip is folded into its sign, a normal's is a negation after the
+  // draw).
+  void add(const Sampler& sampler, std::uint64_t stream, Index position, bool flip = false);
   Index size() const { return static_cast<Index>(position_.size()); }
 
   // Draws every entry for `iteration` (block 0 of each stream) into out[position].
@@ -36,6 +38,7 @@ class NormalBatch {
   std::vector<double> mu_, sigma_;
   std::vector<double> lsign_;  // lognormal: its sign (+-1); normal: 0
   std::vector<Index> position_;
+  std::vector<Index> negate_;  // positions of flipped normal entries
   bool contiguous_ = true;  // position_[i] == position_[0] + i (the engine's layout)
   // Groups of 4 entries with a truncation window or an upper-tail flip ("windowed"): most
   // entries have neither (p = u, z unclamped), so their parameters are kept apart, 4 per group
