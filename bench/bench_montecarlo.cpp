@@ -4,7 +4,8 @@
 //                              data: loc = log |amount|, sigma 0.05-1.2, a third negative, 2 %
 //                              truncated, 5 % normal), positions the identity as in the engine;
 //                              counter ns_per_draw (thread CPU). kernel: 0 Auto, 1 AVX2,
-//                              2 baseline x86-64, 3 scalar (Sampler::operator() formulas).
+//                              2 baseline x86-64, 3 scalar (Sampler::operator() formulas),
+//                              4 AVX-512.
 //   MonteCarloIteration        MonteCarlo(synth n = 20,000 with uncertainty, demand {19999: 1},
 //                              one thread).run(100); counters per iteration from the report:
 //                              sample_ms, factor_ms, solve_ms, total_ms (thread CPU of the one
@@ -93,7 +94,7 @@ void NormalBatchDraw(benchmark::State& state) {
   state.counters["ns_per_draw"] = benchmark::Counter(
       draws, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
-BENCHMARK(NormalBatchDraw)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
+BENCHMARK(NormalBatchDraw)->DenseRange(0, 4)->Unit(benchmark::kMillisecond);
 
 void MonteCarloIteration(benchmark::State& state) {
   static const auto model =

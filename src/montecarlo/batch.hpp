@@ -25,8 +25,8 @@ class NormalBatch {
   // for the callers' signature).
   // Chooses AVX2 or baseline x86-64 kernels at run time; the results are the same bits.
   // `kernel` forces a code path (tests check that all give the same bits); Auto picks AVX2
-  // where the CPU has it.
-  enum class Kernel { Auto, Avx2, Baseline, Scalar };
+  // where the CPU has it. Avx512: the AVX2 kernel with Philox eight blocks per vector.
+  enum class Kernel { Auto, Avx2, Baseline, Scalar, Avx512 };
   void draw(std::uint64_t seed, std::uint64_t iteration, double* out,
             std::vector<double>& scratch, Kernel kernel = Kernel::Auto) const;
   // Whether this build and CPU can run `kernel`.
