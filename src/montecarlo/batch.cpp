@@ -157,10 +157,10 @@ __attribute__((target("avx512f"), always_inline)) inline void philox_avx512_grou
 }
 
 __attribute__((target("avx512f"))) void philox_words_avx512(const std::uint32_t* c0,
-                                                           const std::uint32_t* c1, int n,
-                                                           std::uint32_t c2, std::uint32_t c3,
-                                                           std::uint32_t k0in, std::uint32_t k1in,
-                                                           double* out) {
+                                                            const std::uint32_t* c1, int n,
+                                                            std::uint32_t c2, std::uint32_t c3,
+                                                            std::uint32_t k0in, std::uint32_t k1in,
+                                                            double* out) {
   int i = 0;
   for (; i + 16 <= n; i += 16) philox_avx512_group<2>(c0 + i, c1 + i, c2, c3, k0in, k1in, out + i);
   for (; i + 8 <= n; i += 8) philox_avx512_group<1>(c0 + i, c1 + i, c2, c3, k0in, k1in, out + i);
@@ -451,8 +451,8 @@ __attribute__((target("avx2"))) void draw_avx2(const View& v, std::uint32_t c2,
 // The AVX2 kernel with Philox eight blocks per vector. (The floating-point steps eight lanes
 // wide as well were slower than four: 11.2 against 9.6 ns per draw.)
 __attribute__((target("avx512f"))) void draw_avx512(const View& v, std::uint32_t c2,
-                                                   std::uint32_t c3, std::uint32_t k0,
-                                                   std::uint32_t k1, double* out) {
+                                                    std::uint32_t c3, std::uint32_t k0,
+                                                    std::uint32_t k1, double* out) {
   draw_blocks(v, philox_words_avx512, c2, c3, k0, k1, out);
 }
 #endif

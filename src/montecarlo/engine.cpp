@@ -512,9 +512,8 @@ void MonteCarlo::Impl::plan_a_draws(const std::vector<std::optional<Sampler>>& s
     }
     // Sole draws in slot order: each lands alone in its slot, so their order changes no bit,
     // and the batch's writes into the values run forward through memory.
-    std::sort(sole.begin(), sole.end(), [&](Index x, Index y) {
-      return slot_map[TA.slots[x]] < slot_map[TA.slots[y]];
-    });
+    std::sort(sole.begin(), sole.end(),
+              [&](Index x, Index y) { return slot_map[TA.slots[x]] < slot_map[TA.slots[y]]; });
     da_shared.kind = MatrixKind::Technosphere;
     for (Index e : sole) da.add(e, TA.entries[e], *samplers[e], slot_map[TA.slots[e]]);
     for (Index e : shared) {

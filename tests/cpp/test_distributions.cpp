@@ -373,16 +373,17 @@ TEST(Distributions, BulkDrawsLandAtTheirPositionsBitIdentically) {
 // A flipped entry lands as minus its draw, bit for bit (a lognormal's flip folded into its
 // sign, a normal's a negation after the draw), in every kernel; unflipped ones are untouched.
 TEST(Distributions, BulkFlippedDrawsAreMinusTheDraw) {
-  const std::vector<Uncertainty> us = {uncertainty(2, 0.3, 0.2),
-                                       uncertainty(2, -1.0, 0.7, kNaN, kNaN, kNaN, true),
-                                       uncertainty(3, 4.0, 0.5), uncertainty(3, 0.0, 1.0, kNaN, -1.0, 1.0),
-                                       uncertainty(2, 0.0, 1.0, kNaN, std::exp(-9.0), std::exp(-7.5))};
+  const std::vector<Uncertainty> us = {
+      uncertainty(2, 0.3, 0.2), uncertainty(2, -1.0, 0.7, kNaN, kNaN, kNaN, true),
+      uncertainty(3, 4.0, 0.5), uncertainty(3, 0.0, 1.0, kNaN, -1.0, 1.0),
+      uncertainty(2, 0.0, 1.0, kNaN, std::exp(-9.0), std::exp(-7.5))};
   const int count = 301;
   std::vector<Sampler> samplers;
   mc::NormalBatch batch;
   for (int i = 0; i < count; ++i) {
     samplers.emplace_back(us[static_cast<std::size_t>(i % 5)], 0.0);
-    batch.add(samplers.back(), stream_id(MatrixKind::Technosphere, 7 * i), (i * 37) % count, i % 3 == 0);
+    batch.add(samplers.back(), stream_id(MatrixKind::Technosphere, 7 * i), (i * 37) % count,
+              i % 3 == 0);
   }
   std::vector<double> out(count), scratch;
   using K = mc::NormalBatch::Kernel;
