@@ -4,11 +4,18 @@
 //                              data: loc = log |amount|, sigma 0.05-1.2, a third negative, 2 %
 //                              truncated, 5 % normal), positions the identity as in the engine;
 //                              counter ns_per_draw (thread CPU). kernel: 0 Auto, 1 AVX2,
-//                              2 baseline x86-64, 3 scalar (Sampler::operator() formulas).
+//                              2 baseline x86-64, 3 scalar (Sampler::operator() formulas),
+//                              4 AVX-512.
 //   MonteCarloIteration        MonteCarlo(synth n = 20,000 with uncertainty, demand {19999: 1},
 //                              one thread).run(100); counters per iteration from the report:
 //                              sample_ms, factor_ms, solve_ms, total_ms (thread CPU of the one
 //                              worker, which is the calling thread).
+//   MonteCarloRun/<family>/<threads>  MonteCarlo(synth n = 20,000, k = 20, family 0 ecoinvent
+//                              or 1 stress, with uncertainty: A and B drawn, demand
+//                              {19999: 1}).run(200) at 1 or 2 threads, after a warm-up run that
+//                              creates the workers; counter it_per_s (wall) and the report's
+//                              thread-seconds per iteration (sample_ms, factor_ms, solve_ms,
+//                              score_ms).
 //
 // Use --benchmark_repetitions=N --benchmark_report_aggregates_only=true for medians.
 #include <benchmark/benchmark.h>
@@ -87,7 +94,7 @@ void NormalBatchDraw(benchmark::State& state) {
   state.counters["ns_per_draw"] = benchmark::Counter(
       draws, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
-BENCHMARK(NormalBatchDraw)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
+BENCHMARK(NormalBatchDraw)->DenseRange(0, 4)->Unit(benchmark::kMillisecond);
 
 void MonteCarloIteration(benchmark::State& state) {
   static const auto model =
@@ -115,6 +122,50 @@ void MonteCarloIteration(benchmark::State& state) {
   state.SetLabel(report.brief());
 }
 BENCHMARK(MonteCarloIteration)->Arg(100)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+std::shared_ptr<const hiili::Model> synth_k20(int family) {
+  static std::shared_ptr<const hiili::Model> models[2];
+  if (!models[family]) {
+    hiili::SynthOptions o;
+    o.k = 20;
+    o.family = family == 0 ? hiili::SynthFamily::Ecoinvent : hiili::SynthFamily::Stress;
+    o.uncertainty = true;
+    models[family] = std::make_shared<const hiili::Model>(hiili::synth(o));
+  }
+  return models[family];
+}
+
+void MonteCarloRun(benchmark::State& state) {
+  const auto model = synth_k20(static_cast<int>(state.range(0)));
+  hiili::MonteCarloOptions options;
+  options.threads = static_cast<int>(state.range(1));
+  options.seed = 7;
+  hiili::MonteCarlo mc(model, hiili::SparseDemand{{model->num_activities() - 1, 1.0}}, options);
+  mc.run(4 * options.threads);  // the workers' factorisations
+  hiili::MonteCarloReport report;
+  double sample = 0, factor = 0, solve = 0, score = 0, seconds = 0;
+  Index done = 0;
+  for (auto _ : state) {
+    report = mc.run(200).report;
+    sample += report.sample_seconds;
+    factor += report.factor_seconds;
+    solve += report.solve_seconds;
+    score += report.score_seconds;
+    seconds += report.seconds;
+    done += report.iterations;
+  }
+  state.counters["it_per_s"] = double(done) / seconds;
+  state.counters["sample_ms"] = 1e3 * sample / double(done);
+  state.counters["factor_ms"] = 1e3 * factor / double(done);
+  state.counters["solve_ms"] = 1e3 * solve / double(done);
+  state.counters["score_ms"] = 1e3 * score / double(done);
+  state.SetLabel(report.brief());
+}
+BENCHMARK(MonteCarloRun)
+    ->ArgsProduct({{0, 1}, {1, 2}})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

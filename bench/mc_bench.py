@@ -12,6 +12,7 @@ phase breakdown (thread-seconds: sampling, refactorisation, solves, scores), the
 before and after, and the means of both samples (they must agree within Monte Carlo error).
 
     .venv/bin/python bench/mc_bench.py --n 20000 --iterations 300 --bw-iterations 10
+    .venv/bin/python bench/mc_bench.py --family stress --k 20 --bw-solvers "" --threads 1,2
 """
 
 from __future__ import annotations
@@ -199,6 +200,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=1, help="synth seed")
+    ap.add_argument("--family", default="ecoinvent", help="synth family: ecoinvent or stress")
+    ap.add_argument("--k", type=int, default=3, help="synth impact categories")
     ap.add_argument("--iterations", type=int, default=300, help="hiili iterations per run")
     ap.add_argument("--bw-iterations", type=int, default=10, help="bw2calc iterations")
     ap.add_argument("--threads", default="1,2")
@@ -224,10 +227,17 @@ def main() -> int:
             "python": platform.python_version(),
         },
         "load_before": loadavg(),
-        "model": {"generator": "hiili.synth", "n": args.n, "seed": args.seed, "uncertainty": True},
+        "model": {
+            "generator": "hiili.synth",
+            "n": args.n,
+            "seed": args.seed,
+            "family": args.family,
+            "k": args.k,
+            "uncertainty": True,
+        },
     }
     t0 = time.perf_counter()
-    model = hiili.synth(args.n, seed=args.seed, uncertainty=True)
+    model = hiili.synth(args.n, seed=args.seed, k=args.k, family=args.family, uncertainty=True)
     out["model"]["seconds"] = time.perf_counter() - t0
     out["model"].update(
         {"m": model.m, "k": model.k, "nnz_A": int(model.A.nnz), "nnz_B": int(model.B.nnz)}
@@ -252,7 +262,7 @@ def main() -> int:
     )
     m = out["model"]
     print(
-        f"model: synth n={m['n']} (m={m['m']}, k={m['k']}, nnz A={m['nnz_A']:,}, "
+        f"model: synth n={m['n']} family={m['family']} (m={m['m']}, k={m['k']}, nnz A={m['nnz_A']:,}, "
         f"nnz B={m['nnz_B']:,}), demand: 1 unit of activity {activity}"
     )
     print()

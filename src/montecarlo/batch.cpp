@@ -112,6 +112,63 @@ __attribute__((target("avx2"))) void philox_words_avx2(const std::uint32_t* c0,
   philox_words_scalar(c0 + i, c1 + i, n - i, c2, c3, k0in, k1in, out + i);
 }
 
+// Eight blocks per vector, as philox_avx2_group does four (GCC 12's AVX-512 headers warn
+// falsely about their own undefined-vector idiom in _mm512_set1_epi64 and friends).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+template <int V>
+__attribute__((target("avx512f"), always_inline)) inline void philox_avx512_group(
+    const std::uint32_t* c0, const std::uint32_t* c1, std::uint32_t c2, std::uint32_t c3,
+    std::uint32_t k0in, std::uint32_t k1in, double* out) {
+  const __m512i m0 = _mm512_set1_epi64(kM0), m1 = _mm512_set1_epi64(kM1);
+  __m512i a[V], b[V], c[V], d[V];
+  for (int v = 0; v < V; ++v) {
+    a[v] = _mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c0 + 8 * v)));
+    b[v] = _mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c1 + 8 * v)));
+    c[v] = _mm512_set1_epi64(c2);
+    d[v] = _mm512_set1_epi64(c3);
+  }
+  std::uint32_t k0 = k0in, k1 = k1in;
+  for (int r = 0; r < 10; ++r) {
+    const __m512i kk0 = _mm512_set1_epi64(k0), kk1 = _mm512_set1_epi64(k1);
+    for (int v = 0; v < V; ++v) {
+      const __m512i p0 = _mm512_mul_epu32(a[v], m0);
+      const __m512i p1 = _mm512_mul_epu32(c[v], m1);
+      const __m512i na = _mm512_xor_si512(_mm512_srli_epi64(p1, 32), _mm512_xor_si512(b[v], kk0));
+      const __m512i nc = _mm512_xor_si512(_mm512_srli_epi64(p0, 32), _mm512_xor_si512(d[v], kk1));
+      b[v] = p1;
+      d[v] = p0;
+      a[v] = na;
+      c[v] = nc;
+    }
+    k0 += kW0;
+    k1 += kW1;
+  }
+  const __m512i low = _mm512_set1_epi64(0xFFFFFFFFll);
+  for (int v = 0; v < V; ++v) {
+    const __m512i w = _mm512_or_si512(_mm512_and_si512(a[v], low), _mm512_slli_epi64(b[v], 32));
+    const __m512i x = _mm512_srli_epi64(w, 12);
+    const __m512d dv = _mm512_sub_pd(
+        _mm512_castsi512_pd(_mm512_or_si512(x, _mm512_set1_epi64(0x4330000000000000ll))),
+        _mm512_set1_pd(4503599627370496.0));
+    _mm512_storeu_pd(out + 8 * v, _mm512_add_pd(_mm512_mul_pd(dv, _mm512_set1_pd(0x1.0p-52)),
+                                                _mm512_set1_pd(0x1.0p-53)));
+  }
+}
+
+__attribute__((target("avx512f"))) void philox_words_avx512(const std::uint32_t* c0,
+                                                            const std::uint32_t* c1, int n,
+                                                            std::uint32_t c2, std::uint32_t c3,
+                                                            std::uint32_t k0in, std::uint32_t k1in,
+                                                            double* out) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) philox_avx512_group<2>(c0 + i, c1 + i, c2, c3, k0in, k1in, out + i);
+  for (; i + 8 <= n; i += 8) philox_avx512_group<1>(c0 + i, c1 + i, c2, c3, k0in, k1in, out + i);
+  for (; i + 4 <= n; i += 4) philox_avx2_group<1>(c0 + i, c1 + i, c2, c3, k0in, k1in, out + i);
+  philox_words_scalar(c0 + i, c1 + i, n - i, c2, c3, k0in, k1in, out + i);
+}
+#pragma GCC diagnostic pop
+
 void philox_words_sse2(const std::uint32_t* c0, const std::uint32_t* c1, int n,
                        std::uint32_t c2, std::uint32_t c3, std::uint32_t k0in,
                        std::uint32_t k1in, double* out) {
@@ -391,6 +448,13 @@ __attribute__((target("avx2"))) void draw_avx2(const View& v, std::uint32_t c2,
                                                std::uint32_t k1, double* out) {
   draw_blocks(v, philox_words_avx2, c2, c3, k0, k1, out);
 }
+// The AVX2 kernel with Philox eight blocks per vector. (The floating-point steps eight lanes
+// wide as well were slower than four: 11.2 against 9.6 ns per draw.)
+__attribute__((target("avx512f"))) void draw_avx512(const View& v, std::uint32_t c2,
+                                                    std::uint32_t c3, std::uint32_t k0,
+                                                    std::uint32_t k1, double* out) {
+  draw_blocks(v, philox_words_avx512, c2, c3, k0, k1, out);
+}
 #endif
 #endif  // HIILI_MC_VECTOR
 
@@ -417,6 +481,18 @@ void draw_scalar(const View& v, std::uint32_t c2, std::uint32_t c3, std::uint32_
 using DrawFn = void (*)(const View&, std::uint32_t, std::uint32_t, std::uint32_t,
                         std::uint32_t, double*);
 
+bool has_avx512() {
+#ifdef HIILI_MC_X86
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return yes;
+#else
+  return false;
+#endif
+}
+
 bool has_avx2() {
 #ifdef HIILI_MC_X86
   static const bool yes = [] {
@@ -431,10 +507,11 @@ bool has_avx2() {
 
 DrawFn kernel_for(NormalBatch::Kernel which) {
   using K = NormalBatch::Kernel;
-  if (which == K::Auto) which = has_avx2() ? K::Avx2 : K::Baseline;
+  if (which == K::Auto) which = has_avx512() ? K::Avx512 : has_avx2() ? K::Avx2 : K::Baseline;
 #ifdef HIILI_MC_VECTOR
 #ifdef HIILI_MC_X86
   if (which == K::Avx2) return draw_avx2;
+  if (which == K::Avx512) return draw_avx512;
 #endif
   if (which == K::Baseline) return draw_default;
 #endif
@@ -442,7 +519,7 @@ DrawFn kernel_for(NormalBatch::Kernel which) {
 }
 }  // namespace
 
-void NormalBatch::add(const Sampler& s, std::uint64_t stream, Index position) {
+void NormalBatch::add(const Sampler& s, std::uint64_t stream, Index position, bool flip) {
   const std::size_t i = position_.size();
   for (auto* v : {&mu_, &sigma_, &lsign_}) v->resize(i);
   c0_.resize(i);
@@ -451,7 +528,9 @@ void NormalBatch::add(const Sampler& s, std::uint64_t stream, Index position) {
   c1_.push_back(std::uint32_t(stream >> 32));
   mu_.push_back(s.mu());
   sigma_.push_back(s.sigma());
-  lsign_.push_back(s.type() == 2 ? s.sign() : 0.0);
+  // -1 * (sign * e) and (-sign) * e are the same bits (multiplying by -1 is exact).
+  lsign_.push_back(s.type() == 2 ? (flip ? -s.sign() : s.sign()) : 0.0);
+  if (flip && s.type() != 2) negate_.push_back(position);
   contiguous_ = contiguous_ && (i == 0 || position == position_[0] + Index(i));
   position_.push_back(position);
   const bool plain = s.window_low() == 0.0 && s.window_width() == 1.0 && !s.window_upper() &&
@@ -483,7 +562,7 @@ void NormalBatch::add(const Sampler& s, std::uint64_t stream, Index position) {
 
 bool NormalBatch::available(Kernel kernel) {
 #if defined(HIILI_MC_X86) && defined(HIILI_MC_VECTOR)
-  return kernel != Kernel::Avx2 || has_avx2();
+  return (kernel != Kernel::Avx2 || has_avx2()) && (kernel != Kernel::Avx512 || has_avx512());
 #else
   return kernel == Kernel::Auto || kernel == Kernel::Scalar;
 #endif
@@ -498,6 +577,7 @@ void NormalBatch::draw(std::uint64_t seed, std::uint64_t iteration, double* out,
                win_flip_.data(), win_z_lo_.data(), win_z_hi_.data()};
   kernel_for(kernel)(v, std::uint32_t(iteration), std::uint32_t(iteration >> 32),
                      std::uint32_t(seed), std::uint32_t(seed >> 32), out);
+  for (Index p : negate_) out[p] = -out[p];
 }
 
 }  // namespace hiili::mc

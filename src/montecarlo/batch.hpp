@@ -14,8 +14,10 @@ namespace hiili::mc {
 class NormalBatch {
  public:
   // Adds an entry with this sampler (type 2 or 3) and stream id; its draw lands at
-  // out[position] in draw().
-  void add(const Sampler& sampler, std::uint64_t stream, Index position);
+  // out[position] in draw(), negated when `flip` (Brightway's flip: the same bits as -1 times
+  // the draw; a lognormal's flip is folded into its sign, a normal's is a negation after the
+  // draw).
+  void add(const Sampler& sampler, std::uint64_t stream, Index position, bool flip = false);
   Index size() const { return static_cast<Index>(position_.size()); }
 
   // Draws every entry for `iteration` (block 0 of each stream) into out[position].
@@ -23,8 +25,8 @@ class NormalBatch {
   // for the callers' signature).
   // Chooses AVX2 or baseline x86-64 kernels at run time; the results are the same bits.
   // `kernel` forces a code path (tests check that all give the same bits); Auto picks AVX2
-  // where the CPU has it.
-  enum class Kernel { Auto, Avx2, Baseline, Scalar };
+  // where the CPU has it. Avx512: the AVX2 kernel with Philox eight blocks per vector.
+  enum class Kernel { Auto, Avx2, Baseline, Scalar, Avx512 };
   void draw(std::uint64_t seed, std::uint64_t iteration, double* out,
             std::vector<double>& scratch, Kernel kernel = Kernel::Auto) const;
   // Whether this build and CPU can run `kernel`.
@@ -36,6 +38,7 @@ class NormalBatch {
   std::vector<double> mu_, sigma_;
   std::vector<double> lsign_;  // lognormal: its sign (+-1); normal: 0
   std::vector<Index> position_;
+  std::vector<Index> negate_;  // positions of flipped normal entries
   bool contiguous_ = true;  // position_[i] == position_[0] + i (the engine's layout)
   // Groups of 4 entries with a truncation window or an upper-tail flip ("windowed"): most
   // entries have neither (p = u, z unclamped), so their parameters are kept apart, 4 per group

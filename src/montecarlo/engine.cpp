@@ -37,45 +37,72 @@ constexpr Index kMaxStreamedIterations = Index(0xFFFFFFFF);
 // A streamed run's blocks keep about this many scores at a time (32 MiB).
 constexpr Index kStreamBlockScores = Index(1) << 22;
 
-// The uncertain entries of one matrix drawn per iteration. Draw i is entry entries[i]; its
-// value in the matrix is sign[i] * draw (Brightway's flip).
+// The uncertain entries of one matrix drawn per iteration. Draw i is entry entries[i]; it
+// lands at out[at[i]] as sign * draw (Brightway's flip, folded into the draw: multiplying by
+// -1 is exact, so these are the bits of the sign times the sampler's value).
 struct Draws {
   MatrixKind kind = MatrixKind::Technosphere;
   std::vector<Index> entries;
-  std::vector<double> sign;
-  std::vector<double> amounts;  // the entries' amounts: the deterministic pass
+  std::vector<Index> at;        // where each draw lands in the output array
+  std::vector<double> amounts;  // the entries' signed amounts: the deterministic pass
   mc::NormalBatch batch;        // lognormal and normal entries, drawn in bulk
-  std::vector<Index> other;     // positions of the other entries
+  std::vector<Index> other;     // draw numbers of the other entries
   std::vector<Sampler> other_sampler;
+  std::vector<double> other_sign;
 
   Index size() const { return static_cast<Index>(entries.size()); }
-  void add(Index entry, const Entry& e, const Sampler& s) {
+  // Entry `entry` drawn with `s`, landing at out[out_at].
+  void add(Index entry, const Entry& e, const Sampler& s, Index out_at) {
     const Index pos = size();
     entries.push_back(entry);
-    sign.push_back(e.flip ? -1.0 : 1.0);
-    amounts.push_back(e.amount);
+    at.push_back(out_at);
+    amounts.push_back(e.value());
     if (s.is_normal_family()) {
-      batch.add(s, stream_id(kind, entry), pos);
+      batch.add(s, stream_id(kind, entry), out_at, e.flip);
     } else {
       other.push_back(pos);
       other_sampler.push_back(s);
+      other_sign.push_back(e.flip ? -1.0 : 1.0);
     }
   }
   void draw(std::uint64_t seed, std::uint64_t iteration, double* out,
             std::vector<double>& scratch) const {
     batch.draw(seed, iteration, out, scratch);
     for (std::size_t k = 0; k < other.size(); ++k) {
-      const Index pos = other[k];
-      RandomStream s(seed, stream_id(kind, entries[static_cast<std::size_t>(pos)]), iteration);
-      out[pos] = other_sampler[k](s);
+      const auto pos = static_cast<std::size_t>(other[k]);
+      RandomStream s(seed, stream_id(kind, entries[pos]), iteration);
+      out[at[pos]] = other_sign[k] * other_sampler[k](s);
     }
   }
-  void fill(bool deterministic, std::uint64_t seed, std::uint64_t iteration,
-            std::vector<double>& out, std::vector<double>& scratch) const {
+  void fill(bool deterministic, std::uint64_t seed, std::uint64_t iteration, double* out,
+            std::vector<double>& scratch) const {
     if (deterministic)
-      std::copy(amounts.begin(), amounts.end(), out.begin());
+      for (std::size_t i = 0; i < at.size(); ++i) out[at[i]] = amounts[i];
     else
-      draw(seed, iteration, out.data(), scratch);
+      draw(seed, iteration, out, scratch);
+  }
+};
+
+// Drawn entries of B or C by runs of one column: draws [run_end[r - 1], run_end[r]) all sit in
+// column run_col[r] (in draw order, so a sum over the runs adds in draw order); row[i] is draw
+// i's row.
+struct DrawnPart {
+  std::vector<Index> row, run_col, run_end;
+  void add(Index r, Index c) {
+    if (run_col.empty() || run_col.back() != c) {
+      run_col.push_back(c);
+      run_end.push_back(run_end.empty() ? 0 : run_end.back());
+    }
+    row.push_back(r);
+    ++run_end.back();
+  }
+  // out[row] += x * y[column], draw by draw.
+  void multiply_add(const double* x, const double* y, double* out) const {
+    Index i = 0;
+    for (std::size_t r = 0; r < run_col.size(); ++r) {
+      const double yc = y[run_col[r]];
+      for (const Index end = run_end[r]; i < end; ++i) out[row[i]] += x[i] * yc;
+    }
   }
 };
 
@@ -92,7 +119,7 @@ struct Worker {
   Eigen::MatrixXd X;           // supplies, solve space x d
   Eigen::MatrixXd G;           // inventories, m x d
   Eigen::MatrixXd H;           // scores, k x d
-  std::vector<double> xa, xb, xc, scratch;
+  std::vector<double> xa, xb, xc, scratch;  // xa: the shared-slot A draws
   double t_sample = 0.0, t_factor = 0.0, t_solve = 0.0, t_score = 0.0;
   long restores = 0;
 };
@@ -254,16 +281,17 @@ struct MonteCarlo::Impl {
   Eigen::MatrixXd F;            // demands in the solve space (solve_n x d)
   Eigen::MatrixXd S_fixed;      // fixed-A mode: the supplies (n x d)
 
-  Draws da, db, dc;
-  Index a_sole = 0;             // draws [0, a_sole) own their slot; the rest share one
-  std::vector<Index> a_slot;    // per A draw: slot in a_solve.values
+  // A: draws that own their slot land straight in the worker's values; draws that share a
+  // slot (with fixed entries or other draws) land in xa and are added to the slot's fixed sum.
+  Draws da, da_shared, db, dc;
+  std::vector<Index> a_shared_at;  // per shared draw: slot in a_solve.values
   std::vector<Index> a_shared_slot;
   std::vector<double> a_shared_base;  // the fixed entries' sum at each shared slot
 
   FixedPart b_fixed;            // B's fixed part, columns in solve space
-  std::vector<Index> b_row, b_col;  // per B draw
+  DrawnPart b_drawn;            // B's draws (rows are flows, columns in solve space)
   FixedPart c_fixed;            // C's fixed part (k x m, by flow)
-  std::vector<Index> c_row, c_col;  // per C draw
+  DrawnPart c_drawn;            // C's draws (rows are categories, columns flows)
 
   Eigen::MatrixXd deterministic;  // k x d
   Eigen::MatrixXd inventory0;     // m x d
@@ -482,14 +510,15 @@ void MonteCarlo::Impl::plan_a_draws(const std::vector<std::optional<Sampler>>& s
       if (s < 0) continue;
       (contributors[s] == 1 ? sole : shared).push_back(Index(e));
     }
-    for (Index e : sole) {
-      da.add(e, TA.entries[e], *samplers[e]);
-      a_slot.push_back(slot_map[TA.slots[e]]);
-    }
-    a_sole = da.size();
+    // Sole draws in slot order: each lands alone in its slot, so their order changes no bit,
+    // and the batch's writes into the values run forward through memory.
+    std::sort(sole.begin(), sole.end(),
+              [&](Index x, Index y) { return slot_map[TA.slots[x]] < slot_map[TA.slots[y]]; });
+    da_shared.kind = MatrixKind::Technosphere;
+    for (Index e : sole) da.add(e, TA.entries[e], *samplers[e], slot_map[TA.slots[e]]);
     for (Index e : shared) {
-      da.add(e, TA.entries[e], *samplers[e]);
-      a_slot.push_back(slot_map[TA.slots[e]]);
+      da_shared.add(e, TA.entries[e], *samplers[e], da_shared.size());
+      a_shared_at.push_back(slot_map[TA.slots[e]]);
     }
     // Shared slots restart each iteration from the sum of their fixed entries.
     std::vector<double> base(a_solve.row_idx.size(), 0.0);
@@ -521,9 +550,8 @@ void MonteCarlo::Impl::plan_b_draws(const std::vector<std::optional<Sampler>>& s
     const Entry& en = TB.entries[e];
     b_slot_sampled[TB.slots[e]] = 1;
     if (!up[en.col] || !flow_used[en.row]) continue;
-    db.add(Index(e), en, *samplers[e]);
-    b_row.push_back(en.row);
-    b_col.push_back(solve_of[en.col]);
+    db.add(Index(e), en, *samplers[e], db.size());
+    b_drawn.add(en.row, solve_of[en.col]);
   }
   {
     // Slots without drawn entries keep the model's value (summed as the model summed it);
@@ -563,9 +591,8 @@ void MonteCarlo::Impl::plan_c_draws(const std::vector<std::optional<Sampler>>& s
     if (!samplers[e]) continue;
     const Entry& en = TC.entries[e];
     c_slot_sampled[TC.slots[e]] = 1;
-    dc.add(Index(e), en, *samplers[e]);
-    c_row.push_back(en.row);
-    c_col.push_back(en.col);
+    dc.add(Index(e), en, *samplers[e], dc.size());
+    c_drawn.add(en.row, en.col);
   }
   {
     std::vector<double> fixed_sum(C.row_idx.size(), 0.0);
@@ -592,8 +619,8 @@ void MonteCarlo::Impl::plan_c_draws(const std::vector<std::optional<Sampler>>& s
 // and gives the deterministic scores.
 void MonteCarlo::Impl::start_first_worker() {
   auto w = make_worker();
-  db.fill(true, 0, 0, w->xb, w->scratch);
-  dc.fill(true, 0, 0, w->xc, w->scratch);
+  db.fill(true, 0, 0, w->xb.data(), w->scratch);
+  dc.fill(true, 0, 0, w->xc.data(), w->scratch);
   if (sample_a) {
     w->X = F;
     w->factorization->solve_many_in_place(w->X);
@@ -617,7 +644,7 @@ std::unique_ptr<Worker> MonteCarlo::Impl::make_worker() const {
   }
   w->G.resize(m, d);
   w->H.resize(k, d);
-  w->xa.resize(static_cast<std::size_t>(da.size()));
+  w->xa.resize(static_cast<std::size_t>(da_shared.size()));
   w->xb.resize(static_cast<std::size_t>(db.size()));
   w->xc.resize(static_cast<std::size_t>(dc.size()));
   w->scratch.resize(512);
@@ -663,8 +690,7 @@ void MonteCarlo::Impl::inventory_and_scores(Worker& w, const Eigen::MatrixXd& su
       if (st == 0.0) continue;
       for (Index p = b_fixed.ptr[t]; p < b_fixed.ptr[t + 1]; ++p) g[b_fixed.row[p]] += b_fixed.val[p] * st;
     }
-    const Index nb = db.size();
-    for (Index i = 0; i < nb; ++i) g[b_row[i]] += (db.sign[i] * w.xb[i]) * s[b_col[i]];
+    b_drawn.multiply_add(w.xb.data(), s, g);
     double* h = w.H.col(c).data();
     std::fill(h, h + k, 0.0);
     for (Index f = 0; f < m; ++f) {
@@ -672,8 +698,7 @@ void MonteCarlo::Impl::inventory_and_scores(Worker& w, const Eigen::MatrixXd& su
       if (gf == 0.0) continue;
       for (Index p = c_fixed.ptr[f]; p < c_fixed.ptr[f + 1]; ++p) h[c_fixed.row[p]] += c_fixed.val[p] * gf;
     }
-    const Index nc = dc.size();
-    for (Index i = 0; i < nc; ++i) h[c_row[i]] += (dc.sign[i] * w.xc[i]) * g[c_col[i]];
+    c_drawn.multiply_add(w.xc.data(), g, h);
   }
 }
 
@@ -681,11 +706,11 @@ bool MonteCarlo::Impl::iterate(Worker& w, std::uint64_t it, bool deterministic) 
   const std::uint64_t seed = options.seed;
   const auto t0 = Clock::now();
   if (sample_a) {
-    da.fill(deterministic, seed, it, w.xa, w.scratch);
     double* v = w.values.data();
+    da.fill(deterministic, seed, it, v, w.scratch);
+    da_shared.fill(deterministic, seed, it, w.xa.data(), w.scratch);
     for (std::size_t i = 0; i < a_shared_slot.size(); ++i) v[a_shared_slot[i]] = a_shared_base[i];
-    for (Index i = 0; i < a_sole; ++i) v[a_slot[i]] = da.sign[i] * w.xa[i];
-    for (Index i = a_sole; i < da.size(); ++i) v[a_slot[i]] += da.sign[i] * w.xa[i];
+    for (std::size_t i = 0; i < a_shared_at.size(); ++i) v[a_shared_at[i]] += w.xa[i];
     auto t1 = Clock::now();
     w.t_sample += std::chrono::duration<double>(t1 - t0).count();
     const long fallbacks = w.factorization->report().refactor_fallbacks;
@@ -714,8 +739,8 @@ bool MonteCarlo::Impl::iterate(Worker& w, std::uint64_t it, bool deterministic) 
     if (!ok) return false;
   }
   auto tb = Clock::now();
-  db.fill(deterministic, seed, it, w.xb, w.scratch);
-  dc.fill(deterministic, seed, it, w.xc, w.scratch);
+  db.fill(deterministic, seed, it, w.xb.data(), w.scratch);
+  dc.fill(deterministic, seed, it, w.xc.data(), w.scratch);
   auto tc = Clock::now();
   w.t_sample += std::chrono::duration<double>(tc - tb).count();
   inventory_and_scores(w, sample_a ? w.X : S_fixed);
@@ -864,7 +889,7 @@ void MonteCarlo::Impl::fill_report(MonteCarloResult& result, int threads) {
   MonteCarloReport& r = result.report;
   r.activities = solve_n;
   for (int q = 0; q < 3; ++q) r.uncertain_entries[q] = uncertain[q];
-  r.sampled_entries[0] = da.size();
+  r.sampled_entries[0] = da.size() + da_shared.size();
   r.sampled_entries[1] = db.size();
   r.sampled_entries[2] = dc.size();
   r.threads = threads;

@@ -315,7 +315,7 @@ TEST(Distributions, BulkNormalFamilyIsBitIdenticalToTheSampler) {
     }
   std::vector<double> out(samplers.size()), scratch;
   using K = mc::NormalBatch::Kernel;
-  for (K kernel : {K::Auto, K::Avx2, K::Baseline, K::Scalar}) {
+  for (K kernel : {K::Auto, K::Avx2, K::Baseline, K::Scalar, K::Avx512}) {
   if (!mc::NormalBatch::available(kernel)) continue;
   for (std::uint64_t it : {0ull, 1ull, 12345ull, (1ull << 40) - 1}) {
     batch.draw(77, it, out.data(), scratch, kernel);
@@ -352,7 +352,7 @@ TEST(Distributions, BulkDrawsLandAtTheirPositionsBitIdentically) {
       batch.add(samplers[i], stream_id(MatrixKind::Technosphere, 11 * i), position[i]);
     std::vector<double> out(static_cast<std::size_t>(count) + 2, -1.0), scratch;
     using K = mc::NormalBatch::Kernel;
-    for (K kernel : {K::Auto, K::Avx2, K::Baseline, K::Scalar}) {
+    for (K kernel : {K::Auto, K::Avx2, K::Baseline, K::Scalar, K::Avx512}) {
       if (!mc::NormalBatch::available(kernel)) continue;
       for (std::uint64_t it : {0ull, 9ull, 31337ull}) {
         batch.draw(5, it, out.data(), scratch, kernel);
@@ -366,6 +366,36 @@ TEST(Distributions, BulkDrawsLandAtTheirPositionsBitIdentically) {
         EXPECT_EQ(out[shifted ? 0 : count], -1.0);  // nothing written elsewhere
         EXPECT_EQ(out[count + 1], -1.0);
       }
+    }
+  }
+}
+
+// A flipped entry lands as minus its draw, bit for bit (a lognormal's flip folded into its
+// sign, a normal's a negation after the draw), in every kernel; unflipped ones are untouched.
+TEST(Distributions, BulkFlippedDrawsAreMinusTheDraw) {
+  const std::vector<Uncertainty> us = {
+      uncertainty(2, 0.3, 0.2), uncertainty(2, -1.0, 0.7, kNaN, kNaN, kNaN, true),
+      uncertainty(3, 4.0, 0.5), uncertainty(3, 0.0, 1.0, kNaN, -1.0, 1.0),
+      uncertainty(2, 0.0, 1.0, kNaN, std::exp(-9.0), std::exp(-7.5))};
+  const int count = 301;
+  std::vector<Sampler> samplers;
+  mc::NormalBatch batch;
+  for (int i = 0; i < count; ++i) {
+    samplers.emplace_back(us[static_cast<std::size_t>(i % 5)], 0.0);
+    batch.add(samplers.back(), stream_id(MatrixKind::Technosphere, 7 * i), (i * 37) % count,
+              i % 3 == 0);
+  }
+  std::vector<double> out(count), scratch;
+  using K = mc::NormalBatch::Kernel;
+  for (K kernel : {K::Auto, K::Avx2, K::Baseline, K::Scalar, K::Avx512}) {
+    if (!mc::NormalBatch::available(kernel)) continue;
+    batch.draw(3, 41, out.data(), scratch, kernel);
+    for (int i = 0; i < count; ++i) {
+      RandomStream s(3, stream_id(MatrixKind::Technosphere, 7 * i), 41);
+      const double ref = (i % 3 == 0 ? -1.0 : 1.0) * samplers[static_cast<std::size_t>(i)](s);
+      const double got = out[static_cast<std::size_t>((i * 37) % count)];
+      ASSERT_EQ(std::memcmp(&ref, &got, sizeof(double)), 0)
+          << "kernel " << int(kernel) << " entry " << i << ": " << ref << " vs " << got;
     }
   }
 }
