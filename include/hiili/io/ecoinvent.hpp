@@ -33,8 +33,9 @@
 // name or 7-Zip signature) is read directly with libarchive, without unpacking it to disk:
 // the export at its root or in the one folder one level down that holds ie_index.csv (several
 // such folders: FormatError naming them); each member read is bounded by max_file_bytes,
-// there are at most 100,000 entries, and a corrupt, truncated or encrypted archive (CRC
-// mismatch included) gives FormatError naming the archive and the member.
+// there are at most 100,000 entries, more than 2,048 times the archive's size decompressed
+// (past 256 MiB) is refused as an archive bomb, and a corrupt, truncated or encrypted archive
+// (CRC mismatch included) gives FormatError naming the archive and the member.
 //
 // Index numbers are 0-based; `index` must be a permutation of 0..rows-1. Columns are found
 // by their header names (case-insensitive); a triplet file without a header line is read in
