@@ -29,7 +29,7 @@ PYTHON ?= python3
 
 APT_PACKAGES := build-essential cmake pkg-config libeigen3-dev libsuitesparse-dev libtbb-dev \
   libmetis-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev \
-  libfast-float-dev libzip-dev librandom123-dev libopenblas0-pthread libxxhash-dev \
+  libfast-float-dev libzip-dev libarchive-dev liblzma-dev libbz2-dev librandom123-dev libopenblas0-pthread libxxhash-dev \
   chromium
 PY_STAMP := $(VENV)/.deps-stamp
 # Only test-sanitize and fuzz need these (clang and its sanitizer / libFuzzer runtimes; dpkg-source

@@ -22,7 +22,7 @@ function(hiili_install_vendor_licenses)
       message(WARNING "no ${copyright}: the wheel will lack that licence")
     endif()
   endforeach()
-  foreach(text IN ITEMS Apache-2.0 GPL-2 GPL-3 LGPL-2.1)
+  foreach(text IN ITEMS Apache-2.0 GPL-2 GPL-3 LGPL-2.1 LGPL-3)
     if(EXISTS "/usr/share/common-licenses/${text}")
       install(FILES "/usr/share/common-licenses/${text}" DESTINATION ${dest} RENAME "${text}.txt"
               COMPONENT python)

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "hiili/error.hpp"
+#include "io/archive.hpp"
 #include "io/text_tables.hpp"
 #include "io/util.hpp"
 
@@ -67,22 +69,34 @@ std::string latin1_to_utf8(std::string_view s) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// One file of the export: its name in messages, and where its bytes are: a file in a folder
+// (read when needed) or a member of a 7-Zip release (read already).
+struct ExportFile {
+  std::string shown;
+  fs::path path;
+  std::optional<std::string> data;
+};
+
+// The export's files by lower-case file name.
+using ExportFiles = std::map<std::string, ExportFile>;
+
 // One semicolon-separated file: read whole within max_file_bytes (io/util), its text checked
 // (a UTF-8 byte order mark dropped; UTF-16 and NUL bytes refused), split into records by
 // io/text_tables' CSV reader (RFC 4180 quoting, CRLF, blank lines skipped). Messages say
 // "file:line".
 class CsvFile {
  public:
-  CsvFile(fs::path path, const EcoinventOptions& options)
-      : path_(std::move(path)),
-        data_(detail::read_file(path_, options.max_file_bytes)),
-        text_(detail::text_content(path_.string(), data_)),
-        reader_(path_.string(), text_, ';') {}
+  CsvFile(ExportFile& file, const EcoinventOptions& options)
+      : name_(file.shown),
+        data_(file.data ? std::move(*file.data)
+                        : detail::read_file(file.path, options.max_file_bytes)),
+        text_(detail::text_content(name_, data_)),
+        reader_(name_, text_, ';') {}
 
   std::string_view text() const { return text_; }
-  std::string name() const { return path_.string(); }
+  std::string name() const { return name_; }
   // "file:line" of the record last returned.
-  std::string where() const { return path_.string() + ":" + std::to_string(reader_.line()); }
+  std::string where() const { return name_ + ":" + std::to_string(reader_.line()); }
   long line() const { return static_cast<long>(reader_.line()); }
 
   // The next non-blank record; false at the end of the file.
@@ -97,7 +111,7 @@ class CsvFile {
 
  private:
   static constexpr std::size_t kMaxFields = 4096;
-  fs::path path_;
+  std::string name_;
   std::string data_;
   std::string_view text_;
   detail::CsvReader reader_;
@@ -397,6 +411,52 @@ Uncertainty uncertainty_of(const std::vector<std::string>& fields, const Triplet
   return reject("unsupported distribution type", true);
 }
 
+// Columns that name a row or column by its labels (index file headers) rather than by its
+// position: a matrix file in such a layout is refused, saying how to convert it.
+std::string label_columns(const std::vector<std::string>& header) {
+  static const std::set<std::string> kLabels = {"activityname",
+                                                "systemprocess",
+                                                "product",
+                                                "referenceproduct",
+                                                "productname",
+                                                "geography",
+                                                "location",
+                                                "name",
+                                                "compartment",
+                                                "subcompartment",
+                                                "method",
+                                                "category",
+                                                "indicator",
+                                                "unitname",
+                                                "activityid",
+                                                "productid",
+                                                "flowname",
+                                                "elementaryexchange",
+                                                "intermediateexchange"};
+  std::string named;
+  for (const auto& h : header)
+    if (kLabels.count(normalize(h)) != 0) named += (named.empty() ? "" : ", ") + shown(trim(h));
+  return named;
+}
+
+// The refusal of a matrix file whose header is not the triplet layout.
+[[noreturn]] void fail_layout(const CsvFile& file, const std::vector<std::string>& header,
+                              const char* row_file, const char* col_file) {
+  const std::string named = label_columns(header);
+  std::string text = file.where() + ": header " + shown(file.text().substr(0, 120));
+  text += named.empty() ? " needs 'row', 'column' and 'coefficient' columns"
+                        : " names rows or columns by their labels (" + named + ")";
+  throw FormatError(
+      text +
+      "; hiili reads the matrix files only as the export's readme lays them out: "
+      "zero-based triplets row;column;coefficient (A_public and B_public may add "
+      "uncertainty type;varianceWithPedigreeUncertainty;minValue;mostLikelyValue;"
+      "maxValue), the row a position in " +
+      std::string(row_file) + " and the column a position in " + col_file +
+      ". To convert a table with named rows or columns, replace each name with the 'index' of "
+      "its record in that index file");
+}
+
 void read_triplets(CsvFile& file, MatrixKind kind, Index rows, const char* row_file, Index cols,
                    const char* col_file, ModelBuilder& builder, const EcoinventOptions& options,
                    EcoinventReport& report) {
@@ -431,6 +491,8 @@ void read_triplets(CsvFile& file, MatrixKind kind, Index rows, const char* row_f
       else if (name == "maxvalue" || name == "maximum")
         columns.max = c;
     }
+    if (!row && !col && !label_columns(fields).empty())
+      fail_layout(file, fields, row_file, col_file);
     if (!row && !col && !value && fields.size() >= 3) {
       // Another spelling of the triplet header: the first three columns by position.
       report.notes.push_back(file.name() + ": header " + shown(file.text().substr(0, 120)) +
@@ -440,8 +502,7 @@ void read_triplets(CsvFile& file, MatrixKind kind, Index rows, const char* row_f
       col = 1;
       value = 2;
     }
-    if (!row || !col || !value)
-      fail(file.where() + ": header needs 'row', 'column' and 'coefficient' columns");
+    if (!row || !col || !value) fail_layout(file, fields, row_file, col_file);
     columns.row = *row;
     columns.col = *col;
     columns.value = *value;
@@ -531,6 +592,101 @@ std::optional<fs::path> export_subfolder(const fs::path& folder) {
   return found;
 }
 
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// The files a universal matrix export may hold, by lower-case name.
+bool export_file_name(const std::string& name) {
+  static const std::set<std::string> kNames = {"ie_index.csv", "ee_index.csv", "lcia_index.csv",
+                                               "a_public.csv", "a.csv",        "b_public.csv",
+                                               "b.csv",        "c.csv",        "c_public.csv"};
+  return kNames.count(name) != 0;
+}
+
+// A member name split into its folder ("" at the root) and its lower-case file name; nullopt
+// when it lies deeper than one folder down.
+std::optional<std::pair<std::string, std::string>> split_member(std::string_view name) {
+  std::string path(name);
+  std::replace(path.begin(), path.end(), '\\', '/');
+  while (path.rfind("./", 0) == 0) path.erase(0, 2);
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return std::make_pair(std::string(), lower(path));
+  const std::string folder = path.substr(0, slash);
+  if (folder.empty() || folder.find('/') != std::string::npos) return std::nullopt;
+  return std::make_pair(folder, lower(path.substr(slash + 1)));
+}
+
+// The export inside a 7-Zip release, read in one pass (io/archive): its CSV files at the root
+// of the archive or in the one folder (one level down) that holds ie_index.csv.
+ExportFiles files_of_7z(const fs::path& path, const EcoinventOptions& options,
+                        EcoinventReport& out) {
+  detail::ArchiveLimits limits;
+  limits.max_member_bytes = options.max_file_bytes;
+  auto members = detail::read_7z_members(
+      path,
+      [](std::string_view name) {
+        const auto split = split_member(name);
+        return split && export_file_name(split->second);
+      },
+      limits);
+  std::set<std::string> folders;
+  for (const auto& m : members)
+    if (split_member(m.name)->second == "ie_index.csv") folders.insert(split_member(m.name)->first);
+  if (folders.empty())
+    fail(path.string() +
+         ": a 7-Zip archive without ie_index.csv at its root or one folder down "
+         "(is it ecoinvent's universal matrix export?)");
+  if (folders.size() > 1 && folders.count("") == 0) {
+    std::string names;
+    for (const auto& f : folders) names += (names.empty() ? "" : ", ") + shown(f);
+    fail(path.string() + ": several folders of the archive hold ie_index.csv (" + names +
+         "): extract it and give one of them");
+  }
+  const std::string folder = folders.count("") != 0 ? std::string() : *folders.begin();
+  if (!folder.empty())
+    out.notes.push_back(path.string() + ": read the export in its folder " + folder);
+  ExportFiles files;
+  for (auto& m : members) {
+    const auto [where, name] = *split_member(m.name);
+    if (where == folder)
+      files.emplace(name, ExportFile{path.string() + "!/" + m.name, {}, std::move(m.data)});
+  }
+  return files;
+}
+
+// The export's files: a folder (or its one subfolder holding ie_index.csv) or a .7z release.
+ExportFiles export_files(const fs::path& source, const EcoinventOptions& options,
+                         EcoinventReport& out) {
+  if (is_7z_archive(source)) return files_of_7z(source, options, out);
+  std::error_code ec;
+  if (!fs::is_directory(source, ec))
+    fail(source.string() +
+         ": not a folder (the universal matrix export is a folder of CSV files or its .7z)");
+  auto paths = list_folder(source);
+  if (!pick(paths, {"ie_index.csv"})) {
+    // An unpacked release: the CSV files one folder down.
+    if (auto inner = export_subfolder(source)) {
+      out.notes.push_back(source.string() + ": read the export in its subfolder " +
+                          inner->filename().string());
+      paths = list_folder(*inner);
+    }
+  }
+  ExportFiles files;
+  for (auto& [name, path] : paths) files.emplace(name, ExportFile{path.string(), path, {}});
+  return files;
+}
+
+ExportFile* pick(ExportFiles& files, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    auto it = files.find(name);
+    if (it != files.end()) return &it->second;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::string EcoinventReport::brief() const {
@@ -553,57 +709,42 @@ Model read_ecoinvent(const std::filesystem::path& folder, const EcoinventOptions
   EcoinventReport& out = report != nullptr ? *report : local;
   out = EcoinventReport{};
   out.source = folder.string();
-  std::error_code ec;
-  if (is_7z_archive(folder))
-    fail(folder.string() + ": a 7-Zip archive, which hiili does not unpack: extract it (for example "
-                           "7z x FILE) and give the folder that holds ie_index.csv and "
-                           "A_public.csv");
-  if (!fs::is_directory(folder, ec))
-    fail(folder.string() + ": not a folder (the universal matrix export is a folder of CSV files)");
-  auto files = list_folder(folder);
-  if (!pick(files, {"ie_index.csv"})) {
-    // An unpacked release: the CSV files one folder down.
-    if (auto inner = export_subfolder(folder)) {
-      out.notes.push_back(folder.string() + ": read the export in its subfolder " +
-                          inner->filename().string());
-      files = list_folder(*inner);
-    }
-  }
+  ExportFiles files = export_files(folder, options, out);
 
-  const auto ie_path = pick(files, {"ie_index.csv"});
-  const auto a_path = pick(files, {"a_public.csv", "a.csv"});
+  ExportFile* const ie_path = pick(files, {"ie_index.csv"});
+  ExportFile* const a_path = pick(files, {"a_public.csv", "a.csv"});
   if (!ie_path) fail(folder.string() + ": ie_index.csv is missing");
   if (!a_path) fail(folder.string() + ": A_public.csv is missing");
-  const auto ee_path = pick(files, {"ee_index.csv"});
-  const auto b_path = pick(files, {"b_public.csv", "b.csv"});
-  const auto lcia_path = pick(files, {"lcia_index.csv"});
-  const auto c_path = pick(files, {"c.csv", "c_public.csv"});
+  ExportFile* const ee_path = pick(files, {"ee_index.csv"});
+  ExportFile* const b_path = pick(files, {"b_public.csv", "b.csv"});
+  ExportFile* const lcia_path = pick(files, {"lcia_index.csv"});
+  ExportFile* const c_path = pick(files, {"c.csv", "c_public.csv"});
   if (b_path && !ee_path)
-    fail(b_path->string() + ": the biosphere needs ee_index.csv, which is missing");
+    fail(b_path->shown + ": the biosphere needs ee_index.csv, which is missing");
   if (c_path && !lcia_path)
-    fail(c_path->string() + ": the characterisation needs LCIA_index.csv, which is missing");
+    fail(c_path->shown + ": the characterisation needs LCIA_index.csv, which is missing");
   if (c_path && !ee_path)
-    fail(c_path->string() + ": the characterisation needs ee_index.csv, which is missing");
+    fail(c_path->shown + ": the characterisation needs ee_index.csv, which is missing");
 
-  auto load_index = [&](const fs::path& path, IndexKind kind) {
-    CsvFile file(path, options);
-    out.files.push_back(path.string());
+  auto load_index = [&](ExportFile& export_file, IndexKind kind) {
+    CsvFile file(export_file, options);
+    out.files.push_back(export_file.shown);
     return read_index(file, kind, options, out);
   };
   IndexTable activities = load_index(*ie_path, IndexKind::Activities);
-  if (activities.size == 0) fail(ie_path->string() + ": no activities");
+  if (activities.size == 0) fail(ie_path->shown + ": no activities");
   IndexTable flows = ee_path ? load_index(*ee_path, IndexKind::Flows) : IndexTable{};
   IndexTable categories =
       (lcia_path && c_path) ? load_index(*lcia_path, IndexKind::Categories) : IndexTable{};
   if (lcia_path && !c_path) {
     // An index without its matrix: read it for its labels' sake? k rows of zeros help no one.
-    out.files.push_back(lcia_path->string() + " (ignored: no C.csv)");
+    out.files.push_back(lcia_path->shown + " (ignored: no C.csv)");
   }
 
   ModelBuilder builder(activities.size, flows.size, categories.size);
   {
     CsvFile file(*a_path, options);
-    out.files.push_back(a_path->string());
+    out.files.push_back(a_path->shown);
     builder.reserve(MatrixKind::Technosphere,
                     std::min<std::size_t>(file.text().size() / 8, std::size_t{1} << 26));
     read_triplets(file, MatrixKind::Technosphere, activities.size, "ie_index.csv", activities.size,
@@ -611,13 +752,13 @@ Model read_ecoinvent(const std::filesystem::path& folder, const EcoinventOptions
   }
   if (b_path) {
     CsvFile file(*b_path, options);
-    out.files.push_back(b_path->string());
+    out.files.push_back(b_path->shown);
     read_triplets(file, MatrixKind::Biosphere, flows.size, "ee_index.csv", activities.size,
                   "ie_index.csv", builder, options, out);
   }
   if (c_path) {
     CsvFile file(*c_path, options);
-    out.files.push_back(c_path->string());
+    out.files.push_back(c_path->shown);
     read_triplets(file, MatrixKind::Characterization, categories.size, "LCIA_index.csv", flows.size,
                   "ee_index.csv", builder, options, out);
   }
@@ -649,7 +790,7 @@ Model read_ecoinvent(const std::filesystem::path& folder, const EcoinventOptions
 bool is_ecoinvent(const std::filesystem::path& path) {
   try {
     std::error_code ec;
-    if (is_7z_archive(path)) return true;  // read_ecoinvent says which folder to give
+    if (is_7z_archive(path)) return true;  // a release: read_ecoinvent reads it or says why not
     if (!fs::is_directory(path, ec)) return false;
     auto files = list_folder(path);
     if (!pick(files, {"ie_index.csv"})) {

@@ -9,6 +9,7 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <exception>
 #include <map>
@@ -930,6 +931,7 @@ class Reader {
           m.id != options_.lcia_method)
         continue;
       method_found = true;
+      for (const NwSet& set : m.nw_sets) nw_sets_.emplace_back(m.name, set);
       for (const std::string& id : m.categories) {
         auto it = impact_categories_.find(id);
         if (it == impact_categories_.end()) {
@@ -995,7 +997,56 @@ class Reader {
     report_.impact_categories = k;
     report_.impact_factors = static_cast<std::int64_t>(out.size());
     if (k == 0) return Labels(k);
-    return labels_of(k, {{"id", &id}, {"name", &name}, {"method", &method}, {"unit", &unit}});
+    const std::vector<std::string> ids = id;  // labels_of takes the columns
+    Labels labels =
+        labels_of(k, {{"id", &id}, {"name", &name}, {"method", &method}, {"unit", &unit}});
+    nw_set_rows(ids, labels);
+    return labels;
+  }
+
+  // The methods' normalisation and weighting sets over C's rows (`ids`): into the report, and
+  // as label columns of the rows ("normalisation: <set>", "weighting: <set>").
+  void nw_set_rows(const std::vector<std::string>& ids, Labels& labels) {
+    std::unordered_map<std::string, Index> row_of;
+    for (std::size_t q = 0; q < ids.size(); ++q) row_of.emplace(ids[q], static_cast<Index>(q));
+    const std::size_t k = ids.size();
+    for (const auto& [method, set] : nw_sets_) {
+      OpenLcaNwSet out{set.id,
+                       set.name,
+                       method,
+                       set.unit,
+                       std::vector<double>(k, std::nan("")),
+                       std::vector<double>(k, std::nan(""))};
+      for (const NwFactor& f : set.factors) {
+        auto row = row_of.find(f.category);
+        if (row == row_of.end()) {
+          ++report_.nw_factors_unmatched;
+          example(report_.warnings, set.where + ": factor for LCIA category " + f.category +
+                                        ", which is not a row of C");
+          continue;
+        }
+        ++report_.nw_factors;
+        if (f.normalisation) out.normalisation[row->second] = *f.normalisation;
+        if (f.weighting) out.weighting[row->second] = *f.weighting;
+      }
+      std::string title = set.name.empty() ? set.id : set.name;
+      if (labels.has_column("normalisation: " + title)) title += " (" + set.id + ")";
+      labels.set_column("normalisation: " + title, as_text(out.normalisation));
+      labels.set_column("weighting: " + title, as_text(out.weighting));
+      report_.nw_sets.push_back(std::move(out));
+    }
+  }
+
+  // Factors as text for label columns: shortest round-trip form, "" for NaN (absent).
+  static std::vector<std::string> as_text(const std::vector<double>& values) {
+    std::vector<std::string> text(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (std::isnan(values[i])) continue;
+      char buffer[32];
+      const auto r = std::to_chars(buffer, buffer + sizeof buffer, values[i]);
+      text[i].assign(buffer, r.ptr);
+    }
+    return text;
   }
 
   std::string location_code(const std::string& location) const {
@@ -1074,6 +1125,7 @@ class Reader {
   std::unordered_map<std::string, bool> ambiguous_seen_;
   std::vector<SystemCopy> copies_;
   std::unordered_map<std::string, ImpactCategory> impact_categories_;
+  std::vector<std::pair<std::string, NwSet>> nw_sets_;  // (method name, set) of methods read
 };
 
 }  // namespace
@@ -1096,6 +1148,27 @@ std::string OpenLcaReport::brief() const {
     s << "; LCIA k=" << impact_categories << " (" << impact_factors << " factors, unmatched "
       << impact_factors_unmatched << ")";
   return s.str();
+}
+
+NwResult apply_nw_set(const OpenLcaNwSet& set, const std::vector<double>& scores) {
+  const std::size_t k = set.normalisation.size();
+  if (scores.size() != k || set.weighting.size() != k)
+    throw InvalidInputError("apply_nw_set: " + std::to_string(scores.size()) +
+                            " scores for a set over " + std::to_string(k) + " categories");
+  const bool normalises = std::any_of(set.normalisation.begin(), set.normalisation.end(),
+                                      [](double x) { return !std::isnan(x); });
+  auto factor = [](double x) { return std::isnan(x) ? 0.0 : x; };
+  NwResult r;
+  r.normalised.resize(k);
+  r.weighted.resize(k);
+  for (std::size_t q = 0; q < k; ++q) {
+    const double n = factor(set.normalisation[q]);
+    r.normalised[q] = n == 0.0 ? 0.0 : scores[q] / n;
+    r.weighted[q] = normalises ? r.normalised[q] * factor(set.weighting[q])
+                               : scores[q] * factor(set.weighting[q]);
+    r.single_score += r.weighted[q];
+  }
+  return r;
 }
 
 Model read_openlca(const std::filesystem::path& path, const OpenLcaOptions& options,

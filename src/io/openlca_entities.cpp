@@ -392,6 +392,21 @@ ImpactCategory read_impact_category(const json& doc, const std::string& where) {
 ImpactMethod read_impact_method(const json& doc, const std::string& where) {
   ImpactMethod m = named_entity<ImpactMethod>(doc, where);
   m.categories = reference_ids(doc, "impactCategories", where);
+  for_each_object(doc, "nwSets", where, "nwSet", [&](const json& s, const std::string& w, int) {
+    NwSet set;
+    set.where = w;
+    set.id = get_string(s, "@id", w).value_or("");
+    set.name = get_string(s, "name", w).value_or("");
+    set.unit = get_string(s, "weightedScoreUnit", w).value_or("");
+    for_each_object(s, "factors", w, "factor", [&](const json& f, const std::string& fw, int) {
+      NwFactor factor;
+      factor.category = required_ref(f, "impactCategory", fw);
+      factor.normalisation = get_number(f, "normalisationFactor", fw);
+      factor.weighting = get_number(f, "weightingFactor", fw);
+      set.factors.push_back(std::move(factor));
+    });
+    m.nw_sets.push_back(std::move(set));
+  });
   return m;
 }
 

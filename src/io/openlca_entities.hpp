@@ -174,9 +174,23 @@ struct ImpactCategory {
 
 ImpactCategory read_impact_category(const json& doc, const std::string& where);
 
+// One factor of a normalisation and weighting set (NwFactor): the category it applies to and
+// its factors, each optional.
+struct NwFactor {
+  std::string category;
+  std::optional<double> normalisation, weighting;
+};
+
+// A normalisation and weighting set of an LCIA method (its "nwSets", schema 1 and 2 alike).
+struct NwSet {
+  std::string id, name, unit, where;
+  std::vector<NwFactor> factors;
+};
+
 struct ImpactMethod {
   std::string id, name, where;
   std::vector<std::string> categories;
+  std::vector<NwSet> nw_sets;
 };
 
 ImpactMethod read_impact_method(const json& doc, const std::string& where);

@@ -309,6 +309,9 @@ ReadReport openlca_report(const OpenLcaReport& r) {
       {"impact_factors_unmatched", r.impact_factors_unmatched},
       {"impact_factor_conversions", r.impact_factor_conversions},
       {"impact_factor_formulas", r.impact_factor_formulas},
+      {"nw_sets", static_cast<std::int64_t>(r.nw_sets.size())},
+      {"nw_factors", r.nw_factors},
+      {"nw_factors_unmatched", r.nw_factors_unmatched},
   };
   out.warnings = r.warnings;
   add_examples(out, "ambiguous", r.ambiguous_examples);

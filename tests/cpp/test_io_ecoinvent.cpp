@@ -1,6 +1,8 @@
 // Tests of hiili::io::read_ecoinvent on hand-made files in the layout of ecoinvent's universal
 // matrix export (the real export is licensed): tests/cpp/data/io/ecoinvent/small (Latin-1,
 // CRLF) and variants written by the tests, including hostile ones.
+#include <archive.h>
+#include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -280,7 +282,192 @@ TEST(Ecoinvent, ReleaseFolderAndArchive) {
   const fs::path archive = dir.path() / "ecoinvent 3.10_cutoff_ecoSpold02.7z";
   std::ofstream(archive, std::ios::binary) << std::string("7z\xBC\xAF\x27\x1C", 6) << "rest";
   EXPECT_EQ(hiili::io::detect_format(archive), hiili::io::Format::Ecoinvent);
-  expect_format_error(archive, {"7-Zip archive", "extract it", "ie_index.csv and A_public.csv"});
+  expect_format_error(archive, {"ecoSpold02.7z", "corrupt or truncated 7-Zip archive"});
+}
+
+// The files of the small export, by file name.
+std::vector<std::pair<std::string, std::string>> small_files() {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& entry : fs::directory_iterator(kSmall)) {
+    if (entry.path().extension() != ".csv") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    files.emplace_back(entry.path().filename().string(),
+                       std::string(std::istreambuf_iterator<char>(in), {}));
+  }
+  return files;
+}
+
+// Writes `members` (name, bytes) as a 7-Zip archive with libarchive's writer; `compression`
+// is its 7zip option ("lzma1", "deflate", "store", ...).
+void write_7z(const fs::path& path, const std::vector<std::pair<std::string, std::string>>& members,
+              const char* compression = "lzma1") {
+  archive* a = archive_write_new();
+  ASSERT_EQ(archive_write_set_format_7zip(a), ARCHIVE_OK);
+  ASSERT_EQ(archive_write_set_format_option(a, "7zip", "compression", compression), ARCHIVE_OK)
+      << archive_error_string(a);
+  ASSERT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
+  for (const auto& [name, data] : members) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    ASSERT_EQ(archive_write_header(a, e), ARCHIVE_OK) << archive_error_string(a);
+    ASSERT_EQ(archive_write_data(a, data.data(), data.size()),
+              static_cast<la_ssize_t>(data.size()));
+    archive_entry_free(e);
+  }
+  ASSERT_EQ(archive_write_close(a), ARCHIVE_OK) << archive_error_string(a);
+  archive_write_free(a);
+}
+
+// The small export in `folder` of a 7-Zip archive ("" at its root).
+std::vector<std::pair<std::string, std::string>> in_folder(const std::string& folder) {
+  auto files = small_files();
+  for (auto& file : files) file.first = folder.empty() ? file.first : folder + "/" + file.first;
+  return files;
+}
+
+std::string bytes_of(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Solves one unit of activity `j` densely (Eigen's LU, no hiili solver): s, g = B s, h = C g.
+void expect_dense_solve(const hiili::Model& m, Index j) {
+  const Eigen::MatrixXd A = m.A().to_dense(), B = m.B().to_dense(), C = m.C().to_dense();
+  Eigen::VectorXd f = Eigen::VectorXd::Zero(A.rows());
+  f[j] = 1.0;
+  const Eigen::VectorXd s = A.fullPivLu().solve(f);
+  hiili::Lca lca(m);
+  const auto r = lca.solve(hiili::SparseDemand{{j, 1.0}});
+  for (Index i = 0; i < A.rows(); ++i) EXPECT_NEAR(r.supply[i], s[i], 1e-12);
+  const Eigen::VectorXd g = B * s, h = C * g;
+  for (Index i = 0; i < B.rows(); ++i) EXPECT_NEAR(r.inventory[i], g[i], 1e-12);
+  for (Index i = 0; i < C.rows(); ++i) EXPECT_NEAR(r.scores[i], h[i], 1e-12);
+}
+
+// A .7z release (as ecoinvent ships it) reads as the same model as its unpacked folder.
+TEST(Ecoinvent, SevenZipReleaseReadsAsTheFolder) {
+  TempDir dir;
+  const hiili::Model folder = read_ecoinvent(kSmall);
+  for (const char* compression : {"lzma1", "lzma2", "deflate", "store"}) {
+    SCOPED_TRACE(compression);
+    const fs::path archive = dir.path() / (std::string("release_") + compression + ".7z");
+    write_7z(archive, in_folder("universal_matrix_export_3.10_cut-off"), compression);
+    ASSERT_TRUE(hiili::io::is_ecoinvent(archive));
+    EcoinventReport report;
+    const hiili::Model m = read_ecoinvent(archive, {}, &report);
+    EXPECT_TRUE(m.A().to_dense().isApprox(folder.A().to_dense(), 0.0));
+    EXPECT_TRUE(m.B().to_dense().isApprox(folder.B().to_dense(), 0.0));
+    EXPECT_TRUE(m.C().to_dense().isApprox(folder.C().to_dense(), 0.0));
+    for (const char* column : {"id", "name", "location", "product", "unit"})
+      EXPECT_EQ(m.activities().column(column), folder.activities().column(column)) << column;
+    EXPECT_EQ(m.flows().column("id"), folder.flows().column("id"));
+    EXPECT_EQ(m.categories().column("id"), folder.categories().column("id"));
+    EXPECT_EQ(m.technosphere().uncertainty.size(), folder.technosphere().uncertainty.size());
+    EXPECT_TRUE(report.latin1);
+    ASSERT_EQ(report.files.size(), 6u);
+    EXPECT_NE(report.files[0].find(".7z!/universal_matrix_export_3.10_cut-off/ie_index.csv"),
+              std::string::npos)
+        << report.files[0];
+    ASSERT_EQ(report.notes.size(), 1u);
+    EXPECT_NE(report.notes[0].find("its folder universal_matrix_export_3.10_cut-off"),
+              std::string::npos);
+    for (Index j = 0; j < m.num_activities(); ++j) expect_dense_solve(m, j);
+  }
+  // At the archive's root, and through io::read with format detection.
+  const fs::path root = dir.path() / "root.7z";
+  write_7z(root, in_folder(""));
+  EXPECT_EQ(hiili::io::detect_format(root), hiili::io::Format::Ecoinvent);
+  const hiili::io::ReadResult r = hiili::io::read(root, hiili::io::Format::Auto, {});
+  EXPECT_EQ(r.report.format, "ecoinvent");
+  EXPECT_TRUE(r.model.A().to_dense().isApprox(folder.A().to_dense(), 0.0));
+  // Other members, deeper files and a second copy deeper down are not read.
+  auto extra = in_folder("export");
+  extra.emplace_back("export/readme.txt", "not csv");
+  extra.emplace_back("export/old/ie_index.csv", "garbage");
+  const fs::path mixed = dir.path() / "mixed.7z";
+  write_7z(mixed, extra);
+  EXPECT_EQ(read_ecoinvent(mixed).num_activities(), 3);
+}
+
+TEST(EcoinventHostile, SevenZipArchives) {
+  TempDir dir;
+  const fs::path good = dir.path() / "good.7z";
+  write_7z(good, in_folder("export"));
+  const std::string bytes = bytes_of(good);
+  auto variant = [&](const std::string& name, const std::string& data) {
+    const fs::path p = dir.path() / name;
+    std::ofstream(p, std::ios::binary | std::ios::trunc) << data;
+    return p;
+  };
+  // Truncated: at the end header, in the packed streams, after the signature.
+  expect_format_error(variant("cut1.7z", bytes.substr(0, bytes.size() - 10)), {"cut1.7z", "7-Zip"});
+  expect_format_error(variant("cut2.7z", bytes.substr(0, bytes.size() / 2)), {"cut2.7z", "7-Zip"});
+  expect_format_error(variant("cut3.7z", bytes.substr(0, 40)), {"cut3.7z", "7-Zip"});
+  expect_format_error(variant("empty.7z", ""), {"empty.7z", "not a readable 7-Zip archive"});
+  // No export inside, two exports side by side, a member above the size limit.
+  const fs::path none = dir.path() / "none.7z";
+  write_7z(none, {{"data/readme.txt", "hello"}, {"a/b/ie_index.csv", "x"}});
+  expect_format_error(none, {"none.7z", "without ie_index.csv at its root or one folder down"});
+  auto two = in_folder("cutoff");
+  for (auto& f : in_folder("apos")) two.push_back(f);
+  const fs::path both = dir.path() / "both.7z";
+  write_7z(both, two);
+  expect_format_error(both, {"both.7z", "several folders", "'apos'", "'cutoff'"});
+  EcoinventOptions small;
+  small.max_file_bytes = 100;
+  expect_format_error(good, {"good.7z!/export/", "limit of 100"}, small);
+  // Bytes of the stored (uncompressed) data changed: the CRC check refuses them.
+  const fs::path stored = dir.path() / "stored.7z";
+  write_7z(stored, in_folder("export"), "store");
+  std::string altered = bytes_of(stored);
+  const auto at = altered.find("steel production, converter");
+  ASSERT_NE(at, std::string::npos);
+  altered[at] = 'S';
+  expect_format_error(variant("altered.7z", altered), {"altered.7z", "7-Zip"});
+  // Random byte edits: read or refused with FormatError, never a crash or another error.
+  std::mt19937 rng(11);
+  int read = 0, rejected = 0;
+  for (int round = 0; round < 200; ++round) {
+    std::string text = bytes;
+    for (int k = 0, edits = 1 + static_cast<int>(rng() % 3); k < edits; ++k) {
+      const std::size_t pos = rng() % text.size();
+      if (rng() % 4 == 0)
+        text.resize(pos + 1);
+      else
+        text[pos] = static_cast<char>(rng() % 256);
+    }
+    try {
+      const hiili::Model m = read_ecoinvent(variant("mutated.7z", text));
+      EXPECT_GT(m.num_activities(), 0);
+      ++read;
+    } catch (const hiili::FormatError&) {
+      ++rejected;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "round " << round << ": " << e.what();
+    }
+  }
+  EXPECT_GT(rejected, 0);
+}
+
+// A matrix file that names its rows and columns by their labels (no public source shows such
+// a layout for A_public/B_public) is refused, saying which layout is read and how to convert.
+TEST(EcoinventHostile, NamedMatrixLayoutIsRefusedWithTheWayToConvert) {
+  TempDir dir;
+  const std::string b =
+      "activityName;geography;product;name;compartment;subcompartment;amount\n"
+      "steel production, converter;GLO;steel, low-alloyed;Water, river;natural resource;in "
+      "water;0.01\n";
+  expect_format_error(small_with(dir, {{"B_public.csv", b}}),
+                      {"B_public.csv:1", "by their labels", "'activityName'", "'geography'",
+                       "row;column;coefficient", "ee_index.csv", "ie_index.csv",
+                       "replace each name with the 'index'"});
+  expect_format_error(
+      small_with(dir,
+                 {{"A_public.csv", "system process;product;geography;coefficient\nx;y;z;1\n"}}),
+      {"A_public.csv:1", "'system process'", "row;column;coefficient"});
 }
 
 TEST(Ecoinvent, ReaderOptionsByName) {
@@ -334,8 +521,9 @@ TEST(EcoinventHostile, BadTriplets) {
   expect_format_error(a("1;1;\"1\n"), {"A_public.csv: line 3", "unterminated quoted field"});
   expect_format_error(a("1;1;\"1\"x;;;;;\n"), {"A_public.csv: line 3", "text after the closing quote"});
   expect_format_error(a("1;1;1;;;;;\n\n\n1;1;x;;;;;\n"), {"A_public.csv:6"});
-  expect_format_error(small_with(dir, {{"A_public.csv", "rows;cols;value\n0;0;1\n"}}),
-                      {"A_public.csv:1", "header needs"});
+  expect_format_error(
+      small_with(dir, {{"A_public.csv", "rows;cols;value\n0;0;1\n"}}),
+      {"A_public.csv:1", "needs 'row', 'column' and 'coefficient' columns", "zero-based triplets"});
   expect_format_error(small_with(dir, {{"B_public.csv", std::string(kHeader) + "2;0;1;;;;;\n"}}),
                       {"B_public.csv:2", "row 2 is out of range [0, 2) (ee_index.csv)"});
   expect_format_error(small_with(dir, {{"C.csv", "row;column;coefficient\n0;2;1\n"}}),

@@ -431,6 +431,34 @@ INSTANTIATE_TEST_SUITE_P(Packagings, OpenLcaSmall,
                                   (info.param.prefix.empty() ? "" : "_prefixed");
                          });
 
+// openLCA's normalisation and weighting (org.openlca.core.matrix.NwSetTable): h / n, then
+// times w; a missing or zero normalisation factor gives 0; a set without normalisation
+// factors weights the scores as they are. Expected values worked out by hand.
+TEST(OpenLca, NormalisationAndWeightingAsOpenLcaAppliesThem) {
+  const double nan = std::nan("");
+  hiili::io::OpenLcaNwSet set{
+      "nw", "EU", "m", "Pt", {8100.0, 0.064, nan, 0.0}, {0.2, 0.08, 0.5, 0.3}};
+  const std::vector<double> h = {4050.0, 0.016, 7.0, 9.0};
+  const hiili::io::NwResult r = hiili::io::apply_nw_set(set, h);
+  ASSERT_EQ(r.normalised.size(), 4u);
+  EXPECT_DOUBLE_EQ(r.normalised[0], 0.5);
+  EXPECT_DOUBLE_EQ(r.normalised[1], 0.25);
+  EXPECT_EQ(r.normalised[2], 0.0);
+  EXPECT_EQ(r.normalised[3], 0.0);
+  EXPECT_DOUBLE_EQ(r.weighted[0], 0.1);
+  EXPECT_DOUBLE_EQ(r.weighted[1], 0.02);
+  EXPECT_EQ(r.weighted[2], 0.0);
+  EXPECT_EQ(r.weighted[3], 0.0);
+  EXPECT_DOUBLE_EQ(r.single_score, 0.12);
+
+  hiili::io::OpenLcaNwSet weights{"w", "weights", "m", "", {nan, nan}, {3.0, nan}};
+  const hiili::io::NwResult rw = hiili::io::apply_nw_set(weights, {2.0, 5.0});
+  EXPECT_EQ(rw.weighted, (std::vector<double>{6.0, 0.0}));
+  EXPECT_EQ(rw.normalised, (std::vector<double>{0.0, 0.0}));
+  EXPECT_EQ(rw.single_score, 6.0);
+  EXPECT_THROW(hiili::io::apply_nw_set(weights, {1.0}), hiili::InvalidInputError);
+}
+
 TEST(OpenLca, DetectedAndReadByIoRead) {
   TempDir dir;
   const Export x = make_export(true);

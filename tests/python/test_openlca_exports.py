@@ -1,10 +1,11 @@
 """openLCA JSON-LD exports as users have them (issue 18): a process without a flagged reference,
 product systems (named demands, their own process links), LCIA methods (C with labelled
-categories, unit conversion), schema 1 and 2, reader options and the read report.
+categories, unit conversion, normalisation and weighting sets), schema 1 and 2, reader options
+and the read report.
 
 The exports are written here, from the schema's documentation (olca-schema: ProductSystem,
-ProcessLink, ExchangeRef, ImpactMethod, ImpactCategory, ImpactFactor); each result is checked
-against a dense solve of the same numbers written out by hand.
+ProcessLink, ExchangeRef, ImpactMethod, ImpactCategory, ImpactFactor, NwSet, NwFactor); each
+result is checked against a dense solve of the same numbers written out by hand.
 """
 
 from __future__ import annotations
@@ -289,6 +290,53 @@ def test_lcia_methods_become_c_with_labelled_categories(tmp_path, v2):
     used = -ore  # kg of ore taken from nature
     # openLCA scores a resource input positively: 0.002 per g = 2 per kg, 5 per kg.
     np.testing.assert_allclose(r.scores, [5.0 * used, co2 + 2.0 * used], rtol=1e-13)
+
+
+def nw_sets(x: Export) -> None:
+    """Two normalisation and weighting sets in the method (olca-schema NwSet, NwFactor): one
+    with both factors for each category plus a factor for a category the export lacks, one
+    with a weighting factor only."""
+    method = x.files["lcia_methods/m-test.json"]
+    method["nwSets"] = [
+        {"@type": "NwSet", "@id": "nw-eu", "name": "EU 2010", "weightedScoreUnit": "Pt",
+         "factors": [
+             {"@type": "NwFactor", "impactCategory": x.ref("ImpactCategory", "c-gwp"),
+              "normalisationFactor": 8100.0, "weightingFactor": 0.2},
+             {"@type": "NwFactor", "impactCategory": x.ref("ImpactCategory", "c-res"),
+              "normalisationFactor": 0.064, "weightingFactor": 0.08},
+             {"@type": "NwFactor", "impactCategory": x.ref("ImpactCategory", "c-gone"),
+              "normalisationFactor": 1.0}]},
+        {"@type": "NwSet", "@id": "nw-w", "name": "weights only",
+         "factors": [{"@type": "NwFactor", "impactCategory": x.ref("ImpactCategory", "c-gwp"),
+                      "weightingFactor": 3.0}]}]
+
+
+@pytest.mark.parametrize("v2", [True, False], ids=["schema2", "schema1"])
+def test_normalisation_and_weighting_sets_are_columns_of_the_categories(tmp_path, v2):
+    x = small_export(v2, flag_steel=True)
+    lcia(x)
+    nw_sets(x)
+    model = hiili.read(x.write(tmp_path))
+    cats = model.categories
+    assert list(cats["name"]) == ["resources", "climate"]
+    assert list(cats["normalisation: EU 2010"]) == ["0.064", "8100"]
+    assert list(cats["weighting: EU 2010"]) == ["0.08", "0.2"]
+    assert list(cats["normalisation: weights only"]) == ["", ""]
+    assert list(cats["weighting: weights only"]) == ["", "3"]
+    counts = model.read_report["counts"]
+    assert (counts["nw_sets"], counts["nw_factors"], counts["nw_factors_unmatched"]) == (2, 3, 1)
+    assert any("c-gone" in w and "not a row of C" in w for w in model.read_report["warnings"])
+    # openLCA's normalised and weighted results (NwSetTable): h / n and h * w / n, summed to a
+    # single score, against the dense solve by hand.
+    _, co2, ore = by_hand(10.0, 1.0)
+    h = np.array([5.0 * -ore, co2 + 2.0 * -ore])
+    r = solve(model, {"p1-steel": 1.0})
+    np.testing.assert_allclose(r.scores, h, rtol=1e-13)
+    n = np.array([float(v) for v in cats["normalisation: EU 2010"]])
+    w = np.array([float(v) for v in cats["weighting: EU 2010"]])
+    expected = np.array([h[0] * 0.08 / 0.064, h[1] * 0.2 / 8100.0])
+    np.testing.assert_allclose(r.scores * w / n, expected, rtol=1e-13)
+    assert float(np.sum(r.scores * w / n)) == pytest.approx(expected.sum(), rel=1e-13)
 
 
 def test_lcia_method_option_and_unknown_method(tmp_path):

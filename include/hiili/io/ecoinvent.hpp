@@ -1,4 +1,5 @@
-// hiili/io/ecoinvent.hpp: read ecoinvent's "universal matrix export" (a folder of CSV files).
+// hiili/io/ecoinvent.hpp: read ecoinvent's "universal matrix export" (a folder of CSV files,
+// or the .7z release that holds it).
 //
 // ecoinvent publishes each system model (cut-off, APOS, consequential) also as sparse matrices
 // in semicolon-separated text files (the layout is described in the export's own readme and in
@@ -24,9 +25,17 @@
 // category, indicator is read by position (method;category;indicator;unitName) with the names
 // reported, and its last column is the index when none is called `index`; activity index
 // columns may also be called "system process", "reference product", "location". Each such
-// choice is listed in EcoinventReport::notes. A release archive (.7z) is not unpacked: the
-// reader fails naming the folder to give (the one holding ie_index.csv and A_public.csv); a
-// folder whose single subfolder holds the export is read there.
+// choice is listed in EcoinventReport::notes. A matrix file whose header names its rows or
+// columns by labels (activityName, geography, product, name, compartment, ...) instead of
+// row;column;coefficient is refused with FormatError saying how to convert it: no public
+// source shows such a layout for the matrix files (docs/formats-openlca-ecoinvent.md). A
+// folder whose single subfolder holds the export is read there. A release archive (.7z, by
+// name or 7-Zip signature) is read directly with libarchive, without unpacking it to disk:
+// the export at its root or in the one folder one level down that holds ie_index.csv (several
+// such folders: FormatError naming them); each member read is bounded by max_file_bytes,
+// there are at most 100,000 entries, more than 2,048 times the archive's size decompressed
+// (past 256 MiB) is refused as an archive bomb, and a corrupt, truncated or encrypted archive
+// (CRC mismatch included) gives FormatError naming the archive and the member.
 //
 // Index numbers are 0-based; `index` must be a permutation of 0..rows-1. Columns are found
 // by their header names (case-insensitive); a triplet file without a header line is read in
@@ -114,11 +123,13 @@ struct EcoinventReport {
   std::string brief() const;
 };
 
-// Reads the universal matrix export in `folder`. Throws FormatError as described above.
+// Reads the universal matrix export in `folder` (a folder or a .7z release). Throws
+// FormatError as described above.
 Model read_ecoinvent(const std::filesystem::path& folder, const EcoinventOptions& options = {},
                      EcoinventReport* report = nullptr);
 
-// True when `path` is a folder holding ie_index.csv and A_public.csv (or A.csv).
+// True when `path` is a folder holding ie_index.csv and A_public.csv (or A.csv), directly or
+// in its one subfolder, or a 7-Zip archive (by name or signature; read_ecoinvent checks it).
 bool is_ecoinvent(const std::filesystem::path& path);
 
 }  // namespace hiili::io

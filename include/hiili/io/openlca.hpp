@@ -21,6 +21,9 @@
 //                 flow's reference unit (value * property factor / unit factor). With openLCA's
 //                 B signs, the factor of a flow that occurs only as an input (a resource) is
 //                 negated, as openLCA does, so that using a resource scores positive.
+//                 Normalisation and weighting sets of the methods (nwSets) leave C as it is:
+//                 they are in OpenLcaReport::nw_sets and label columns of C's rows
+//                 ("normalisation: <set>", "weighting: <set>"); apply_nw_set applies one.
 //   reference     a process without a flagged quantitative reference takes its single product
 //                 output (or waste input), as openLCA does, with a warning in the report; none
 //                 or several candidates: FormatError naming them.
@@ -140,6 +143,28 @@ struct OpenLcaOptions {
   std::size_t max_examples = 10;
 };
 
+// A normalisation and weighting set of an LCIA method read (its `nwSets`), its factors aligned
+// with the rows of C: normalisation[q] and weighting[q] belong to category q, NaN where the
+// set gives no such factor for that category.
+struct OpenLcaNwSet {
+  std::string id, name, method;     // the set's @id and name, the method that holds it
+  std::string weighted_score_unit;  // weightedScoreUnit ("" when absent)
+  std::vector<double> normalisation;
+  std::vector<double> weighting;
+};
+
+// openLCA's normalised and weighted results (org.openlca.core.matrix.NwSetTable): for impact
+// scores h (one per row of C) normalised[q] = h[q] / normalisation[q]; weighted[q] =
+// h[q] * weighting[q] / normalisation[q] when the set has normalisation factors, otherwise
+// h[q] * weighting[q]; a missing (NaN) or zero factor gives 0, as in openLCA. single_score is
+// the sum of `weighted`, in weighted_score_unit.
+struct NwResult {
+  std::vector<double> normalised, weighted;
+  double single_score = 0.0;
+};
+// InvalidInputError when `scores` is not one value per row of the set.
+NwResult apply_nw_set(const OpenLcaNwSet& set, const std::vector<double>& scores);
+
 // What the reader found and did. Counts are of exchanges unless they say otherwise.
 struct OpenLcaReport {
   std::string source;  // the path read
@@ -209,6 +234,12 @@ struct OpenLcaReport {
   std::int64_t impact_factors_unmatched = 0;    // flows not in B (no exchange uses them)
   std::int64_t impact_factor_conversions = 0;   // factors not per the flow's reference unit
   std::int64_t impact_factor_formulas = 0;      // factors with a formula (stored value used)
+  // Normalisation and weighting sets of the methods read (all methods, or `lcia_method`), in
+  // method order; also as label columns of C's rows ("normalisation: <set>", "weighting:
+  // <set>", the factors as text, "" where absent).
+  std::vector<OpenLcaNwSet> nw_sets;
+  std::int64_t nw_factors = 0;            // factors placed on a row of C
+  std::int64_t nw_factors_unmatched = 0;  // factors naming a category that is not a row of C
 
   // Examples, each "process id (name): flow id (name): detail".
   std::vector<std::string> ambiguous_examples;
