@@ -6,8 +6,8 @@
 // activity_scores (k = 20 categories), lca_solve, and a thread sweep of refactor+solve
 // throughput (Monte-Carlo-like: per-thread Factorizations on one shared SymbolicAnalysis).
 // KLU's refactor jobs run three times: with the static-pivot kernel (backend "klu", the
-// default: on the threads of its task_arena), with it on one thread (backend "klu-serial",
-// FactorizationOptions::refactor_threads = 1) and with klu_refactor (backend "klu-nostatic",
+// default: one thread), with it on the threads of its task_arena (backend "klu-parallel",
+// FactorizationOptions::refactor_threads = 0) and with klu_refactor (backend "klu-nostatic",
 // FactorizationOptions::static_refactor off).
 //
 // Everything is built outside the timed loop; results go through benchmark::DoNotOptimize.
@@ -142,16 +142,16 @@ const Loaded& load(const Problem& problem) {
   return g_loaded;
 }
 
-// The KLU refactor variants run side by side: the static-pivot kernel on the threads of the
-// arena it runs in (the default, backend "klu"), on one thread ("klu-serial",
-// refactor_threads = 1) and KLU's own klu_refactor ("klu-nostatic", static_refactor off).
-enum class Kernel { Static, Serial, KluRefactor };
+// The KLU refactor variants run side by side: the static-pivot kernel on one thread (the
+// default, backend "klu"), on the threads of the arena it runs in ("klu-parallel",
+// refactor_threads = 0) and KLU's own klu_refactor ("klu-nostatic", static_refactor off).
+enum class Kernel { Static, Parallel, KluRefactor };
 
 hiili::FactorizationOptions options_for(Backend backend, Kernel kernel = Kernel::Static) {
   hiili::FactorizationOptions o;
   o.backend = backend;
   o.static_refactor = kernel != Kernel::KluRefactor;
-  if (kernel == Kernel::Serial) o.refactor_threads = 1;
+  if (kernel == Kernel::Parallel) o.refactor_threads = 0;
   return o;
 }
 
@@ -312,8 +312,7 @@ void job_mc_throughput(benchmark::State& state, const Loaded& p, Backend backend
                        Kernel kernel = Kernel::Static) {
   const int threads = int(state.range(0));
   const int per_iteration = 8 * threads;
-  auto symbolic =
-      hiili::SymbolicAnalysis::create(p.model->A(), options_for(backend, kernel));
+  auto symbolic = hiili::SymbolicAnalysis::create(p.model->A(), options_for(backend, kernel));
   struct Worker {
     std::unique_ptr<hiili::Factorization> f;
     Eigen::VectorXd x;
@@ -411,8 +410,7 @@ std::vector<Problem> problems(const Config& c) {
   std::vector<Problem> out;
   for (std::size_t f = 0; f < c.families.size(); ++f) {
     const hiili::SynthFamily family = c.families[f];
-    const std::string suffix =
-        f == 0 ? "" : "_" + std::string(hiili::synth_family_name(family));
+    const std::string suffix = f == 0 ? "" : "_" + std::string(hiili::synth_family_name(family));
     for (Index n : c.sizes)
       out.push_back({"synth_" + std::to_string(n) + suffix, [n, family] {
                        hiili::SynthOptions o;
@@ -443,11 +441,12 @@ bool is_large(const std::string& problem) {
 }
 
 // The refactor jobs again with another kernel (Kernel::KluRefactor as backend "klu-nostatic",
-// Kernel::Serial as "klu-serial"), so that the static kernel and its baselines sit in the
+// Kernel::Parallel as "klu-parallel"), so that the static kernel and its baselines sit in the
 // same run.
 void register_klu_baseline(const Problem& problem, bool quick, Kernel kernel) {
   const std::string tag =
-      std::string(kernel == Kernel::Serial ? "/klu-serial/" : "/klu-nostatic/") + problem.name;
+      std::string(kernel == Kernel::Parallel ? "/klu-parallel/" : "/klu-nostatic/") +
+      problem.name;
   const Problem* pr = &problem;
   auto add = [&](const std::string& job, auto fn) {
     return benchmark::RegisterBenchmark((job + tag).c_str(), [pr, fn](benchmark::State& s) {
@@ -538,7 +537,7 @@ void register_all(const Config& c) {
             ->Arg(2)
             ->UseRealTime();
       if (backend == Backend::Klu && !huge)
-        for (Kernel kernel : {Kernel::KluRefactor, Kernel::Serial})
+        for (Kernel kernel : {Kernel::KluRefactor, Kernel::Parallel})
           register_klu_baseline(problem, c.quick, kernel);
     }
   }

@@ -82,10 +82,10 @@ struct FactorizationOptions {
   // KLU with static_refactor: threads of the current oneTBB task_arena a refactor may use
   // (the sparse part's columns level by level of their dependency DAG, the dense hub block's
   // updates by column ranges); a block with little work stays on one thread. 0: all of the
-  // arena's; 1: one; n: at most n. The same bits at any thread count. Inside a Monte Carlo
-  // worker (one refactor per thread already) the arena's other threads are busy and the
-  // refactor runs mostly on its own thread; see docs/architecture.md, "Threads".
-  int refactor_threads = 0;
+  // arena's; 1: one (the default: on the shared 2-core benchmark machine the level-by-level
+  // split lost in real time, bench/what_was_tried.md); n: at most n. The same bits at any
+  // thread count. See docs/architecture.md, "Rules", for Monte Carlo's threads.
+  int refactor_threads = 1;
   // KLU: a directory that keeps the symbolic analysis (BTF split, orderings) across runs,
   // keyed by a hash of the pattern and of the options above that change the analysis
   // (backend, ordering, btf, amd_dense). Empty: off. A hit loads the analysis instead of

@@ -1,15 +1,16 @@
 #include "solver/static_lu.hpp"
 
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <string>
-
-#include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/parallel_for.h>
-#include <oneapi/tbb/task_arena.h>
 
 #include "core/lanes.hpp"
 #include "hiili/error.hpp"
@@ -45,8 +46,14 @@ constexpr double kParallelBlock = 2e5;
 constexpr double kParallelLevel = 2e4;
 constexpr double kChunkWork = 4e3;
 constexpr double kChunksPerLevel = 16.0;
+// Relaxed panels: at most this many columns, at most this share of a panel's L storage
+// explicit zeros.
+constexpr Index kMaxPanel = 32;
+constexpr double kPanelPadding = 0.2;
 // Tests: every block parallel, one column per chunk (force_fine_chunks).
 std::atomic<bool> g_fine_chunks{false};
+// Tests: no panels (force_no_panels).
+std::atomic<bool> g_no_panels{false};
 
 [[noreturn]] void bad_structure(const std::string& what) {
   throw InvalidInputError("static LU: the reference factorisation does not fit the pattern: " +
@@ -104,6 +111,7 @@ void StaticLu::build_blocks(const StaticStructure& s) {
   max_block_ = max_size;
   ws_.resize(1);
   ws_[0].x.assign(max_size, 0.0);
+  ws_[0].acc.assign(max_size, 0.0);
   work_.assign(n_, 0.0);
 }
 
@@ -179,6 +187,61 @@ void StaticLu::build_schedule(Block& b) const {
   }
 }
 
+// Relaxed panels (supernodes with explicit zeros, as SuperLU relaxes them): consecutive
+// leading columns of a block whose L patterns nearly nest are stored alike. Column j of panel
+// [s, e) holds the rows j + 1 ... e - 1, then R, the panel's rows at or below e (the union of
+// its columns' rows there), zeros where its own pattern has none, while the zeros stay within
+// kPanelPadding of the panel's storage. A column's updates from several columns of one panel
+// then run on contiguous arrays (R's part into a dense accumulator, scattered once) instead
+// of one scattered update per entry. pend_[j]: the local end e of j's panel.
+void StaticLu::build_panels() {
+  std::vector<Index> lp(n_ + 1, 0);
+  std::vector<std::int32_t> li, rows, merged;
+  li.reserve(li_.size() + li_.size() / 4);
+  pend_.assign(n_, 0);
+  for (const Block& blk : blocks_) {
+    const Index lead_end = blk.r0 + blk.c0;
+    Index k = blk.r0;
+    while (k < blk.r0 + blk.size) {
+      rows.assign(li_.begin() + lp_[k], li_.begin() + lp_[k + 1]);
+      double actual = double(rows.size());
+      Index e = k + 1;
+      const bool panels = !g_no_panels.load(std::memory_order_relaxed) && k < lead_end;
+      while (panels && e < lead_end && e - k < kMaxPanel) {
+        merged.clear();
+        std::set_union(rows.begin(), rows.end(), li_.begin() + lp_[e], li_.begin() + lp_[e + 1],
+                       std::back_inserter(merged));
+        const std::int32_t last = static_cast<std::int32_t>(e - blk.r0);
+        const double below =
+            double(merged.end() - std::upper_bound(merged.begin(), merged.end(), last));
+        const double width = double(e - k + 1);
+        const double store = width * below + width * (width - 1.0) / 2.0;
+        const double now = actual + double(lp_[e + 1] - lp_[e]);
+        if (store - now > kPanelPadding * store) break;
+        rows.swap(merged);
+        actual = now;
+        ++e;
+      }
+      const std::int32_t last = static_cast<std::int32_t>(e - 1 - blk.r0);
+      const auto r_begin = std::upper_bound(rows.begin(), rows.end(), last);
+      for (Index j = k; j < e; ++j) {
+        pend_[j] = last + 1;
+        if (e - k == 1) {
+          li.insert(li.end(), li_.begin() + lp_[j], li_.begin() + lp_[j + 1]);
+        } else {
+          for (std::int32_t r = static_cast<std::int32_t>(j - blk.r0) + 1; r <= last; ++r)
+            li.push_back(r);
+          li.insert(li.end(), r_begin, rows.end());
+        }
+        lp[j + 1] = static_cast<Index>(li.size());
+      }
+      k = e;
+    }
+  }
+  lp_.swap(lp);
+  li_.swap(li);
+}
+
 void StaticLu::build_plan(const StaticStructure& s) {
   std::vector<Index> pinv(n_);
   for (Index i = 0; i < n_; ++i) pinv[P_[i]] = i;
@@ -246,10 +309,12 @@ void StaticLu::build_plan(const StaticStructure& s) {
     std::sort(li_.begin() + l0, li_.end());
     lp_[k + 1] = static_cast<Index>(li_.size());
   }
+  const std::size_t l_entries = li_.size();
+  build_panels();
   lx_.assign(li_.size(), 0.0);
   ux_.assign(ui_.size(), 0.0);
   ud_.assign(n_, 0.0);
-  nnz_factors_ = static_cast<Index>(li_.size() + ui_.size() + fsrc_.size()) + n_;
+  nnz_factors_ = static_cast<Index>(l_entries + ui_.size() + fsrc_.size()) + n_;
   for (const Block& blk : blocks_) {
     const Index h = blk.size - blk.c0;
     nnz_factors_ += h * h - h;
@@ -283,7 +348,10 @@ bool StaticLu::refactor_on(const double* values, int threads) {
       ud_[blk.r0] = values[asrc_[e]] * ascale_[e];
       if (!(ud_[blk.r0] != 0.0)) return false;
     } else if (!refactor_block(blk, values, threads)) {
-      for (Workspace& w : ws_) std::fill(w.x.begin(), w.x.end(), 0.0);
+      for (Workspace& w : ws_) {
+        std::fill(w.x.begin(), w.x.end(), 0.0);
+        std::fill(w.acc.begin(), w.acc.end(), 0.0);
+      }
       return false;
     }
   }
@@ -303,7 +371,7 @@ namespace {
 struct SparseBlock {
   Index r0, size, c0;
   const Index *ap, *asrc, *up, *lp;
-  const std::int32_t *arow, *ui, *li;
+  const std::int32_t *arow, *ui, *li, *pend;
   const double *ascale, *values;
   double *ux, *lx, *ud, *S;  // S: the dense tail, column-major, size - c0 rows
 };
@@ -316,7 +384,7 @@ struct SparseBlock {
 // multiplier above the bound.
 template <bool kFma>
 [[gnu::always_inline]] inline bool sparse_column(const SparseBlock& b, Index k, double* x,
-                                                 Maxima& m) {
+                                                 double* acc, Maxima& m) {
   const Index* lp = b.lp + b.r0;
   const std::int32_t* li = b.li;
   const double* lx = b.lx;
@@ -328,21 +396,66 @@ template <bool kFma>
     col_max = std::max(col_max, std::abs(v));
   }
   m.a = std::max(m.a, col_max);
-  for (Index t = b.up[kg]; t < b.up[kg + 1]; ++t) {
+  const std::int32_t* pend = b.pend + b.r0;
+  const Index u_end = b.up[kg + 1];
+  for (Index t = b.up[kg]; t < u_end;) {
     const std::int32_t j = b.ui[t];
-    const double u = x[j];
-    x[j] = 0.0;
-    b.ux[t] = u;
-    m.u = std::max(m.u, std::abs(u));
-    if (u == 0.0) continue;
-    const Index end = lp[j + 1];
+    const std::int32_t pe = pend[j];
+    Index t2 = t + 1;
+    while (t2 < u_end && b.ui[t2] < pe) ++t2;
+    if (t2 - t == 1) {  // one column of its panel: scattered updates
+      const double u = x[j];
+      x[j] = 0.0;
+      b.ux[t] = u;
+      m.u = std::max(m.u, std::abs(u));
+      t = t2;
+      if (u == 0.0) continue;
+      const Index end = lp[j + 1];
 #pragma GCC unroll 4
-    for (Index p = lp[j]; p < end; ++p) {
-      if constexpr (kFma)
-        x[li[p]] = std::fma(-lx[p], u, x[li[p]]);
-      else
-        x[li[p]] -= lx[p] * u;
+      for (Index p = lp[j]; p < end; ++p) {
+        if constexpr (kFma)
+          x[li[p]] = std::fma(-lx[p], u, x[li[p]]);
+        else
+          x[li[p]] -= lx[p] * u;
+      }
+      continue;
     }
+    // Several columns of one panel: rows inside the panel directly (later columns of the
+    // group read them), the panel's rows below it summed in acc and scattered once.
+    const Index nr = lp[j + 1] - lp[j] - (pe - 1 - j);
+    const std::int32_t* rows = li + lp[j + 1] - nr;
+    bool any = false;
+    for (Index q = t; q < t2; ++q) {
+      const std::int32_t jq = b.ui[q];
+      const double u = x[jq];
+      x[jq] = 0.0;
+      b.ux[q] = u;
+      m.u = std::max(m.u, std::abs(u));
+      if (u == 0.0) continue;
+      any = true;
+      const double* l = lx + lp[jq];
+      const Index inside = pe - 1 - jq;
+      double* xi = x + jq + 1;
+      for (Index i = 0; i < inside; ++i) {
+        if constexpr (kFma)
+          xi[i] = std::fma(-l[i], u, xi[i]);
+        else
+          xi[i] -= l[i] * u;
+      }
+      const double* lr = l + inside;
+      for (Index i = 0; i < nr; ++i) {
+        if constexpr (kFma)
+          acc[i] = std::fma(lr[i], u, acc[i]);
+        else
+          acc[i] += lr[i] * u;
+      }
+    }
+    if (any)
+      for (Index i = 0; i < nr; ++i) {
+        x[rows[i]] -= acc[i];
+        acc[i] = 0.0;
+      }
+    t = t2;
   }
   if (k >= b.c0) {
     double* s = b.S + (k - b.c0) * (b.size - b.c0);
@@ -365,31 +478,32 @@ template <bool kFma>
   return max_l <= kMaxMultiplier;
 }
 
-// The local columns cols[0, count) in that order (cols null: k0, k0 + 1, ...).
+// The local columns cols[0, count) in that order (cols null: k0, k0 + 1, ...). x and acc: the
+// thread's zero workspaces of the block's size.
 template <bool kFma>
-[[gnu::always_inline]] inline bool sparse_columns(const SparseBlock& b, const Index* cols,
-                                                  Index k0, Index count, double* x, Maxima& m) {
+[[gnu::always_inline]] inline bool sparse_columns(const SparseBlock& b, const Index* cols, Index k0,
+                                                  Index count, double* x, double* acc, Maxima& m) {
   for (Index c = 0; c < count; ++c)
-    if (!sparse_column<kFma>(b, cols ? cols[c] : k0 + c, x, m)) return false;
+    if (!sparse_column<kFma>(b, cols ? cols[c] : k0 + c, x, acc, m)) return false;
   return true;
 }
 
-bool sparse_columns_plain(const SparseBlock& b, const Index* cols, Index k0, Index count,
-                          double* x, Maxima& m) {
-  return sparse_columns<false>(b, cols, k0, count, x, m);
+bool sparse_columns_plain(const SparseBlock& b, const Index* cols, Index k0, Index count, double* x,
+                          double* acc, Maxima& m) {
+  return sparse_columns<false>(b, cols, k0, count, x, acc, m);
 }
 // Fused multiply-adds: ~1 instruction less per update. Which variant runs depends only on
 // the CPU, so a machine always gets the same bits for the same values.
 #if HIILI_X86_FMA
 [[gnu::target("avx2,fma")]] bool sparse_columns_fma(const SparseBlock& b, const Index* cols,
-                                                    Index k0, Index count, double* x,
+                                                    Index k0, Index count, double* x, double* acc,
                                                     Maxima& m) {
-  return sparse_columns<true>(b, cols, k0, count, x, m);
+  return sparse_columns<true>(b, cols, k0, count, x, acc, m);
 }
 #else
-bool sparse_columns_fma(const SparseBlock& b, const Index* cols, Index k0, Index count,
-                        double* x, Maxima& m) {
-  return sparse_columns<false>(b, cols, k0, count, x, m);
+bool sparse_columns_fma(const SparseBlock& b, const Index* cols, Index k0, Index count, double* x,
+                        double* acc, Maxima& m) {
+  return sparse_columns<false>(b, cols, k0, count, x, acc, m);
 }
 #endif
 
@@ -404,10 +518,10 @@ bool cpu_has_fma() {
   return fma && !g_plain_kernels.load(std::memory_order_relaxed);
 }
 
-bool run_sparse_columns(const SparseBlock& b, const Index* cols, Index k0, Index count,
-                        double* x, Maxima& m) {
-  return cpu_has_fma() ? sparse_columns_fma(b, cols, k0, count, x, m)
-                       : sparse_columns_plain(b, cols, k0, count, x, m);
+bool run_sparse_columns(const SparseBlock& b, const Index* cols, Index k0, Index count, double* x,
+                        double* acc, Maxima& m) {
+  return cpu_has_fma() ? sparse_columns_fma(b, cols, k0, count, x, acc, m)
+                       : sparse_columns_plain(b, cols, k0, count, x, acc, m);
 }
 
 // a[i] -= sum_q l_q[i] u_q over four columns at once (one load and store of a per 4 updates).
@@ -484,8 +598,8 @@ template <bool kFma>
 }
 
 template <bool kFma>
-[[gnu::always_inline]] inline void dense_trailing(double* a, Index h, Index k0, Index k1,
-                                                  Index j0, Index j1) {
+[[gnu::always_inline]] inline void dense_trailing(double* a, Index h, Index k0, Index k1, Index j0,
+                                                  Index j1) {
   for (Index j = j0; j < j1; ++j) {
     double* aj = a + j * h;
     for (Index k = k0; k < k1; ++k) axpy1<kFma>(aj, a + k * h, aj[k], k + 1, k1);
@@ -500,8 +614,8 @@ void dense_trailing_plain(double* a, Index h, Index k0, Index k1, Index j0, Inde
   dense_trailing<false>(a, h, k0, k1, j0, j1);
 }
 #if HIILI_X86_FMA
-[[gnu::target("avx2,fma")]] void dense_panel_fma(double* a, Index h, std::int32_t* ipiv,
-                                                 Index k0, Index k1) {
+[[gnu::target("avx2,fma")]] void dense_panel_fma(double* a, Index h, std::int32_t* ipiv, Index k0,
+                                                 Index k1) {
   dense_panel<true>(a, h, ipiv, k0, k1);
 }
 [[gnu::target("avx2,fma")]] void dense_trailing_fma(double* a, Index h, Index k0, Index k1,
@@ -529,8 +643,7 @@ void run_dense_lu(double* a, Index h, std::int32_t* ipiv, int threads) {
     const Index k1 = std::min(h, k0 + kPanel);
     fma ? dense_panel_fma(a, h, ipiv, k0, k1) : dense_panel_plain(a, h, ipiv, k0, k1);
     auto trailing = [=](Index j0, Index j1) {
-      fma ? dense_trailing_fma(a, h, k0, k1, j0, j1)
-          : dense_trailing_plain(a, h, k0, k1, j0, j1);
+      fma ? dense_trailing_fma(a, h, k0, k1, j0, j1) : dense_trailing_plain(a, h, k0, k1, j0, j1);
     };
     const double work = double(h - k1) * double(h - k1) * double(k1 - k0);
     if (threads < 2 || (work < kParallelDense && !g_fine_chunks.load(std::memory_order_relaxed))) {
@@ -604,17 +717,33 @@ bool StaticLu::refactor_block(Block& blk, const double* values, int threads) {
 // A block's sparse part: in index order on one thread, or level by level, the chunks of a
 // level spread over the arena's threads (each thread with its own workspace).
 bool StaticLu::refactor_sparse(Block& blk, const double* values, int threads, Maxima& m) {
-  const SparseBlock b{blk.r0,         blk.size,     blk.c0,         ap_.data(), asrc_.data(),
-                      up_.data(),     lp_.data(),   arow_.data(),   ui_.data(), li_.data(),
-                      ascale_.data(), values,       ux_.data(),     lx_.data(), ud_.data(),
+  const SparseBlock b{blk.r0,
+                      blk.size,
+                      blk.c0,
+                      ap_.data(),
+                      asrc_.data(),
+                      up_.data(),
+                      lp_.data(),
+                      arow_.data(),
+                      ui_.data(),
+                      li_.data(),
+                      pend_.data(),
+                      ascale_.data(),
+                      values,
+                      ux_.data(),
+                      lx_.data(),
+                      ud_.data(),
                       blk.size > blk.c0 ? blk.S.data() : nullptr};
   const bool fine = g_fine_chunks.load(std::memory_order_relaxed);
   if (threads < 2 || (blk.work < kParallelBlock && !fine))
-    return run_sparse_columns(b, nullptr, 0, blk.size, ws_[0].x.data(), m);
+    return run_sparse_columns(b, nullptr, 0, blk.size, ws_[0].x.data(), ws_[0].acc.data(), m);
   const std::size_t slots = std::size_t(oneapi::tbb::this_task_arena::max_concurrency());
   if (ws_.size() < slots) {
     ws_.resize(slots);
-    for (Workspace& w : ws_) w.x.resize(std::size_t(max_block_), 0.0);
+    for (Workspace& w : ws_) {
+      w.x.resize(std::size_t(max_block_), 0.0);
+      w.acc.resize(std::size_t(max_block_), 0.0);
+    }
   }
   for (Workspace& w : ws_) w.m = Maxima{};
   auto workspace = [this]() -> Workspace& {
@@ -624,7 +753,8 @@ bool StaticLu::refactor_sparse(Block& blk, const double* values, int threads, Ma
   std::atomic<bool> ok{true};
   auto run_chunk = [&](Index c, Workspace& w) {
     const Index* cols = blk.order.data() + blk.chunk[c];
-    if (!run_sparse_columns(b, cols, 0, blk.chunk[c + 1] - blk.chunk[c], w.x.data(), w.m))
+    const Index count = blk.chunk[c + 1] - blk.chunk[c];
+    if (!run_sparse_columns(b, cols, 0, count, w.x.data(), w.acc.data(), w.m))
       ok.store(false, std::memory_order_relaxed);
   };
   for (std::size_t l = 0; l + 1 < blk.level.size() && ok.load(); ++l) {
@@ -650,6 +780,7 @@ bool StaticLu::refactor_sparse(Block& blk, const double* values, int threads, Ma
 
 void force_plain_kernels(bool plain) { g_plain_kernels = plain; }
 void force_fine_chunks(bool fine) { g_fine_chunks = fine; }
+void force_no_panels(bool none) { g_no_panels = none; }
 
 void StaticLu::solve(double* x, Index nrhs, bool transposed) {
   Index c = 0;

@@ -13,11 +13,11 @@
 // runs it: the same bits at any thread count.
 #pragma once
 
+#include <oneapi/tbb/task_arena.h>
+
 #include <cstdint>
 #include <memory>
 #include <vector>
-
-#include <oneapi/tbb/task_arena.h>
 
 #include "hiili/sparse.hpp"
 
@@ -77,13 +77,14 @@ class StaticLu {
     std::vector<Index> order, chunk, level;
     double work = 0.0;
   };
-  // A thread's scatter workspace (zero between columns) and its maxima.
+  // A thread's scatter workspace and panel accumulator (zero between columns), its maxima.
   struct Workspace {
-    std::vector<double> x;
+    std::vector<double> x, acc;
     Maxima m;
   };
 
   void build_plan(const StaticStructure& s);
+  void build_panels();
   void build_blocks(const StaticStructure& s);
   void build_schedule(Block& b) const;
   bool refactor_sparse(Block& b, const double* values, int threads, Maxima& m);
@@ -115,17 +116,19 @@ class StaticLu {
   std::vector<double> fscale_, fx_;
   std::vector<double> rscale_;  // 1 / Rs of each permuted row
 
-  // L (strictly below the diagonal, local rows) and U (strictly above, local rows sorted
-  // increasing) of the sparse part of each block; pivots in ud_. Columns in a dense tail keep
-  // only their U rows above the tail; their L is in the block's dense LU.
+  // L (strictly below the diagonal, local rows, explicit zeros in relaxed panels: see
+  // build_panels) and U (strictly above, local rows sorted increasing) of the sparse part of
+  // each block; pivots in ud_. Columns in a dense tail keep only their U rows above the tail;
+  // their L is in the block's dense LU.
   std::vector<Index> lp_, up_;
   std::vector<std::int32_t> li_, ui_;
+  std::vector<std::int32_t> pend_;  // local end of each column's panel (build_panels)
   std::vector<double> lx_, ux_, ud_;
 
   std::vector<Workspace> ws_;  // one per thread of a refactor (ws_[0]: the serial one)
   Index max_block_ = 0;
   std::unique_ptr<oneapi::tbb::task_arena> arena_;  // refactor's `threads` below the caller's
-  std::vector<double> work_;  // solve workspace, n
+  std::vector<double> work_;                        // solve workspace, n
   std::vector<double> wide_;  // multi-column solve workspace, n x 8 row-interleaved (on demand)
   double rcond_ = 0.0;
   Index nnz_factors_ = 0;
@@ -139,5 +142,8 @@ void force_plain_kernels(bool plain);
 // their size, one column per chunk (for StaticLu objects built afterwards), so that small
 // systems exercise it.
 void force_fine_chunks(bool fine);
+// Tests only: no relaxed panels (every column of L alone, no explicit zeros) in StaticLu
+// objects built afterwards.
+void force_no_panels(bool none);
 
 }  // namespace hiili::detail

@@ -2,23 +2,22 @@
 // answers against a dense LU of the same matrix, bit-for-bit determinism, agreement with
 // klu_refactor, fallbacks and errors.
 #include <gtest/gtest.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <numeric>
 #include <memory>
+#include <numeric>
 #include <random>
 #include <string>
 
-#include <oneapi/tbb/parallel_for.h>
-#include <oneapi/tbb/task_arena.h>
-
+#include "../../src/solver/static_lu.hpp"  // force_plain_kernels: test both kernel variants
 #include "hiili/error.hpp"
 #include "hiili/solver.hpp"
 #include "hiili/synth.hpp"
-#include "../../src/solver/static_lu.hpp"  // force_plain_kernels: test both kernel variants
 #include "test_util.hpp"
 
 using namespace hiili;
@@ -284,6 +283,27 @@ TEST_P(StaticLuTest, ParallelRefactorGivesTheSerialBits) {
   detail::force_fine_chunks(false);
 }
 
+// Relaxed panels (explicit zeros in L, a column's updates from one panel summed densely) and
+// one column at a time: both agree with a dense LU, in both kernel variants.
+TEST_P(StaticLuTest, WithAndWithoutPanelsMatchDenseLu) {
+  const Shape s = GetParam();
+  const CscMatrix A = to_csc(block_system(s.singletons, s.core, s.hubs, 61 + unsigned(s.core)));
+  const std::vector<double> v = perturbed(A, 0.3, 14);
+  for (bool none : {false, true})
+    for (bool plain : {false, true}) {
+      SCOPED_TRACE(std::string(none ? "no panels" : "panels") + (plain ? ", portable" : ""));
+      detail::force_no_panels(none);
+      detail::force_plain_kernels(plain);
+      Factorization f(A);
+      f.refactor(v);
+      EXPECT_EQ(f.report().static_refactors, 1);
+      EXPECT_EQ(f.report().refactor_fallbacks, 0);
+      expect_matches_dense(f, dense_of(A, v), 1e-12);
+    }
+  detail::force_no_panels(false);
+  detail::force_plain_kernels(false);
+}
+
 INSTANTIATE_TEST_SUITE_P(Shapes, StaticLuTest,
                          ::testing::Values(Shape{0, 2, 0}, Shape{10, 40, 0}, Shape{30, 300, 0},
                                            Shape{30, 150, -1}, Shape{20, 120, 40},
@@ -501,7 +521,9 @@ TEST(StaticLu, ParallelRefactorOnLargeSynthGivesTheSerialBits) {
     Factorization klu(A, with_static(false));
     klu.refactor(v);
     EXPECT_LT(rel_error(want, solved(klu)), 1e-10);
-    auto parallel_symbolic = SymbolicAnalysis::create(A);
+    FactorizationOptions all;
+    all.refactor_threads = 0;
+    auto parallel_symbolic = SymbolicAnalysis::create(A, all);
     for (int arena_threads : {2, 4}) {
       Factorization parallel(parallel_symbolic);
       parallel.factorize(A.values);
