@@ -244,8 +244,9 @@ TEST_P(StaticLuTest, ManyColumnsAtOnceGiveTheBitsOfOneAtATime) {
 }
 
 // The parallel refactor (FactorizationOptions::refactor_threads): with every block forced
-// onto the parallel path (one column per chunk), a refactor in a 4-thread task_arena gives the
-// bits of a serial one, and both agree with a dense LU; also with a fallback to KLU.
+// onto the parallel path (one column per chunk), a refactor in a 4-thread task_arena, on the
+// arena's threads (0) or on an own arena of 2, gives the bits of a serial one and agrees with
+// a dense LU.
 TEST_P(StaticLuTest, ParallelRefactorGivesTheSerialBits) {
   const Shape s = GetParam();
   const CscMatrix A = to_csc(block_system(s.singletons, s.core, s.hubs, 53 + unsigned(s.core)));
