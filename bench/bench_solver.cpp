@@ -5,8 +5,10 @@
 // (the headline job), refactor, refactor_solve, solve, solve_transposed, solve_many/d,
 // activity_scores (k = 20 categories), lca_solve, and a thread sweep of refactor+solve
 // throughput (Monte-Carlo-like: per-thread Factorizations on one shared SymbolicAnalysis).
-// KLU's refactor jobs run twice: with the static-pivot kernel (backend "klu", the default)
-// and with klu_refactor (backend "klu-nostatic", FactorizationOptions::static_refactor off).
+// KLU's refactor jobs run three times: with the static-pivot kernel (backend "klu", the
+// default: one thread), with it on the threads of its task_arena (backend "klu-parallel",
+// FactorizationOptions::refactor_threads = 0) and with klu_refactor (backend "klu-nostatic",
+// FactorizationOptions::static_refactor off).
 //
 // Everything is built outside the timed loop; results go through benchmark::DoNotOptimize.
 // Each benchmark reports counters: nnz, fill, blocks, the relative residual of its last solve
@@ -15,6 +17,8 @@
 //
 // Options (after Google Benchmark's own --benchmark_* flags):
 //   --sizes=2000,20000,100000   synthetic sizes (default those three)
+//   --families=ecoinvent,stress synthetic families (default ecoinvent); the first is named
+//                               synth_<n>, the others synth_<n>_<family>
 //   --large                     also n = 1,000,000 (or HIILI_BENCH_LARGE=1)
 //   --data=DIR                  folder with useeio_v1.2, useeio_v2.0_ghg, uslci (default
 //                               $HIILI_BENCH_DATA, else ../shared/data next to the repo)
@@ -138,12 +142,16 @@ const Loaded& load(const Problem& problem) {
   return g_loaded;
 }
 
-// static_refactor = false: KLU's own klu_refactor (the "klu-nostatic" rows), the baseline of
-// the static-pivot kernel.
-hiili::FactorizationOptions options_for(Backend backend, bool static_refactor = true) {
+// The KLU refactor variants run side by side: the static-pivot kernel on one thread (the
+// default, backend "klu"), on the threads of the arena it runs in ("klu-parallel",
+// refactor_threads = 0) and KLU's own klu_refactor ("klu-nostatic", static_refactor off).
+enum class Kernel { Static, Parallel, KluRefactor };
+
+hiili::FactorizationOptions options_for(Backend backend, Kernel kernel = Kernel::Static) {
   hiili::FactorizationOptions o;
   o.backend = backend;
-  o.static_refactor = static_refactor;
+  o.static_refactor = kernel != Kernel::KluRefactor;
+  if (kernel == Kernel::Parallel) o.refactor_threads = 0;
   return o;
 }
 
@@ -207,8 +215,8 @@ void job_analyze_factor_solve(benchmark::State& state, const Loaded& p, Backend 
 }
 
 void job_refactor(benchmark::State& state, const Loaded& p, Backend backend, bool solve,
-                  bool static_refactor = true) {
-  hiili::Factorization f(p.model->A(), options_for(backend, static_refactor));
+                  Kernel kernel = Kernel::Static) {
+  hiili::Factorization f(p.model->A(), options_for(backend, kernel));
   f.refactor(p.values3);  // the first refactor builds the static kernel's structure: once
   Eigen::VectorXd x(p.b.size());
   bool flip = false;
@@ -301,11 +309,10 @@ void job_lca_solve(benchmark::State& state, const Loaded& p, Backend backend) {
 // Monte-Carlo-like throughput: `threads` workers, each with its own Factorization on one
 // shared SymbolicAnalysis, doing refactor + solve on alternating value draws.
 void job_mc_throughput(benchmark::State& state, const Loaded& p, Backend backend,
-                       bool static_refactor = true) {
+                       Kernel kernel = Kernel::Static) {
   const int threads = int(state.range(0));
   const int per_iteration = 8 * threads;
-  auto symbolic =
-      hiili::SymbolicAnalysis::create(p.model->A(), options_for(backend, static_refactor));
+  auto symbolic = hiili::SymbolicAnalysis::create(p.model->A(), options_for(backend, kernel));
   struct Worker {
     std::unique_ptr<hiili::Factorization> f;
     Eigen::VectorXd x;
@@ -338,6 +345,9 @@ void job_mc_throughput(benchmark::State& state, const Loaded& p, Backend backend
 
 struct Config {
   std::vector<Index> sizes{2000, 20000, 100000};
+  // Synthetic families (--families=ecoinvent,stress); the first keeps the plain names
+  // synth_<n>, the others are synth_<n>_<family>.
+  std::vector<hiili::SynthFamily> families{hiili::SynthFamily::Ecoinvent};
   bool large = false;
   bool all_large = false;
   bool quick = false;
@@ -369,6 +379,10 @@ Config parse(int argc, char** argv) {
     else if (has("--sizes")) {
       c.sizes.clear();
       for (const auto& s : split(value("--sizes"))) c.sizes.push_back(std::stoll(s));
+    } else if (has("--families")) {
+      c.families.clear();
+      for (const auto& s : split(value("--families")))
+        c.families.push_back(hiili::synth_family_from_string(s));
     } else if (has("--data")) {
       c.data = value("--data");  // empty: no real models
       data_given = true;
@@ -394,14 +408,19 @@ Config parse(int argc, char** argv) {
 
 std::vector<Problem> problems(const Config& c) {
   std::vector<Problem> out;
-  for (Index n : c.sizes)
-    out.push_back({"synth_" + std::to_string(n), [n] {
-                     hiili::SynthOptions o;
-                     o.n = n;
-                     o.k = 20;  // activity_scores for 20 categories
-                     o.labels = false;
-                     return hiili::synth(o);
-                   }});
+  for (std::size_t f = 0; f < c.families.size(); ++f) {
+    const hiili::SynthFamily family = c.families[f];
+    const std::string suffix = f == 0 ? "" : "_" + std::string(hiili::synth_family_name(family));
+    for (Index n : c.sizes)
+      out.push_back({"synth_" + std::to_string(n) + suffix, [n, family] {
+                       hiili::SynthOptions o;
+                       o.n = n;
+                       o.k = 20;  // activity_scores for 20 categories
+                       o.labels = false;
+                       o.family = family;
+                       return hiili::synth(o);
+                     }});
+  }
   if (!c.data.empty()) {
     const std::pair<const char*, const char*> real[] = {
         {"useeio_v1.2", "useeio_v1.2"},
@@ -421,10 +440,13 @@ bool is_large(const std::string& problem) {
   return pos == 0 && std::stoll(problem.substr(6)) >= 100000;
 }
 
-// KLU with static_refactor off (klu_refactor): the refactor jobs again, as backend
-// "klu-nostatic", so that the static kernel and its baseline sit in the same run.
-void register_klu_baseline(const Problem& problem, bool quick) {
-  const std::string tag = "/klu-nostatic/" + problem.name;
+// The refactor jobs again with another kernel (Kernel::KluRefactor as backend "klu-nostatic",
+// Kernel::Parallel as "klu-parallel"), so that the static kernel and its baselines sit in the
+// same run.
+void register_klu_baseline(const Problem& problem, bool quick, Kernel kernel) {
+  const std::string tag =
+      std::string(kernel == Kernel::Parallel ? "/klu-parallel/" : "/klu-nostatic/") +
+      problem.name;
   const Problem* pr = &problem;
   auto add = [&](const std::string& job, auto fn) {
     return benchmark::RegisterBenchmark((job + tag).c_str(), [pr, fn](benchmark::State& s) {
@@ -432,15 +454,15 @@ void register_klu_baseline(const Problem& problem, bool quick) {
            })
         ->Unit(benchmark::kMillisecond);
   };
-  add("refactor_solve", [](benchmark::State& s, const Loaded& p) {
-    job_refactor(s, p, Backend::Klu, true, false);
+  add("refactor_solve", [kernel](benchmark::State& s, const Loaded& p) {
+    job_refactor(s, p, Backend::Klu, true, kernel);
   });
   if (!quick)
-    add("refactor", [](benchmark::State& s, const Loaded& p) {
-      job_refactor(s, p, Backend::Klu, false, false);
+    add("refactor", [kernel](benchmark::State& s, const Loaded& p) {
+      job_refactor(s, p, Backend::Klu, false, kernel);
     });
-  add("mc_refactor_solve", [](benchmark::State& s, const Loaded& p) {
-    job_mc_throughput(s, p, Backend::Klu, false);
+  add("mc_refactor_solve", [kernel](benchmark::State& s, const Loaded& p) {
+    job_mc_throughput(s, p, Backend::Klu, kernel);
   })
       ->ArgName("threads")
       ->Arg(1)
@@ -514,7 +536,9 @@ void register_all(const Config& c) {
             ->Arg(1)
             ->Arg(2)
             ->UseRealTime();
-      if (backend == Backend::Klu && !huge) register_klu_baseline(problem, c.quick);
+      if (backend == Backend::Klu && !huge)
+        for (Kernel kernel : {Kernel::KluRefactor, Kernel::Parallel})
+          register_klu_baseline(problem, c.quick, kernel);
     }
   }
 }

@@ -79,6 +79,13 @@ struct FactorizationOptions {
   // per column, and up to 8 columns per pass). Same answers to the last bits, not bit for
   // bit. 0: from the first solve; negative: never (solves stay on KLU's factors).
   Index static_solve_after = 32;
+  // KLU with static_refactor: threads of the current oneTBB task_arena a refactor may use
+  // (the sparse part's columns level by level of their dependency DAG, the dense hub block's
+  // updates by column ranges); a block with little work stays on one thread. 0: all of the
+  // arena's; 1: one (the default: on the shared 2-core benchmark machine the level-by-level
+  // split lost in real time, bench/what_was_tried.md); n: at most n. The same bits at any
+  // thread count. See docs/architecture.md, "Rules", for Monte Carlo's threads.
+  int refactor_threads = 1;
   // KLU: a directory that keeps the symbolic analysis (BTF split, orderings) across runs,
   // keyed by a hash of the pattern and of the options above that change the analysis
   // (backend, ordering, btf, amd_dense). Empty: off. A hit loads the analysis instead of

@@ -354,7 +354,7 @@ NumericStatus KluNumeric::refactor(const double* values) {
     static_stale_ = false;
   }
   if (static_) {
-    if (!static_->refactor(values)) {
+    if (!static_->refactor(values, symbolic_.options().refactor_threads)) {
       static_current_ = false;
       return {false, 0.0, 0};  // the caller factorizes afresh with pivoting
     }
@@ -390,7 +390,7 @@ void KluNumeric::maybe_switch_to_static(Index nrhs) {
     build_static();
     static_stale_ = false;
   }
-  static_current_ = static_->refactor(values_);
+  static_current_ = static_->refactor(values_, symbolic_.options().refactor_threads);
   static_refused_ = !static_current_;
 }
 

@@ -157,6 +157,9 @@ const char* to_string(CacheOutcome outcome) {
 // ---- SymbolicAnalysis --------------------------------------------------------------------
 
 namespace {
+// refactor_threads above this is a typo, not a machine.
+constexpr int kMaxRefactorThreads = 1024;
+
 // KLU's analysis, from options.analysis_cache when it holds a valid one for this pattern, else
 // computed (and stored there). A rejected or unwritable cache is a warning in `report`.
 std::unique_ptr<detail::BackendSymbolic> analyze_klu_cached(const CscMatrix& pattern,
@@ -190,6 +193,10 @@ void FactorizationOptions::validate() const {
                             message_number(refactor_rcond_ratio));
   if (std::isnan(amd_dense))
     throw InvalidInputError("amd_dense must be a number (negative: no row is dense), got NaN");
+  if (refactor_threads < 0 || refactor_threads > kMaxRefactorThreads)
+    throw InvalidInputError("refactor_threads must lie in [0, " +
+                            std::to_string(kMaxRefactorThreads) + "] (0: the task_arena's), got " +
+                            std::to_string(refactor_threads));
 }
 
 std::shared_ptr<const SymbolicAnalysis> SymbolicAnalysis::create(

@@ -1,9 +1,14 @@
 #include "solver/static_lu.hpp"
 
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <string>
 
@@ -34,6 +39,21 @@ constexpr double kDenseFill = 0.9;
 constexpr Index kMinDense = 32;
 // Largest dense tail kept (h^2 doubles: 128 MB at 4,000).
 constexpr Index kMaxDense = 4000;
+// Parallel refactor (multiply-adds, about 1 ns each): a block's sparse part goes parallel from
+// kParallelBlock; a level below kParallelLevel is one chunk (one thread), a larger one is cut
+// into kChunksPerLevel chunks of at least kChunkWork.
+constexpr double kParallelBlock = 2e5;
+constexpr double kParallelLevel = 2e4;
+constexpr double kChunkWork = 4e3;
+constexpr double kChunksPerLevel = 16.0;
+// Relaxed panels: at most this many columns, at most this share of a panel's L storage
+// explicit zeros.
+constexpr Index kMaxPanel = 32;
+constexpr double kPanelPadding = 0.2;
+// Tests: every block parallel, one column per chunk (force_fine_chunks).
+std::atomic<bool> g_fine_chunks{false};
+// Tests: no panels (force_no_panels).
+std::atomic<bool> g_no_panels{false};
 
 [[noreturn]] void bad_structure(const std::string& what) {
   throw InvalidInputError("static LU: the reference factorisation does not fit the pattern: " +
@@ -64,6 +84,8 @@ StaticLu::StaticLu(const CscMatrix& pattern, const StaticStructure& s)
     bad_structure("L or U pointers have the wrong size");
   build_blocks(s);
   build_plan(s);
+  for (Block& blk : blocks_)
+    if (blk.size > 1) build_schedule(blk);
 }
 
 void StaticLu::build_blocks(const StaticStructure& s) {
@@ -86,7 +108,10 @@ void StaticLu::build_blocks(const StaticStructure& s) {
       dense_columns_ += h;
     }
   }
-  x_.assign(max_size, 0.0);
+  max_block_ = max_size;
+  ws_.resize(1);
+  ws_[0].x.assign(max_size, 0.0);
+  ws_[0].acc.assign(max_size, 0.0);
   work_.assign(n_, 0.0);
 }
 
@@ -111,6 +136,110 @@ Index StaticLu::choose_dense_tail(const StaticStructure& s, Index r0, Index size
     if (double(inside) >= kDenseFill * double(h) * double(h)) best = h;
   }
   return best >= kMinDense ? size - best : size;
+}
+
+// Column k's level: one more than the highest level of the columns j of its U pattern (the
+// columns it reads); its work: the multiply-adds of its updates and its own entries. Levels
+// are then cut into chunks of about equal work.
+void StaticLu::build_schedule(Block& b) const {
+  const Index* lp = lp_.data() + b.r0;
+  std::vector<Index> lev(b.size, 0), start(1, 0);
+  std::vector<double> w(b.size, 0.0);
+  for (Index k = 0; k < b.size; ++k) {
+    const Index kg = b.r0 + k;
+    Index l = 0;
+    double wk = double(ap_[kg + 1] - ap_[kg]) + double(lp[k + 1] - lp[k]);
+    if (k >= b.c0) wk += double(b.size - b.c0);
+    for (Index t = up_[kg]; t < up_[kg + 1]; ++t) {
+      const Index j = ui_[t];
+      l = std::max(l, lev[j] + 1);
+      wk += 1.0 + double(lp[j + 1] - lp[j]);
+    }
+    lev[k] = l;
+    w[k] = wk;
+    b.work += wk;
+    if (Index(start.size()) < l + 2) start.resize(l + 2, 0);
+    ++start[l + 1];
+  }
+  for (std::size_t l = 1; l < start.size(); ++l) start[l] += start[l - 1];
+  b.order.assign(b.size, 0);
+  std::vector<Index> next(start.begin(), start.end() - 1);
+  for (Index k = 0; k < b.size; ++k) b.order[next[lev[k]]++] = k;
+  b.chunk.assign(1, 0);
+  b.level.assign(1, 0);
+  for (std::size_t l = 0; l + 1 < start.size(); ++l) {
+    double level_work = 0.0;
+    for (Index q = start[l]; q < start[l + 1]; ++q) level_work += w[b.order[q]];
+    const double target = g_fine_chunks.load(std::memory_order_relaxed) ? 0.0
+                          : level_work < kParallelLevel
+                              ? level_work + 1.0
+                              : std::max(kChunkWork, level_work / kChunksPerLevel);
+    double acc = 0.0;
+    for (Index q = start[l]; q < start[l + 1]; ++q) {
+      acc += w[b.order[q]];
+      if (acc >= target && q + 1 < start[l + 1]) {
+        b.chunk.push_back(q + 1);
+        acc = 0.0;
+      }
+    }
+    b.chunk.push_back(start[l + 1]);
+    b.level.push_back(Index(b.chunk.size()) - 1);
+  }
+}
+
+// Relaxed panels (supernodes with explicit zeros, as SuperLU relaxes them): consecutive
+// leading columns of a block whose L patterns nearly nest are stored alike. Column j of panel
+// [s, e) holds the rows j + 1 ... e - 1, then R, the panel's rows at or below e (the union of
+// its columns' rows there), zeros where its own pattern has none, while the zeros stay within
+// kPanelPadding of the panel's storage. A column's updates from several columns of one panel
+// then run on contiguous arrays (R's part into a dense accumulator, scattered once) instead
+// of one scattered update per entry. pend_[j]: the local end e of j's panel.
+void StaticLu::build_panels() {
+  std::vector<Index> lp(n_ + 1, 0);
+  std::vector<std::int32_t> li, rows, merged;
+  li.reserve(li_.size() + li_.size() / 4);
+  pend_.assign(n_, 0);
+  for (const Block& blk : blocks_) {
+    const Index lead_end = blk.r0 + blk.c0;
+    Index k = blk.r0;
+    while (k < blk.r0 + blk.size) {
+      rows.assign(li_.begin() + lp_[k], li_.begin() + lp_[k + 1]);
+      double actual = double(rows.size());
+      Index e = k + 1;
+      const bool panels = !g_no_panels.load(std::memory_order_relaxed) && k < lead_end;
+      while (panels && e < lead_end && e - k < kMaxPanel) {
+        merged.clear();
+        std::set_union(rows.begin(), rows.end(), li_.begin() + lp_[e], li_.begin() + lp_[e + 1],
+                       std::back_inserter(merged));
+        const std::int32_t last = static_cast<std::int32_t>(e - blk.r0);
+        const double below =
+            double(merged.end() - std::upper_bound(merged.begin(), merged.end(), last));
+        const double width = double(e - k + 1);
+        const double store = width * below + width * (width - 1.0) / 2.0;
+        const double now = actual + double(lp_[e + 1] - lp_[e]);
+        if (store - now > kPanelPadding * store) break;
+        rows.swap(merged);
+        actual = now;
+        ++e;
+      }
+      const std::int32_t last = static_cast<std::int32_t>(e - 1 - blk.r0);
+      const auto r_begin = std::upper_bound(rows.begin(), rows.end(), last);
+      for (Index j = k; j < e; ++j) {
+        pend_[j] = last + 1;
+        if (e - k == 1) {
+          li.insert(li.end(), li_.begin() + lp_[j], li_.begin() + lp_[j + 1]);
+        } else {
+          for (std::int32_t r = static_cast<std::int32_t>(j - blk.r0) + 1; r <= last; ++r)
+            li.push_back(r);
+          li.insert(li.end(), r_begin, rows.end());
+        }
+        lp[j + 1] = static_cast<Index>(li.size());
+      }
+      k = e;
+    }
+  }
+  lp_.swap(lp);
+  li_.swap(li);
 }
 
 void StaticLu::build_plan(const StaticStructure& s) {
@@ -180,17 +309,37 @@ void StaticLu::build_plan(const StaticStructure& s) {
     std::sort(li_.begin() + l0, li_.end());
     lp_[k + 1] = static_cast<Index>(li_.size());
   }
+  const std::size_t l_entries = li_.size();
+  build_panels();
   lx_.assign(li_.size(), 0.0);
   ux_.assign(ui_.size(), 0.0);
   ud_.assign(n_, 0.0);
-  nnz_factors_ = static_cast<Index>(li_.size() + ui_.size() + fsrc_.size()) + n_;
+  nnz_factors_ = static_cast<Index>(l_entries + ui_.size() + fsrc_.size()) + n_;
   for (const Block& blk : blocks_) {
     const Index h = blk.size - blk.c0;
     nnz_factors_ += h * h - h;
   }
 }
 
-bool StaticLu::refactor(const double* values) {
+bool StaticLu::refactor(const double* values, int threads) {
+  const int here = oneapi::tbb::this_task_arena::max_concurrency();
+  if (threads == 1 || here < 2) return refactor_on(values, 1);
+  if (threads == 0 || threads >= here) {
+    bool ok = false;
+    // Isolated: a thread waiting for the kernel's chunks takes no unrelated task of the
+    // caller's arena (a Monte Carlo worker would otherwise start another iteration on its
+    // own Factorization, in the middle of this refactor).
+    oneapi::tbb::this_task_arena::isolate([&] { ok = refactor_on(values, here); });
+    return ok;
+  }
+  if (!arena_ || arena_->max_concurrency() != threads)
+    arena_ = std::make_unique<oneapi::tbb::task_arena>(threads);
+  bool ok = false;
+  arena_->execute([&] { ok = refactor_on(values, threads); });
+  return ok;
+}
+
+bool StaticLu::refactor_on(const double* values, int threads) {
   for (std::size_t t = 0; t < fsrc_.size(); ++t) fx_[t] = values[fsrc_[t]] * fscale_[t];
   for (Block& blk : blocks_) {
     if (blk.size == 1) {
@@ -198,8 +347,11 @@ bool StaticLu::refactor(const double* values) {
       if (ap_[blk.r0 + 1] != e + 1) return false;  // no diagonal entry: structurally zero
       ud_[blk.r0] = values[asrc_[e]] * ascale_[e];
       if (!(ud_[blk.r0] != 0.0)) return false;
-    } else if (!refactor_block(blk, values)) {
-      std::fill(x_.begin(), x_.begin() + blk.size, 0.0);
+    } else if (!refactor_block(blk, values, threads)) {
+      for (Workspace& w : ws_) {
+        std::fill(w.x.begin(), w.x.end(), 0.0);
+        std::fill(w.acc.begin(), w.acc.end(), 0.0);
+      }
       return false;
     }
   }
@@ -219,35 +371,44 @@ namespace {
 struct SparseBlock {
   Index r0, size, c0;
   const Index *ap, *asrc, *up, *lp;
-  const std::int32_t *arow, *ui, *li;
+  const std::int32_t *arow, *ui, *li, *pend;
   const double *ascale, *values;
-  double *x, *ux, *lx, *ud, *S;  // S: the dense tail, column-major, size - c0 rows
-  double max_a = 0.0, max_u = 0.0;
+  double *ux, *lx, *ud, *S;  // S: the dense tail, column-major, size - c0 rows
 };
 
-// Left-looking over the block's columns; columns of a dense tail only collect their Schur
-// complement in S. Returns false on a zero/tiny pivot or a multiplier above the bound.
+// Local column k of the block, left-looking: its U entries from the columns of its U pattern
+// (all computed before it), then its pivot and L or, in a dense tail, its column of the Schur
+// complement in S. x: the block's scatter workspace, zero before and (on success) after. Each
+// column's result depends only on its own operations, in a fixed order: whichever thread runs
+// it, and whatever ran before, the same bits. Returns false on a zero/tiny pivot or a
+// multiplier above the bound.
 template <bool kFma>
-[[gnu::always_inline]] inline bool sparse_block(SparseBlock& b) {
-  double* x = b.x;
+[[gnu::always_inline]] inline bool sparse_column(const SparseBlock& b, Index k, double* x,
+                                                 double* acc, Maxima& m) {
   const Index* lp = b.lp + b.r0;
   const std::int32_t* li = b.li;
-  double* lx = b.lx;
-  for (Index k = 0; k < b.size; ++k) {
-    const Index kg = b.r0 + k;
-    double col_max = 0.0;
-    for (Index e = b.ap[kg]; e < b.ap[kg + 1]; ++e) {
-      const double v = b.values[b.asrc[e]] * b.ascale[e];
-      x[b.arow[e]] = v;
-      col_max = std::max(col_max, std::abs(v));
-    }
-    b.max_a = std::max(b.max_a, col_max);
-    for (Index t = b.up[kg]; t < b.up[kg + 1]; ++t) {
-      const std::int32_t j = b.ui[t];
+  const double* lx = b.lx;
+  const Index kg = b.r0 + k;
+  double col_max = 0.0;
+  for (Index e = b.ap[kg]; e < b.ap[kg + 1]; ++e) {
+    const double v = b.values[b.asrc[e]] * b.ascale[e];
+    x[b.arow[e]] = v;
+    col_max = std::max(col_max, std::abs(v));
+  }
+  m.a = std::max(m.a, col_max);
+  const std::int32_t* pend = b.pend + b.r0;
+  const Index u_end = b.up[kg + 1];
+  for (Index t = b.up[kg]; t < u_end;) {
+    const std::int32_t j = b.ui[t];
+    const std::int32_t pe = pend[j];
+    Index t2 = t + 1;
+    while (t2 < u_end && b.ui[t2] < pe) ++t2;
+    if (t2 - t == 1) {  // one column of its panel: scattered updates
       const double u = x[j];
       x[j] = 0.0;
       b.ux[t] = u;
-      b.max_u = std::max(b.max_u, std::abs(u));
+      m.u = std::max(m.u, std::abs(u));
+      t = t2;
       if (u == 0.0) continue;
       const Index end = lp[j + 1];
 #pragma GCC unroll 4
@@ -257,37 +418,93 @@ template <bool kFma>
         else
           x[li[p]] -= lx[p] * u;
       }
-    }
-    if (k >= b.c0) {
-      double* s = b.S + (k - b.c0) * (b.size - b.c0);
-      std::copy(x + b.c0, x + b.size, s);
-      std::fill(x + b.c0, x + b.size, 0.0);
       continue;
     }
-    const double pivot = x[k];
-    x[k] = 0.0;
-    if (!(std::abs(pivot) > kTinyPivot * col_max)) return false;
-    b.ud[kg] = pivot;
-    b.max_u = std::max(b.max_u, std::abs(pivot));
-    double max_l = 0.0;
-    for (Index p = lp[k]; p < lp[k + 1]; ++p) {
-      const double l = x[li[p]] / pivot;
-      x[li[p]] = 0.0;
-      lx[p] = l;
-      max_l = std::max(max_l, std::abs(l));
+    // Several columns of one panel: rows inside the panel directly (later columns of the
+    // group read them), the panel's rows below it summed in acc and scattered once.
+    const Index nr = lp[j + 1] - lp[j] - (pe - 1 - j);
+    const std::int32_t* rows = li + lp[j + 1] - nr;
+    bool any = false;
+    for (Index q = t; q < t2; ++q) {
+      const std::int32_t jq = b.ui[q];
+      const double u = x[jq];
+      x[jq] = 0.0;
+      b.ux[q] = u;
+      m.u = std::max(m.u, std::abs(u));
+      if (u == 0.0) continue;
+      any = true;
+      const double* l = lx + lp[jq];
+      const Index inside = pe - 1 - jq;
+      double* xi = x + jq + 1;
+      for (Index i = 0; i < inside; ++i) {
+        if constexpr (kFma)
+          xi[i] = std::fma(-l[i], u, xi[i]);
+        else
+          xi[i] -= l[i] * u;
+      }
+      const double* lr = l + inside;
+      for (Index i = 0; i < nr; ++i) {
+        if constexpr (kFma)
+          acc[i] = std::fma(lr[i], u, acc[i]);
+        else
+          acc[i] += lr[i] * u;
+      }
     }
-    if (!(max_l <= kMaxMultiplier)) return false;
+    if (any)
+      for (Index i = 0; i < nr; ++i) {
+        x[rows[i]] -= acc[i];
+        acc[i] = 0.0;
+      }
+    t = t2;
   }
+  if (k >= b.c0) {
+    double* s = b.S + (k - b.c0) * (b.size - b.c0);
+    std::copy(x + b.c0, x + b.size, s);
+    std::fill(x + b.c0, x + b.size, 0.0);
+    return true;
+  }
+  const double pivot = x[k];
+  x[k] = 0.0;
+  if (!(std::abs(pivot) > kTinyPivot * col_max)) return false;
+  b.ud[kg] = pivot;
+  m.u = std::max(m.u, std::abs(pivot));
+  double max_l = 0.0;
+  for (Index p = lp[k]; p < lp[k + 1]; ++p) {
+    const double l = x[li[p]] / pivot;
+    x[li[p]] = 0.0;
+    b.lx[p] = l;
+    max_l = std::max(max_l, std::abs(l));
+  }
+  return max_l <= kMaxMultiplier;
+}
+
+// The local columns cols[0, count) in that order (cols null: k0, k0 + 1, ...). x and acc: the
+// thread's zero workspaces of the block's size.
+template <bool kFma>
+[[gnu::always_inline]] inline bool sparse_columns(const SparseBlock& b, const Index* cols, Index k0,
+                                                  Index count, double* x, double* acc, Maxima& m) {
+  for (Index c = 0; c < count; ++c)
+    if (!sparse_column<kFma>(b, cols ? cols[c] : k0 + c, x, acc, m)) return false;
   return true;
 }
 
-bool sparse_block_plain(SparseBlock& b) { return sparse_block<false>(b); }
+bool sparse_columns_plain(const SparseBlock& b, const Index* cols, Index k0, Index count, double* x,
+                          double* acc, Maxima& m) {
+  return sparse_columns<false>(b, cols, k0, count, x, acc, m);
+}
 // Fused multiply-adds: ~1 instruction less per update. Which variant runs depends only on
 // the CPU, so a machine always gets the same bits for the same values.
 #if HIILI_X86_FMA
-[[gnu::target("avx2,fma")]] bool sparse_block_fma(SparseBlock& b) { return sparse_block<true>(b); }
+[[gnu::target("avx2,fma")]] bool sparse_columns_fma(const SparseBlock& b, const Index* cols,
+                                                    Index k0, Index count, double* x, double* acc,
+                                                    Maxima& m) {
+  return sparse_columns<true>(b, cols, k0, count, x, acc, m);
+}
 #else
-bool sparse_block_fma(SparseBlock& b) { return sparse_block<false>(b); }
+bool sparse_columns_fma(const SparseBlock& b, const Index* cols, Index k0, Index count, double* x,
+                        double* acc, Maxima& m) {
+  return sparse_columns<false>(b, cols, k0, count, x, acc, m);
+}
 #endif
 
 std::atomic<bool> g_plain_kernels{false};
@@ -301,8 +518,10 @@ bool cpu_has_fma() {
   return fma && !g_plain_kernels.load(std::memory_order_relaxed);
 }
 
-bool run_sparse_block(SparseBlock& b) {
-  return cpu_has_fma() ? sparse_block_fma(b) : sparse_block_plain(b);
+bool run_sparse_columns(const SparseBlock& b, const Index* cols, Index k0, Index count, double* x,
+                        double* acc, Maxima& m) {
+  return cpu_has_fma() ? sparse_columns_fma(b, cols, k0, count, x, acc, m)
+                       : sparse_columns_plain(b, cols, k0, count, x, acc, m);
 }
 
 // a[i] -= sum_q l_q[i] u_q over four columns at once (one load and store of a per 4 updates).
@@ -353,48 +572,89 @@ template <bool kFma>
 // In-place LU with partial pivoting of the column-major h x h matrix a (as LAPACK's dgetrf:
 // ipiv[k] is the row swapped with row k at step k, whole rows swapped). Right-looking with
 // panels of 32 columns, so that the bulk of the work is the four-column update above. A zero
-// pivot is left in place (the caller checks the diagonal).
+// pivot is left in place (the caller checks the diagonal). dense_panel factors the panel's
+// columns [k0, k1); dense_trailing then updates columns [j0, j1) right of it: U of the panel's
+// rows (unit lower triangular solve), then the trailing update. Each column of the trailing
+// part sees the same operations in the same order however [k1, h) is split into [j0, j1)
+// ranges (and across threads): the same bits.
+constexpr Index kPanel = 32;
+
 template <bool kFma>
-[[gnu::always_inline]] inline void dense_lu(double* a, Index h, std::int32_t* ipiv) {
-  constexpr Index kPanel = 32;
-  for (Index k0 = 0; k0 < h; k0 += kPanel) {
-    const Index k1 = std::min(h, k0 + kPanel);
-    for (Index k = k0; k < k1; ++k) {
-      double* ak = a + k * h;
-      Index p = k;
-      for (Index i = k + 1; i < h; ++i)
-        if (std::abs(ak[i]) > std::abs(ak[p])) p = i;
-      ipiv[k] = static_cast<std::int32_t>(p);
-      if (p != k)
-        for (Index j = 0; j < h; ++j) std::swap(a[k + j * h], a[p + j * h]);
-      const double pivot = ak[k];
-      if (pivot != 0.0)
-        for (Index i = k + 1; i < h; ++i) ak[i] /= pivot;
-      update<kFma>(a, h, k, k + 1, k + 1, k1, k + 1);  // the rest of the panel
-    }
-    // U of the panel's rows right of it (unit lower triangular solve), then the trailing update.
-    for (Index j = k1; j < h; ++j) {
-      double* aj = a + j * h;
-      for (Index k = k0; k < k1; ++k) axpy1<kFma>(aj, a + k * h, aj[k], k + 1, k1);
-    }
-    update<kFma>(a, h, k0, k1, k1, h, k1);
+[[gnu::always_inline]] inline void dense_panel(double* a, Index h, std::int32_t* ipiv, Index k0,
+                                               Index k1) {
+  for (Index k = k0; k < k1; ++k) {
+    double* ak = a + k * h;
+    Index p = k;
+    for (Index i = k + 1; i < h; ++i)
+      if (std::abs(ak[i]) > std::abs(ak[p])) p = i;
+    ipiv[k] = static_cast<std::int32_t>(p);
+    if (p != k)
+      for (Index j = 0; j < h; ++j) std::swap(a[k + j * h], a[p + j * h]);
+    const double pivot = ak[k];
+    if (pivot != 0.0)
+      for (Index i = k + 1; i < h; ++i) ak[i] /= pivot;
+    update<kFma>(a, h, k, k + 1, k + 1, k1, k + 1);  // the rest of the panel
   }
 }
 
-void dense_lu_plain(double* a, Index h, std::int32_t* ipiv) { dense_lu<false>(a, h, ipiv); }
+template <bool kFma>
+[[gnu::always_inline]] inline void dense_trailing(double* a, Index h, Index k0, Index k1, Index j0,
+                                                  Index j1) {
+  for (Index j = j0; j < j1; ++j) {
+    double* aj = a + j * h;
+    for (Index k = k0; k < k1; ++k) axpy1<kFma>(aj, a + k * h, aj[k], k + 1, k1);
+  }
+  update<kFma>(a, h, k0, k1, j0, j1, k1);
+}
+
+void dense_panel_plain(double* a, Index h, std::int32_t* ipiv, Index k0, Index k1) {
+  dense_panel<false>(a, h, ipiv, k0, k1);
+}
+void dense_trailing_plain(double* a, Index h, Index k0, Index k1, Index j0, Index j1) {
+  dense_trailing<false>(a, h, k0, k1, j0, j1);
+}
 #if HIILI_X86_FMA
-[[gnu::target("avx2,fma")]] void dense_lu_fma(double* a, Index h, std::int32_t* ipiv) {
-  dense_lu<true>(a, h, ipiv);
+[[gnu::target("avx2,fma")]] void dense_panel_fma(double* a, Index h, std::int32_t* ipiv, Index k0,
+                                                 Index k1) {
+  dense_panel<true>(a, h, ipiv, k0, k1);
+}
+[[gnu::target("avx2,fma")]] void dense_trailing_fma(double* a, Index h, Index k0, Index k1,
+                                                    Index j0, Index j1) {
+  dense_trailing<true>(a, h, k0, k1, j0, j1);
 }
 #else
-void dense_lu_fma(double* a, Index h, std::int32_t* ipiv) { dense_lu<false>(a, h, ipiv); }
+void dense_panel_fma(double* a, Index h, std::int32_t* ipiv, Index k0, Index k1) {
+  dense_panel<false>(a, h, ipiv, k0, k1);
+}
+void dense_trailing_fma(double* a, Index h, Index k0, Index k1, Index j0, Index j1) {
+  dense_trailing<false>(a, h, k0, k1, j0, j1);
+}
 #endif
 
-void run_dense_lu(double* a, Index h, std::int32_t* ipiv) {
-  if (cpu_has_fma())
-    dense_lu_fma(a, h, ipiv);
-  else
-    dense_lu_plain(a, h, ipiv);
+// Trailing updates of at least this many multiply-adds are split over threads, in ranges of
+// kDenseChunk columns.
+constexpr double kParallelDense = 1e5;
+constexpr Index kDenseChunk = 16;
+
+// The dense LU; `threads` > 1: each panel's trailing update split over the current arena.
+void run_dense_lu(double* a, Index h, std::int32_t* ipiv, int threads) {
+  const bool fma = cpu_has_fma();
+  for (Index k0 = 0; k0 < h; k0 += kPanel) {
+    const Index k1 = std::min(h, k0 + kPanel);
+    fma ? dense_panel_fma(a, h, ipiv, k0, k1) : dense_panel_plain(a, h, ipiv, k0, k1);
+    auto trailing = [=](Index j0, Index j1) {
+      fma ? dense_trailing_fma(a, h, k0, k1, j0, j1) : dense_trailing_plain(a, h, k0, k1, j0, j1);
+    };
+    const double work = double(h - k1) * double(h - k1) * double(k1 - k0);
+    if (threads < 2 || (work < kParallelDense && !g_fine_chunks.load(std::memory_order_relaxed))) {
+      trailing(k1, h);
+      continue;
+    }
+    oneapi::tbb::parallel_for(
+        oneapi::tbb::blocked_range<Index>(k1, h, kDenseChunk),
+        [&](const oneapi::tbb::blocked_range<Index>& r) { trailing(r.begin(), r.end()); },
+        oneapi::tbb::simple_partitioner());
+  }
 }
 
 // Solves with the dense LU in place: A y = b (transposed: A^T y = b).
@@ -433,33 +693,17 @@ void dense_solve(const double* lu, Index h, const std::int32_t* ipiv, double* y,
 
 // The sparse part of a block, then its dense tail with partial pivoting; the pivot growth
 // check covers both.
-bool StaticLu::refactor_block(Block& blk, const double* values) {
+bool StaticLu::refactor_block(Block& blk, const double* values, int threads) {
   const Index r0 = blk.r0, c0 = blk.c0, h = blk.size - blk.c0;
-  SparseBlock b{r0,
-                blk.size,
-                c0,
-                ap_.data(),
-                asrc_.data(),
-                up_.data(),
-                lp_.data(),
-                arow_.data(),
-                ui_.data(),
-                li_.data(),
-                ascale_.data(),
-                values,
-                x_.data(),
-                ux_.data(),
-                lx_.data(),
-                ud_.data(),
-                h > 0 ? blk.S.data() : nullptr};
-  if (!run_sparse_block(b)) return false;
-  double max_u = b.max_u;
-  const double max_a = b.max_a;
+  Maxima m;
+  if (!refactor_sparse(blk, values, threads, m)) return false;
+  double max_u = m.u;
+  const double max_a = m.a;
   if (h > 0) {
     double* S = blk.S.data();
     double max_s = 0.0;
     for (Index i = 0; i < h * h; ++i) max_s = std::max(max_s, std::abs(S[i]));
-    run_dense_lu(S, h, blk.ipiv.data());
+    run_dense_lu(S, h, blk.ipiv.data(), threads);
     for (Index i = 0; i < h; ++i) {
       const double d = S[i + i * h];
       if (!(std::abs(d) > kTinyPivot * max_s)) return false;
@@ -470,7 +714,73 @@ bool StaticLu::refactor_block(Block& blk, const double* values) {
   return max_u <= kMaxGrowth * max_a;
 }
 
+// A block's sparse part: in index order on one thread, or level by level, the chunks of a
+// level spread over the arena's threads (each thread with its own workspace).
+bool StaticLu::refactor_sparse(Block& blk, const double* values, int threads, Maxima& m) {
+  const SparseBlock b{blk.r0,
+                      blk.size,
+                      blk.c0,
+                      ap_.data(),
+                      asrc_.data(),
+                      up_.data(),
+                      lp_.data(),
+                      arow_.data(),
+                      ui_.data(),
+                      li_.data(),
+                      pend_.data(),
+                      ascale_.data(),
+                      values,
+                      ux_.data(),
+                      lx_.data(),
+                      ud_.data(),
+                      blk.size > blk.c0 ? blk.S.data() : nullptr};
+  const bool fine = g_fine_chunks.load(std::memory_order_relaxed);
+  if (threads < 2 || (blk.work < kParallelBlock && !fine))
+    return run_sparse_columns(b, nullptr, 0, blk.size, ws_[0].x.data(), ws_[0].acc.data(), m);
+  const std::size_t slots = std::size_t(oneapi::tbb::this_task_arena::max_concurrency());
+  if (ws_.size() < slots) {
+    ws_.resize(slots);
+    for (Workspace& w : ws_) {
+      w.x.resize(std::size_t(max_block_), 0.0);
+      w.acc.resize(std::size_t(max_block_), 0.0);
+    }
+  }
+  for (Workspace& w : ws_) w.m = Maxima{};
+  auto workspace = [this]() -> Workspace& {
+    const int i = oneapi::tbb::this_task_arena::current_thread_index();
+    return ws_[i >= 0 && std::size_t(i) < ws_.size() ? std::size_t(i) : 0];
+  };
+  std::atomic<bool> ok{true};
+  auto run_chunk = [&](Index c, Workspace& w) {
+    const Index* cols = blk.order.data() + blk.chunk[c];
+    const Index count = blk.chunk[c + 1] - blk.chunk[c];
+    if (!run_sparse_columns(b, cols, 0, count, w.x.data(), w.acc.data(), w.m))
+      ok.store(false, std::memory_order_relaxed);
+  };
+  for (std::size_t l = 0; l + 1 < blk.level.size() && ok.load(); ++l) {
+    const Index first = blk.level[l], last = blk.level[l + 1];
+    if (last - first == 1) {
+      run_chunk(first, workspace());
+      continue;
+    }
+    oneapi::tbb::parallel_for(
+        oneapi::tbb::blocked_range<Index>(first, last, 1),
+        [&](const oneapi::tbb::blocked_range<Index>& r) {
+          Workspace& w = workspace();
+          for (Index c = r.begin(); c != r.end(); ++c) run_chunk(c, w);
+        },
+        oneapi::tbb::simple_partitioner());
+  }
+  for (const Workspace& w : ws_) {
+    m.a = std::max(m.a, w.m.a);
+    m.u = std::max(m.u, w.m.u);
+  }
+  return ok.load();
+}
+
 void force_plain_kernels(bool plain) { g_plain_kernels = plain; }
+void force_fine_chunks(bool fine) { g_fine_chunks = fine; }
+void force_no_panels(bool none) { g_no_panels = none; }
 
 void StaticLu::solve(double* x, Index nrhs, bool transposed) {
   Index c = 0;

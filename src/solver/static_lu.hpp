@@ -6,10 +6,17 @@
 // trailing ones is factored dense with partial pivoting.
 //
 // It knows nothing of KLU; the KLU backend builds it from klu_l_extract. Not thread-safe
-// (refactor and solve write its arrays); one per Factorization.
+// (refactor and solve write its arrays); one per Factorization. A refactor may itself use
+// the threads of the current oneTBB task_arena (refactor's `threads`): the columns of the
+// sparse part by levels of their dependency DAG, the dense tail's trailing updates by column
+// ranges. Every column is computed by the same operations in the same order whatever thread
+// runs it: the same bits at any thread count.
 #pragma once
 
+#include <oneapi/tbb/task_arena.h>
+
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "hiili/sparse.hpp"
@@ -22,6 +29,12 @@ namespace hiili::detail {
 // diagonal entries optional and ignored). Rs: KLU's row scale factors of the reference, in
 // pivot order as klu_extract gives them (row i of B is row P[i] of A divided by Rs[i]; empty:
 // none), kept fixed so that the pivot checks see what KLU saw.
+// The largest |entry| of the scaled A and of U that one thread met in a refactor (the growth
+// check; a maximum is exact in any order).
+struct Maxima {
+  double a = 0.0, u = 0.0;
+};
+
 struct StaticStructure {
   Index n = 0;
   std::vector<Index> P, Q, R;
@@ -38,7 +51,9 @@ class StaticLu {
   // Numeric refactor with A's values (CSC order of the pattern). Returns false when a pivot
   // is zero or tiny against its column, a multiplier exceeds the bound, or the pivot growth
   // of a block exceeds the limit: the caller then factorizes afresh with pivoting.
-  bool refactor(const double* values);
+  // threads: at most this many threads of the current task_arena (0: its concurrency; 1:
+  // serial); a block with little work stays serial. The result does not depend on it.
+  bool refactor(const double* values, int threads = 1);
   // In-place solve of nrhs column-major right-hand sides of leading dimension n. Several
   // columns are solved together (up to 8 per pass over the factors, row-interleaved), with
   // the same operations per column as one at a time: the same bits.
@@ -54,12 +69,28 @@ class StaticLu {
     Index c0 = 0;           // local index of the first dense trailing column (size: no dense part)
     std::vector<double> S;  // the dense trailing Schur complement, h x h column-major,
     std::vector<std::int32_t> ipiv;  // then its LU in place with LAPACK-style row swaps
+    // The parallel schedule (build_schedule): the block's local columns by level of the
+    // dependency DAG (column k needs the columns j of its U pattern; level 0 needs none),
+    // then by index; each level cut into chunks of about equal work (a level of little work
+    // is one chunk). Chunk c is order[chunk[c], chunk[c + 1]), level l chunks
+    // [level[l], level[l + 1]). work: the sparse part's multiply-adds (about).
+    std::vector<Index> order, chunk, level;
+    double work = 0.0;
+  };
+  // A thread's scatter workspace and panel accumulator (zero between columns), its maxima.
+  struct Workspace {
+    std::vector<double> x, acc;
+    Maxima m;
   };
 
   void build_plan(const StaticStructure& s);
+  void build_panels();
   void build_blocks(const StaticStructure& s);
+  void build_schedule(Block& b) const;
+  bool refactor_sparse(Block& b, const double* values, int threads, Maxima& m);
   Index choose_dense_tail(const StaticStructure& s, Index r0, Index size) const;
-  bool refactor_block(Block& b, const double* values);
+  bool refactor_on(const double* values, int threads);
+  bool refactor_block(Block& b, const double* values, int threads);
   void solve_one(double* x, bool transposed);
   void block_solve(const Block& b, double* y);
   void block_solve_transposed(const Block& b, double* y);
@@ -85,15 +116,19 @@ class StaticLu {
   std::vector<double> fscale_, fx_;
   std::vector<double> rscale_;  // 1 / Rs of each permuted row
 
-  // L (strictly below the diagonal, local rows) and U (strictly above, local rows sorted
-  // increasing) of the sparse part of each block; pivots in ud_. Columns in a dense tail keep
-  // only their U rows above the tail; their L is in the block's dense LU.
+  // L (strictly below the diagonal, local rows, explicit zeros in relaxed panels: see
+  // build_panels) and U (strictly above, local rows sorted increasing) of the sparse part of
+  // each block; pivots in ud_. Columns in a dense tail keep only their U rows above the tail;
+  // their L is in the block's dense LU.
   std::vector<Index> lp_, up_;
   std::vector<std::int32_t> li_, ui_;
+  std::vector<std::int32_t> pend_;  // local end of each column's panel (build_panels)
   std::vector<double> lx_, ux_, ud_;
 
-  std::vector<double> x_;     // scatter workspace, zero between columns
-  std::vector<double> work_;  // solve workspace, n
+  std::vector<Workspace> ws_;  // one per thread of a refactor (ws_[0]: the serial one)
+  Index max_block_ = 0;
+  std::unique_ptr<oneapi::tbb::task_arena> arena_;  // refactor's `threads` below the caller's
+  std::vector<double> work_;                        // solve workspace, n
   std::vector<double> wide_;  // multi-column solve workspace, n x 8 row-interleaved (on demand)
   double rcond_ = 0.0;
   Index nnz_factors_ = 0;
@@ -103,5 +138,12 @@ class StaticLu {
 // Tests only: run the portable kernels even where the CPU has AVX2 + FMA (both variants must
 // agree with a dense LU). Not for production: threads would then see different bits.
 void force_plain_kernels(bool plain);
+// Tests only: every block's sparse part and dense updates take the parallel path whatever
+// their size, one column per chunk (for StaticLu objects built afterwards), so that small
+// systems exercise it.
+void force_fine_chunks(bool fine);
+// Tests only: no relaxed panels (every column of L alone, no explicit zeros) in StaticLu
+// objects built afterwards.
+void force_no_panels(bool none);
 
 }  // namespace hiili::detail

@@ -2,18 +2,22 @@
 // answers against a dense LU of the same matrix, bit-for-bit determinism, agreement with
 // klu_refactor, fallbacks and errors.
 #include <gtest/gtest.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <random>
+#include <string>
 
+#include "../../src/solver/static_lu.hpp"  // force_plain_kernels: test both kernel variants
 #include "hiili/error.hpp"
 #include "hiili/solver.hpp"
 #include "hiili/synth.hpp"
-#include "../../src/solver/static_lu.hpp"  // force_plain_kernels: test both kernel variants
 #include "test_util.hpp"
 
 using namespace hiili;
@@ -239,6 +243,68 @@ TEST_P(StaticLuTest, ManyColumnsAtOnceGiveTheBitsOfOneAtATime) {
   }
 }
 
+// The parallel refactor (FactorizationOptions::refactor_threads): with every block forced
+// onto the parallel path (one column per chunk), a refactor in a 4-thread task_arena, on the
+// arena's threads (0) or on an own arena of 2, gives the bits of a serial one and agrees with
+// a dense LU.
+TEST_P(StaticLuTest, ParallelRefactorGivesTheSerialBits) {
+  const Shape s = GetParam();
+  const CscMatrix A = to_csc(block_system(s.singletons, s.core, s.hubs, 53 + unsigned(s.core)));
+  const Index n = A.rows;
+  const std::vector<double> v = perturbed(A, 0.3, 12);
+  FactorizationOptions one;
+  one.refactor_threads = 1;
+  Factorization serial(A, one);
+  serial.refactor(v);
+  ASSERT_EQ(serial.report().static_refactors, 1);
+  const Eigen::MatrixXd B = test_util::random_dense(n, 3, 0.5, 4);
+  auto solved = [&](Factorization& f) {
+    Eigen::MatrixXd X = B, Y = B;
+    f.solve_many_in_place(X);
+    f.solve_many_in_place(Y, true);
+    Eigen::MatrixXd both(n, 6);
+    both << X, Y;
+    return both;
+  };
+  const Eigen::MatrixXd want = solved(serial);
+  detail::force_fine_chunks(true);
+  for (int threads : {0, 2}) {
+    SCOPED_TRACE("refactor_threads " + std::to_string(threads));
+    FactorizationOptions o;
+    o.refactor_threads = threads;
+    Factorization parallel(A, o);
+    oneapi::tbb::task_arena arena(4);
+    arena.execute([&] { parallel.refactor(v); });
+    EXPECT_EQ(parallel.report().static_refactors, 1);
+    EXPECT_EQ(parallel.report().refactor_fallbacks, 0);
+    EXPECT_TRUE(same_bits(solved(parallel), want));
+    EXPECT_EQ(parallel.rcond(), serial.rcond());
+    expect_matches_dense(parallel, dense_of(A, v), 1e-12);
+  }
+  detail::force_fine_chunks(false);
+}
+
+// Relaxed panels (explicit zeros in L, a column's updates from one panel summed densely) and
+// one column at a time: both agree with a dense LU, in both kernel variants.
+TEST_P(StaticLuTest, WithAndWithoutPanelsMatchDenseLu) {
+  const Shape s = GetParam();
+  const CscMatrix A = to_csc(block_system(s.singletons, s.core, s.hubs, 61 + unsigned(s.core)));
+  const std::vector<double> v = perturbed(A, 0.3, 14);
+  for (bool none : {false, true})
+    for (bool plain : {false, true}) {
+      SCOPED_TRACE(std::string(none ? "no panels" : "panels") + (plain ? ", portable" : ""));
+      detail::force_no_panels(none);
+      detail::force_plain_kernels(plain);
+      Factorization f(A);
+      f.refactor(v);
+      EXPECT_EQ(f.report().static_refactors, 1);
+      EXPECT_EQ(f.report().refactor_fallbacks, 0);
+      expect_matches_dense(f, dense_of(A, v), 1e-12);
+    }
+  detail::force_no_panels(false);
+  detail::force_plain_kernels(false);
+}
+
 INSTANTIATE_TEST_SUITE_P(Shapes, StaticLuTest,
                          ::testing::Values(Shape{0, 2, 0}, Shape{10, 40, 0}, Shape{30, 300, 0},
                                            Shape{30, 150, -1}, Shape{20, 120, 40},
@@ -418,6 +484,80 @@ TEST(StaticLu, EveryColumnOfAManyColumnSolveIsChecked) {
       EXPECT_LT(rel_error(X, want), 1e-12);
       EXPECT_GT(f.report().last_residual, 0.0);
       EXPECT_LT(f.report().last_residual, 1e-13);
+    }
+  }
+}
+
+// On a large synthetic system of each family (the parallel path by size, no forcing): the
+// same bits at 1, 2 and 4 threads, and the answers of klu_refactor. Also from inside a
+// Monte-Carlo-like parallel loop (one Factorization per job, the refactor nested in it).
+TEST(StaticLu, ParallelRefactorOnLargeSynthGivesTheSerialBits) {
+  for (SynthFamily family : {SynthFamily::Ecoinvent, SynthFamily::Stress}) {
+    SCOPED_TRACE(std::string(synth_family_name(family)));
+    SynthOptions so;
+    so.n = 20000;
+    so.labels = false;
+    so.family = family;
+    const Model m = synth(so);
+    const CscMatrix& A = m.A();
+    const Index n = A.rows;
+    const std::vector<double> v = perturbed(A, 0.1, 13);
+    Eigen::VectorXd b = Eigen::VectorXd::Zero(n);
+    b[n - 1] = 1.0;
+    b[n / 2] = -2.0;
+    auto solved = [&](Factorization& f) {
+      Eigen::MatrixXd both(n, 2);
+      both.col(0) = f.solve({b.data(), std::size_t(n)});
+      both.col(1) = f.solve_transposed({b.data(), std::size_t(n)});
+      return both;
+    };
+    FactorizationOptions one;
+    one.refactor_threads = 1;
+    auto symbolic = SymbolicAnalysis::create(A, one);
+    Factorization serial(symbolic);
+    serial.factorize(A.values);
+    serial.refactor(v);
+    ASSERT_EQ(serial.report().static_refactors, 1) << serial.report().brief();
+    const Eigen::MatrixXd want = solved(serial);
+    Factorization klu(A, with_static(false));
+    klu.refactor(v);
+    EXPECT_LT(rel_error(want, solved(klu)), 1e-10);
+    FactorizationOptions all;
+    all.refactor_threads = 0;
+    auto parallel_symbolic = SymbolicAnalysis::create(A, all);
+    for (int arena_threads : {2, 4}) {
+      Factorization parallel(parallel_symbolic);
+      parallel.factorize(A.values);
+      oneapi::tbb::task_arena arena(arena_threads);
+      arena.execute([&] { parallel.refactor(v); });
+      EXPECT_EQ(parallel.report().static_refactors, 1);
+      EXPECT_TRUE(same_bits(solved(parallel), want)) << arena_threads << " threads";
+      EXPECT_EQ(parallel.rcond(), serial.rcond());
+    }
+    // Nested: 2 threads, each refactoring its own Factorizations inside a parallel loop.
+    std::vector<std::unique_ptr<Factorization>> jobs;
+    for (int j = 0; j < 4; ++j) {
+      jobs.push_back(std::make_unique<Factorization>(parallel_symbolic));
+      jobs.back()->factorize(A.values);
+    }
+    oneapi::tbb::task_arena arena(2);
+    arena.execute([&] {
+      oneapi::tbb::parallel_for(0, 4, [&](int j) { jobs[std::size_t(j)]->refactor(v); });
+    });
+    for (auto& f : jobs) EXPECT_TRUE(same_bits(solved(*f), want));
+  }
+}
+
+TEST(StaticLu, RefactorThreadsOutOfRangeIsRejected) {
+  const CscMatrix A = to_csc(block_system(5, 20, 0, 3));
+  for (int threads : {-1, 1025}) {
+    FactorizationOptions o;
+    o.refactor_threads = threads;
+    try {
+      SymbolicAnalysis::create(A, o);
+      ADD_FAILURE() << "accepted refactor_threads = " << threads;
+    } catch (const InvalidInputError& e) {
+      EXPECT_NE(std::string(e.what()).find("refactor_threads"), std::string::npos) << e.what();
     }
   }
 }
