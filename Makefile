@@ -38,7 +38,7 @@ SANITIZER_APT_PACKAGES := clang-14 libclang-rt-14-dev dpkg-dev
 CLANGXX ?= clang++-14
 
 # test-sanitize: the threaded tests that run under TSan (ctest -R).
-TSAN_TESTS ?= MonteCarlo\.|WhatIf\.|SolveMany|ManyColumn|Threads|OpenLca\.|Uslci\.
+TSAN_TESTS ?= MonteCarlo\.|WhatIf\.|SolveMany|ManyColumn|Threads|ParallelRefactor|OpenLca\.|Uslci\.
 TSAN_TARGETS := test_monte_carlo test_scenario test_solver test_lca test_static_lu test_io_openlca
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
