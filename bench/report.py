@@ -272,7 +272,8 @@ def targets_section(res: Results, problems: dict) -> list[str]:
     return [
         "## Issue 14's targets in this run", "",
         f"Read from the tables below (hiili at {cores} threads). n = 1,000,000 is not in "
-        "`make bench`: see \"Scaling and orderings\" (`bench_scaling`).", "",
+        "`make bench`: see \"Scaling and orderings\" (`bench_scaling`). Why a target is not "
+        "met: \"What is slow for hiili, and why\".", "",
         table(header, rows), "",
     ]
 
