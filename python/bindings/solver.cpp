@@ -47,7 +47,8 @@ void bind_factorization_options(py::module_& m) {
       .def(py::init([](Backend backend, Ordering ordering, bool btf, double refine_tolerance,
                        double residual_tolerance, double singular_rcond,
                        double refactor_rcond_ratio, double amd_dense, bool static_refactor,
-                       Index static_solve_after, std::string analysis_cache) {
+                       Index static_solve_after, int refactor_threads,
+                       std::string analysis_cache) {
              FactorizationOptions o;
              o.backend = backend;
              o.ordering = ordering;
@@ -59,6 +60,7 @@ void bind_factorization_options(py::module_& m) {
              o.amd_dense = amd_dense;
              o.static_refactor = static_refactor;
              o.static_solve_after = static_solve_after;
+             o.refactor_threads = refactor_threads;
              o.analysis_cache = std::move(analysis_cache);
              return o;
            }),
@@ -71,6 +73,7 @@ void bind_factorization_options(py::module_& m) {
            py::arg("amd_dense") = defaults.amd_dense,
            py::arg("static_refactor") = defaults.static_refactor,
            py::arg("static_solve_after") = defaults.static_solve_after,
+           py::arg("refactor_threads") = defaults.refactor_threads,
            py::arg("analysis_cache") = defaults.analysis_cache)
       .def_readwrite("backend", &FactorizationOptions::backend)
       .def_readwrite("ordering", &FactorizationOptions::ordering)
@@ -82,6 +85,7 @@ void bind_factorization_options(py::module_& m) {
       .def_readwrite("amd_dense", &FactorizationOptions::amd_dense)
       .def_readwrite("static_refactor", &FactorizationOptions::static_refactor)
       .def_readwrite("static_solve_after", &FactorizationOptions::static_solve_after)
+      .def_readwrite("refactor_threads", &FactorizationOptions::refactor_threads)
       .def_readwrite("analysis_cache", &FactorizationOptions::analysis_cache)
       .def("__repr__", [](const FactorizationOptions& o) {
         return std::string("FactorizationOptions(backend=") + to_string(o.backend) +
@@ -94,6 +98,7 @@ void bind_factorization_options(py::module_& m) {
                ", amd_dense=" + std::to_string(o.amd_dense) +
                ", static_refactor=" + (o.static_refactor ? "True" : "False") +
                ", static_solve_after=" + std::to_string(o.static_solve_after) +
+               ", refactor_threads=" + std::to_string(o.refactor_threads) +
                ", analysis_cache=" + py::repr(py::str(o.analysis_cache)).cast<std::string>() + ")";
       });
 }

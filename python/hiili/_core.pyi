@@ -148,6 +148,7 @@ class FactorizationOptions:
     amd_dense: float
     static_refactor: bool
     static_solve_after: int
+    refactor_threads: int
     analysis_cache: str
     def __init__(
         self,
@@ -162,6 +163,7 @@ class FactorizationOptions:
         amd_dense: float = 2.0,
         static_refactor: bool = True,
         static_solve_after: int = 32,
+        refactor_threads: int = 1,
         analysis_cache: str = "",
     ) -> None: ...
 

@@ -71,6 +71,8 @@ def _option_value(name: str, value: Any) -> Any:
         return number
     if name == "static_solve_after":
         return _convert.integer(value, name, (-(2**63), 2**63 - 1))
+    if name == "refactor_threads":
+        return _convert.integer(value, name, (0, 1024), _convert.INT32)
     if name == "analysis_cache":
         if value is None:
             return ""
@@ -93,6 +95,7 @@ _OPTION_NAMES = (
     "amd_dense",
     "static_refactor",
     "static_solve_after",
+    "refactor_threads",
     "analysis_cache",
 )
 
@@ -111,8 +114,8 @@ class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: h
 
     solver is "klu" (default), "umfpack" or "eigen"; further keywords set FactorizationOptions
     fields (btf, ordering, refine_tolerance, residual_tolerance, singular_rcond,
-    refactor_rcond_ratio, amd_dense, static_refactor, static_solve_after: see docs/math.md and
-    FactorizationOptions).
+    refactor_rcond_ratio, amd_dense, static_refactor, static_solve_after, refactor_threads: see
+    docs/math.md and FactorizationOptions).
 
     cache="DIR" keeps KLU's symbolic analysis in DIR across runs (created if missing): a later
     Lca of the same pattern and options, in any process, loads it instead of analysing again,

@@ -282,6 +282,9 @@ def test_factorization_options_at_the_edges(uncertain_model):
         _raises(lambda name=name: hiili.Lca(uncertain_model, **{name: "small"}), name)
     _raises(lambda: hiili.Lca(uncertain_model, static_solve_after=2.5), "static_solve_after")
     _raises(lambda: hiili.Lca(uncertain_model, static_solve_after=10**30), "static_solve_after")
+    _raises(lambda: hiili.Lca(uncertain_model, refactor_threads=-1), "refactor_threads")
+    _raises(lambda: hiili.Lca(uncertain_model, refactor_threads=2.5), "refactor_threads")
+    _raises(lambda: hiili.Lca(uncertain_model, refactor_threads=2**40), "refactor_threads")
     _raises(lambda: hiili.Lca(uncertain_model, btf="yes"), "btf must be True or False")
 
 

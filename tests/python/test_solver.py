@@ -197,6 +197,27 @@ def test_static_refactor_kernel_matches_spsolve(static_refactor):
         F.refactor(np.full(A.nnz, np.nan))
 
 
+def test_refactor_threads_give_the_serial_bits():
+    # refactor_threads: the static refactor on the arena's threads (0) or at most 2, the same
+    # bits as on one; n = 20,000 so that the core block is large enough to be split.
+    model = hiili.synth(20000, seed=1, family="ecoinvent")
+    A = model.A.tocsc()
+    off = A.indices != np.repeat(np.arange(A.shape[1]), np.diff(A.indptr))
+    values = np.where(off, A.data * np.random.default_rng(5).uniform(0.8, 1.2, A.nnz), A.data)
+    b = np.random.default_rng(6).standard_normal(A.shape[0])
+    got = {}
+    for threads in (1, 0, 2):
+        F = hiili.Factorization(A, refactor_threads=threads)
+        F.refactor(values)
+        assert F.report.static_refactors == 1
+        got[threads] = F.solve(b)
+    A2 = A.copy()
+    A2.data = values
+    assert rel_err(got[1], spsolve(A2, b)) < 1e-11
+    assert got[0].tobytes() == got[1].tobytes()
+    assert got[2].tobytes() == got[1].tobytes()
+
+
 @pytest.mark.parametrize("after", [-1, 0, 4])
 def test_solves_move_to_static_factors_after_many_columns(after):
     # static_solve_after: past that many solved columns on one factorisation, solves run on the
