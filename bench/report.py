@@ -246,8 +246,10 @@ def targets_section(res: Results, problems: dict) -> list[str]:
         rows.append(line)
     ratio_rows = [
         ("one LCA: pypardiso / hiili", "factor_solve", "pypardiso", "hiili", 5.0),
-        ("Monte Carlo iteration: bw2calc + pypardiso / hiili.MonteCarlo", "mc_iteration",
-         "bw2calc (pypardiso)", "hiili.MonteCarlo", 200.0),
+        # like for like: the Brightway job (next(lca) + one method's score) on both engines;
+        # hiili.MonteCarlo scores every category, so it draws more of B
+        ("Monte Carlo iteration (next(lca) + score): bw2calc + pypardiso / hiili.bw",
+         "mc_iteration", "bw2calc (pypardiso)", "hiili.bw", 200.0),
     ]
     for what, job, peer, ours, goal in ratio_rows:
         line = [what, f">= {goal:.0f}x"]
