@@ -261,16 +261,15 @@ def targets_section(res: Results, problems: dict) -> list[str]:
             else:
                 line.append("not measured (" + (show(p, None, 0) or "no row") + ")")
         rows.append(line)
-    for n, limit in ((300000, 5.0),):
-        line = [f"n = {n:,}: analyse + factor (+ solve, the sweep's job)", f"< {fmt_s(limit)}"]
-        for name in names:
-            fam = synth[name].get("family")
-            x = next((y for y in sweep_rows(res, fam) if y.get("peer_key") == "hiili"
-                      and y["n"] == n), None)
-            v = x.get("median_s") if x else None
-            line.append(f"{fmt_s(v)}: {verdict(v < limit, None)}" if v is not None
-                        else (show(x, None, 0) or "not in this run"))
-        rows.append(line)
+    n, limit = 300000, 5.0  # the scaling target; 10^6 is bench_scaling's (scaling.md)
+    line = [f"n = {n:,}: analyse + factor (+ solve, the sweep's job)", f"< {fmt_s(limit)}"]
+    for name in names:
+        x = next((y for y in sweep_rows(res, synth[name].get("family"))
+                  if y.get("peer_key") == "hiili" and y["n"] == n), None)
+        v = x.get("median_s") if x else None
+        line.append(f"{fmt_s(v)}: {verdict(v < limit, None)}" if v is not None
+                    else (show(x, None, 0) or "not in this run"))
+    rows.append(line)
     header = ["target (issue 14)", "goal"] + [
         f"{synth[name].get('family', name)}, n = {synth[name]['n']:,}" for name in names]
     return [

@@ -17,8 +17,8 @@ _WHAT = {
 }
 
 
-class Result:
-    """One demand's answer: supply (n,), inventory (m,), scores (k,) as numpy arrays."""
+class _Answer:
+    """The model and its supply, inventory and scores arrays (Result and Results)."""
 
     __slots__ = ("inventory", "model", "scores", "supply")
 
@@ -29,6 +29,12 @@ class Result:
         self.supply = supply
         self.inventory = inventory
         self.scores = scores
+
+
+class Result(_Answer):
+    """One demand's answer: supply (n,), inventory (m,), scores (k,) as numpy arrays."""
+
+    __slots__ = ()
 
     def to_frame(self, what: str = "scores") -> pd.DataFrame:
         """The labels of the categories ("scores"), activities ("supply") or flows
@@ -50,18 +56,10 @@ class Result:
         )
 
 
-class Results:
+class Results(_Answer):
     """Many demands' answers: supply (n, d), inventory (m, d), scores (k, d)."""
 
-    __slots__ = ("inventory", "model", "scores", "supply")
-
-    def __init__(
-        self, model: Model, supply: np.ndarray, inventory: np.ndarray, scores: np.ndarray
-    ) -> None:
-        self.model = model
-        self.supply = supply
-        self.inventory = inventory
-        self.scores = scores
+    __slots__ = ()
 
     def __len__(self) -> int:
         return self.supply.shape[1]
