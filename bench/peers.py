@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 
@@ -949,6 +950,9 @@ def main(argv=None) -> int:
                 row["skipped"] = str(e)
             except Exception as e:
                 row["error"] = f"{type(e).__name__}: {e}"
+            # the process's high-water mark so far (Linux: KiB); the sweep's sizes grow, so at
+            # its largest n this is that problem's peak
+            row["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             rest = task.get("rest_s", 10.0)
             if job in ("factor_solve", "lca") and row.get("median_s", 0) > rest:
                 slow = (

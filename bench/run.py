@@ -14,7 +14,7 @@
    pypardiso and with scipy, hiili.bw and hiili.MonteCarlo for one LCA, a new demand,
    MultiLCA and Monte Carlo iterations. A job that runs past --limit seconds is killed and
    reported as such; what ran (solver, threads, versions) is read in that process.
-3. Time against n per synth family (peers to 100,000, hiili to 300,000): log-log plots.
+3. Time against n per synth family (peers to 100,000, hiili to 1,000,000): log-log plots.
 4. The Python overhead, like for like (bench/overhead.py with bench_overhead).
 5. docs/performance.md (bench/report.py), with the date, commit, load and versions.
 """
@@ -487,7 +487,7 @@ def main(argv=None) -> int:
     else:
         args.n, args.limit, args.reps, args.budget = 20000, 60.0, 5, 0.6
         sizes_peers = [1000, 3000, 10000, 20000, 50000, 100000]
-        sizes_hiili = sizes_peers + [300000]
+        sizes_hiili = sizes_peers + [300000, 1000000]  # issue 14's scaling targets
     if args.limit_arg is not None:
         args.limit = args.limit_arg
     out = Path(args.out) if args.out else (
