@@ -97,6 +97,10 @@ void StaticLu::build_blocks(const StaticStructure& s) {
     blk.size = s.R[b + 1] - s.R[b];
     std::fill(block_of_.begin() + blk.r0, block_of_.begin() + blk.r0 + blk.size, Index(b));
     max_size = std::max(max_size, blk.size);
+    if (blk.size == 1)
+      singles_.push_back(blk.r0);
+    else
+      cores_.push_back(Index(b));
     blocks_.push_back(std::move(blk));
   }
   for (Block& blk : blocks_) {
@@ -339,15 +343,45 @@ bool StaticLu::refactor(const double* values, int threads) {
   return ok;
 }
 
+namespace {
+// min |d| / max |d| (0 when all are zero), four lanes at a time: a minimum and a maximum are
+// exact in any order.
+double pivot_ratio(const double* d, Index n) {
+  double lo[4], hi[4];
+  for (int l = 0; l < 4; ++l) {
+    lo[l] = std::numeric_limits<double>::infinity();
+    hi[l] = 0.0;
+  }
+  Index i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int l = 0; l < 4; ++l) {
+      const double a = std::abs(d[i + l]);
+      lo[l] = a < lo[l] ? a : lo[l];
+      hi[l] = a > hi[l] ? a : hi[l];
+    }
+  for (; i < n; ++i) {
+    lo[0] = std::min(lo[0], std::abs(d[i]));
+    hi[0] = std::max(hi[0], std::abs(d[i]));
+  }
+  const double low = std::min(std::min(lo[0], lo[1]), std::min(lo[2], lo[3]));
+  const double high = std::max(std::max(hi[0], hi[1]), std::max(hi[2], hi[3]));
+  return high > 0.0 ? low / high : 0.0;
+}
+}  // namespace
+
 bool StaticLu::refactor_on(const double* values, int threads) {
   for (std::size_t t = 0; t < fsrc_.size(); ++t) fx_[t] = values[fsrc_[t]] * fscale_[t];
-  for (Block& blk : blocks_) {
-    if (blk.size == 1) {
-      const Index e = ap_[blk.r0];
-      if (ap_[blk.r0 + 1] != e + 1) return false;  // no diagonal entry: structurally zero
-      ud_[blk.r0] = values[asrc_[e]] * ascale_[e];
-      if (!(ud_[blk.r0] != 0.0)) return false;
-    } else if (!refactor_block(blk, values, threads)) {
+  // The 1 x 1 blocks from a plain list (most blocks: walking blocks_ for them was a cache
+  // miss per block), then the larger ones; every block's result is independent of the order.
+  for (const Index k : singles_) {
+    const Index e = ap_[k];
+    if (ap_[k + 1] != e + 1) return false;  // no diagonal entry: structurally zero
+    const double d = values[asrc_[e]] * ascale_[e];
+    ud_[k] = d;
+    if (!(d != 0.0)) return false;
+  }
+  for (const Index b : cores_) {
+    if (!refactor_block(blocks_[b], values, threads)) {
       for (Workspace& w : ws_) {
         std::fill(w.x.begin(), w.x.end(), 0.0);
         std::fill(w.acc.begin(), w.acc.end(), 0.0);
@@ -355,12 +389,7 @@ bool StaticLu::refactor_on(const double* values, int threads) {
       return false;
     }
   }
-  double lo = std::numeric_limits<double>::infinity(), hi = 0.0;
-  for (double d : ud_) {
-    lo = std::min(lo, std::abs(d));
-    hi = std::max(hi, std::abs(d));
-  }
-  rcond_ = hi > 0.0 ? lo / hi : 0.0;
+  rcond_ = pivot_ratio(ud_.data(), n_);
   return true;
 }
 
