@@ -97,10 +97,6 @@ void StaticLu::build_blocks(const StaticStructure& s) {
     blk.size = s.R[b + 1] - s.R[b];
     std::fill(block_of_.begin() + blk.r0, block_of_.begin() + blk.r0 + blk.size, Index(b));
     max_size = std::max(max_size, blk.size);
-    if (blk.size == 1)
-      singles_.push_back(blk.r0);
-    else
-      cores_.push_back(Index(b));
     blocks_.push_back(std::move(blk));
   }
   for (Block& blk : blocks_) {
@@ -371,17 +367,13 @@ double pivot_ratio(const double* d, Index n) {
 
 bool StaticLu::refactor_on(const double* values, int threads) {
   for (std::size_t t = 0; t < fsrc_.size(); ++t) fx_[t] = values[fsrc_[t]] * fscale_[t];
-  // The 1 x 1 blocks from a plain list (most blocks: walking blocks_ for them was a cache
-  // miss per block), then the larger ones; every block's result is independent of the order.
-  for (const Index k : singles_) {
-    const Index e = ap_[k];
-    if (ap_[k + 1] != e + 1) return false;  // no diagonal entry: structurally zero
-    const double d = values[asrc_[e]] * ascale_[e];
-    ud_[k] = d;
-    if (!(d != 0.0)) return false;
-  }
-  for (const Index b : cores_) {
-    if (!refactor_block(blocks_[b], values, threads)) {
+  for (Block& blk : blocks_) {
+    if (blk.size == 1) {
+      const Index e = ap_[blk.r0];
+      if (ap_[blk.r0 + 1] != e + 1) return false;  // no diagonal entry: structurally zero
+      ud_[blk.r0] = values[asrc_[e]] * ascale_[e];
+      if (!(ud_[blk.r0] != 0.0)) return false;
+    } else if (!refactor_block(blk, values, threads)) {
       for (Workspace& w : ws_) {
         std::fill(w.x.begin(), w.x.end(), 0.0);
         std::fill(w.acc.begin(), w.acc.end(), 0.0);

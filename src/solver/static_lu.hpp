@@ -105,8 +105,6 @@ class StaticLu {
   Index n_ = 0;
   std::vector<Index> P_, Q_;
   std::vector<Block> blocks_;
-  std::vector<Index> singles_;   // the permuted column of each 1 x 1 block, increasing
-  std::vector<Index> cores_;     // the index in blocks_ of each larger block, increasing
   std::vector<Index> block_of_;  // block of each permuted column
 
   // Per permuted column k: A's entries inside the diagonal block (source slot in values and
