@@ -286,9 +286,9 @@ void Factorization::require_factorized() const {
 // New values: the right count and all finite, else InvalidInputError naming the first entry
 // (CSC order) that is not. One branch-free pass over the values (v - v is 0 for a finite v and
 // NaN for a NaN or an infinity, and a NaN stays in a sum; four sums side by side vectorise),
-// a search by columns only when it found one. The norms ||A||_1 and
-// ||A||_inf of the residual check are left to their first use (NaN until then): the residual
-// of a solve computes the one it needs in the pass over A that it makes anyway.
+// a search by columns only when it found one. The norms ||A||_1 and ||A||_inf of the residual
+// check are left to their first use (NaN until then): the residual of a solve computes the one
+// it needs in the pass over A that it makes anyway.
 void Factorization::check_values(std::span<const double> values) {
   if (static_cast<Index>(values.size()) != symbolic_->nnz())
     throw InvalidInputError("got " + std::to_string(values.size()) + " values for a pattern with " +
@@ -296,17 +296,17 @@ void Factorization::check_values(std::span<const double> values) {
   const double* v = values.data();
   const Index nnz = static_cast<Index>(values.size());
   double sums[4] = {0.0, 0.0, 0.0, 0.0};
-  Index k = 0;
-  for (; k + 4 <= nnz; k += 4)
-    for (int l = 0; l < 4; ++l) sums[l] += v[k + l] - v[k + l];
-  for (; k < nnz; ++k) sums[0] += v[k] - v[k];
+  Index i = 0;
+  for (; i + 4 <= nnz; i += 4)
+    for (int l = 0; l < 4; ++l) sums[l] += v[i + l] - v[i + l];
+  for (; i < nnz; ++i) sums[0] += v[i] - v[i];
   if (std::isnan(sums[0] + sums[1] + sums[2] + sums[3])) {
     const CscMatrix& p = symbolic_->pattern();
     for (Index j = 0; j < p.cols; ++j)
       for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k)
         if (!std::isfinite(values[k]))
-          throw InvalidInputError("technosphere value at (" + std::to_string(p.row_idx[k]) +
-                                  ", " + std::to_string(j) + ") is not finite");
+          throw InvalidInputError("technosphere value at (" + std::to_string(p.row_idx[k]) + ", " +
+                                  std::to_string(j) + ") is not finite");
   }
   norm_one_ = std::numeric_limits<double>::quiet_NaN();
   norm_inf_ = std::numeric_limits<double>::quiet_NaN();
@@ -336,7 +336,8 @@ double Factorization::norm_inf() const {
     if (!row_ptr_.empty()) {
       for (Index i = 0; i < p.rows; ++i) {
         double row = 0.0;
-        for (Index t = row_ptr_[i]; t < row_ptr_[i + 1]; ++t) row += std::abs(values_[row_slot_[t]]);
+        for (Index t = row_ptr_[i]; t < row_ptr_[i + 1]; ++t)
+          row += std::abs(values_[row_slot_[t]]);
         norm = std::max(norm, row);
       }
     } else {

@@ -666,7 +666,7 @@ TEST(StaticLu, ResidualByRowsHasTheBitsOfTheColumnWiseOne) {
     FactorizationOptions o;
     o.static_refactor = false;  // klu_refactor: the factors of the factorisation, same bits
     o.static_solve_after = -1;
-    o.refine_tolerance = 1.0;   // no refinement: the residual of the solve's own x
+    o.refine_tolerance = 1.0;  // no refinement: the residual of the solve's own x
     Factorization f(A, o);
     f.factorize(v);
     const double norm_by_columns = f.norm_inf();
