@@ -23,6 +23,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -226,10 +227,11 @@ class Factorization {
   Eigen::VectorXd solve_transposed(std::span<const double> b);
 
   // The values last factorized or refactored (the pattern's CSC order), and their norms
-  // ||A||_inf (largest row sum of |a_ij|) and ||A||_1 (largest column sum).
+  // ||A||_inf (largest row sum of |a_ij|) and ||A||_1 (largest column sum), computed on first
+  // use after new values (the residual of a solve computes the one it needs in its own pass).
   std::span<const double> values() const { return values_; }
-  double norm_inf() const { return norm_inf_; }
-  double norm_one() const { return norm_one_; }
+  double norm_inf() const;
+  double norm_one() const;
 
   // Cheap reciprocal condition estimate of the current factorisation (min/max pivot ratio).
   double rcond() const;
@@ -244,6 +246,8 @@ class Factorization {
   void solve_checked(double* x, Index nrhs, bool transposed);
   void check_rhs(const double* x, Index nrhs) const;
   double relative_residual(const double* x, const double* b, bool transposed) const;
+  double residual_by_rows(const double* x, const double* b) const;
+  void build_rows();
   double refine(double* x, const double* b, bool transposed, double tol);
 
   std::shared_ptr<const SymbolicAnalysis> symbolic_;
@@ -253,8 +257,14 @@ class Factorization {
   std::vector<double> work_;      // scratch: residual and correction
   std::vector<double> wide_;      // scratch: residuals of several columns at once
   double rcond_at_factor_ = 0.0;
-  double norm_one_ = 0.0;  // ||A||_1 and ||A||_inf of the values last factorized
-  double norm_inf_ = 0.0;
+  // ||A||_1 and ||A||_inf of the values last factorized; NaN: not computed yet.
+  mutable double norm_one_ = 0.0;
+  mutable double norm_inf_ = 0.0;
+  // A's pattern by rows, built on the first refactor (the residual of a solve after a refactor
+  // as dot products over rows): row_ptr_ (n + 1), and for each entry in row order, columns
+  // increasing, its slot in values_ and its column.
+  std::vector<Index> row_ptr_;
+  std::vector<std::int32_t> row_slot_, row_col_;
   FactorizationReport report_;
 };
 

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -282,30 +283,95 @@ void Factorization::require_factorized() const {
   if (!is_factorized()) throw InvalidInputError("the matrix has not been factorized");
 }
 
-// One pass over new values: all finite (else InvalidInputError naming the entry), and the
-// norms ||A||_1 and ||A||_inf of the residual check, kept only when every value is finite.
+// New values: the right count and all finite, else InvalidInputError naming the first entry
+// (CSC order) that is not. One branch-free pass over the values (v - v is 0 for a finite v and
+// NaN for a NaN or an infinity, and a NaN stays in a sum; four sums side by side vectorise),
+// a search by columns only when it found one. The norms ||A||_1 and ||A||_inf of the residual
+// check are left to their first use (NaN until then): the residual of a solve computes the one
+// it needs in the pass over A that it makes anyway.
 void Factorization::check_values(std::span<const double> values) {
   if (static_cast<Index>(values.size()) != symbolic_->nnz())
     throw InvalidInputError("got " + std::to_string(values.size()) + " values for a pattern with " +
                             std::to_string(symbolic_->nnz()) + " nonzeros");
-  const CscMatrix& p = symbolic_->pattern();
-  double* row_sums = work_.data();  // scratch, n entries
-  std::fill(row_sums, row_sums + p.rows, 0.0);
-  double norm_one = 0.0;
-  for (Index j = 0; j < p.cols; ++j) {
-    double col = 0.0;
-    for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k) {
-      const double v = values[k];
-      if (!std::isfinite(v))
-        throw InvalidInputError("technosphere value at (" + std::to_string(p.row_idx[k]) + ", " +
-                                std::to_string(j) + ") is not finite");
-      col += std::abs(v);
-      row_sums[p.row_idx[k]] += std::abs(v);
-    }
-    norm_one = std::max(norm_one, col);
+  const double* v = values.data();
+  const Index nnz = static_cast<Index>(values.size());
+  double sums[4] = {0.0, 0.0, 0.0, 0.0};
+  Index i = 0;
+  for (; i + 4 <= nnz; i += 4)
+    for (int l = 0; l < 4; ++l) sums[l] += v[i + l] - v[i + l];
+  for (; i < nnz; ++i) sums[0] += v[i] - v[i];
+  if (std::isnan(sums[0] + sums[1] + sums[2] + sums[3])) {
+    const CscMatrix& p = symbolic_->pattern();
+    for (Index j = 0; j < p.cols; ++j)
+      for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k)
+        if (!std::isfinite(values[k]))
+          throw InvalidInputError("technosphere value at (" + std::to_string(p.row_idx[k]) + ", " +
+                                  std::to_string(j) + ") is not finite");
   }
-  norm_one_ = norm_one;
-  norm_inf_ = inf_norm(row_sums, p.rows);
+  norm_one_ = std::numeric_limits<double>::quiet_NaN();
+  norm_inf_ = std::numeric_limits<double>::quiet_NaN();
+}
+
+// ||A||_1 of values_ (largest column sum of |a_ij|), computed on first use after new values.
+double Factorization::norm_one() const {
+  if (std::isnan(norm_one_)) {
+    const CscMatrix& p = symbolic_->pattern();
+    double norm = 0.0;
+    for (Index j = 0; j < p.cols; ++j) {
+      double col = 0.0;
+      for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k) col += std::abs(values_[k]);
+      norm = std::max(norm, col);
+    }
+    norm_one_ = norm;
+  }
+  return norm_one_;
+}
+
+// ||A||_inf of values_ (largest row sum of |a_ij|), computed on first use after new values.
+// Each row's sum adds its entries in column order, by rows or by columns: the same bits.
+double Factorization::norm_inf() const {
+  if (std::isnan(norm_inf_)) {
+    const CscMatrix& p = symbolic_->pattern();
+    double norm = 0.0;
+    if (!row_ptr_.empty()) {
+      for (Index i = 0; i < p.rows; ++i) {
+        double row = 0.0;
+        for (Index t = row_ptr_[i]; t < row_ptr_[i + 1]; ++t)
+          row += std::abs(values_[row_slot_[t]]);
+        norm = std::max(norm, row);
+      }
+    } else {
+      double* row_sums = const_cast<double*>(work_.data()) + p.rows;  // scratch, n entries
+      std::fill(row_sums, row_sums + p.rows, 0.0);
+      for (Index j = 0; j < p.cols; ++j)
+        for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k)
+          row_sums[p.row_idx[k]] += std::abs(values_[k]);
+      norm = inf_norm(row_sums, p.rows);
+    }
+    norm_inf_ = norm;
+  }
+  return norm_inf_;
+}
+
+// The pattern by rows (a stable counting sort of the entries by row: columns increasing within
+// a row). Skipped when an index would not fit 32 bits (the residual then goes by columns).
+void Factorization::build_rows() {
+  const CscMatrix& p = symbolic_->pattern();
+  const Index nnz = p.nnz();
+  if (!row_ptr_.empty() || nnz > std::numeric_limits<std::int32_t>::max()) return;
+  std::vector<Index> ptr(p.rows + 1, 0);
+  for (Index k = 0; k < nnz; ++k) ++ptr[p.row_idx[k] + 1];
+  for (Index i = 0; i < p.rows; ++i) ptr[i + 1] += ptr[i];
+  std::vector<Index> next(ptr.begin(), ptr.end() - 1);
+  row_slot_.resize(nnz);
+  row_col_.resize(nnz);
+  for (Index j = 0; j < p.cols; ++j)
+    for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k) {
+      const Index t = next[p.row_idx[k]]++;
+      row_slot_[t] = static_cast<std::int32_t>(k);
+      row_col_[t] = static_cast<std::int32_t>(j);
+    }
+  row_ptr_ = std::move(ptr);
 }
 
 namespace {
@@ -339,6 +405,7 @@ void Factorization::refactor(std::span<const double> values) {
   }
   check_values(values);
   const auto t0 = std::chrono::steady_clock::now();
+  build_rows();  // once: the residuals of the solves after refactors go by rows
   std::copy(values.begin(), values.end(), values_.begin());
   detail::NumericStatus s = numeric_->refactor(values_.data());
   const FactorizationOptions& o = symbolic_->options();
@@ -363,18 +430,65 @@ double Factorization::rcond() const {
   return report_.rcond;
 }
 
+// r = b - A x by rows, written to work_[0..n), each r_i from b_i in column order (the
+// subtractions of the column-wise loop, in its order), ||A||_inf in the same pass when it is
+// not known yet; returns the backward error as relative_residual.
+double Factorization::residual_by_rows(const double* x, const double* b) const {
+  const Index n = symbolic_->n();
+  double* r = const_cast<double*>(work_.data());
+  const double* v = values_.data();
+  const Index* ptr = row_ptr_.data();
+  const std::int32_t* slot = row_slot_.data();
+  const std::int32_t* col = row_col_.data();
+  double rnorm = 0.0;
+  if (std::isnan(norm_inf_)) {
+    double norm = 0.0;
+    for (Index i = 0; i < n; ++i) {
+      double ri = b[i], row = 0.0;
+      for (Index t = ptr[i]; t < ptr[i + 1]; ++t) {
+        const double a = v[slot[t]];
+        ri -= a * x[col[t]];
+        row += std::abs(a);
+      }
+      r[i] = ri;
+      rnorm = std::max(rnorm, std::abs(ri));
+      norm = std::max(norm, row);
+    }
+    norm_inf_ = norm;
+  } else {
+    for (Index i = 0; i < n; ++i) {
+      double ri = b[i];
+      for (Index t = ptr[i]; t < ptr[i + 1]; ++t) ri -= v[slot[t]] * x[col[t]];
+      r[i] = ri;
+      rnorm = std::max(rnorm, std::abs(ri));
+    }
+  }
+  if (!std::isfinite(rnorm)) return std::numeric_limits<double>::infinity();
+  const double scale = norm_inf_ * inf_norm(x, n) + inf_norm(b, n);
+  return scale > 0.0 ? rnorm / scale : rnorm;
+}
+
 double Factorization::relative_residual(const double* x, const double* b, bool transposed) const {
   // r = b - op(A) x, written to work_[0..n); returns the normwise backward error
   // ||r|| / (||op(A)|| ||x|| + ||b||) in the infinity norm (Rigal-Gaches).
+  if (!transposed && !row_ptr_.empty()) return residual_by_rows(x, b);
   const CscMatrix& p = symbolic_->pattern();
   const Index n = p.rows;
   double* r = const_cast<double*>(work_.data());
   if (transposed) {
+    // ||A||_1 in the same pass when it is not known yet (each column's sum in its order).
+    const bool norm = std::isnan(norm_one_);
+    double norm_one = 0.0;
     for (Index j = 0; j < n; ++j) {
-      double sum = 0.0;
-      for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k) sum += values_[k] * x[p.row_idx[k]];
+      double sum = 0.0, col = 0.0;
+      for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k) {
+        sum += values_[k] * x[p.row_idx[k]];
+        if (norm) col += std::abs(values_[k]);
+      }
       r[j] = b[j] - sum;
+      norm_one = std::max(norm_one, col);
     }
+    if (norm) norm_one_ = norm_one;
   } else {
     std::copy(b, b + n, r);
     for (Index j = 0; j < n; ++j) {
@@ -385,7 +499,7 @@ double Factorization::relative_residual(const double* x, const double* b, bool t
   }
   const double rnorm = inf_norm(r, n);
   if (!std::isfinite(rnorm)) return std::numeric_limits<double>::infinity();
-  const double scale = (transposed ? norm_one_ : norm_inf_) * inf_norm(x, n) + inf_norm(b, n);
+  const double scale = (transposed ? norm_one_ : norm_inf()) * inf_norm(x, n) + inf_norm(b, n);
   return scale > 0.0 ? rnorm / scale : rnorm;
 }
 
@@ -426,7 +540,8 @@ void Factorization::solve_checked(double* x, Index nrhs, bool transposed) {
   report_.static_solves = numeric_->static_solves();
   const double tol = symbolic_->options().residual_tolerance;
   const double refine_tol = std::min(symbolic_->options().refine_tolerance, tol);
-  const double op_norm = transposed ? norm_one_ : norm_inf_;
+  // One column: relative_residual computes the norm it needs in its own pass over A.
+  auto op_norm = [&] { return transposed ? norm_one() : norm_inf(); };
   double worst = 0.0;
   const CscMatrix& p = symbolic_->pattern();
   double res[8];
@@ -437,11 +552,11 @@ void Factorization::solve_checked(double* x, Index nrhs, bool transposed) {
     if (cols == 1)
       res[0] = relative_residual(xc, bc, transposed);
     else if (cols == 2)
-      relative_residuals<2>(p, values_.data(), xc, bc, 2, transposed, op_norm, wide_, res);
+      relative_residuals<2>(p, values_.data(), xc, bc, 2, transposed, op_norm(), wide_, res);
     else if (cols <= 4)
-      relative_residuals<4>(p, values_.data(), xc, bc, cols, transposed, op_norm, wide_, res);
+      relative_residuals<4>(p, values_.data(), xc, bc, cols, transposed, op_norm(), wide_, res);
     else
-      relative_residuals<8>(p, values_.data(), xc, bc, cols, transposed, op_norm, wide_, res);
+      relative_residuals<8>(p, values_.data(), xc, bc, cols, transposed, op_norm(), wide_, res);
     for (Index c = 0; c < cols; ++c) {
       if (res[c] > refine_tol) res[c] = refine(x + (c0 + c) * n, bc + c * n, transposed, tol);
       worst = std::max(worst, res[c]);

@@ -339,6 +339,32 @@ bool StaticLu::refactor(const double* values, int threads) {
   return ok;
 }
 
+namespace {
+// min |d| / max |d| (0 when all are zero), four lanes at a time: a minimum and a maximum are
+// exact in any order.
+double pivot_ratio(const double* d, Index n) {
+  double lo[4], hi[4];
+  for (int l = 0; l < 4; ++l) {
+    lo[l] = std::numeric_limits<double>::infinity();
+    hi[l] = 0.0;
+  }
+  Index i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int l = 0; l < 4; ++l) {
+      const double a = std::abs(d[i + l]);
+      lo[l] = a < lo[l] ? a : lo[l];
+      hi[l] = a > hi[l] ? a : hi[l];
+    }
+  for (; i < n; ++i) {
+    lo[0] = std::min(lo[0], std::abs(d[i]));
+    hi[0] = std::max(hi[0], std::abs(d[i]));
+  }
+  const double low = std::min(std::min(lo[0], lo[1]), std::min(lo[2], lo[3]));
+  const double high = std::max(std::max(hi[0], hi[1]), std::max(hi[2], hi[3]));
+  return high > 0.0 ? low / high : 0.0;
+}
+}  // namespace
+
 bool StaticLu::refactor_on(const double* values, int threads) {
   for (std::size_t t = 0; t < fsrc_.size(); ++t) fx_[t] = values[fsrc_[t]] * fscale_[t];
   for (Block& blk : blocks_) {
@@ -355,12 +381,7 @@ bool StaticLu::refactor_on(const double* values, int threads) {
       return false;
     }
   }
-  double lo = std::numeric_limits<double>::infinity(), hi = 0.0;
-  for (double d : ud_) {
-    lo = std::min(lo, std::abs(d));
-    hi = std::max(hi, std::abs(d));
-  }
-  rcond_ = hi > 0.0 ? lo / hi : 0.0;
+  rcond_ = pivot_ratio(ud_.data(), n_);
   return true;
 }
 

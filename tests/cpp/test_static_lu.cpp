@@ -561,3 +561,124 @@ TEST(StaticLu, RefactorThreadsOutOfRangeIsRejected) {
     }
   }
 }
+
+// The value check after a refactor's new values: a NaN or an infinity anywhere in a column
+// (first, middle or last entry) is refused with its (row, column), the first one in CSC
+// order when there are several; the factorisation keeps its previous values. Finite values
+// whose column sum overflows are not refused as non-finite.
+TEST(StaticLu, NonFiniteValueIsRefusedByItsEntry) {
+  const CscMatrix A = to_csc(block_system(5, 60, 40, 31));
+  const std::vector<double> v0 = perturbed(A, 0.2, 32);
+  Factorization f(A);
+  f.refactor(v0);
+  Index col = 0;  // a column with at least three entries
+  while (A.col_ptr[col + 1] - A.col_ptr[col] < 3) ++col;
+  const double bad[] = {std::numeric_limits<double>::quiet_NaN(),
+                        std::numeric_limits<double>::infinity(),
+                        -std::numeric_limits<double>::infinity()};
+  for (const Index p : {A.col_ptr[col], A.col_ptr[col] + 1, A.col_ptr[col + 1] - 1}) {
+    for (const double b : bad) {
+      std::vector<double> v = v0;
+      v[p] = b;
+      v[A.nnz() - 1] = b;  // a later one: not the one named
+      const std::string want =
+          "(" + std::to_string(A.row_idx[p]) + ", " + std::to_string(col) + ") is not finite";
+      try {
+        f.refactor(v);
+        ADD_FAILURE() << "no error for " << b << " at " << p;
+      } catch (const InvalidInputError& e) {
+        EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+      }
+    }
+  }
+  expect_matches_dense(f, dense_of(A, v0), 1e-12);  // still the values before
+  std::vector<double> huge = v0;
+  for (Index p = A.col_ptr[col]; p < A.col_ptr[col + 1]; ++p) huge[p] = 1e308;
+  try {
+    f.refactor(huge);
+  } catch (const InvalidInputError& e) {
+    ADD_FAILURE() << "finite values refused: " << e.what();
+  } catch (const Error&) {  // singular or ill-conditioned values may be refused so
+  }
+}
+
+// ||A||_inf after a refactor is computed when first needed: by norm_inf() alone, inside the
+// residual of a single solve (whose answer has zero entries, so that columns the residual
+// skips still count), or before a many-column or transposed solve. Each time it equals the
+// largest row sum of the dense matrix, and the residual check that uses it still refuses what
+// cannot meet its tolerance.
+TEST(StaticLu, RowNormAfterRefactorMatchesTheDenseOneOnEveryPath) {
+  const CscMatrix A = to_csc(block_system(30, 80, 30, 41));
+  const Index n = A.rows;
+  Factorization f(A);
+  auto dense_norms = [&](const std::vector<double>& v) {
+    const Eigen::MatrixXd D = dense_of(A, v).cwiseAbs();
+    return std::pair{D.rowwise().sum().maxCoeff(), D.colwise().sum().maxCoeff()};
+  };
+  // A unit demand whose answer has zero entries (activities it does not reach).
+  Index unit = -1;
+  Eigen::VectorXd b, x0;
+  for (Index i = 0; i < n && unit < 0; ++i) {
+    b = Eigen::VectorXd::Unit(n, i);
+    x0 = f.solve({b.data(), std::size_t(n)});
+    if ((x0.array() == 0.0).any() && (x0.array() != 0.0).count() > 1) unit = i;
+  }
+  ASSERT_GE(unit, 0);
+  for (int path = 0; path < 4; ++path) {
+    // The columns the answer does not reach (zero entries whatever the values) made large,
+    // so that the largest row sum depends on them.
+    std::vector<double> v = perturbed(A, 0.3, 50 + unsigned(path));
+    for (Index j = 0; j < n; ++j)
+      if (x0[j] == 0.0)
+        for (Index p = A.col_ptr[j]; p < A.col_ptr[j + 1]; ++p) v[p] *= 50.0;
+    f.refactor(v);
+    Eigen::MatrixXd X = Eigen::MatrixXd::Zero(n, 3);
+    X.col(0) = b;
+    if (path == 1) f.solve({b.data(), std::size_t(n)});
+    if (path == 2) f.solve_many_in_place(X);
+    if (path == 3) f.solve_transposed({b.data(), std::size_t(n)});
+    const auto [inf, one] = dense_norms(v);
+    EXPECT_NEAR(f.norm_inf(), inf, 1e-14 * inf) << "path " << path;
+    EXPECT_NEAR(f.norm_one(), one, 1e-14 * one) << "path " << path;
+  }
+  FactorizationOptions o;
+  o.residual_tolerance = 1e-300;  // no floating-point answer can meet this
+  Factorization g(A, o);
+  g.refactor(perturbed(A, 0.3, 60));
+  try {
+    g.solve({b.data(), std::size_t(n)});
+    FAIL() << "expected IllConditionedError";
+  } catch (const IllConditionedError& e) {
+    EXPECT_GT(e.residual(), 1e-300);
+    EXPECT_LT(e.residual(), 1e-12);  // the answer itself is fine to rounding
+  }
+  EXPECT_EQ(g.report().refinements, 1);
+}
+
+// The residual and ||A||_inf by rows (after a refactor) give the bits of the column-wise pass
+// (before any refactor): KLU's own refactor of the same values gives the same answer, so the
+// two residuals of the same x must be equal, bit for bit, and so must the norms.
+TEST(StaticLu, ResidualByRowsHasTheBitsOfTheColumnWiseOne) {
+  for (const Shape s : {Shape{30, 80, 30}, Shape{10, 200, 0}, Shape{20, 150, -1}}) {
+    const CscMatrix A = to_csc(block_system(s.singletons, s.core, s.hubs, 71));
+    const Index n = A.rows;
+    const std::vector<double> v = perturbed(A, 0.3, 72);
+    FactorizationOptions o;
+    o.static_refactor = false;  // klu_refactor: the factors of the factorisation, same bits
+    o.static_solve_after = -1;
+    o.refine_tolerance = 1.0;  // no refinement: the residual of the solve's own x
+    Factorization f(A, o);
+    f.factorize(v);
+    const double norm_by_columns = f.norm_inf();
+    const Eigen::VectorXd b = Eigen::VectorXd::LinSpaced(n, -1.0, 2.0);
+    const Eigen::VectorXd x1 = f.solve({b.data(), std::size_t(n)});
+    const double r1 = f.report().last_residual;
+    f.refactor(v);
+    const Eigen::VectorXd x2 = f.solve({b.data(), std::size_t(n)});
+    const double r2 = f.report().last_residual;
+    ASSERT_TRUE(same_bits(x1, x2)) << "klu_refactor changed the answer";
+    EXPECT_EQ(r1, r2) << "core " << s.core;
+    EXPECT_GT(r1, 0.0);
+    EXPECT_EQ(f.norm_inf(), norm_by_columns) << "core " << s.core;
+  }
+}
