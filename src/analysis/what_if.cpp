@@ -38,7 +38,12 @@ std::vector<Delta> deltas(const CscMatrix& M, const Scenario& s, MatrixKind kind
   return out;
 }
 
-double inf_norm(const Eigen::VectorXd& v) { return v.size() ? v.cwiseAbs().maxCoeff() : 0.0; }
+// The largest |v_i|; infinite when an entry is not finite (Eigen's maxCoeff may drop a NaN), so
+// that a residual or answer with a NaN never looks small.
+double inf_norm(const Eigen::VectorXd& v) {
+  if (!v.allFinite()) return std::numeric_limits<double>::infinity();
+  return v.size() ? v.cwiseAbs().maxCoeff() : 0.0;
+}
 
 // y += Delta x for a list of entry changes.
 void add_delta_product(const std::vector<Delta>& d, const Eigen::VectorXd& x,
@@ -136,8 +141,8 @@ double residual_from(const Eigen::VectorXd& Ax, const std::vector<Delta>& d,
   for (const Delta& e : d) r[e.row] -= e.delta * x[e.col];
   const double rnorm = inf_norm(r);
   if (r_out) *r_out = std::move(r);
-  if (!std::isfinite(rnorm)) return std::numeric_limits<double>::infinity();
   const double scale = a_norm * inf_norm(x) + inf_norm(f);
+  if (!std::isfinite(rnorm) || !std::isfinite(scale)) return std::numeric_limits<double>::infinity();
   return scale > 0.0 ? rnorm / scale : rnorm;
 }
 

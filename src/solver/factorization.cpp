@@ -28,10 +28,22 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// max(m, a) for a = |value| that keeps a NaN once it has met one (std::max drops it): a NaN in
+// a residual or an answer must make the backward error infinite, never smaller.
+inline double nan_max(double m, double a) { return (a > m || a != a) ? a : m; }
+
 double inf_norm(const double* x, Index n) {
   double m = 0.0;
-  for (Index i = 0; i < n; ++i) m = std::max(m, std::abs(x[i]));
+  for (Index i = 0; i < n; ++i) m = nan_max(m, std::abs(x[i]));
   return m;
+}
+
+// The normwise backward error ||r|| / (||op(A)|| ||x|| + ||b||) from its norms; infinite when
+// any is not finite, so that an answer that overflowed or holds a NaN is never accepted.
+double backward_error(double rnorm, double op_norm, double xnorm, double bnorm) {
+  const double scale = op_norm * xnorm + bnorm;
+  if (!std::isfinite(rnorm) || !std::isfinite(scale)) return std::numeric_limits<double>::infinity();
+  return scale > 0.0 ? rnorm / scale : rnorm;
 }
 
 // Backward errors ||b_c - op(A) x_c|| / (||op(A)|| ||x_c|| + ||b_c||) of columns [0, ncols) of
@@ -67,16 +79,11 @@ HIILI_LANE_KERNEL void relative_residuals(const CscMatrix& p, const double* valu
     const double* bc = b + c * n;
     double rnorm = 0.0, xnorm = 0.0, bnorm = 0.0;
     for (Index i = 0; i < n; ++i) {
-      rnorm = std::max(rnorm, std::abs(bc[i] - ri[i * W + c]));
-      xnorm = std::max(xnorm, std::abs(xi[i * W + c]));
-      bnorm = std::max(bnorm, std::abs(bc[i]));
+      rnorm = nan_max(rnorm, std::abs(bc[i] - ri[i * W + c]));
+      xnorm = nan_max(xnorm, std::abs(xi[i * W + c]));
+      bnorm = nan_max(bnorm, std::abs(bc[i]));
     }
-    if (!std::isfinite(rnorm)) {
-      out[c] = std::numeric_limits<double>::infinity();
-      continue;
-    }
-    const double scale = op_norm * xnorm + bnorm;
-    out[c] = scale > 0.0 ? rnorm / scale : rnorm;
+    out[c] = backward_error(rnorm, op_norm, xnorm, bnorm);
   }
 }
 
@@ -451,7 +458,7 @@ double Factorization::residual_by_rows(const double* x, const double* b) const {
         row += std::abs(a);
       }
       r[i] = ri;
-      rnorm = std::max(rnorm, std::abs(ri));
+      rnorm = nan_max(rnorm, std::abs(ri));
       norm = std::max(norm, row);
     }
     norm_inf_ = norm;
@@ -460,12 +467,10 @@ double Factorization::residual_by_rows(const double* x, const double* b) const {
       double ri = b[i];
       for (Index t = ptr[i]; t < ptr[i + 1]; ++t) ri -= v[slot[t]] * x[col[t]];
       r[i] = ri;
-      rnorm = std::max(rnorm, std::abs(ri));
+      rnorm = nan_max(rnorm, std::abs(ri));
     }
   }
-  if (!std::isfinite(rnorm)) return std::numeric_limits<double>::infinity();
-  const double scale = norm_inf_ * inf_norm(x, n) + inf_norm(b, n);
-  return scale > 0.0 ? rnorm / scale : rnorm;
+  return backward_error(rnorm, norm_inf_, inf_norm(x, n), inf_norm(b, n));
 }
 
 double Factorization::relative_residual(const double* x, const double* b, bool transposed) const {
@@ -497,10 +502,8 @@ double Factorization::relative_residual(const double* x, const double* b, bool t
       for (Index k = p.col_ptr[j]; k < p.col_ptr[j + 1]; ++k) r[p.row_idx[k]] -= values_[k] * xj;
     }
   }
-  const double rnorm = inf_norm(r, n);
-  if (!std::isfinite(rnorm)) return std::numeric_limits<double>::infinity();
-  const double scale = (transposed ? norm_one_ : norm_inf()) * inf_norm(x, n) + inf_norm(b, n);
-  return scale > 0.0 ? rnorm / scale : rnorm;
+  return backward_error(inf_norm(r, n), transposed ? norm_one_ : norm_inf(), inf_norm(x, n),
+                        inf_norm(b, n));
 }
 
 // One step of iterative refinement of column x (right-hand side b): solve A d = r, x += d.
@@ -514,12 +517,20 @@ double Factorization::refine(double* x, const double* b, bool transposed, double
   numeric_->solve(d, 1, transposed);
   for (Index i = 0; i < n; ++i) x[i] += d[i];
   const double res = relative_residual(x, b, transposed);
-  if (!(res <= tol))
+  if (!(res <= tol)) {
+    for (Index i = 0; i < n; ++i)
+      if (!std::isfinite(x[i]))
+        throw IllConditionedError(
+            "solve rejected: the solution is not finite (entry " + std::to_string(i) + " is " +
+                message_number(x[i]) + "): it overflows the double range for this right-hand " +
+                "side (reciprocal condition estimate " + message_number(report_.rcond) + ")",
+            res, report_.rcond);
     throw IllConditionedError("solve rejected: backward error " + message_number(res) +
                                   " stays above tolerance " + message_number(tol) +
                                   " after refinement (reciprocal condition estimate " +
                                   message_number(report_.rcond) + ")",
                               res, report_.rcond);
+  }
   return res;
 }
 

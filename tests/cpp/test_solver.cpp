@@ -179,6 +179,38 @@ TEST_P(SolverTest, ToleranceBelowRoundingRefinesThenRaises) {
   EXPECT_EQ(f.report().refinements, 1);
 }
 
+TEST_P(SolverTest, OverflowingAnswerIsRefusedNeverReturned) {
+  // Finite A and b whose solve overflows: KLU's answer is NaN in every entry, its residual NaN
+  // too, and a NaN-blind norm once called that a backward error of 0 and returned it.
+  Eigen::MatrixXd A(4, 4);
+  A << 0.84407868, 0.0, 1.57440828, -0.43278585, 0.0, 0.07559361, 0.0, 0.16100958, -0.58552882,
+      -1.34121971, -1.42677385, 0.50268285, 0.0, -0.16429459, -1.07436486, -0.1350451;
+  Eigen::VectorXd b(4);
+  b << -1e308, -1e308, 1e308, 1e308;
+  Factorization f(to_csc(A), options_for(GetParam()));
+  for (bool transposed : {false, true}) {
+    try {
+      const Eigen::VectorXd x = span_solve(f, b, transposed);
+      ASSERT_TRUE(x.allFinite()) << "a non-finite answer was returned";
+      const Eigen::MatrixXd M = transposed ? Eigen::MatrixXd(A.transpose()) : A;
+      EXPECT_LT(rel_error(M * x, b), 1e-9);
+    } catch (const IllConditionedError& e) {
+      EXPECT_FALSE(e.residual() <= 1e-9) << e.what();
+    }
+  }
+  if (GetParam() == Backend::Klu) {
+    try {
+      span_solve(f, b);
+      FAIL() << "expected IllConditionedError";
+    } catch (const IllConditionedError& e) {
+      EXPECT_NE(std::string(e.what()).find("not finite"), std::string::npos) << e.what();
+    }
+  }
+  // The same matrix still answers a right-hand side in range.
+  const Eigen::VectorXd x = span_solve(f, Eigen::VectorXd::Ones(4));
+  EXPECT_LT(rel_error(A * x, Eigen::VectorXd::Ones(4)), 1e-12);
+}
+
 TEST_P(SolverTest, RejectsBadInputs) {
   const Eigen::MatrixXd A = test_util::random_technosphere(5, 0.3, 41);
   CscMatrix csc = to_csc(A, true);
