@@ -213,10 +213,7 @@ std::shared_ptr<const SymbolicAnalysis> SymbolicAnalysis::create(
   s->pattern_.cols = A.cols;
   s->pattern_.col_ptr = A.col_ptr;
   s->pattern_.row_idx = A.row_idx;
-  s->pattern_.values.assign(A.row_idx.size(), 1.0);
-  s->pattern_.validate("technosphere A");
-  s->pattern_.values.clear();
-  s->pattern_.values.shrink_to_fit();
+  s->pattern_.validate_pattern("technosphere A");  // the values: Factorization::check_values
   // An empty column or row is singular whatever the values; say where.
   std::vector<char> row_seen(A.rows, 0);
   for (Index j = 0; j < A.cols; ++j) {

@@ -197,13 +197,15 @@ TEST(Ordering, MetisIsDeterministic) {
 // zero-free diagonal and a ring (one strongly connected block), `hubs` rows of degree 150
 // (above both limits) and 20 band rows of degree 92 (between them); `coupled`: each band
 // row also takes an input from every hub activity (an entry in the hub's column). No entry
-// has its mirror, so a row's degree in A + A^T is its row count plus its column count.
+// has its mirror (checked), so a row's degree in A + A^T is its row count plus its column
+// count, the rule's bound.
 CscMatrix hub_block(Index hubs, bool coupled) {
   const Index n = 4096;
   std::vector<std::vector<Index>> cols(n);
   for (Index j = 0; j < n; ++j) cols[j] = {j, (j + 1) % n};
+  // The hubs' and band rows' entries lie in columns 200 and up, away from their own rows.
   const auto spread = [&](Index row, Index count, Index start) {
-    for (Index k = 0; k < count; ++k) cols[(start + 53 * k) % n].push_back(row);
+    for (Index k = 0; k < count; ++k) cols[200 + (start + 53 * k) % (n - 200)].push_back(row);
   };
   for (Index h = 0; h < hubs; ++h) spread(h, 148, 1000 + 7 * h);
   for (Index b = 0; b < 20; ++b) {
