@@ -92,7 +92,7 @@ double amd_limit(Index n, double dense) { return std::max(16.0, dense * std::sqr
 // Two passes over the block's entries: the first bounds each row's degree in A + A^T by its
 // column plus its row count (exact without symmetric pairs; the band and the hubs are taken
 // on this bound), the second counts the entries between a band row and a row above the low
-// limit (a pair a_ij, a_ji counts twice).
+// limit (a pair a_ij, a_ji counts twice) in the columns of such rows only.
 DenseChoice choose_amd_dense(Index n, const Index* Ap, const Index* Ai) {
   DenseChoice choice;
   if (n < kAutoDenseMinBlock) return choice;
@@ -111,6 +111,7 @@ DenseChoice choose_amd_dense(Index n, const Index* Ap, const Index* Ai) {
   if (choice.band_rows == 0) return choice;
   for (Index j = 0; j < n; ++j) {
     const unsigned char kj = kind[j];
+    if (kj == 0) continue;  // a link has a band row and a row above the low limit
     for (Index q = Ap[j]; q < Ap[j + 1]; ++q) {
       const unsigned char ki = kind[Ai[q]];
       choice.links +=
