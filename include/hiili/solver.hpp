@@ -52,10 +52,14 @@ struct FactorizationOptions {
   Backend backend = Backend::Klu;
   Ordering ordering = Ordering::Amd;  // KLU's fill-reducing ordering of each block
   bool btf = true;                    // KLU: permute to block triangular form first
-  // KLU with Ordering::Amd: AMD ignores rows/columns with more than amd_dense * sqrt(n)
-  // entries while ordering (they go last). AMD's own default is 10; the market hubs of LCA
-  // systems stay just below that and make the ordering quadratic. Negative: no row is dense.
-  double amd_dense = 2.0;
+  // KLU with Ordering::Amd or Auto: AMD ignores rows/columns with more than amd_dense *
+  // sqrt(n) entries (at least 16) in each block while ordering (they go last). AMD's own default
+  // is 10; the market hubs of LCA systems stay just below that and make the ordering quadratic.
+  // Negative: no row is dense. 0 (the default): chosen per block, 2 or 1, by how strongly
+  // the rows between the two thresholds link to other hubs (1 where they do, on blocks of
+  // 4,000 or more: a faster analysis for a little more fill); FactorizationReport::orderings
+  // says what was chosen (docs/math.md).
+  double amd_dense = 0.0;
   // Solves whose backward error (see above) exceeds refine_tolerance get one step of
   // iterative refinement; when it then still exceeds residual_tolerance they are rejected.
   double refine_tolerance = 1e-14;
@@ -124,6 +128,10 @@ struct OrderingReport {
   // where both ran (0 when no block was large enough to try METIS).
   double amd_flops = 0.0;
   double metis_flops = 0.0;
+  // AMD's dense-row threshold on the largest block (amd_dense = 0: the rule's choice), and the
+  // blocks where the rule chose 1 rather than 2.
+  double amd_dense = 0.0;
+  Index coupled_blocks = 0;
 };
 
 // What the last analysis / factorisation did, for logs and benchmarks.

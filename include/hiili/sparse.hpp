@@ -31,6 +31,8 @@ struct CscMatrix {
   // Checks the invariants above (sizes, monotone col_ptr, sorted unique in-range rows,
   // finite values); throws InvalidInputError naming `name` and the offending entry.
   void validate(const char* name) const;
+  // The same checks without the values (a pattern whose values come later).
+  void validate_pattern(const char* name) const;
 
   // y = M x and y = M^T x. Sizes are checked (InvalidInputError).
   Eigen::VectorXd multiply(std::span<const double> x) const;

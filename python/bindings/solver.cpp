@@ -123,6 +123,13 @@ void bind_factorization_report(py::module_& m) {
             return py::make_tuple(r.orderings.amd_flops, r.orderings.metis_flops);
           },
           "ordering auto: predicted multiply-adds (AMD, METIS) on the blocks where both ran.")
+      .def_property_readonly(
+          "amd_dense", [](const FactorizationReport& r) { return r.orderings.amd_dense; },
+          "KLU: AMD's dense-row threshold on the largest block (amd_dense = 0: the rule's "
+          "choice, 2 or 1).")
+      .def_property_readonly(
+          "coupled_blocks", [](const FactorizationReport& r) { return r.orderings.coupled_blocks; },
+          "KLU, amd_dense = 0: blocks whose linked hubs made the rule lower AMD's threshold to 1.")
       .def_readonly("analyze_seconds", &FactorizationReport::analyze_seconds)
       .def_readonly("factor_seconds", &FactorizationReport::factor_seconds)
       .def_readonly("factorizations", &FactorizationReport::factorizations)

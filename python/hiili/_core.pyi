@@ -160,7 +160,7 @@ class FactorizationOptions:
         residual_tolerance: float = 1e-9,
         singular_rcond: float = 1e-15,
         refactor_rcond_ratio: float = 1e-3,
-        amd_dense: float = 2.0,
+        amd_dense: float = 0.0,
         static_refactor: bool = True,
         static_solve_after: int = 32,
         refactor_threads: int = 1,
@@ -194,6 +194,10 @@ class FactorizationReport:
     def metis_blocks(self) -> int: ...
     @property
     def ordering_flops(self) -> tuple[float, float]: ...
+    @property
+    def amd_dense(self) -> float: ...
+    @property
+    def coupled_blocks(self) -> int: ...
     @property
     def analyze_seconds(self) -> float: ...
     @property

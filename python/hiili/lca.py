@@ -56,7 +56,7 @@ _REAL_OPTIONS = {
     "residual_tolerance": "(0, inf)",
     "singular_rcond": "[0, 1]",
     "refactor_rcond_ratio": "[0, 1]",
-    "amd_dense": "any number (negative: no row is dense)",
+    "amd_dense": "any number (negative: no row is dense; 0: chosen per block)",
 }
 
 

@@ -18,7 +18,14 @@ CscMatrix CscMatrix::zeros(Index rows, Index cols) {
   return m;
 }
 
-void CscMatrix::validate(const char* name) const {
+namespace {
+// CscMatrix::validate's checks in one pass; the values' only when `with_values`.
+template <bool with_values>
+void check(const CscMatrix& m, const char* name) {
+  const Index rows = m.rows, cols = m.cols;
+  const auto& col_ptr = m.col_ptr;
+  const auto& row_idx = m.row_idx;
+  const auto& values = m.values;
   auto fail = [&](const std::string& what) {
     throw InvalidInputError(std::string(name) + ": " + what);
   };
@@ -27,25 +34,33 @@ void CscMatrix::validate(const char* name) const {
     fail("column pointer array has " + std::to_string(col_ptr.size()) + " entries, expected " +
          std::to_string(cols + 1));
   if (col_ptr.front() != 0) fail("column pointers must start at 0");
-  if (col_ptr.back() != nnz() || values.size() != row_idx.size())
+  if (col_ptr.back() != m.nnz() || (with_values && values.size() != row_idx.size()))
     fail("nonzero count mismatch: col_ptr ends at " + std::to_string(col_ptr.back()) + ", " +
          std::to_string(row_idx.size()) + " row indices, " + std::to_string(values.size()) +
          " values");
+  const Index* cp = col_ptr.data();
+  const Index* ri = row_idx.data();
   for (Index j = 0; j < cols; ++j) {
-    if (col_ptr[j + 1] < col_ptr[j])
-      fail("column pointers decrease at column " + std::to_string(j));
-    for (Index p = col_ptr[j]; p < col_ptr[j + 1]; ++p) {
-      const Index i = row_idx[p];
-      if (i < 0 || i >= rows)
-        fail("row index " + std::to_string(i) + " out of range [0, " + std::to_string(rows) +
-             ") in column " + std::to_string(j));
-      if (p > col_ptr[j] && i <= row_idx[p - 1])
+    if (cp[j + 1] < cp[j]) fail("column pointers decrease at column " + std::to_string(j));
+    Index previous = -1;  // rows must rise from 0: one test per entry catches both faults
+    for (Index p = cp[j]; p < cp[j + 1]; ++p) {
+      const Index i = ri[p];
+      if (i <= previous || i >= rows) {
+        if (i < 0 || i >= rows)
+          fail("row index " + std::to_string(i) + " out of range [0, " + std::to_string(rows) +
+               ") in column " + std::to_string(j));
         fail("row indices not sorted and unique in column " + std::to_string(j));
-      if (!std::isfinite(values[p]))
+      }
+      previous = i;
+      if (with_values && !std::isfinite(values[p]))
         fail("value at (" + std::to_string(i) + ", " + std::to_string(j) + ") is not finite");
     }
   }
 }
+}  // namespace
+
+void CscMatrix::validate(const char* name) const { check<true>(*this, name); }
+void CscMatrix::validate_pattern(const char* name) const { check<false>(*this, name); }
 
 Eigen::VectorXd CscMatrix::multiply(std::span<const double> x) const {
   if (static_cast<Index>(x.size()) != cols)

@@ -33,9 +33,9 @@ struct BlockOrdering {
 // Ordering::Auto on one block: AMD; on a large block that AMD fills in heavily also METIS,
 // and the one whose predicted Cholesky work on A + A^T is lower wins (AMD on a tie or a
 // METIS failure).
-BlockOrder auto_order(Index n, const Index* Ap, const Index* Ai, Index* perm,
+BlockOrder auto_order(Index n, const Index* Ap, const Index* Ai, Index* perm, double dense,
                       BlockOrdering& ordering) {
-  BlockOrder amd = amd_order(n, Ap, Ai, perm, ordering.dense);
+  BlockOrder amd = amd_order(n, Ap, Ai, perm, dense);
   if (amd.status != AMD_OK || n < kAutoMetisMinBlock ||
       amd.lnz < kAutoMetisFill * double(Ap[n]) || !fits_metis(n, Ap[n]))
     return amd;
@@ -52,8 +52,18 @@ BlockOrder auto_order(Index n, const Index* Ap, const Index* Ai, Index* perm,
   return metis;
 }
 
+// AMD's dense-row threshold for one block: FactorizationOptions::amd_dense, or under
+// kAmdDenseAuto the rule's choice (choose_amd_dense), reported for the largest block.
+double block_dense(Index n, const Index* Ap, const Index* Ai, BlockOrdering& ordering) {
+  const double dense =
+      ordering.dense == kAmdDenseAuto ? choose_amd_dense(n, Ap, Ai).dense : ordering.dense;
+  if (ordering.dense == kAmdDenseAuto && dense == kDenseCoupled) ++ordering.report.coupled_blocks;
+  if (n > ordering.report.largest) ordering.report.amd_dense = dense;
+  return dense;
+}
+
 // KLU calls this for each diagonal block of the BTF form (ordering = 3): AMD as KLU's own
-// ordering 0 but with the dense-row threshold of FactorizationOptions::amd_dense (the market
+// ordering 0 but with the dense-row threshold of block_dense (the market
 // hubs of LCA systems sit just below AMD's default threshold and make its degree updates
 // quadratic), METIS nested dissection, or the cheaper of the two by estimate (Auto). Returns 0
 // on failure (KLU then reports KLU_INVALID), else an estimate of nnz(L) as KLU's contract asks.
@@ -67,9 +77,9 @@ SuiteSparse_long order_block(SuiteSparse_long n, SuiteSparse_long* Ap, SuiteSpar
       result = metis_order(symmetric_graph(n, Ap, Ai), Perm);
       if (result.status == AMD_OK) ++ordering.report.metis_blocks;
     } else if (ordering.kind == Ordering::Auto) {
-      result = auto_order(n, Ap, Ai, Perm, ordering);
+      result = auto_order(n, Ap, Ai, Perm, block_dense(n, Ap, Ai, ordering), ordering);
     } else {
-      result = amd_order(n, Ap, Ai, Perm, ordering.dense);
+      result = amd_order(n, Ap, Ai, Perm, block_dense(n, Ap, Ai, ordering));
     }
   } catch (const std::bad_alloc&) {
     result.status = AMD_OUT_OF_MEMORY;

@@ -133,18 +133,19 @@ Ordering ordering_from_string(std::string_view name) {
 }
 
 std::string FactorizationReport::brief() const {
-  char buf[480];
+  char buf[512];
   const double fill = nnz > 0 && nnz_factors > 0 ? double(nnz_factors) / double(nnz) : 0.0;
   std::snprintf(buf, sizeof buf,
                 "%s n=%lld nnz=%lld fill=%.2fx blocks=%lld max_block=%lld rcond=%.2e "
                 "analyze=%.2fms factor=%.2fms factorizations=%ld refactors=%ld (static %ld, dense "
-                "columns %lld) fallbacks=%ld residual=%.1e cache=%s ordering=%s (metis blocks %lld)",
+                "columns %lld) fallbacks=%ld residual=%.1e cache=%s ordering=%s (metis blocks "
+                "%lld, amd_dense %.3g)",
                 to_string(backend), static_cast<long long>(n), static_cast<long long>(nnz), fill,
                 static_cast<long long>(blocks), static_cast<long long>(max_block), rcond,
                 analyze_seconds * 1e3, factor_seconds * 1e3, factorizations, refactors,
                 static_refactors, static_cast<long long>(dense_columns), refactor_fallbacks,
                 last_residual, to_string(cache.outcome), to_string(ordering),
-                static_cast<long long>(orderings.metis_blocks));
+                static_cast<long long>(orderings.metis_blocks), orderings.amd_dense);
   return buf;
 }
 
@@ -220,10 +221,7 @@ std::shared_ptr<const SymbolicAnalysis> SymbolicAnalysis::create(
   s->pattern_.cols = A.cols;
   s->pattern_.col_ptr = A.col_ptr;
   s->pattern_.row_idx = A.row_idx;
-  s->pattern_.values.assign(A.row_idx.size(), 1.0);
-  s->pattern_.validate("technosphere A");
-  s->pattern_.values.clear();
-  s->pattern_.values.shrink_to_fit();
+  s->pattern_.validate_pattern("technosphere A");  // the values: Factorization::check_values
   // An empty column or row is singular whatever the values; say where.
   std::vector<char> row_seen(A.rows, 0);
   for (Index j = 0; j < A.cols; ++j) {

@@ -3,6 +3,8 @@
 #include <amd.h>
 #include <metis.h>
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "hiili/error.hpp"
@@ -80,6 +82,44 @@ BlockOrder amd_order(Index n, const Index* Ap, const Index* Ai, Index* perm, dou
   control[AMD_DENSE] = dense;
   const int status = amd_l_order(n, Ap, Ai, perm, control, info);
   return {status < AMD_OK ? status : AMD_OK, info[AMD_LNZ] + double(n)};
+}
+
+namespace {
+// AMD's test: a row is dense above max(16, dense * sqrt(n)) neighbours in A + A^T.
+double amd_limit(Index n, double dense) { return std::max(16.0, dense * std::sqrt(double(n))); }
+}  // namespace
+
+// Two passes over the block's entries: the first bounds each row's degree in A + A^T by its
+// column plus its row count (exact without symmetric pairs; the band and the hubs are taken
+// on this bound), the second counts the entries between a band row and a row above the low
+// limit (a pair a_ij, a_ji counts twice) in the columns of such rows only.
+DenseChoice choose_amd_dense(Index n, const Index* Ap, const Index* Ai) {
+  DenseChoice choice;
+  if (n < kAutoDenseMinBlock) return choice;
+  std::vector<Index> degree(n, 0);
+  for (Index j = 0; j < n; ++j) {
+    degree[j] += Ap[j + 1] - Ap[j];
+    for (Index q = Ap[j]; q < Ap[j + 1]; ++q) degree[Ai[q]] += Ai[q] == j ? -1 : 1;
+  }
+  const double low = amd_limit(n, kDenseCoupled), high = amd_limit(n, kDenseApart);
+  std::vector<unsigned char> kind(n);  // 0: kept by both limits, 1: the band, 2: above both
+  for (Index j = 0; j < n; ++j) {
+    const double d = double(degree[j]);
+    kind[j] = d > high ? 2 : d > low ? 1 : 0;
+    choice.band_rows += kind[j] == 1;
+  }
+  if (choice.band_rows == 0) return choice;
+  for (Index j = 0; j < n; ++j) {
+    const unsigned char kj = kind[j];
+    if (kj == 0) continue;  // a link has a band row and a row above the low limit
+    for (Index q = Ap[j]; q < Ap[j + 1]; ++q) {
+      const unsigned char ki = kind[Ai[q]];
+      choice.links +=
+          Index(ki == 1 && kj != 0 && Ai[q] != j) + Index(kj == 1 && ki != 0 && Ai[q] != j);
+    }
+  }
+  if (double(choice.links) > kCoupledLinks * double(choice.band_rows)) choice.dense = kDenseCoupled;
+  return choice;
 }
 
 BlockOrder metis_order(const SymmetricGraph& g, Index* perm) {

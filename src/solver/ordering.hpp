@@ -39,6 +39,29 @@ struct BlockOrder {
   double lnz = 0.0;
 };
 BlockOrder amd_order(Index n, const Index* Ap, const Index* Ai, Index* perm, double dense);
+
+// FactorizationOptions::amd_dense = 0 (kAmdDenseAuto): AMD's dense-row threshold chosen per
+// block from its pattern. AMD keeps a row while its degree in A + A^T is at most
+// max(16, dense * sqrt(n)). The rows that threshold 2 keeps and threshold 1 drops (the "band")
+// cost AMD little when they are linked to few other high-degree rows (ecoinvent-like cores:
+// 1-17 links per band row) and make its degree updates nearly quadratic when the hubs supply
+// each other (stress-like cores: 21-39 links per band row; AMD 2.7x slower at 2 than at 1 on
+// the 8,000 core). So: kDenseCoupled when the band rows average more than kCoupledLinks
+// links to rows above the low limit, else kDenseApart, which is also kept on blocks under
+// kAutoDenseMinBlock: there threshold 1's extra fill costs the factorisation about what it
+// saves the analysis, and every refactor 15-30 % (bench/what_was_tried.md, session 8).
+inline constexpr double kAmdDenseAuto = 0.0;
+inline constexpr double kDenseApart = 2.0;
+inline constexpr double kDenseCoupled = 1.0;
+inline constexpr double kCoupledLinks = 20.0;
+inline constexpr Index kAutoDenseMinBlock = 4000;
+
+struct DenseChoice {
+  double dense = kDenseApart;
+  Index band_rows = 0;  // rows of the band (0 on a block under kAutoDenseMinBlock)
+  Index links = 0;      // entries between a band row and a row above the low limit
+};
+DenseChoice choose_amd_dense(Index n, const Index* Ap, const Index* Ai);
 // METIS_NodeND on A + A^T (fixed seed: the same order on every run).
 BlockOrder metis_order(const SymmetricGraph& g, Index* perm);
 

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <numeric>
 #include <random>
+#include <set>
 
 #include "hiili/error.hpp"
 #include "hiili/solver.hpp"
@@ -190,6 +191,143 @@ TEST(Ordering, MetisIsDeterministic) {
   EXPECT_EQ(r1.nnz_factors, r2.nnz_factors);
   EXPECT_EQ(r1.orderings.metis_blocks, 1);
   EXPECT_EQ(0, std::memcmp(x1.data(), x2.data(), sizeof(double) * x1.size()));
+}
+
+// A block of n = 4,096 (sqrt 64: AMD's limits are 64 at threshold 1, 128 at 2) with a
+// zero-free diagonal and a ring (one strongly connected block), `hubs` rows of degree 150
+// (above both limits) and 20 band rows of degree 92 (between them); `coupled`: each band
+// row also takes an input from every hub activity (an entry in the hub's column). No entry
+// has its mirror (checked), so a row's degree in A + A^T is its row count plus its column
+// count, the rule's bound.
+CscMatrix hub_block(Index hubs, bool coupled) {
+  const Index n = 4096;
+  std::vector<std::vector<Index>> cols(n);
+  for (Index j = 0; j < n; ++j) cols[j] = {j, (j + 1) % n};
+  // The hubs' and band rows' entries lie in columns 200 and up, away from their own rows.
+  const auto spread = [&](Index row, Index count, Index start) {
+    for (Index k = 0; k < count; ++k) cols[200 + (start + 53 * k) % (n - 200)].push_back(row);
+  };
+  for (Index h = 0; h < hubs; ++h) spread(h, 148, 1000 + 7 * h);
+  for (Index b = 0; b < 20; ++b) {
+    spread(100 + b, 90 - (coupled ? hubs : 0), 2000 + 11 * b);
+    if (coupled)
+      for (Index h = 0; h < hubs; ++h) cols[h].push_back(100 + b);
+  }
+  CscMatrix A = CscMatrix::zeros(n, n);
+  for (Index j = 0; j < n; ++j) {
+    std::sort(cols[j].begin(), cols[j].end());
+    cols[j].erase(std::unique(cols[j].begin(), cols[j].end()), cols[j].end());
+    for (Index i : cols[j]) {
+      A.row_idx.push_back(i);
+      A.values.push_back(i == j ? 1.0 + double(cols[j].size()) : -1.0 / double(1 + (i + j) % 5));
+    }
+    A.col_ptr[j + 1] = A.nnz();
+  }
+  return A;
+}
+
+// The rule's statistics from the definitions, with sets: the exact degree in A + A^T, the
+// band (64, 128], and the entries between a band row and a row above 64.
+detail::DenseChoice reference_choice(const CscMatrix& A) {
+  const Index n = A.rows;
+  std::vector<std::set<Index>> adj(n);
+  for (Index j = 0; j < n; ++j)
+    for (Index p = A.col_ptr[j]; p < A.col_ptr[j + 1]; ++p)
+      if (A.row_idx[p] != j) adj[j].insert(A.row_idx[p]), adj[A.row_idx[p]].insert(j);
+  const double low = std::sqrt(double(n)), high = 2.0 * low;
+  const auto band = [&](Index i) { return double(adj[i].size()) > low && adj[i].size() <= high; };
+  detail::DenseChoice c;
+  for (Index j = 0; j < n; ++j) {
+    c.band_rows += band(j);
+    for (Index p = A.col_ptr[j]; p < A.col_ptr[j + 1]; ++p) {
+      const Index i = A.row_idx[p];
+      if (i == j) continue;
+      c.links += band(i) && double(adj[j].size()) > low;
+      c.links += band(j) && double(adj[i].size()) > low;
+    }
+  }
+  c.dense = double(c.links) > 20.0 * double(c.band_rows) ? 1.0 : 2.0;
+  return c;
+}
+
+TEST(Ordering, DenseRuleCountsTheBandAndItsLinks) {
+  for (Index hubs : {0, 5, 25}) {
+    for (bool coupled : {false, true}) {
+      SCOPED_TRACE("hubs " + std::to_string(hubs) + (coupled ? ", coupled" : ", apart"));
+      const CscMatrix A = hub_block(hubs, coupled);
+      for (Index j = 0; j < A.rows; ++j)  // no mirrored pair: the rule's bound is exact here
+        for (Index p = A.col_ptr[j]; p < A.col_ptr[j + 1]; ++p) {
+          const Index i = A.row_idx[p];
+          const Index* col = A.row_idx.data();
+          ASSERT_TRUE(i == j || !std::binary_search(col + A.col_ptr[i], col + A.col_ptr[i + 1], j));
+        }
+      const detail::DenseChoice want = reference_choice(A);
+      const detail::DenseChoice got =
+          detail::choose_amd_dense(A.rows, A.col_ptr.data(), A.row_idx.data());
+      EXPECT_EQ(want.band_rows, 20);  // the construction holds: 20 rows in the band
+      EXPECT_EQ(got.band_rows, want.band_rows);
+      EXPECT_EQ(got.links, want.links);
+      EXPECT_EQ(got.dense, want.dense);
+      // 25 linked hubs: 25 links per band row, above the rule's 20; 5: below it.
+      EXPECT_EQ(got.dense, coupled && hubs == 25 ? detail::kDenseCoupled : detail::kDenseApart);
+    }
+  }
+  // Under kAutoDenseMinBlock the rule keeps 2 without looking.
+  const Eigen::MatrixXd small = test_util::random_technosphere(300, 0.3, 10);
+  const CscMatrix S = to_csc(small);
+  const detail::DenseChoice s =
+      detail::choose_amd_dense(S.rows, S.col_ptr.data(), S.row_idx.data());
+  EXPECT_EQ(s.dense, detail::kDenseApart);
+  EXPECT_EQ(s.band_rows, 0);
+}
+
+TEST(Ordering, DenseRuleChoiceIsReportedAndSolvesAsTheExplicitThreshold) {
+  const CscMatrix A = hub_block(25, true);
+  FactorizationReport rule, one, two;
+  const Eigen::VectorXd x = solve(A, {}, &rule);
+  FactorizationOptions o;
+  o.amd_dense = 1.0;
+  const Eigen::VectorXd x1 = solve(A, o, &one);
+  o.amd_dense = 2.0;
+  const Eigen::VectorXd x2 = solve(A, o, &two);
+  EXPECT_EQ(rule.orderings.largest, A.rows);  // one strongly connected block
+  EXPECT_EQ(rule.orderings.amd_dense, 1.0);
+  EXPECT_EQ(rule.orderings.coupled_blocks, 1);
+  EXPECT_EQ(one.orderings.amd_dense, 1.0);
+  EXPECT_EQ(one.orderings.coupled_blocks, 0);  // an explicit threshold is not the rule's
+  EXPECT_EQ(two.orderings.amd_dense, 2.0);
+  EXPECT_EQ(0, std::memcmp(x.data(), x1.data(), sizeof(double) * x.size()));
+  EXPECT_LT(rel_error(x, x2), 1e-12);
+  EXPECT_NE(rule.brief().find("amd_dense 1"), std::string::npos) << rule.brief();
+  // The same block with one row's values zero is singular, and refused under the rule's order.
+  CscMatrix S = A;
+  for (Index p = 0; p < S.nnz(); ++p)
+    if (S.row_idx[p] == 2500) S.values[p] = 0.0;
+  EXPECT_THROW(solve(S, {}), SingularMatrixError);
+}
+
+TEST(Ordering, DenseRuleOnSynthFamilies) {
+  // The 4,000 core of n = 10,000: ecoinvent's band rows link to few hubs (threshold 2, the
+  // order of before), stress's to many (threshold 1).
+  for (SynthFamily family : {SynthFamily::Ecoinvent, SynthFamily::Stress}) {
+    SCOPED_TRACE(synth_family_name(family));
+    SynthOptions so;
+    so.n = 10000;
+    so.family = family;
+    so.labels = false;
+    const Model m = synth(so);
+    FactorizationReport rule, fixed;
+    const Eigen::VectorXd x = solve(m.A(), {}, &rule);
+    const double want = family == SynthFamily::Stress ? 1.0 : 2.0;
+    FactorizationOptions o;
+    o.amd_dense = want;
+    const Eigen::VectorXd y = solve(m.A(), o, &fixed);
+    EXPECT_EQ(rule.orderings.amd_dense, want);
+    EXPECT_EQ(rule.orderings.coupled_blocks, family == SynthFamily::Stress ? 1 : 0);
+    EXPECT_EQ(rule.orderings.largest, 4000);
+    EXPECT_EQ(rule.nnz_factors, fixed.nnz_factors);
+    EXPECT_EQ(0, std::memcmp(x.data(), y.data(), sizeof(double) * x.size()));
+  }
 }
 
 TEST(Ordering, Names) {

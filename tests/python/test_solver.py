@@ -159,6 +159,24 @@ def test_klu_orderings(btf, ordering):
         assert F.report.metis_blocks == 0  # auto: no block of 2,000 here
 
 
+@pytest.mark.parametrize("family, chosen", [("ecoinvent", 2.0), ("stress", 1.0)])
+def test_amd_dense_rule_is_reported(family, chosen):
+    # amd_dense = 0 (the default): threshold 1 on the 4,000 core of the stress family (its
+    # hubs supply each other), 2 on ecoinvent's; an explicit threshold is used as given.
+    A = hiili.synth(10000, seed=1, k=1, family=family).A.tocsc()
+    b = np.random.default_rng(3).standard_normal(A.shape[0])
+    F = hiili.Factorization(A)
+    assert F.report.amd_dense == chosen
+    assert F.report.coupled_blocks == (1 if chosen == 1.0 else 0)
+    assert f"amd_dense {chosen:g}" in F.report.brief()
+    fixed = hiili.Factorization(A, amd_dense=chosen)
+    assert fixed.report.amd_dense == chosen and fixed.report.coupled_blocks == 0
+    x = F.solve(b)
+    assert np.array_equal(x, fixed.solve(b))  # the same order, the same bits
+    assert rel_err(x, spsolve(A, b)) < 1e-9
+    assert hiili.Factorization(A, amd_dense=4.0).report.amd_dense == 4.0
+
+
 def test_pivot_growth_is_refined():
     # KLU's threshold pivoting grows elements on this system (backward error 1e-12 before
     # refinement, an answer off by 2e-8); the default refine_tolerance makes it refine once.
