@@ -74,6 +74,20 @@ def test_ill_conditioned_when_residual_cannot_meet_tolerance(backend):
     assert isinstance(info.value.rcond, float)
 
 
+def test_an_answer_that_overflows_is_refused_not_returned():
+    # Finite A and b whose solution is NaN in every entry after overflow: the residual's
+    # norm once dropped the NaN and returned the answer with a backward error of 0.
+    A = np.array([[0.84407868, 0.0, 1.57440828, -0.43278585],
+                  [0.0, 0.07559361, 0.0, 0.16100958],
+                  [-0.58552882, -1.34121971, -1.42677385, 0.50268285],
+                  [0.0, -0.16429459, -1.07436486, -0.1350451]])
+    f = hiili.Factorization(sp.csc_matrix(A))
+    with pytest.raises(hiili.IllConditionedError, match="not finite"):
+        f.solve(np.array([-1e308, -1e308, 1e308, 1e308]))
+    x = f.solve(np.ones(4))  # the same factorisation, a right-hand side in range
+    np.testing.assert_allclose(A @ x, np.ones(4), rtol=0, atol=1e-12)
+
+
 # ---- invalid input -------------------------------------------------------------------------
 
 
