@@ -650,6 +650,7 @@ double Factorization::condition_estimate() {
 // ---- diagnostics.hpp -----------------------------------------------------------------------
 
 std::string message_number(double value) {
+  if (std::isnan(value)) return "nan";  // printf would show the sign bit: "-nan"
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.3g", value);
   return buffer;

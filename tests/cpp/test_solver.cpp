@@ -204,6 +204,7 @@ TEST_P(SolverTest, OverflowingAnswerIsRefusedNeverReturned) {
       FAIL() << "expected IllConditionedError";
     } catch (const IllConditionedError& e) {
       EXPECT_NE(std::string(e.what()).find("not finite"), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find("-nan"), std::string::npos) << e.what();
     }
   }
   // The same matrix still answers a right-hand side in range.
@@ -345,6 +346,13 @@ TEST(Conditioning, TheWarningFiresAboveTheDocumentedThreshold) {
   EXPECT_NE(text.find("ill-conditioned"), std::string::npos) << text;
   EXPECT_NE(text.find("1e+13"), std::string::npos) << text;
   EXPECT_NE(text.find("above 1e+12"), std::string::npos) << text;
+}
+
+TEST(Conditioning, MessagesShowNanWithoutASign) {
+  EXPECT_EQ(message_number(std::nan("")), "nan");
+  EXPECT_EQ(message_number(-std::nan("")), "nan");
+  EXPECT_EQ(message_number(-std::numeric_limits<double>::infinity()), "-inf");
+  EXPECT_EQ(message_number(2.5e-16), "2.5e-16");
 }
 
 TEST(Conditioning, SingularMessagesShowSmallNumbers) {
