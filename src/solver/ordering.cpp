@@ -114,8 +114,8 @@ DenseChoice choose_amd_dense(Index n, const Index* Ap, const Index* Ai) {
     if (kj == 0) continue;  // a link has a band row and a row above the low limit
     for (Index q = Ap[j]; q < Ap[j + 1]; ++q) {
       const unsigned char ki = kind[Ai[q]];
-      choice.links +=
-          Index(ki == 1 && kj != 0 && Ai[q] != j) + Index(kj == 1 && ki != 0 && Ai[q] != j);
+      if (ki == 0 || Ai[q] == j) continue;
+      choice.links += Index(ki == 1) + Index(kj == 1);
     }
   }
   if (double(choice.links) > kCoupledLinks * double(choice.band_rows)) choice.dense = kDenseCoupled;

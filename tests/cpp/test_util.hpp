@@ -119,6 +119,19 @@ inline void expect_format_error(const std::function<void()>& f,
   }
 }
 
+// Expects solve() to refuse its answer under residual_tolerance 1e-300, which no floating-point
+// answer can meet: IllConditionedError with a backward error above that tolerance and below
+// 1e-12 (the answer itself is fine to rounding).
+inline void expect_refused_below_rounding(const std::function<void()>& solve) {
+  try {
+    solve();
+    ADD_FAILURE() << "expected IllConditionedError";
+  } catch (const IllConditionedError& e) {
+    EXPECT_GT(e.residual(), 1e-300);
+    EXPECT_LT(e.residual(), 1e-12);
+  }
+}
+
 // A fresh, empty folder under the system's temporary one, named for the process, the running
 // test and a counter (so tests in parallel processes and several per test never share one);
 // removed with its contents when the TempDir goes out of scope.
