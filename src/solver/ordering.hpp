@@ -51,9 +51,10 @@ BlockOrder amd_order(Index n, const Index* Ap, const Index* Ai, Index* perm, dou
 // links * sqrt(n) > kCoupledWork * band_rows, else kDenseApart, which is also kept on blocks
 // under kAutoDenseMinBlock: there threshold 1's extra fill costs the factorisation about what
 // it saves the analysis, and every refactor 15-30 %. A fixed count of links per band row (20,
-// session 8) missed the stress cores from n = 300,000 (12.6 links per band row on a 120,000
-// core, where threshold 1 halves AMD): the hubs' links spread over more rows as n grows while
-// each band row's neighbours grow with sqrt(n) (bench/what_was_tried.md, sessions 8 and 9).
+// session 8) missed the stress cores of n = 300,000 and 1,000,000 (12.6 and 7.4 links per
+// band row on cores of 120,000 and 400,000, where threshold 1 makes the analysis 1.6x
+// faster): the hubs' links spread over more rows as n grows while each band row's
+// neighbours grow with sqrt(n) (bench/what_was_tried.md, sessions 8 and 9).
 // kCoupledWork = 1,250 is the old 20 links per band row at the smallest block the rule
 // looks at (20 x sqrt(4,000) = 1,265).
 inline constexpr double kAmdDenseAuto = 0.0;
