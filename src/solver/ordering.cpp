@@ -118,7 +118,8 @@ DenseChoice choose_amd_dense(Index n, const Index* Ap, const Index* Ai) {
       choice.links += Index(ki == 1) + Index(kj == 1);
     }
   }
-  if (double(choice.links) > kCoupledLinks * double(choice.band_rows)) choice.dense = kDenseCoupled;
+  if (double(choice.links) * std::sqrt(double(n)) > kCoupledWork * double(choice.band_rows))
+    choice.dense = kDenseCoupled;
   return choice;
 }
 

@@ -44,16 +44,23 @@ BlockOrder amd_order(Index n, const Index* Ap, const Index* Ai, Index* perm, dou
 // block from its pattern. AMD keeps a row while its degree in A + A^T is at most
 // max(16, dense * sqrt(n)). The rows that threshold 2 keeps and threshold 1 drops (the "band")
 // cost AMD little when they are linked to few other high-degree rows (ecoinvent-like cores:
-// 1-17 links per band row) and make its degree updates nearly quadratic when the hubs supply
-// each other (stress-like cores: 21-39 links per band row; AMD 2.7x slower at 2 than at 1 on
-// the 8,000 core). So: kDenseCoupled when the band rows average more than kCoupledLinks
-// links to rows above the low limit, else kDenseApart, which is also kept on blocks under
-// kAutoDenseMinBlock: there threshold 1's extra fill costs the factorisation about what it
-// saves the analysis, and every refactor 15-30 % (bench/what_was_tried.md, session 8).
+// 1-5 links per band row, and no band at all from n = 50,000) and make its degree updates
+// nearly quadratic when the hubs supply each other (stress-like cores; AMD 1.6-2.7x slower at
+// 2 than at 1). Each link costs AMD about one more pass over a band row's neighbours, at least
+// sqrt(n) of them, so the rule weighs links x sqrt(n) per band row: kDenseCoupled when
+// links * sqrt(n) > kCoupledWork * band_rows, else kDenseApart, which is also kept on blocks
+// under kAutoDenseMinBlock: there threshold 1's extra fill costs the factorisation about what
+// it saves the analysis, and every refactor 15-30 %. A fixed count of links per band row (20,
+// session 8) missed the stress cores of n = 300,000 and 1,000,000 (12.6 and 7.4 links per
+// band row on cores of 120,000 and 400,000, where threshold 1 makes the analysis 1.6x
+// faster): the hubs' links spread over more rows as n grows while each band row's
+// neighbours grow with sqrt(n) (bench/what_was_tried.md, sessions 8 and 9).
+// kCoupledWork = 1,250 is the old 20 links per band row at the smallest block the rule
+// looks at (20 x sqrt(4,000) = 1,265).
 inline constexpr double kAmdDenseAuto = 0.0;
 inline constexpr double kDenseApart = 2.0;
 inline constexpr double kDenseCoupled = 1.0;
-inline constexpr double kCoupledLinks = 20.0;
+inline constexpr double kCoupledWork = 1250.0;
 inline constexpr Index kAutoDenseMinBlock = 4000;
 
 struct DenseChoice {

@@ -193,23 +193,25 @@ TEST(Ordering, MetisIsDeterministic) {
   EXPECT_EQ(0, std::memcmp(x1.data(), x2.data(), sizeof(double) * x1.size()));
 }
 
-// A block of n = 4,096 (sqrt 64: AMD's limits are 64 at threshold 1, 128 at 2) with a
-// zero-free diagonal and a ring (one strongly connected block), `hubs` rows of degree 150
-// (above both limits) and 20 band rows of degree 92 (between them); `coupled`: each band
-// row also takes an input from every hub activity (an entry in the hub's column). No entry
-// has its mirror (checked), so a row's degree in A + A^T is its row count plus its column
-// count, the rule's bound.
-CscMatrix hub_block(Index hubs, bool coupled) {
-  const Index n = 4096;
+// A block of n = s^2 columns (AMD's limits s at threshold 1, 2s at 2) with a zero-free
+// diagonal and a ring (one strongly connected block), `hubs` rows of degree 2s + 22 (above
+// both limits) and 20 band rows of degree 1.5s - 4 (between them); `coupled`: each band row
+// also takes an input from every hub activity (an entry in the hub's column), so it has
+// `hubs` links. No entry has its mirror (checked), so a row's degree in A + A^T is its row
+// count plus its column count, the rule's bound. n = 4,096: degrees 150 and 92.
+CscMatrix hub_block(Index hubs, bool coupled, Index s = 64) {
+  const Index n = s * s;
   std::vector<std::vector<Index>> cols(n);
   for (Index j = 0; j < n; ++j) cols[j] = {j, (j + 1) % n};
-  // The hubs' and band rows' entries lie in columns 200 and up, away from their own rows.
+  // The hubs' and band rows' entries lie in columns 200 and up, away from their own rows
+  // (53 is prime to n - 200: `count` distinct columns).
   const auto spread = [&](Index row, Index count, Index start) {
     for (Index k = 0; k < count; ++k) cols[200 + (start + 53 * k) % (n - 200)].push_back(row);
   };
-  for (Index h = 0; h < hubs; ++h) spread(h, 148, 1000 + 7 * h);
+  const Index hub_degree = 2 * s + 22, band_degree = 3 * s / 2 - 4;
+  for (Index h = 0; h < hubs; ++h) spread(h, hub_degree - 2, 1000 + 7 * h);
   for (Index b = 0; b < 20; ++b) {
-    spread(100 + b, 90 - (coupled ? hubs : 0), 2000 + 11 * b);
+    spread(100 + b, band_degree - 2 - (coupled ? hubs : 0), 2000 + 11 * b);
     if (coupled)
       for (Index h = 0; h < hubs; ++h) cols[h].push_back(100 + b);
   }
@@ -227,7 +229,8 @@ CscMatrix hub_block(Index hubs, bool coupled) {
 }
 
 // The rule's statistics from the definitions, with sets: the exact degree in A + A^T, the
-// band (64, 128], and the entries between a band row and a row above 64.
+// band (sqrt n, 2 sqrt n], the entries between a band row and a row above sqrt n, and the
+// choice: threshold 1 when links x sqrt(n) exceed 1,250 per band row.
 detail::DenseChoice reference_choice(const CscMatrix& A) {
   const Index n = A.rows;
   std::vector<std::set<Index>> adj(n);
@@ -246,30 +249,36 @@ detail::DenseChoice reference_choice(const CscMatrix& A) {
       c.links += band(j) && double(adj[i].size()) > low;
     }
   }
-  c.dense = double(c.links) > 20.0 * double(c.band_rows) ? 1.0 : 2.0;
+  c.dense = double(c.links) * low > 1250.0 * double(c.band_rows) ? 1.0 : 2.0;
   return c;
+}
+
+void expect_rule_matches_reference(const CscMatrix& A, double want) {
+  for (Index j = 0; j < A.rows; ++j)  // no mirrored pair: the rule's bound is exact here
+    for (Index p = A.col_ptr[j]; p < A.col_ptr[j + 1]; ++p) {
+      const Index i = A.row_idx[p];
+      const Index* col = A.row_idx.data();
+      ASSERT_TRUE(i == j || !std::binary_search(col + A.col_ptr[i], col + A.col_ptr[i + 1], j));
+    }
+  const detail::DenseChoice ref = reference_choice(A);
+  const detail::DenseChoice got =
+      detail::choose_amd_dense(A.rows, A.col_ptr.data(), A.row_idx.data());
+  EXPECT_EQ(ref.band_rows, 20);  // the construction holds: 20 rows in the band
+  EXPECT_EQ(got.band_rows, ref.band_rows);
+  EXPECT_EQ(got.links, ref.links);
+  EXPECT_EQ(got.dense, ref.dense);
+  EXPECT_EQ(got.dense, want);
 }
 
 TEST(Ordering, DenseRuleCountsTheBandAndItsLinks) {
   for (Index hubs : {0, 5, 25}) {
     for (bool coupled : {false, true}) {
       SCOPED_TRACE("hubs " + std::to_string(hubs) + (coupled ? ", coupled" : ", apart"));
-      const CscMatrix A = hub_block(hubs, coupled);
-      for (Index j = 0; j < A.rows; ++j)  // no mirrored pair: the rule's bound is exact here
-        for (Index p = A.col_ptr[j]; p < A.col_ptr[j + 1]; ++p) {
-          const Index i = A.row_idx[p];
-          const Index* col = A.row_idx.data();
-          ASSERT_TRUE(i == j || !std::binary_search(col + A.col_ptr[i], col + A.col_ptr[i + 1], j));
-        }
-      const detail::DenseChoice want = reference_choice(A);
-      const detail::DenseChoice got =
-          detail::choose_amd_dense(A.rows, A.col_ptr.data(), A.row_idx.data());
-      EXPECT_EQ(want.band_rows, 20);  // the construction holds: 20 rows in the band
-      EXPECT_EQ(got.band_rows, want.band_rows);
-      EXPECT_EQ(got.links, want.links);
-      EXPECT_EQ(got.dense, want.dense);
-      // 25 linked hubs: 25 links per band row, above the rule's 20; 5: below it.
-      EXPECT_EQ(got.dense, coupled && hubs == 25 ? detail::kDenseCoupled : detail::kDenseApart);
+      // 25 linked hubs: (25 + 1.9) x 64 = 1,722 per band row (1.9 links from the ring
+      // between the band rows), above the rule's 1,250; 5: 442.
+      expect_rule_matches_reference(
+          hub_block(hubs, coupled),
+          coupled && hubs == 25 ? detail::kDenseCoupled : detail::kDenseApart);
     }
   }
   // Under kAutoDenseMinBlock the rule keeps 2 without looking.
@@ -279,6 +288,27 @@ TEST(Ordering, DenseRuleCountsTheBandAndItsLinks) {
       detail::choose_amd_dense(S.rows, S.col_ptr.data(), S.row_idx.data());
   EXPECT_EQ(s.dense, detail::kDenseApart);
   EXPECT_EQ(s.band_rows, 0);
+}
+
+TEST(Ordering, DenseRuleBoundaryScalesWithTheSquareRootOfTheBlock) {
+  // hub_block's band rows 100..119 are consecutive on the ring: 19 band-band entries, 2 links
+  // each, so a coupled band row has hubs + 1.9 links.
+  // n = 4,096 (sqrt 64): the boundary is 1,250 / 64 = 19.5 links per band row.
+  {
+    SCOPED_TRACE("n 4,096, 18.9 and 19.9 links per band row");
+    expect_rule_matches_reference(hub_block(17, true), detail::kDenseApart);    // 1,210
+    expect_rule_matches_reference(hub_block(18, true), detail::kDenseCoupled);  // 1,274
+  }
+  // n = 16,384 (sqrt 128): 9.8 links per band row, half session 8's fixed 20. 13.9 is what
+  // a stress core of 120,000 shows (12.6 links per band row; its AMD runs 1.6x faster at
+  // threshold 1); the same rows without the hubs' links stay apart.
+  {
+    SCOPED_TRACE("n 16,384, 8.9, 9.9 and 13.9 links per band row");
+    expect_rule_matches_reference(hub_block(7, true, 128), detail::kDenseApart);      // 1,139
+    expect_rule_matches_reference(hub_block(8, true, 128), detail::kDenseCoupled);    // 1,267
+    expect_rule_matches_reference(hub_block(12, true, 128), detail::kDenseCoupled);   // 1,779
+    expect_rule_matches_reference(hub_block(12, false, 128), detail::kDenseApart);    // 243
+  }
 }
 
 TEST(Ordering, DenseRuleChoiceIsReportedAndSolvesAsTheExplicitThreshold) {
@@ -327,6 +357,22 @@ TEST(Ordering, DenseRuleOnSynthFamilies) {
     EXPECT_EQ(rule.orderings.largest, 4000);
     EXPECT_EQ(rule.nnz_factors, fixed.nnz_factors);
     EXPECT_EQ(0, std::memcmp(x.data(), y.data(), sizeof(double) * x.size()));
+  }
+}
+
+TEST(Ordering, DenseRuleKeepsTwoOnLargerEcoinventCores) {
+  // Ecoinvent's band rows (its regional hubs) link to 1 hub row each on the 8,000 core of
+  // n = 20,000, and from n = 50,000 (core 20,000) no row lies in the band at all.
+  for (Index n : {20000, 50000}) {
+    SCOPED_TRACE("n " + std::to_string(n));
+    SynthOptions so;
+    so.n = n;
+    so.labels = false;
+    FactorizationReport rule;
+    solve(synth(so).A(), {}, &rule);
+    EXPECT_EQ(rule.orderings.largest, n * 2 / 5);
+    EXPECT_EQ(rule.orderings.amd_dense, 2.0);
+    EXPECT_EQ(rule.orderings.coupled_blocks, 0);
   }
 }
 
