@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "hiili/version.hpp"
+#include "solver/ordering.hpp"
 
 namespace hiili::detail {
 namespace {
@@ -50,6 +51,7 @@ XXH128_hash_t cache_key(const CscMatrix& pattern, const FactorizationOptions& op
   add(&ordering, sizeof ordering);
   add(&btf, sizeof btf);
   add(&options.amd_dense, sizeof options.amd_dense);
+  if (options.amd_dense == kAmdDenseAuto) add(&kAmdDenseRuleRevision, sizeof kAmdDenseRuleRevision);
   add(&pattern.rows, sizeof pattern.rows);
   add(pattern.col_ptr.data(), pattern.col_ptr.size() * sizeof(Index));
   add(pattern.row_idx.data(), pattern.row_idx.size() * sizeof(Index));

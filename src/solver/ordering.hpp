@@ -62,6 +62,9 @@ inline constexpr double kDenseApart = 2.0;
 inline constexpr double kDenseCoupled = 1.0;
 inline constexpr double kCoupledWork = 1250.0;
 inline constexpr Index kAutoDenseMinBlock = 4000;
+// The rule's revision, part of the analysis cache's key when amd_dense is by rule: a file
+// written under another revision of the rule holds another order and is a miss.
+inline constexpr std::uint32_t kAmdDenseRuleRevision = 2;
 
 struct DenseChoice {
   double dense = kDenseApart;
