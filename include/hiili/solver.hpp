@@ -81,10 +81,11 @@ struct FactorizationOptions {
   // KLU with static_refactor: the first factorisation (factorize, and every full one after)
   // also runs on the static kernel, on the analysis's own order without row exchanges, where
   // the analysis shows a large dense part that KLU's scalar kernel would factor slowly (the
-  // rule, decided once per analysis before any numeric work: some block's AMD estimate of
-  // nnz(L) at least 100,000, then an exact symbolic LU whose dense tails hold at least 5e8
-  // multiply-adds; docs/analysis.md). The pivot checks of the static refactor apply: when they
-  // refuse these values KLU factorizes with pivoting, counted in
+  // rule, decided once per analysis before any numeric work: a block whose AMD estimate of
+  // nnz(L) is a quarter of its square, or 5 million and 100 per column, gets an exact symbolic
+  // LU; the kernel is used when its dense tails hold at least 64 multiply-adds per entry of
+  // L + U and 1e7 in all; docs/math.md). The pivot checks of the static refactor apply: when
+  // they refuse these values KLU factorizes with pivoting, counted in
   // FactorizationReport::static_factor_fallbacks. false: always KLU's klu_factor.
   bool static_factor = true;
   // KLU with static_refactor: once this many right-hand-side columns have been solved with
