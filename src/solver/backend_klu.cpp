@@ -29,8 +29,8 @@ static_assert(sizeof(SuiteSparse_long) == sizeof(Index), "KLU's long must be 64-
 // KLU factorisation without a dense part. So, from the analysis's AMD estimate of nnz(L) per
 // block (Lnz, cheap): only a block that is nearly dense (Lnz >= kDenseBlock size^2) or large
 // and heavily filled (Lnz >= kFilledLnz and >= kFilledRatio size: the market hubs of the
-// stress family; the realistic family's blocks stay near 36 size) gets the exact symbolic LU,
-// and the first factorisation goes static when its dense tails (choose_dense_tail) hold at
+// stress family; the realistic family's blocks stay near 36 per column) gets the exact
+// symbolic LU, and the first factorisation goes static when its dense tails (choose_dense_tail) hold at
 // least kWorkPerEntry multiply-adds per entry of L + U and kMinWork in all (below, a few
 // milliseconds at most to win). Measured in bench/what_was_tried.md (session 9, branch
 // static9): break-even near 48 per entry on the stress family; USEEIO's ~370-column dense
