@@ -78,6 +78,16 @@ struct FactorizationOptions {
   // built on the first refactor after each factorize (a one-off solve does not pay for it).
   // false: klu_refactor.
   bool static_refactor = true;
+  // KLU with static_refactor: the first factorisation (factorize, and every full one after)
+  // also runs on the static kernel, on the analysis's own order without row exchanges, where
+  // the analysis shows a large dense part that KLU's scalar kernel would factor slowly (the
+  // rule, decided once per analysis before any numeric work: a block whose AMD estimate of
+  // nnz(L) is a quarter of its square, or 5 million and 100 per column, gets an exact symbolic
+  // LU; the kernel is used when its dense tails hold at least 64 multiply-adds per entry of
+  // L + U and 1e7 in all; docs/math.md). The pivot checks of the static refactor apply: when
+  // they refuse these values KLU factorizes with pivoting, counted in
+  // FactorizationReport::static_factor_fallbacks. false: always KLU's klu_factor.
+  bool static_factor = true;
   // KLU with static_refactor: once this many right-hand-side columns have been solved with
   // one full factorisation, solves move to the static kernel's factors (built on KLU's pivots
   // and refactored once with the same values: about as long as a factorisation; 2-3x faster
@@ -152,6 +162,11 @@ struct FactorizationReport {
   long static_refactors = 0;    // of those, done by the static-pivot kernel
   Index dense_columns = 0;      // static kernel: columns of its dense trailing (hub) blocks
   long refactor_fallbacks = 0;  // refactors that had to factorize afresh
+  // The last full factorisation ran on the static kernel (FactorizationOptions::static_factor),
+  // and the full factorisations the rule sent there whose pivots the kernel refused (KLU
+  // factorized them with pivoting).
+  bool static_factor = false;
+  long static_factor_fallbacks = 0;
   bool static_solves = false;   // solves use the static kernel's factors (see above)
   long refinements = 0;         // solves that needed a refinement step
   double last_residual = 0.0;   // backward error of the last solve (worst column)
@@ -164,6 +179,7 @@ struct FactorizationReport {
 namespace detail {
 class BackendSymbolic;
 class BackendNumeric;
+struct NumericStatus;
 }  // namespace detail
 
 // The pattern of A and the backend's symbolic analysis of it. Immutable; share it.
@@ -250,6 +266,7 @@ class Factorization {
 
  private:
   void require_factorized() const;
+  void note_factorization(const detail::NumericStatus& s);  // counts a full factorisation
   void check_values(std::span<const double> values);  // and the norms below
   void solve_checked(double* x, Index nrhs, bool transposed);
   void check_rhs(const double* x, Index nrhs) const;

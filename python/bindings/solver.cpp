@@ -47,7 +47,7 @@ void bind_factorization_options(py::module_& m) {
       .def(py::init([](Backend backend, Ordering ordering, bool btf, double refine_tolerance,
                        double residual_tolerance, double singular_rcond,
                        double refactor_rcond_ratio, double amd_dense, bool static_refactor,
-                       Index static_solve_after, int refactor_threads,
+                       bool static_factor, Index static_solve_after, int refactor_threads,
                        std::string analysis_cache) {
              FactorizationOptions o;
              o.backend = backend;
@@ -59,6 +59,7 @@ void bind_factorization_options(py::module_& m) {
              o.refactor_rcond_ratio = refactor_rcond_ratio;
              o.amd_dense = amd_dense;
              o.static_refactor = static_refactor;
+             o.static_factor = static_factor;
              o.static_solve_after = static_solve_after;
              o.refactor_threads = refactor_threads;
              o.analysis_cache = std::move(analysis_cache);
@@ -72,6 +73,7 @@ void bind_factorization_options(py::module_& m) {
            py::arg("refactor_rcond_ratio") = defaults.refactor_rcond_ratio,
            py::arg("amd_dense") = defaults.amd_dense,
            py::arg("static_refactor") = defaults.static_refactor,
+           py::arg("static_factor") = defaults.static_factor,
            py::arg("static_solve_after") = defaults.static_solve_after,
            py::arg("refactor_threads") = defaults.refactor_threads,
            py::arg("analysis_cache") = defaults.analysis_cache)
@@ -84,6 +86,7 @@ void bind_factorization_options(py::module_& m) {
       .def_readwrite("refactor_rcond_ratio", &FactorizationOptions::refactor_rcond_ratio)
       .def_readwrite("amd_dense", &FactorizationOptions::amd_dense)
       .def_readwrite("static_refactor", &FactorizationOptions::static_refactor)
+      .def_readwrite("static_factor", &FactorizationOptions::static_factor)
       .def_readwrite("static_solve_after", &FactorizationOptions::static_solve_after)
       .def_readwrite("refactor_threads", &FactorizationOptions::refactor_threads)
       .def_readwrite("analysis_cache", &FactorizationOptions::analysis_cache)
@@ -97,6 +100,7 @@ void bind_factorization_options(py::module_& m) {
                ", refactor_rcond_ratio=" + std::to_string(o.refactor_rcond_ratio) +
                ", amd_dense=" + std::to_string(o.amd_dense) +
                ", static_refactor=" + (o.static_refactor ? "True" : "False") +
+               ", static_factor=" + (o.static_factor ? "True" : "False") +
                ", static_solve_after=" + std::to_string(o.static_solve_after) +
                ", refactor_threads=" + std::to_string(o.refactor_threads) +
                ", analysis_cache=" + py::repr(py::str(o.analysis_cache)).cast<std::string>() + ")";
@@ -138,6 +142,11 @@ void bind_factorization_report(py::module_& m) {
       .def_readonly("static_refactors", &FactorizationReport::static_refactors)
       .def_readonly("dense_columns", &FactorizationReport::dense_columns)
       .def_readonly("static_solves", &FactorizationReport::static_solves)
+      .def_readonly("static_factor", &FactorizationReport::static_factor,
+                    "The last full factorisation ran on the static kernel (option static_factor).")
+      .def_readonly("static_factor_fallbacks", &FactorizationReport::static_factor_fallbacks,
+                    "Full factorisations sent to the static kernel whose pivots it refused "
+                    "(KLU factorized them).")
       .def_readonly("refinements", &FactorizationReport::refinements)
       .def_readonly("last_residual", &FactorizationReport::last_residual)
       .def_property_readonly(

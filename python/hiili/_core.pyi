@@ -147,6 +147,7 @@ class FactorizationOptions:
     refactor_rcond_ratio: float
     amd_dense: float
     static_refactor: bool
+    static_factor: bool
     static_solve_after: int
     refactor_threads: int
     analysis_cache: str
@@ -162,6 +163,7 @@ class FactorizationOptions:
         refactor_rcond_ratio: float = 1e-3,
         amd_dense: float = 0.0,
         static_refactor: bool = True,
+        static_factor: bool = True,
         static_solve_after: int = 32,
         refactor_threads: int = 1,
         analysis_cache: str = "",
@@ -214,6 +216,10 @@ class FactorizationReport:
     def dense_columns(self) -> int: ...
     @property
     def static_solves(self) -> bool: ...
+    @property
+    def static_factor(self) -> bool: ...
+    @property
+    def static_factor_fallbacks(self) -> int: ...
     @property
     def refinements(self) -> int: ...
     @property

@@ -79,7 +79,7 @@ def _option_value(name: str, value: Any) -> Any:
         if not isinstance(value, (str, os.PathLike)):
             raise _core.InvalidInputError(f"analysis_cache must be a directory path, got {value!r}")
         return os.path.expanduser(os.fspath(value))
-    if name in ("btf", "static_refactor") and not isinstance(value, (bool, np.bool_)):
+    if name in ("btf", "static_refactor", "static_factor") and not isinstance(value, (bool, np.bool_)):
         raise _core.InvalidInputError(f"{name} must be True or False, got {value!r}")
     return value
 
@@ -94,6 +94,7 @@ _OPTION_NAMES = (
     "refactor_rcond_ratio",
     "amd_dense",
     "static_refactor",
+    "static_factor",
     "static_solve_after",
     "refactor_threads",
     "analysis_cache",
@@ -114,7 +115,7 @@ class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: h
 
     solver is "klu" (default), "umfpack" or "eigen"; further keywords set FactorizationOptions
     fields (btf, ordering, refine_tolerance, residual_tolerance, singular_rcond,
-    refactor_rcond_ratio, amd_dense, static_refactor, static_solve_after, refactor_threads: see
+    refactor_rcond_ratio, amd_dense, static_refactor, static_factor, static_solve_after, refactor_threads: see
     docs/math.md and FactorizationOptions).
 
     cache="DIR" keeps KLU's symbolic analysis in DIR across runs (created if missing): a later

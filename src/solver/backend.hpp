@@ -16,6 +16,8 @@ struct NumericStatus {
   Index nnz_factors = 0;       // nonzeros in L + U, 0 when unknown
   bool static_kernel = false;  // refactor done by the static-pivot kernel (static_lu.hpp)
   Index dense_columns = 0;     // of which columns factored dense (trailing hub blocks)
+  bool static_factor = false;  // factorize ran on the static kernel (options.static_factor)
+  bool static_factor_refused = false;  // the rule sent it there, the kernel refused: KLU did it
 };
 
 class BackendSymbolic {
@@ -43,6 +45,11 @@ class BackendNumeric {
   virtual double condition_estimate() = 0;
   virtual bool is_factorized() const = 0;
 };
+
+// Tests only: the rule of FactorizationOptions::static_factor fires on every analysis made
+// afterwards (where the symbolic LU without row exchanges exists), so that small systems take
+// the static first factorisation.
+void force_static_factor(bool force);
 
 // Factories: analyse the pattern (values ignored). Throw SingularMatrixError when the
 // pattern is structurally singular.

@@ -2,8 +2,11 @@
 #include <amd.h>
 #include <klu.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -13,11 +16,32 @@
 #include "solver/backend.hpp"
 #include "solver/ordering.hpp"
 #include "solver/static_lu.hpp"
+#include "solver/symbolic_lu.hpp"
 
 namespace hiili::detail {
 namespace {
 
 static_assert(sizeof(SuiteSparse_long) == sizeof(Index), "KLU's long must be 64-bit");
+
+// The rule of FactorizationOptions::static_factor. A block's dense tail of h columns costs
+// KLU's scalar kernel about h^3 / 3 multiply-adds at < 1 GFlop/s, the static kernel's blocked
+// dense LU several times less; the symbolic LU and the static plan cost about as much as a
+// KLU factorisation without a dense part. So, from the analysis's AMD estimate of nnz(L) per
+// block (Lnz, cheap): only a block that is nearly dense (Lnz >= kDenseBlock size^2) or large
+// and heavily filled (Lnz >= kFilledLnz and >= kFilledRatio size: the market hubs of the
+// stress family; the realistic family's blocks stay near 36 per column) gets the exact
+// symbolic LU, and the first factorisation goes static when its dense tails (choose_dense_tail) hold at
+// least kWorkPerEntry multiply-adds per entry of L + U and kMinWork in all (below, a few
+// milliseconds at most to win). Measured in bench/what_was_tried.md (session 9, branch
+// static9): break-even near 48 per entry on the stress family; USEEIO's ~370-column dense
+// block (1.6e7) pays.
+constexpr double kDenseBlock = 0.25;
+constexpr double kFilledLnz = 5e6;
+constexpr double kFilledRatio = 100.0;
+constexpr double kWorkPerEntry = 64.0;
+constexpr double kMinWork = 1e7;
+// Tests: the rule always fires (force_static_factor).
+std::atomic<bool> g_force_static_factor{false};
 
 // What KLU's user-ordering hook needs, and what it reports back (common.user_data).
 struct BlockOrdering {
@@ -161,10 +185,12 @@ class KluNumeric final : public BackendNumeric {
   void solve(double* x, Index nrhs, bool transposed) override;
   bool static_solves() const override { return static_current_; }
   double condition_estimate() override;
-  bool is_factorized() const override { return numeric_ != nullptr; }
+  bool is_factorized() const override { return numeric_ != nullptr || static_current_; }
 
  private:
   NumericStatus status();
+  bool factorize_static(const double* values);
+  NumericStatus static_status() const;
   void release() {
     if (numeric_ != nullptr) klu_l_free_numeric(&numeric_, &common_);
     static_current_ = false;
@@ -184,6 +210,9 @@ class KluNumeric final : public BackendNumeric {
   bool static_stale_ = true;     // numeric_ changed since static_ was built
   Index columns_on_klu_ = 0;     // right-hand sides solved with KLU's factors since factorize
   bool static_refused_ = false;  // the static kernel refused these values: stay with KLU
+  // static_ was built on the analysis's symbolic LU (static_factor), not on KLU's pivots.
+  bool static_symbolic_ = false;
+  bool skip_static_factor_ = false;  // the next factorize goes to KLU (static refactor refused)
 };
 
 class KluSymbolic final : public BackendSymbolic {
@@ -273,6 +302,13 @@ class KluSymbolic final : public BackendSymbolic {
 
   const CscMatrix& pattern() const { return pattern_; }
   const FactorizationOptions& options() const { return options_; }
+  // The structure for a first factorisation on the static kernel (an LU without row
+  // exchanges in the analysis's P, Q, R; no row scales) when the rule fires, else null.
+  // Decided once, on first use, for every Factorization on this analysis.
+  const StaticStructure* static_structure() const {
+    std::call_once(static_once_, [this] { static_structure_ = decide_static_factor(); });
+    return static_structure_.get();
+  }
   // KLU only reads Symbolic during factor/refactor/solve; it is shared between threads.
   klu_l_symbolic* get() const { return symbolic_; }
 
@@ -296,11 +332,47 @@ class KluSymbolic final : public BackendSymbolic {
       throw;
     }
   }
+  std::unique_ptr<StaticStructure> decide_static_factor() const;
   const CscMatrix& pattern_;  // owned by SymbolicAnalysis, which owns this object
   FactorizationOptions options_;
+  mutable std::once_flag static_once_;
+  mutable std::unique_ptr<StaticStructure> static_structure_;
   klu_l_symbolic* symbolic_ = nullptr;
   OrderingReport ordering_;  // what the ordering hook did (blocks = 0: loaded from the cache)
 };
+
+std::unique_ptr<StaticStructure> KluSymbolic::decide_static_factor() const {
+  const klu_l_symbolic& k = *symbolic_;
+  const bool force = g_force_static_factor.load(std::memory_order_relaxed);
+  if (!options_.static_factor || !options_.static_refactor) return nullptr;
+  bool candidate = false;
+  for (Index b = 0; b < k.nblocks && !candidate; ++b) {
+    const double size = double(k.R[b + 1] - k.R[b]), lnz = k.Lnz[b];
+    candidate = (size >= 32.0 && lnz >= kDenseBlock * size * size) ||
+                (lnz >= kFilledLnz && lnz >= kFilledRatio * size);
+  }
+  if (!force && !candidate) return nullptr;
+  SymbolicLu lu = symbolic_lu(pattern_, k.P, k.Q, k.R, k.nblocks);
+  if (lu.zero_pivot >= 0) return nullptr;
+  auto s = std::make_unique<StaticStructure>();
+  s->n = k.n;
+  s->P.assign(k.P, k.P + k.n);
+  s->Q.assign(k.Q, k.Q + k.n);
+  s->R.assign(k.R, k.R + k.nblocks + 1);
+  s->Lp = std::move(lu.Lp);
+  s->Li = std::move(lu.Li);
+  s->Up = std::move(lu.Up);
+  s->Ui = std::move(lu.Ui);
+  double work = 0.0;
+  for (Index b = 0; b < k.nblocks; ++b) {
+    const Index size = s->R[b + 1] - s->R[b];
+    const double h = double(size - choose_dense_tail(*s, s->R[b], size));
+    work += h * h * h / 3.0;
+  }
+  const double entries = double(s->Li.size() + s->Ui.size());
+  if (!force && (work < kWorkPerEntry * entries || work < kMinWork)) return nullptr;
+  return s;
+}
 
 KluNumeric::KluNumeric(const KluSymbolic& symbolic)
     : symbolic_(symbolic), common_(make_common(symbolic.options())) {}
@@ -315,15 +387,67 @@ NumericStatus KluNumeric::status() {
 
 NumericStatus KluNumeric::factorize(const double* values) {
   release();
+  columns_on_klu_ = 0;
+  static_refused_ = false;
+  bool refused = false;
+  if (!skip_static_factor_ && symbolic_.static_structure() != nullptr) {
+    if (factorize_static(values)) {
+      values_ = values;
+      NumericStatus s = static_status();
+      s.static_factor = true;
+      return s;
+    }
+    refused = true;
+  }
+  skip_static_factor_ = false;
   const CscMatrix& p = symbolic_.pattern();
   numeric_ = klu_l_factor(mut(p.col_ptr.data()), mut(p.row_idx.data()), mut(values),
                           symbolic_.get(), &common_);
   if (numeric_ == nullptr) throw_status(common_, "factor");
   values_ = values;
   static_stale_ = true;  // built on the first refactor: a one-off solve does not pay for it
-  columns_on_klu_ = 0;
-  static_refused_ = false;
-  return status();
+  NumericStatus s = status();
+  s.static_factor_refused = refused;
+  return s;
+}
+
+// The first factorisation on the static kernel (the rule fired): its plan built once on the
+// analysis's symbolic LU, with KLU's own row scale factors of these values (klu_l_scale, as
+// klu_l_factor would scale them); false when the kernel refuses the diagonal pivots for these
+// values (or KLU's scaling does: klu_l_factor then reports the error).
+bool KluNumeric::factorize_static(const double* values) {
+  const CscMatrix& p = symbolic_.pattern();
+  if (!static_ || !static_symbolic_) {
+    const StaticStructure& s = *symbolic_.static_structure();
+    const Index n = p.rows;
+    std::vector<double> rs;
+    if (common_.scale > 0) {
+      std::vector<double> by_row(n);
+      std::vector<Index> w(n);
+      if (!klu_l_scale(common_.scale, n, mut(p.col_ptr.data()), mut(p.row_idx.data()),
+                       mut(values), by_row.data(), w.data(), &common_))
+        return false;
+      rs.resize(n);
+      for (Index i = 0; i < n; ++i) rs[i] = by_row[s.P[i]];
+    }
+    static_.reset();
+    static_ = std::make_unique<StaticLu>(p, s, rs);
+    static_pivots_ = s.P;
+    static_symbolic_ = true;
+  }
+  static_stale_ = false;
+  static_current_ = static_->refactor(values, symbolic_.options().refactor_threads);
+  return static_current_;
+}
+
+NumericStatus KluNumeric::static_status() const {
+  NumericStatus s;
+  s.rcond = static_->rcond();
+  s.nnz_factors = numeric_ != nullptr ? numeric_->lnz + numeric_->unz -
+                                            symbolic_.pattern().rows + numeric_->nzoff
+                                      : static_->nnz_factors();
+  s.dense_columns = static_->dense_columns();
+  return s;
 }
 
 StaticStructure KluNumeric::extract() {
@@ -355,26 +479,26 @@ void KluNumeric::build_static() {
   static_.reset();
   static_ = std::make_unique<StaticLu>(symbolic_.pattern(), s);
   static_pivots_ = std::move(s.P);
+  static_symbolic_ = false;
 }
 
 NumericStatus KluNumeric::refactor(const double* values) {
-  if (numeric_ == nullptr) return factorize(values);
-  if (symbolic_.options().static_refactor && static_stale_) {
+  if (!is_factorized()) return factorize(values);
+  if (numeric_ != nullptr && symbolic_.options().static_refactor && static_stale_) {
     build_static();
     static_stale_ = false;
   }
   if (static_) {
     if (!static_->refactor(values, symbolic_.options().refactor_threads)) {
       static_current_ = false;
-      return {false, 0.0, 0};  // the caller factorizes afresh with pivoting
+      // The caller factorizes afresh with pivoting: KLU's, even where the rule fired.
+      skip_static_factor_ = true;
+      return {false, 0.0, 0};
     }
     static_current_ = true;
     values_ = values;
-    NumericStatus s;
-    s.rcond = static_->rcond();
-    s.nnz_factors = numeric_->lnz + numeric_->unz - symbolic_.pattern().rows + numeric_->nzoff;
+    NumericStatus s = static_status();
     s.static_kernel = true;
-    s.dense_columns = static_->dense_columns();
     return s;
   }
   const CscMatrix& p = symbolic_.pattern();
@@ -437,6 +561,8 @@ double KluNumeric::condition_estimate() {
 }
 
 }  // namespace
+
+void force_static_factor(bool force) { g_force_static_factor.store(force); }
 
 std::unique_ptr<BackendSymbolic> analyze_klu(const CscMatrix& pattern,
                                              const FactorizationOptions& options) {

@@ -137,12 +137,13 @@ std::string FactorizationReport::brief() const {
   const double fill = nnz > 0 && nnz_factors > 0 ? double(nnz_factors) / double(nnz) : 0.0;
   std::snprintf(buf, sizeof buf,
                 "%s n=%lld nnz=%lld fill=%.2fx blocks=%lld max_block=%lld rcond=%.2e "
-                "analyze=%.2fms factor=%.2fms factorizations=%ld refactors=%ld (static %ld, dense "
-                "columns %lld) fallbacks=%ld residual=%.1e cache=%s ordering=%s (metis blocks "
-                "%lld, amd_dense %.3g)",
+                "analyze=%.2fms factor=%.2fms factorizations=%ld (static first %s, fallbacks %ld) "
+                "refactors=%ld (static %ld, dense columns %lld) fallbacks=%ld residual=%.1e "
+                "cache=%s ordering=%s (metis blocks %lld, amd_dense %.3g)",
                 to_string(backend), static_cast<long long>(n), static_cast<long long>(nnz), fill,
                 static_cast<long long>(blocks), static_cast<long long>(max_block), rcond,
-                analyze_seconds * 1e3, factor_seconds * 1e3, factorizations, refactors,
+                analyze_seconds * 1e3, factor_seconds * 1e3, factorizations,
+                static_factor ? "yes" : "no", static_factor_fallbacks, refactors,
                 static_refactors, static_cast<long long>(dense_columns), refactor_fallbacks,
                 last_residual, to_string(cache.outcome), to_string(ordering),
                 static_cast<long long>(orderings.metis_blocks), orderings.amd_dense);
@@ -398,8 +399,7 @@ void Factorization::factorize(std::span<const double> values) {
   report_.factor_seconds = seconds_since(t0);
   report_.rcond = s.rcond;
   report_.nnz_factors = s.nnz_factors;
-  ++report_.factorizations;
-  rcond_at_factor_ = s.rcond;
+  note_factorization(s);
   check_rcond(s.rcond, symbolic_->options());
 }
 
@@ -417,8 +417,7 @@ void Factorization::refactor(std::span<const double> values) {
   if (!s.ok || s.rcond < o.refactor_rcond_ratio * rcond_at_factor_ || s.rcond < o.singular_rcond) {
     ++report_.refactor_fallbacks;
     s = numeric_->factorize(values_.data());
-    ++report_.factorizations;
-    rcond_at_factor_ = s.rcond;
+    note_factorization(s);
   } else {
     ++report_.refactors;
     if (s.static_kernel) ++report_.static_refactors;
@@ -428,6 +427,14 @@ void Factorization::refactor(std::span<const double> values) {
   report_.rcond = s.rcond;
   if (s.nnz_factors > 0) report_.nnz_factors = s.nnz_factors;
   check_rcond(s.rcond, o);
+}
+
+void Factorization::note_factorization(const detail::NumericStatus& s) {
+  ++report_.factorizations;
+  rcond_at_factor_ = s.rcond;
+  report_.static_factor = s.static_factor;
+  if (s.static_factor_refused) ++report_.static_factor_fallbacks;
+  if (s.static_factor) report_.dense_columns = s.dense_columns;
 }
 
 double Factorization::rcond() const {

@@ -72,6 +72,10 @@ void check_permutation(const std::vector<Index>& p, Index n, const char* name) {
 }  // namespace
 
 StaticLu::StaticLu(const CscMatrix& pattern, const StaticStructure& s)
+    : StaticLu(pattern, s, s.Rs) {}
+
+StaticLu::StaticLu(const CscMatrix& pattern, const StaticStructure& s,
+                   const std::vector<double>& Rs)
     : pattern_(pattern), n_(s.n), P_(s.P), Q_(s.Q) {
   if (pattern.rows != n_ || pattern.cols != n_) bad_structure("n differs");
   if (n_ > std::numeric_limits<std::int32_t>::max()) bad_structure("n above 2^31");
@@ -83,7 +87,7 @@ StaticLu::StaticLu(const CscMatrix& pattern, const StaticStructure& s)
   if (static_cast<Index>(s.Lp.size()) != n_ + 1 || static_cast<Index>(s.Up.size()) != n_ + 1)
     bad_structure("L or U pointers have the wrong size");
   build_blocks(s);
-  build_plan(s);
+  build_plan(s, Rs);
   for (Block& blk : blocks_)
     if (blk.size > 1) build_schedule(blk);
 }
@@ -117,7 +121,7 @@ void StaticLu::build_blocks(const StaticStructure& s) {
 
 // The largest h whose trailing h x h square of the block's L + U pattern is at least
 // kDenseFill full: the market hubs that AMD orders last.
-Index StaticLu::choose_dense_tail(const StaticStructure& s, Index r0, Index size) const {
+Index choose_dense_tail(const StaticStructure& s, Index r0, Index size) {
   if (size < kMinDense) return size;
   // count[m]: pattern entries (i, j) of the block with min(i, j) = m (local).
   std::vector<Index> count(size, 1);  // the diagonal
@@ -242,15 +246,15 @@ void StaticLu::build_panels() {
   li_.swap(li);
 }
 
-void StaticLu::build_plan(const StaticStructure& s) {
+void StaticLu::build_plan(const StaticStructure& s, const std::vector<double>& Rs) {
   std::vector<Index> pinv(n_);
   for (Index i = 0; i < n_; ++i) pinv[P_[i]] = i;
   rscale_.assign(n_, 1.0);
-  if (!s.Rs.empty()) {
-    if (static_cast<Index>(s.Rs.size()) != n_) bad_structure("row scale has the wrong size");
+  if (!Rs.empty()) {
+    if (static_cast<Index>(Rs.size()) != n_) bad_structure("row scale has the wrong size");
     for (Index i = 0; i < n_; ++i) {
-      if (!(s.Rs[i] > 0.0)) bad_structure("row scale factor not positive");
-      rscale_[i] = 1.0 / s.Rs[i];
+      if (!(Rs[i] > 0.0)) bad_structure("row scale factor not positive");
+      rscale_[i] = 1.0 / Rs[i];
     }
   }
   // A's entries by permuted column: inside the diagonal block or above it (F).

@@ -47,6 +47,8 @@ class StaticLu {
   // `pattern` is A's pattern (must outlive this object). Throws InvalidInputError when the
   // structure does not fit the pattern.
   StaticLu(const CscMatrix& pattern, const StaticStructure& s);
+  // The same with these row scale factors instead of s.Rs (same layout).
+  StaticLu(const CscMatrix& pattern, const StaticStructure& s, const std::vector<double>& Rs);
 
   // Numeric refactor with A's values (CSC order of the pattern). Returns false when a pivot
   // is zero or tiny against its column, a multiplier exceeds the bound, or the pivot growth
@@ -83,12 +85,11 @@ class StaticLu {
     Maxima m;
   };
 
-  void build_plan(const StaticStructure& s);
+  void build_plan(const StaticStructure& s, const std::vector<double>& Rs);
   void build_panels();
   void build_blocks(const StaticStructure& s);
   void build_schedule(Block& b) const;
   bool refactor_sparse(Block& b, const double* values, int threads, Maxima& m);
-  Index choose_dense_tail(const StaticStructure& s, Index r0, Index size) const;
   bool refactor_on(const double* values, int threads);
   bool refactor_block(Block& b, const double* values, int threads);
   void solve_one(double* x, bool transposed);
@@ -134,6 +135,11 @@ class StaticLu {
   Index nnz_factors_ = 0;
   Index dense_columns_ = 0;
 };
+
+// The first local column of the dense tail the kernel chooses for the diagonal block
+// [r0, r0 + size) of s (size: no dense tail): the largest trailing square of the block's L + U
+// pattern at least 90 % full, of 32 to 4,000 columns.
+Index choose_dense_tail(const StaticStructure& s, Index r0, Index size);
 
 // Tests only: run the portable kernels even where the CPU has AVX2 + FMA (both variants must
 // agree with a dense LU). Not for production: threads would then see different bits.

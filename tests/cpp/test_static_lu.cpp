@@ -14,6 +14,7 @@
 #include <random>
 #include <string>
 
+#include "../../src/solver/backend.hpp"    // force_static_factor: the rule fires on small systems
 #include "../../src/solver/static_lu.hpp"  // force_plain_kernels: test both kernel variants
 #include "hiili/error.hpp"
 #include "hiili/solver.hpp"
@@ -303,6 +304,180 @@ TEST_P(StaticLuTest, WithAndWithoutPanelsMatchDenseLu) {
     }
   detail::force_no_panels(false);
   detail::force_plain_kernels(false);
+}
+
+// The static first factorisation (FactorizationOptions::static_factor) on systems too small
+// for its rule: forced for the lifetime of this object (analyses made meanwhile).
+struct ForceStaticFactor {
+  ForceStaticFactor() { detail::force_static_factor(true); }
+  ~ForceStaticFactor() { detail::force_static_factor(false); }
+};
+
+TEST_P(StaticLuTest, StaticFirstFactorMatchesDenseLu) {
+  const Shape s = GetParam();
+  const CscMatrix A = to_csc(block_system(s.singletons, s.core, s.hubs, 41 + unsigned(s.core)));
+  ForceStaticFactor force;
+  Factorization f(A);
+  SCOPED_TRACE(f.report().brief());
+  EXPECT_EQ(f.report().factorizations, 1);
+  // Either the static kernel holds the factors or it refused the diagonal pivots and KLU
+  // factorized (counted); the banded cores are diagonally dominant: no refusal there.
+  EXPECT_NE(f.report().static_factor, f.report().static_factor_fallbacks == 1);
+  if (s.hubs == 0) EXPECT_TRUE(f.report().static_factor);
+  EXPECT_TRUE(f.is_factorized());
+  EXPECT_GT(f.rcond(), 0.0);
+  expect_matches_dense(f, A.to_dense(), 1e-12);
+  FactorizationOptions klu;
+  klu.static_factor = false;
+  Factorization g(A, klu);
+  EXPECT_FALSE(g.report().static_factor);
+  EXPECT_NEAR(f.condition_estimate(), g.condition_estimate(), 1e-9 * g.condition_estimate());
+  // Refactors (static or fallback) and transposed solves after it.
+  for (unsigned round = 0; round < 3; ++round) {
+    const std::vector<double> v = perturbed(A, 0.3, 200 + round);
+    f.refactor(v);
+    expect_matches_dense(f, dense_of(A, v), 1e-12);
+  }
+  EXPECT_EQ(f.report().refactors + f.report().refactor_fallbacks, 3);
+}
+
+TEST(StaticFirstFactor, SomeHubbedShapesRunOnTheStaticKernel) {
+  // Not only the diagonally dominant ones: the hub shapes of the suite above too, with a
+  // dense tail (the assertion that the path is taken at all, not only its fallback).
+  ForceStaticFactor force;
+  int on_static = 0;
+  for (unsigned seed = 0; seed < 6; ++seed) {
+    const CscMatrix A = to_csc(block_system(20, 200, 60, 300 + seed));
+    Factorization f(A);
+    if (!f.report().static_factor) continue;
+    ++on_static;
+    EXPECT_GE(f.report().dense_columns, 32) << f.report().brief();
+    expect_matches_dense(f, A.to_dense(), 1e-12);
+  }
+  EXPECT_GE(on_static, 3);
+}
+
+TEST(StaticFirstFactor, TinyOrZeroDiagonalPivotsFallBackToKlu) {
+  // A 2 x 2 strongly connected block after a singleton whose diagonal entries are both tiny
+  // or zero: any order without row exchanges meets a tiny pivot first; KLU pivots off the
+  // diagonal.
+  ForceStaticFactor force;
+  for (double pivot : {0.0, 1e-17, 1e-10}) {
+    const Eigen::MatrixXd A =
+        (Eigen::MatrixXd(3, 3) << 1, -1, -1, 0, pivot, 1, 0, 1, pivot).finished();
+    const CscMatrix csc = to_csc(A, true);
+    Factorization f(csc);
+    SCOPED_TRACE("pivot " + std::to_string(pivot) + ": " + f.report().brief());
+    EXPECT_FALSE(f.report().static_factor);
+    EXPECT_EQ(f.report().static_factor_fallbacks, 1);
+    EXPECT_EQ(f.report().factorizations, 1);
+    expect_matches_dense(f, A, 1e-12);
+    // A later full factorisation of good values goes static again.
+    Eigen::MatrixXd B = A;
+    B(1, 1) = B(2, 2) = 4.0;
+    f.factorize(to_csc(B, true).values);
+    EXPECT_TRUE(f.report().static_factor);
+    expect_matches_dense(f, B, 1e-12);
+  }
+}
+
+TEST(StaticFirstFactor, RefusedRefactorFallsBackToKluAndBack) {
+  const Eigen::MatrixXd A = (Eigen::MatrixXd(3, 3) << 1, -1, -1, 0, 4, 1, 0, 1, 4).finished();
+  const CscMatrix csc = to_csc(A, true);
+  ForceStaticFactor force;
+  Factorization f(csc);
+  ASSERT_TRUE(f.report().static_factor);
+  Eigen::MatrixXd B = A;
+  B(1, 1) = B(2, 2) = 1e-17;
+  f.refactor(to_csc(B, true).values);
+  EXPECT_EQ(f.report().refactor_fallbacks, 1);
+  EXPECT_EQ(f.report().factorizations, 2);
+  EXPECT_FALSE(f.report().static_factor);  // KLU's, with pivoting
+  expect_matches_dense(f, B, 1e-12);
+  f.refactor(csc.values);  // the static kernel on KLU's pivots
+  EXPECT_EQ(f.report().static_refactors, 1);
+  expect_matches_dense(f, A, 1e-12);
+}
+
+TEST(StaticFirstFactor, SingularValuesThrowWhatKluThrows) {
+  const CscMatrix A = to_csc(block_system(10, 100, 40, 3));
+  FactorizationOptions klu;
+  klu.static_factor = false;
+  auto thrown = [&](const std::vector<double>& v, const FactorizationOptions& o) {
+    Factorization f(SymbolicAnalysis::create(A, o));
+    try {
+      f.factorize(v);
+    } catch (const SingularMatrixError& e) {
+      EXPECT_FALSE(f.is_factorized());
+      return std::string(e.what()) + " column " + std::to_string(e.column());
+    }
+    return std::string("no error");
+  };
+  std::vector<double> col = A.values, row = A.values;
+  const Index j = A.cols / 2;
+  for (Index p = A.col_ptr[j]; p < A.col_ptr[j + 1]; ++p) col[p] = 0.0;
+  for (Index p = 0; p < A.nnz(); ++p)
+    if (A.row_idx[p] == 0) row[p] = 0.0;
+  for (const auto& v : {col, row}) {
+    const std::string want = thrown(v, klu);
+    EXPECT_NE(want, "no error");
+    ForceStaticFactor force;
+    EXPECT_EQ(thrown(v, FactorizationOptions{}), want);
+  }
+}
+
+TEST(StaticFirstFactor, BadlyScaledRowsAndColumns) {
+  // Rows and columns scaled by up to 1e+-8: KLU's row scaling makes the pivots what they were.
+  const CscMatrix A = to_csc(block_system(30, 300, 0, 12));
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> e(-8.0, 8.0);
+  std::vector<double> rs(A.rows), cs(A.cols);
+  for (double& x : rs) x = std::pow(10.0, e(rng));
+  for (double& x : cs) x = std::pow(10.0, e(rng));
+  std::vector<double> v = A.values;
+  for (Index j = 0; j < A.cols; ++j)
+    for (Index p = A.col_ptr[j]; p < A.col_ptr[j + 1]; ++p) v[p] *= rs[A.row_idx[p]] * cs[j];
+  ForceStaticFactor force;
+  Factorization f(SymbolicAnalysis::create(A));
+  f.factorize(v);
+  EXPECT_TRUE(f.report().static_factor) << f.report().brief();
+  // The oracle: a dense LU of the unscaled matrix, x = C^-1 A0^-1 R^-1 b (a dense LU of the
+  // scaled one is itself inaccurate); x's entries differ by up to 1e16, each is compared to
+  // its own size.
+  Eigen::PartialPivLU<Eigen::MatrixXd> lu(A.to_dense());
+  const Eigen::VectorXd b = Eigen::VectorXd::LinSpaced(A.rows, -1.0, 2.0);
+  Eigen::VectorXd rb = b;
+  for (Index i = 0; i < A.rows; ++i) rb[i] /= rs[i];
+  Eigen::VectorXd want = lu.solve(rb);
+  for (Index i = 0; i < A.rows; ++i) want[i] /= cs[i];
+  const Eigen::VectorXd x = f.solve({b.data(), std::size_t(b.size())});
+  for (Index i = 0; i < A.rows; ++i) EXPECT_NEAR(x[i], want[i], 1e-10 * std::abs(want[i]));
+}
+
+TEST(StaticFirstFactor, OffMeansKlu) {
+  const CscMatrix A = to_csc(block_system(30, 300, 0, 12));
+  ForceStaticFactor force;
+  FactorizationOptions o;
+  o.static_factor = false;
+  EXPECT_FALSE(Factorization(A, o).report().static_factor);
+  o.static_factor = true;
+  o.static_refactor = false;  // the static kernel's refactors are its refactors
+  EXPECT_FALSE(Factorization(A, o).report().static_factor);
+  EXPECT_TRUE(Factorization(A).report().static_factor);
+}
+
+TEST(StaticFirstFactor, RuleDoesNotFireOnSmallSynth) {
+  // The rule (not forced): neither family fires at n = 5,000 (a dense tail too small to pay
+  // for the symbolic LU and the plan); where it fires is measured, not asserted.
+  for (SynthFamily family : {SynthFamily::Ecoinvent, SynthFamily::Stress}) {
+    SynthOptions so;
+    so.n = 5000;
+    so.labels = false;
+    so.family = family;
+    const Model m = synth(so);
+    Factorization f(m.A());
+    EXPECT_FALSE(f.report().static_factor) << f.report().brief();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, StaticLuTest,
