@@ -86,7 +86,9 @@ struct FactorizationOptions {
   // LU; the kernel is used when its dense tails hold at least 64 multiply-adds per entry of
   // L + U and 1e7 in all; docs/math.md). The pivot checks of the static refactor apply: when
   // they refuse these values KLU factorizes with pivoting, counted in
-  // FactorizationReport::static_factor_fallbacks. false: always KLU's klu_factor.
+  // FactorizationReport::static_factor_fallbacks. Such a factorisation uses all the threads
+  // of the current task_arena (refactor_threads applies to refactors only); the result does
+  // not depend on the thread count. false: always KLU's klu_factor.
   bool static_factor = true;
   // KLU with static_refactor: once this many right-hand-side columns have been solved with
   // one full factorisation, solves move to the static kernel's factors (built on KLU's pivots

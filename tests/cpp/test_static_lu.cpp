@@ -357,6 +357,32 @@ TEST(StaticFirstFactor, SomeHubbedShapesRunOnTheStaticKernel) {
   EXPECT_GE(on_static, 3);
 }
 
+TEST(StaticFirstFactor, SameBitsInArenasOfOneAndFourThreads) {
+  // The first static factorisation runs on the arena's threads (refactor_threads = 1 here);
+  // with one column per chunk even these small systems take the parallel path.
+  ForceStaticFactor force;
+  detail::force_fine_chunks(true);
+  const CscMatrix A = to_csc(block_system(20, 200, 60, 302));
+  Eigen::VectorXd b = Eigen::VectorXd::LinSpaced(A.rows, -1.0, 2.0);
+  auto solved_in = [&](int threads) {
+    oneapi::tbb::task_arena arena(threads);
+    Eigen::MatrixXd x(A.rows, 2);
+    arena.execute([&] {
+      Factorization f(A);
+      EXPECT_TRUE(f.report().static_factor) << f.report().brief();
+      x.col(0) = f.solve({b.data(), std::size_t(A.rows)});
+      x.col(1) = f.solve_transposed({b.data(), std::size_t(A.rows)});
+    });
+    return x;
+  };
+  const Eigen::MatrixXd one = solved_in(1);
+  EXPECT_TRUE(same_bits(solved_in(4), one));
+  const auto lu = A.to_dense().partialPivLu();
+  EXPECT_LT(rel_error(Eigen::VectorXd(one.col(0)), lu.solve(b)), 1e-12);
+  EXPECT_LT(rel_error(Eigen::VectorXd(one.col(1)), lu.transpose().solve(b)), 1e-12);
+  detail::force_fine_chunks(false);
+}
+
 TEST(StaticFirstFactor, TinyOrZeroDiagonalPivotsFallBackToKlu) {
   // A 2 x 2 strongly connected block after a singleton whose diagonal entries are both tiny
   // or zero: any order without row exchanges meets a tiny pivot first; KLU pivots off the
