@@ -274,6 +274,7 @@ Json report_json(const FactorizationReport& r) {
   j["blocks"] = r.blocks;
   j["max_block"] = r.max_block;
   j["rcond"] = r.rcond;
+  j["static_factor"] = r.static_factor;  // the static kernel, not KLU's, holds the factors
   j["analyze_seconds"] = r.analyze_seconds;
   j["factor_seconds"] = r.factor_seconds;
   j["refinements"] = r.refinements;

@@ -201,6 +201,7 @@ TEST_F(CliTest, InfoJson) {
   EXPECT_GE(j["factorization"]["blocks"].get<long>(), 1);
   EXPECT_GE(j["factorization"]["max_block"].get<long>(), 1);
   EXPECT_GT(j["factorization"]["condition_estimate"].get<double>(), 1.0);
+  EXPECT_FALSE(j.at("factorization").at("static_factor").get<bool>());  // no dense part: KLU
 
   Outcome csv = run({"info", "synth:n=500", "--csv"});
   ASSERT_EQ(csv.code, 0) << csv.err;
@@ -275,6 +276,17 @@ TEST_F(CliTest, DemoJson) {
     EXPECT_LT(rel(j["useeio"]["scores"][q]["score"], oracle[q][sector].get<double>() * amount),
               1e-12)
         << "indicator " << q;
+}
+
+// USEEIO's nearly dense input-output table is factored on the static kernel (static_factor),
+// and the report says so.
+TEST_F(CliTest, InfoJsonSaysWhichKernelFactored) {
+  const fs::path useeio = fs::path(HIILI_SHARED_DATA) / "useeio_v1.2";
+  ASSERT_TRUE(fs::exists(useeio)) << "missing " << useeio;
+  Outcome r = run({"info", useeio.string(), "--json", "-q"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const Json j = Json::parse(r.out);
+  EXPECT_TRUE(j.at("factorization").at("static_factor").get<bool>()) << r.out;
 }
 
 // Every label solve prints is accepted back (hiili::resolve_label): USEEIO's sector code and
