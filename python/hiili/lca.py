@@ -79,7 +79,8 @@ def _option_value(name: str, value: Any) -> Any:
         if not isinstance(value, (str, os.PathLike)):
             raise _core.InvalidInputError(f"analysis_cache must be a directory path, got {value!r}")
         return os.path.expanduser(os.fspath(value))
-    if name in ("btf", "static_refactor", "static_factor") and not isinstance(value, (bool, np.bool_)):
+    flags = ("btf", "static_refactor", "static_factor")
+    if name in flags and not isinstance(value, (bool, np.bool_)):
         raise _core.InvalidInputError(f"{name} must be True or False, got {value!r}")
     return value
 
@@ -115,8 +116,8 @@ class Lca(AnalysisMixin):  # contributions, tree, paths, sensitivity, what_if: h
 
     solver is "klu" (default), "umfpack" or "eigen"; further keywords set FactorizationOptions
     fields (btf, ordering, refine_tolerance, residual_tolerance, singular_rcond,
-    refactor_rcond_ratio, amd_dense, static_refactor, static_factor, static_solve_after, refactor_threads: see
-    docs/math.md and FactorizationOptions).
+    refactor_rcond_ratio, amd_dense, static_refactor, static_factor, static_solve_after,
+    refactor_threads: see docs/math.md and FactorizationOptions).
 
     cache="DIR" keeps KLU's symbolic analysis in DIR across runs (created if missing): a later
     Lca of the same pattern and options, in any process, loads it instead of analysing again,

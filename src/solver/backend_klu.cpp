@@ -32,9 +32,9 @@ static_assert(sizeof(SuiteSparse_long) == sizeof(Index), "KLU's long must be 64-
 // stress family; the realistic family's blocks stay near 36 per column) gets the exact
 // symbolic LU, and the first factorisation goes static when its dense tails
 // (choose_dense_tail) hold at least kWorkPerEntry multiply-adds per entry of L + U and
-// kMinWork in all (below, a few milliseconds at most to win). Measured in bench/what_was_tried.md (session 9, branch
-// static9): break-even near 48 per entry on the stress family; USEEIO's ~370-column dense
-// block (1.6e7) pays.
+// kMinWork in all (below, a few milliseconds at most to win). Measured in
+// bench/what_was_tried.md (session 9, branch static9): break-even near 48 per entry on the
+// stress family; USEEIO's ~370-column dense block (1.6e7) pays.
 constexpr double kDenseBlock = 0.25;
 constexpr double kFilledLnz = 5e6;
 constexpr double kFilledRatio = 100.0;

@@ -14,10 +14,12 @@
 #include "../../src/solver/symbolic_lu.hpp"
 #include "hiili/error.hpp"
 #include "hiili/sparse.hpp"
+#include "test_util.hpp"
 
 using namespace hiili;
 using hiili::detail::symbolic_lu;
 using hiili::detail::SymbolicLu;
+using hiili::test_util::to_csc;
 
 namespace {
 
@@ -60,21 +62,11 @@ Case random_case(unsigned seed, bool holes) {
   std::iota(c.Q.begin(), c.Q.end(), 0);
   std::shuffle(c.P.begin(), c.P.end(), rng);
   std::shuffle(c.Q.begin(), c.Q.end(), rng);
-  std::vector<Index> qinv(n);
-  for (Index j = 0; j < n; ++j) qinv[c.Q[j]] = j;
-  c.A.rows = c.A.cols = n;
-  c.A.col_ptr.assign(1, 0);
-  for (Index col = 0; col < n; ++col) {
-    std::vector<Index> rows;
-    for (Index i = 0; i < n; ++i)
-      if (c.B[i][qinv[col]]) rows.push_back(c.P[i]);
-    std::sort(rows.begin(), rows.end());
-    for (Index r : rows) {
-      c.A.row_idx.push_back(r);
-      c.A.values.push_back(1.0);
-    }
-    c.A.col_ptr.push_back(Index(c.A.row_idx.size()));
-  }
+  Eigen::MatrixXd A = Eigen::MatrixXd::Zero(n, n);
+  for (Index i = 0; i < n; ++i)
+    for (Index j = 0; j < n; ++j)
+      if (c.B[i][j]) A(c.P[i], c.Q[j]) = 1.0;
+  c.A = to_csc(A);
   return c;
 }
 
@@ -135,16 +127,7 @@ TEST(SymbolicLu, PatternsMatchBooleanElimination) {
 // A dense block: L and U full (the pruned search must still find every row).
 TEST(SymbolicLu, DenseBlockIsFull) {
   const Index n = 40;
-  CscMatrix A;
-  A.rows = A.cols = n;
-  A.col_ptr.assign(1, 0);
-  for (Index j = 0; j < n; ++j) {
-    for (Index i = 0; i < n; ++i) {
-      A.row_idx.push_back(i);
-      A.values.push_back(1.0);
-    }
-    A.col_ptr.push_back(Index(A.row_idx.size()));
-  }
+  const CscMatrix A = to_csc(Eigen::MatrixXd::Ones(n, n));
   std::vector<Index> id(n);
   std::iota(id.begin(), id.end(), 0);
   const std::vector<Index> R{0, n};
@@ -157,17 +140,10 @@ TEST(SymbolicLu, DenseBlockIsFull) {
 // An arrow matrix whose full row and column come first: everything fills in.
 TEST(SymbolicLu, ArrowFirstFillsIn) {
   const Index n = 12;
-  CscMatrix A;
-  A.rows = A.cols = n;
-  A.col_ptr.assign(1, 0);
-  for (Index j = 0; j < n; ++j) {
-    if (j != 0) A.row_idx.push_back(0);
-    A.row_idx.push_back(j);
-    if (j == 0)
-      for (Index i = 1; i < n; ++i) A.row_idx.push_back(i);
-    A.col_ptr.push_back(Index(A.row_idx.size()));
-  }
-  A.values.assign(A.row_idx.size(), 1.0);
+  Eigen::MatrixXd arrow = Eigen::MatrixXd::Identity(n, n);
+  arrow.row(0).setOnes();
+  arrow.col(0).setOnes();
+  const CscMatrix A = to_csc(arrow);
   std::vector<Index> id(n);
   std::iota(id.begin(), id.end(), 0);
   const std::vector<Index> R{0, n};
